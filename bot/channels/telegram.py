@@ -1,0 +1,174 @@
+"""Telegram: python-telegram-bot as transport only. Updates become (Sender, Inbound); replies become messages."""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+from collections.abc import Sequence
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.channels.telegram_request import AiohttpRequest
+from bot.render import split_text
+from bot.service import BotService, Document, Reply, Sender
+from conversations.engine import FileRef, Inbound, Outgoing
+
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    ("start", "Bắt đầu"),
+    ("danhgia", "Làm phiếu tự đánh giá (cán bộ)"),
+    ("khaosat", "Trả lời khảo sát người dân"),
+    ("huy", "Tạm dừng phiếu đang làm"),
+    ("tiendo", "Xem tiến độ"),
+    ("moi", "Tạo mã mời cán bộ (quản trị)"),
+    ("xuat", "Xuất kết quả Excel (quản trị)"),
+    ("trogiup", "Hướng dẫn"),
+    ("help", "Hướng dẫn"),
+]
+
+
+def html_text(message: Outgoing) -> str:
+    parts = []
+    if message.header:
+        parts.append(f"<b>{html.escape(message.header)}</b>")
+    parts.append(html.escape(message.text))
+    if message.hint:
+        parts.append(f"<i>{html.escape(message.hint)}</i>")
+    return "\n".join(parts)
+
+
+def keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
+    rows: list[list[InlineKeyboardButton]] = []
+    numbered = len(message.choices) > 1
+    for n, choice in enumerate(message.choices, start=1):
+        label = f"{n}. {choice.label}" if numbered else choice.label
+        rows.append([InlineKeyboardButton(label, callback_data=choice.token)])
+    actions = list(message.actions)
+    width = 6 if all(len(a.label) <= 3 for a in actions) else 3
+    for start in range(0, len(actions), width):
+        rows.append([InlineKeyboardButton(a.label, callback_data=a.token) for a in actions[start : start + width]])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def inbound_of(message: Message) -> Inbound:
+    if message.text is not None:
+        return Inbound(text=message.text)
+    if message.photo:
+        best = message.photo[-1]
+        ref = FileRef(best.file_id, "photo", None, "image/jpeg", best.file_size)
+        return Inbound(files=(ref,), text=message.caption)
+    if message.document is not None:
+        doc = message.document
+        return Inbound(files=(FileRef(doc.file_id, "document", doc.file_name, doc.mime_type, doc.file_size),))
+    kind = "sticker" if message.sticker else "voice" if message.voice else "location" if message.location else "other"
+    return Inbound(unsupported=kind)
+
+
+class TelegramChannel:
+    def __init__(self, service: BotService, token: str, base_url: str | None, base_file_url: str | None) -> None:
+        self.service = service
+        builder: ApplicationBuilder = (  # type: ignore[type-arg]
+            Application.builder()
+            .token(token)
+            .request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=40))
+            .concurrent_updates(True)
+        )
+        if base_url:
+            builder = builder.base_url(base_url)
+        if base_file_url:
+            builder = builder.base_file_url(base_file_url)
+        self.app = builder.build()
+        self.app.add_handler(CallbackQueryHandler(self._on_callback))
+        self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
+        self.app.add_error_handler(self._on_error)
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        self.service.bot_username = self.app.bot.username
+        await self.app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(allowed_updates=["message", "callback_query"])
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    @staticmethod
+    def _sender(update: Update) -> Sender | None:
+        user = update.effective_user
+        if user is None or update.effective_chat is None or update.effective_chat.type != "private":
+            return None
+        return Sender(CHANNEL, str(user.id), user.full_name)
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        sender, message = self._sender(update), update.effective_message
+        if sender is None or message is None:
+            return
+        replies = await self.service.handle(sender, inbound_of(message))
+        await self._send(message.chat_id, replies)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query, sender = update.callback_query, self._sender(update)
+        if query is None or sender is None:
+            return
+        await query.answer()
+        replies = await self.service.handle(sender, Inbound(button=query.data or ""))
+        pressed = query.message if isinstance(query.message, Message) else None
+        if pressed is None:
+            return
+        if replies and isinstance(replies[0], Outgoing) and replies[0].replaces_prompt:
+            await self._edit(pressed, replies[0])
+            replies = replies[1:]
+        else:
+            await self._lock(pressed)
+        await self._send(pressed.chat_id, replies)
+
+    async def _lock(self, message: Message) -> None:
+        """Take the buttons off an answered question so old taps are rare (the engine refuses them anyway)."""
+        if message.reply_markup is None:
+            return
+        try:
+            await message.edit_reply_markup(reply_markup=None)
+        except BadRequest:
+            log.debug("could not remove the keyboard of message %s", message.message_id)
+
+    async def _edit(self, message: Message, reply: Outgoing) -> None:
+        try:
+            text = html_text(reply)
+            if len(text) > TEXT_LIMIT:
+                raise BadRequest("too long to edit in place")
+            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
+        except BadRequest:
+            await self._send(message.chat_id, [reply])
+
+    async def _send(self, chat_id: int, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            if isinstance(reply, Document):
+                await self.app.bot.send_document(
+                    chat_id, InputFile(io.BytesIO(reply.content), filename=reply.filename), caption=reply.caption
+                )
+                continue
+            pieces = split_text(html_text(reply), TEXT_LIMIT)
+            for index, piece in enumerate(pieces):
+                last = index == len(pieces) - 1
+                await self.app.bot.send_message(
+                    chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply) if last else None
+                )
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(context.error, TelegramError):
+            log.warning("Telegram error: %s", context.error)
+        else:
+            log.error("unexpected error in the Telegram channel", exc_info=context.error)

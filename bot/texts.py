@@ -1,0 +1,78 @@
+"""What the bot itself says around the questionnaires (commands, roles, errors), in Vietnamese."""
+
+from __future__ import annotations
+
+WELCOME_CITIZEN = (
+    "Xin chào! Đây là kênh lấy ý kiến người dân về công tác phổ biến, giáo dục pháp luật.\n"
+    "Gõ /khaosat để trả lời khảo sát (ẩn danh, khoảng 3 phút)."
+)
+WELCOME_OFFICER = "Xin chào {name}! Bạn là cán bộ của {unit}.\nGõ /danhgia để làm hoặc tiếp tục phiếu tự đánh giá."
+WELCOME_ADMIN = "Xin chào! Bạn là quản trị viên (Phòng Tư pháp)."
+
+HELP_CITIZEN = (
+    "Các lệnh:\n"
+    "/khaosat – trả lời khảo sát người dân\n"
+    "/huy – tạm dừng (câu trả lời đã lưu, gõ lại lệnh để tiếp tục)\n"
+    "/trogiup – xem hướng dẫn này\n"
+    "Khi trả lời: bấm nút hoặc gõ số thứ tự; gõ “quay lại” để về câu trước, “bỏ qua” với câu không bắt buộc."
+)
+HELP_OFFICER = (
+    "Các lệnh:\n"
+    "/danhgia – làm hoặc tiếp tục phiếu tự đánh giá của đơn vị\n"
+    "/tiendo – xem tình trạng phiếu của đơn vị\n"
+    "/khaosat – trả lời khảo sát người dân\n"
+    "/huy – tạm dừng (câu trả lời đã lưu)\n"
+    "/trogiup – xem hướng dẫn này\n"
+    "Khi trả lời: bấm nút hoặc gõ số thứ tự; “quay lại” để về câu trước; “bỏ qua” với câu không bắt buộc; "
+    "với câu minh chứng, gửi ảnh hoặc tệp rồi bấm “Xong”."
+)
+HELP_ADMIN = (
+    "Lệnh quản trị:\n"
+    "/moi <mã đơn vị> – tạo mã mời cán bộ của đơn vị\n"
+    "/tiendo – tiến độ tự đánh giá và khảo sát của các đơn vị\n"
+    "/xuat – xuất tệp Excel kết quả\n"
+    "/donvi – danh sách đơn vị và mã\n"
+    "/danhgia, /khaosat, /huy, /trogiup – như người dùng khác"
+)
+
+UNKNOWN_COMMAND = "Không có lệnh “{command}”. Gõ /trogiup để xem các lệnh."
+NOT_IN_CONVERSATION = "Bạn chưa mở phiếu nào. Gõ /khaosat để trả lời khảo sát, hoặc /trogiup để xem hướng dẫn."
+ADMIN_ONLY = "Lệnh này chỉ dành cho quản trị viên (Phòng Tư pháp)."
+OFFICER_ONLY = (
+    "Phiếu tự đánh giá chỉ dành cho cán bộ đã được gắn với đơn vị. "
+    "Hãy xin Phòng Tư pháp mã mời, rồi gõ /start kèm mã (ví dụ: /start dk_ABCD2345)."
+)
+PAUSED = "Đã tạm dừng. Các câu trả lời đã được lưu; gõ {command} để làm tiếp."
+NOTHING_TO_PAUSE = "Bạn không có phiếu nào đang mở."
+ERROR_TRY_AGAIN = "Xin lỗi, hệ thống vừa gặp lỗi nên câu trả lời chưa được lưu. Bạn hãy gửi lại sau ít phút."
+NO_PERIOD = "Hiện chưa có kỳ đánh giá nào đang mở. Hãy liên hệ Phòng Tư pháp."
+NO_QUESTIONNAIRE = "Chưa có bảng hỏi này trên hệ thống. Hãy liên hệ Phòng Tư pháp."
+
+PICK_UNIT = "Bạn đang sống hoặc tham gia hoạt động ở xã/phường nào? Bấm nút hoặc gõ số thứ tự."
+UNIT_UNKNOWN = "Không tìm thấy đơn vị có mã “{code}”. Gõ /khaosat để chọn từ danh sách."
+SURVEY_DONE = "Bạn đã trả lời khảo sát này cho {unit} trong kỳ {period}. Cảm ơn bạn!"
+SURVEY_FOR = "Khảo sát cho {unit}."
+ASSESSMENT_LOCKED = "Phiếu tự đánh giá kỳ {period} của {unit} đã nộp lúc {time} và được khóa. Tổng điểm: {points}."
+ASSESSMENT_FOR = "Phiếu tự đánh giá kỳ {period} của {unit}."
+
+INVITE_USAGE = "Gõ /moi kèm mã đơn vị, ví dụ: /moi 16012. Gõ /donvi để xem mã các đơn vị."
+INVITE_CREATED = (
+    "Mã mời cho {unit}: {code}\n"
+    "Hết hạn: {expires}. Chỉ dùng được một lần.\n"
+    "Gửi đường dẫn này cho cán bộ của đơn vị: {link}\n"
+    "Hoặc cán bộ gõ: /start dk_{code}"
+)
+INVITE_INVALID = "Mã mời không đúng hoặc đã hết hạn. Hãy xin Phòng Tư pháp mã mới."
+INVITE_USED = "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin Phòng Tư pháp mã mới."
+INVITE_ACCEPTED = "Bạn đã được gắn với {unit}. Gõ /danhgia để bắt đầu phiếu tự đánh giá."
+
+UNITS_TITLE = "Các đơn vị đang áp dụng (mã – tên):"
+PROGRESS_TITLE = "Tiến độ kỳ {period} (hạn {deadline})"
+PROGRESS_SUMMARY = "Tự đánh giá: {submitted}/{total} đơn vị đã nộp, {drafts} đang làm, {missing} chưa bắt đầu."
+PROGRESS_SURVEY = "Khảo sát người dân: {count} phiếu đã nộp."
+PROGRESS_LINE = "• {unit}: {status}"
+STATUS_SUBMITTED = "đã nộp ({points} điểm)"
+STATUS_DRAFT = "đang làm ({answered}/{total} câu)"
+STATUS_MISSING = "chưa bắt đầu"
+STATUS_SURVEYS = "{count} phiếu khảo sát"
+EXPORT_CAPTION = "Kết quả kỳ {period}: tự đánh giá và khảo sát người dân."

@@ -1,0 +1,364 @@
+"""Questionnaire definitions: one normalised, validated structure, loaded from YAML.
+
+A definition is data. Loading checks everything the engine later relies on (ids, references, show-if order,
+points and group maxima), so a bad file is refused at start with the file, the question id and the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from conversations.text import nfc
+
+ID_PATTERN = r"^[a-z][a-z0-9_]{0,23}$"
+"""Ids end up in button data (≤64 bytes on Telegram): short ASCII keeps every token well under the limit."""
+
+
+class DefinitionError(ValueError):
+    """A questionnaire file that cannot be used; says where and what."""
+
+    def __init__(self, source: str, problem: str, question_id: str | None = None) -> None:
+        self.source, self.problem, self.question_id = source, problem, question_id
+        where = f"{source}" + (f", câu '{question_id}'" if question_id else "")
+        super().__init__(f"{where}: {problem}")
+
+
+class QuestionType(StrEnum):
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    YES_NO = "yes_no"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    PERCENTAGE = "percentage"
+    TEXT = "text"
+    DATE = "date"
+    EVIDENCE = "evidence"
+    NOTE = "note"
+
+
+CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.YES_NO})
+NUMBER_TYPES = frozenset({QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.PERCENTAGE})
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(Strict):
+    value: Annotated[str, Field(pattern=ID_PATTERN)]
+    label: str
+    points: float | None = None
+
+    @field_validator("label")
+    @classmethod
+    def _nfc(cls, label: str) -> str:
+        return nfc(label)
+
+
+YES_NO_CHOICES = (Choice(value="co", label="Có"), Choice(value="khong", label="Không"))
+
+
+class Band(Strict):
+    """Points for a number in [min, max] (inclusive) or [min, below) (exclusive upper end)."""
+
+    min: float
+    max: float | None = None
+    below: float | None = None
+    points: float
+
+    @model_validator(mode="after")
+    def _one_upper_bound(self) -> Band:
+        if (self.max is None) == (self.below is None):
+            raise ValueError("mỗi khoảng điểm cần đúng một trong hai: 'max' (gồm cả) hoặc 'below' (không gồm)")
+        upper = self.max if self.max is not None else self.below
+        assert upper is not None
+        if upper < self.min:
+            raise ValueError("khoảng điểm có cận trên nhỏ hơn cận dưới")
+        return self
+
+    def contains(self, number: float) -> bool:
+        if number < self.min:
+            return False
+        return number <= self.max if self.max is not None else number < (self.below or 0)
+
+
+class Condition(Strict):
+    """A show-if rule on earlier answers. Exactly one form is used per node."""
+
+    question: str | None = None
+    equals: StrictStr | StrictInt | StrictFloat | None = None
+    not_equals: StrictStr | StrictInt | StrictFloat | None = None
+    in_: list[str] | None = Field(default=None, alias="in")
+    includes: str | None = None
+    gte: float | None = None
+    lte: float | None = None
+    answered: bool | None = None
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Condition:
+        combinators = [x for x in (self.all, self.any, self.not_) if x is not None]
+        tests = [
+            x
+            for x in (self.equals, self.not_equals, self.in_, self.includes, self.gte, self.lte, self.answered)
+            if x is not None
+        ]
+        if combinators:
+            if len(combinators) > 1 or tests or self.question is not None:
+                raise ValueError("điều kiện chỉ dùng một trong 'all', 'any', 'not'")
+        elif self.question is None or len(tests) != 1:
+            raise ValueError("điều kiện cần 'question' và đúng một phép so sánh")
+        return self
+
+    def compared_values(self) -> Iterator[tuple[str, str]]:
+        """(question, value) pairs this condition compares with choice values, for checking at load."""
+        if self.question is not None:
+            for value in [self.equals, self.not_equals, self.includes, *(self.in_ or [])]:
+                if isinstance(value, str):
+                    yield self.question, value
+        for child in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
+            yield from child.compared_values()
+
+    def referenced(self) -> Iterator[str]:
+        if self.question is not None:
+            yield self.question
+        for child in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
+            yield from child.referenced()
+
+
+class Question(Strict):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    type: QuestionType
+    text: str
+    code: str | None = None
+    help: str | None = None
+    required: bool = True
+    show_if: Condition | None = None
+    choices: list[Choice] = []
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    min_date: date | None = None
+    max_date: date | None = None
+    not_in_future: bool = False
+    max_files: int = 10
+    bands: list[Band] = []
+    points_yes: float | None = None
+    points_no: float | None = None
+    export_label: str | None = None
+    group: str = ""
+
+    @field_validator("text", "help", "export_label")
+    @classmethod
+    def _nfc(cls, value: str | None) -> str | None:
+        return nfc(value) if value is not None else None
+
+    @property
+    def answerable(self) -> bool:
+        return self.type is not QuestionType.NOTE
+
+    @property
+    def options(self) -> tuple[Choice, ...]:
+        """The choices offered, with yes/no built in."""
+        if self.type is QuestionType.YES_NO:
+            return (
+                Choice(value="co", label="Có", points=self.points_yes),
+                Choice(value="khong", label="Không", points=self.points_no),
+            )
+        return tuple(self.choices)
+
+    @property
+    def max_points(self) -> float:
+        if self.bands:
+            return max(b.points for b in self.bands)
+        points = [c.points or 0.0 for c in self.options]
+        if not points:
+            return 0.0
+        if self.type is QuestionType.MULTIPLE_CHOICE:
+            positive = sum(p for p in points if p > 0)
+            return min(positive, self.max) if self.max is not None else positive
+        return max(points)
+
+    @property
+    def scored(self) -> bool:
+        return self.max_points > 0
+
+
+class Group(Strict):
+    code: str
+    title: str
+    max_points: float | None = None
+    note: str | None = None
+    questions: list[Question]
+
+
+class Level(Strict):
+    name: str
+    min_points: float
+
+
+class Questionnaire(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+    version: str
+    kind: Literal["self_assessment", "citizen_survey"]
+    title: str
+    short_title: str
+    source: str
+    status: Literal["official", "partial", "template"]
+    notice: str | None = None
+    intro: str
+    outro: str
+    anonymous: bool = False
+    classification: list[Level] | None = None
+    groups: list[Group]
+    _flat: tuple[Question, ...] = PrivateAttr(default=())
+    _by_id: dict[str, Question] = PrivateAttr(default_factory=dict)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return self._flat
+
+    def question(self, question_id: str) -> Question:
+        return self._by_id[question_id]
+
+    def has(self, question_id: str) -> bool:
+        return question_id in self._by_id
+
+    def group(self, code: str) -> Group:
+        return next(g for g in self.groups if g.code == code)
+
+    @property
+    def max_points(self) -> float:
+        return sum(g.max_points or 0.0 for g in self.groups)
+
+    @property
+    def scored(self) -> bool:
+        return any(g.max_points for g in self.groups)
+
+    def model_post_init(self, _context: Any) -> None:
+        self._flat = tuple(q.model_copy(update={"group": g.code}) for g in self.groups for q in g.questions)
+        self._by_id = {q.id: q for q in self._flat}
+
+
+def _check_question(q: Question, earlier: set[str], qn: Questionnaire) -> str | None:
+    """The problem with one question, or None."""
+    if q.type in CHOICE_TYPES and q.type is not QuestionType.YES_NO:
+        if len(q.choices) < 2:
+            return "câu lựa chọn cần ít nhất 2 phương án"
+        values = [c.value for c in q.choices]
+        if len(set(values)) != len(values):
+            return "hai phương án trùng mã 'value'"
+    elif q.choices:
+        return f"loại câu '{q.type}' không có phương án 'choices'"
+    if q.bands and q.type not in NUMBER_TYPES:
+        return "chỉ câu số hoặc tỉ lệ mới có khoảng điểm 'bands'"
+    if (q.points_yes is not None or q.points_no is not None) and q.type is not QuestionType.YES_NO:
+        return "'points_yes'/'points_no' chỉ dùng cho câu có/không"
+    if q.type is QuestionType.PERCENTAGE and ((q.min or 0) < 0 or (q.max if q.max is not None else 100) > 100):
+        return "tỉ lệ phần trăm phải nằm trong 0–100"
+    if q.min is not None and q.max is not None and q.min > q.max:
+        return "'min' lớn hơn 'max'"
+    if q.type is QuestionType.TEXT and (q.max_length is None or q.max_length < 1):
+        return "câu trả lời chữ cần 'max_length' (số ký tự tối đa)"
+    if q.show_if is not None:
+        for ref in q.show_if.referenced():
+            if ref not in earlier:
+                return f"điều kiện hiển thị nhắc tới '{ref}', không phải một câu đứng trước"
+            if not qn.question(ref).answerable:
+                return f"điều kiện hiển thị nhắc tới '{ref}', là câu thông tin không có trả lời"
+        for ref, value in q.show_if.compared_values():
+            target = qn.question(ref)
+            if target.options and value not in {c.value for c in target.options}:
+                return f"điều kiện hiển thị so với '{value}', không phải mã phương án của câu '{ref}'"
+    return None
+
+
+def validate(qn: Questionnaire, source: str) -> Questionnaire:
+    seen: set[str] = set()
+    codes = [g.code for g in qn.groups]
+    if len(set(codes)) != len(codes):
+        raise DefinitionError(source, "hai nhóm trùng mã 'code'")
+    for q in qn.questions:
+        if q.id in seen:
+            raise DefinitionError(source, "mã câu hỏi bị trùng", q.id)
+        problem = _check_question(q, seen, qn)
+        if problem:
+            raise DefinitionError(source, problem, q.id)
+        seen.add(q.id)
+    for g in qn.groups:
+        total = sum(q.max_points for q in g.questions)
+        if g.max_points is not None and total > g.max_points + 1e-9:
+            raise DefinitionError(
+                source, f"nhóm '{g.code}': tổng điểm tối đa các câu ({total:g}) vượt điểm nhóm ({g.max_points:g})"
+            )
+        if g.max_points is None and total:
+            raise DefinitionError(source, f"nhóm '{g.code}' có câu chấm điểm nhưng thiếu 'max_points'")
+    if qn.classification:
+        mins = [level.min_points for level in qn.classification]
+        if mins != sorted(mins, reverse=True):
+            raise DefinitionError(source, "các mức xếp loại phải xếp từ ngưỡng cao xuống thấp")
+    return qn
+
+
+def parse_questionnaire(data: Any, source: str) -> Questionnaire:
+    try:
+        qn = Questionnaire.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = first["loc"]
+        question_id = _question_id_at(data, location)
+        path = ".".join(str(p) for p in location)
+        raise DefinitionError(source, f"{path}: {first['msg']}", question_id) from exc
+    return validate(qn, source)
+
+
+def _question_id_at(data: Any, location: tuple[int | str, ...]) -> str | None:
+    """The id of the question an error location points into, for the message."""
+    if len(location) >= 4 and location[0] == "groups" and location[2] == "questions":
+        try:
+            qid = data["groups"][location[1]]["questions"][location[3]].get("id")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return None
+        return str(qid) if qid is not None else None
+    return None
+
+
+def load_questionnaire(path: Path) -> Questionnaire:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DefinitionError(str(path), f"không đọc được tệp: {exc}") from exc
+    return parse_questionnaire(data, str(path))
+
+
+def load_directory(directory: Path) -> dict[str, Questionnaire]:
+    found: dict[str, Questionnaire] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        qn = load_questionnaire(path)
+        if qn.id in found:
+            raise DefinitionError(str(path), f"mã bảng hỏi '{qn.id}' đã có ở tệp khác")
+        found[qn.id] = qn
+    return found
+

@@ -1,0 +1,76 @@
+"""Every sentence the engine says, in Vietnamese. Channels add their own few lines in bot/texts.py."""
+
+from __future__ import annotations
+
+BACK = "Quay lại"
+SKIP = "Bỏ qua"
+KEEP = "Giữ nguyên"
+DONE = "Xong"
+SUBMIT = "Nộp phiếu"
+CLEAR_FILES = "Xóa tệp đã gửi"
+EDIT = "Sửa một câu"
+
+PROGRESS = "Câu {index}/{total}"
+CURRENT_ANSWER = "Trả lời hiện tại: {answer}"
+OPTIONAL = "(không bắt buộc)"
+
+HINT_SINGLE = "Bấm một nút hoặc gõ số thứ tự."
+HINT_MULTIPLE = "Chọn một hoặc nhiều phương án (ví dụ gõ: 1, 3), rồi bấm “Xong”."
+HINT_INTEGER = "Gõ một số nguyên{bounds}."
+HINT_DECIMAL = "Gõ một số{bounds}, ví dụ 12,5."
+HINT_PERCENTAGE = "Gõ tỉ lệ phần trăm từ {low} đến {high}, ví dụ 85 hoặc 85,5."
+HINT_TEXT = "Gõ câu trả lời (tối đa {limit} ký tự)."
+HINT_DATE = "Gõ ngày theo dạng ngày/tháng/năm, ví dụ 15/3/2025."
+HINT_EVIDENCE = "Gửi ảnh hoặc tệp minh chứng (gửi được nhiều tệp), xong thì bấm “Xong”."
+BOUNDS_BETWEEN = " từ {low} đến {high}"
+BOUNDS_AT_LEAST = " từ {low} trở lên"
+BOUNDS_AT_MOST = " không quá {high}"
+
+ERR_CHOICE = "Chưa rõ bạn chọn phương án nào. Hãy bấm nút hoặc gõ số từ 1 đến {count}."
+ERR_CHOICE_AMBIGUOUS = "“{text}” khớp với nhiều phương án. Hãy gõ số thứ tự."
+ERR_MULTIPLE_EMPTY = "Hãy chọn ít nhất một phương án trước khi bấm “Xong”."
+ERR_INTEGER = "Cần một số nguyên{bounds}. Ví dụ: 12."
+ERR_NUMBER = "Cần một số{bounds}. Ví dụ: 12 hoặc 12,5."
+ERR_PERCENTAGE = "Cần một tỉ lệ phần trăm từ {low} đến {high}. Ví dụ: 85 hoặc 85,5."
+ERR_TEXT_EMPTY = "Câu trả lời đang trống. Hãy gõ nội dung."
+ERR_TEXT_LONG = "Câu trả lời dài {length} ký tự, quá giới hạn {limit} ký tự. Hãy viết ngắn lại."
+ERR_DATE = "Chưa đọc được ngày. Hãy gõ theo dạng ngày/tháng/năm, ví dụ 15/3/2025."
+ERR_DATE_FUTURE = "Ngày này ở tương lai. Hãy kiểm tra lại."
+ERR_DATE_RANGE = "Ngày cần nằm trong khoảng {low} – {high}."
+ERR_EVIDENCE_TEXT = "Câu này cần ảnh hoặc tệp minh chứng. Hãy gửi tệp, hoặc bấm “Xong” khi đã gửi đủ."
+ERR_EVIDENCE_EMPTY = "Câu này cần ít nhất một ảnh hoặc tệp minh chứng."
+ERR_EVIDENCE_TOO_MANY = "Câu này nhận tối đa {limit} tệp. Tệp vừa gửi chưa được lưu."
+ERR_FILE_NOT_EXPECTED = "Câu này không cần tệp. Tệp vừa gửi chưa được lưu; hãy trả lời câu hỏi bên dưới."
+ERR_UNSUPPORTED = "Mình chưa đọc được loại tin này. Hãy trả lời bằng chữ hoặc bấm nút."
+ERR_REQUIRED = "Câu này bắt buộc, không bỏ qua được."
+ERR_FIRST_QUESTION = "Đây đã là câu đầu tiên."
+ERR_STALE_BUTTON = "Nút đó thuộc một câu hỏi cũ nên không được tính. Câu đang hỏi là:"
+ERR_LOCKED = "Phiếu này đã nộp và được khóa, không sửa được nữa."
+ERR_REVIEW_INPUT = "Hãy bấm “Nộp phiếu”, hoặc gõ “sửa” kèm số câu muốn sửa (ví dụ: sửa 3)."
+ERR_REVIEW_NUMBER = "Không có câu số {number}. Hãy gõ số từ 1 đến {count}."
+
+EVIDENCE_RECEIVED = "Đã lưu {count} tệp cho câu này. Gửi thêm, hoặc bấm “Xong” để sang câu tiếp."
+FILES_CLEARED = "Đã xóa các tệp đã gửi cho câu này."
+SELECTED = "Đã chọn: {labels}"
+
+RESUME = "Tiếp tục phiếu đang làm dở."
+REVIEW_TITLE = "Xem lại trước khi nộp"
+REVIEW_SKIPPED = "(bỏ qua)"
+REVIEW_FILES = "{count} tệp"
+REVIEW_FOOTER = "Bấm “Nộp phiếu” để gửi. Muốn sửa, gõ “sửa” kèm số câu (ví dụ: sửa 3)."
+REVIEW_PICK = "Gõ số câu muốn sửa, hoặc bấm số bên dưới."
+SCORE_TITLE = "Điểm tự chấm"
+SCORE_GROUP = "{code}: {points}/{maximum}"
+SCORE_TOTAL = "Tổng: {points}/{maximum} điểm"
+LEVEL = "Xếp loại: {level}"
+LEVEL_UNSET = "Xếp loại: chưa có ngưỡng chính thức (Phòng Tư pháp nhập sau)"
+SUBMITTED = "Đã nộp phiếu lúc {time}."
+
+# Typed equivalents of the buttons; compared after fold() so diacritics and case do not matter.
+WORDS_BACK = frozenset({"quay lai", "ql", "lui", "tro lai", "back"})
+WORDS_SKIP = frozenset({"bo qua", "bq", "skip", "khong tra loi"})
+WORDS_KEEP = frozenset({"giu nguyen", "giu", "tiep", "tiep tuc"})
+WORDS_DONE = frozenset({"xong", "da xong", "het", "done"})
+WORDS_CLEAR = frozenset({"xoa tep", "xoa tep da gui", "xoa"})
+WORDS_SUBMIT = frozenset({"nop", "nop phieu", "gui", "gui phieu", "dong y nop"})
+WORDS_EDIT = frozenset({"sua", "sua cau", "chinh sua"})

@@ -1,0 +1,171 @@
+"""Small repository functions over one AsyncSession; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Account, Answer, ConversationSession, Evidence, Invite, Period, Response, Unit
+
+# ---------------------------------------------------------------- units and periods
+
+
+async def upsert_units(db: AsyncSession, unit_set: str, records: Iterable[dict[str, Any]]) -> int:
+    count = 0
+    for record in records:
+        unit = await db.get(Unit, record["code"])
+        if unit is None:
+            unit = Unit(code=record["code"])
+            db.add(unit)
+        unit.name, unit.kind, unit.unit_set = record["name"], record["kind"], unit_set
+        unit.valid_from, unit.valid_to = record.get("valid_from"), record.get("valid_to")
+        unit.formed_from = record.get("formed_from")
+        count += 1
+    await db.flush()
+    return count
+
+
+def _in_force(today: date) -> Any:
+    return ((Unit.valid_from.is_(None)) | (Unit.valid_from <= today)) & (
+        (Unit.valid_to.is_(None)) | (Unit.valid_to >= today)
+    )
+
+
+async def units_in_force(db: AsyncSession, today: date, kind: str | None = None) -> list[Unit]:
+    query = select(Unit).where(_in_force(today))
+    if kind is not None:
+        query = query.where(Unit.kind == kind)
+    return list((await db.scalars(query)).all())
+
+
+async def get_unit(db: AsyncSession, code: str) -> Unit | None:
+    return await db.get(Unit, code)
+
+
+async def ensure_period(db: AsyncSession, code: str, title: str, deadline: date, now: datetime) -> Period:
+    period = await db.get(Period, code)
+    if period is None:
+        period = Period(code=code, title=title, deadline=deadline, is_open=True, created_at=now)
+        db.add(period)
+        await db.flush()
+    return period
+
+
+async def current_period(db: AsyncSession) -> Period | None:
+    query = select(Period).where(Period.is_open.is_(True)).order_by(Period.code.desc()).limit(1)
+    return (await db.scalars(query)).first()
+
+
+# ---------------------------------------------------------------- accounts and invites
+
+
+async def get_account(db: AsyncSession, channel: str, platform_id: str) -> Account | None:
+    query = select(Account).where(Account.channel == channel, Account.platform_id == platform_id)
+    return (await db.scalars(query)).first()
+
+
+async def ensure_account(
+    db: AsyncSession, channel: str, platform_id: str, now: datetime, display_name: str | None = None
+) -> Account:
+    account = await get_account(db, channel, platform_id)
+    if account is None:
+        account = Account(
+            channel=channel, platform_id=platform_id, is_admin=False, display_name=display_name, created_at=now
+        )
+        db.add(account)
+        await db.flush()
+    return account
+
+
+async def officers_of(db: AsyncSession, unit_code: str) -> list[Account]:
+    return list((await db.scalars(select(Account).where(Account.unit_code == unit_code))).all())
+
+
+async def add_invite(db: AsyncSession, invite: Invite) -> None:
+    db.add(invite)
+    await db.flush()
+
+
+async def get_invite(db: AsyncSession, code: str) -> Invite | None:
+    return await db.get(Invite, code, with_for_update=True)
+
+
+# ---------------------------------------------------------------- conversations and responses
+
+
+async def get_session(db: AsyncSession, actor: str) -> ConversationSession | None:
+    return await db.get(ConversationSession, actor, with_for_update=True)
+
+
+async def save_session(
+    db: AsyncSession, actor: str, now: datetime, response_id: int | None, waiting_for: dict[str, Any] | None
+) -> None:
+    row = await db.get(ConversationSession, actor)
+    if row is None:
+        row = ConversationSession(actor=actor, updated_at=now)
+        db.add(row)
+    row.response_id, row.waiting_for, row.updated_at = response_id, waiting_for, now
+    await db.flush()
+
+
+async def get_response(db: AsyncSession, response_id: int) -> Response | None:
+    return await db.get(Response, response_id, with_for_update=True, populate_existing=True)
+
+
+async def find_response(db: AsyncSession, dedupe_key: str) -> Response | None:
+    query = select(Response).where(Response.dedupe_key == dedupe_key).with_for_update()
+    return (await db.scalars(query)).first()
+
+
+async def add_response(db: AsyncSession, response: Response) -> Response:
+    db.add(response)
+    await db.flush()
+    return response
+
+
+async def store_submission(
+    db: AsyncSession, response: Response, answers: Sequence[Answer], evidence: Sequence[Evidence]
+) -> None:
+    db.add_all([*answers, *evidence])
+    await db.flush()
+
+
+# ---------------------------------------------------------------- reading for progress and exports
+
+
+async def responses(
+    db: AsyncSession, questionnaire_id: str, period_code: str, status: str | None = None
+) -> list[Response]:
+    query = select(Response).where(Response.questionnaire_id == questionnaire_id, Response.period_code == period_code)
+    if status is not None:
+        query = query.where(Response.status == status)
+    return list((await db.scalars(query.order_by(Response.id))).all())
+
+
+async def submitted_answers(db: AsyncSession, questionnaire_id: str, period_code: str) -> list[tuple[Response, Answer]]:
+    query = (
+        select(Response, Answer)
+        .join(Answer, Answer.response_id == Response.id)
+        .where(
+            Response.questionnaire_id == questionnaire_id,
+            Response.period_code == period_code,
+            Response.status == "submitted",
+        )
+        .order_by(Response.id, Answer.id)
+    )
+    return [(r, a) for r, a in (await db.execute(query)).all()]
+
+
+async def evidence_counts(db: AsyncSession, response_ids: Sequence[int]) -> dict[int, int]:
+    if not response_ids:
+        return {}
+    query = (
+        select(Evidence.response_id, func.count())
+        .where(Evidence.response_id.in_(response_ids))
+        .group_by(Evidence.response_id)
+    )
+    return {rid: count for rid, count in (await db.execute(query)).all()}
