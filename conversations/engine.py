@@ -21,6 +21,7 @@ import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from conversations import messages as m
 from conversations.answers import InvalidAnswer, display, hint, number_text, parse_typed
@@ -30,6 +31,7 @@ from conversations.scoring import ScoreCard, score
 from conversations.text import clean_input, fold
 
 State = dict[str, Any]
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
@@ -282,7 +284,7 @@ def _submit(qn: Questionnaire, state: State, now: datetime) -> Step:
     lines = [qn.outro]
     if qn.scored:
         lines += ["", *_score_lines(score(qn, state["answers"]))]
-    lines.append(m.SUBMITTED.format(time=now.strftime("%H:%M %d/%m/%Y")))
+    lines.append(m.SUBMITTED.format(time=now.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")))
     return Step(state, [Outgoing("\n".join(lines))], submitted=True)
 
 
