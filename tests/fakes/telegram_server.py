@@ -635,7 +635,8 @@ class FakeTelegram:
     ) -> dict[str, Any]:
         """Inject a photo; every PhotoSize is downloadable through getFile and serves ``data``."""
         self._ensure_user(user_id, first_name)
-        content: JSONDict = {"photo": self._photo_sizes(data, "image/jpeg")}
+        mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        content: JSONDict = {"photo": self._photo_sizes(data, mime)}
         if caption is not None:
             content["caption"] = caption
         return self._inject({"message": self._user_message(user_id, content)})
@@ -1022,7 +1023,7 @@ class FakeTelegram:
             secret = params.get("secret_token")
             if isinstance(secret, str) and not _SECRET_TOKEN_RE.fullmatch(secret):
                 problems.append("secret_token must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
-        if method == "sendChatAction" and params.get("action") not in _CHAT_ACTIONS:
+        if method == "sendChatAction" and "action" in params and params["action"] not in _CHAT_ACTIONS:
             problems.append(f"unknown chat action {params.get('action')!r}")
         return problems
 
@@ -1508,8 +1509,10 @@ class FakeTelegram:
     def _store_file(self, data: bytes, mime_type: str, file_name: str | None, folder: str) -> _StoredFile:
         n = next(self._file_seq)
         ext = mimetypes.guess_extension(mime_type, strict=False) or ""
-        if file_name and "." in file_name:
-            ext = "." + file_name.rsplit(".", 1)[1].encode("ascii", "ignore").decode()[:10]
+        name_ext = file_name.rsplit(".", 1)[1] if file_name and "." in file_name else ""
+        name_ext = re.sub(r"[^A-Za-z0-9]", "", name_ext)[:10]
+        if name_ext:
+            ext = "." + name_ext
         stored = _StoredFile(
             file_id=f"BQACAgIAAxkBAAI{n:08d}{folder[:3]}",
             file_unique_id=f"AgAD{n:08d}",

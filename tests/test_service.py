@@ -1,0 +1,161 @@
+"""The service over a real SQLite file: roles, invites, shared drafts, one response per citizen, restarts."""
+
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+
+from tests.client import Chat, Clock, running_service
+
+SURVEY_ANSWERS = ["có", "2", "nữ", "3", "có", "1, 2", "1", "1", "1", "1", "rất hài lòng", "1", "loa", "bỏ qua"]
+
+
+def invite_code(text: str) -> str:
+    found = re.search(r"/start dk_([A-Z0-9]+)", text)
+    assert found, text
+    return found[1]
+
+
+async def test_invite_binds_an_officer_once_and_expires(tmp_path: Path) -> None:
+    clock = Clock()
+    async with running_service(tmp_path, clock) as service:
+        admin, officer, other = Chat(service, "admin"), Chat(service, "501"), Chat(service, "502")
+        service.admins = frozenset({"test:admin"})
+        assert "chỉ dành cho quản trị viên" in await officer.send("/moi 16012")
+        assert "Gõ /moi kèm mã đơn vị" in await admin.send("/moi")
+        assert "Không tìm thấy đơn vị" in await admin.send("/moi 99999")
+        reply = await admin.send("/moi 16012")
+        code = invite_code(reply)
+        assert f"https://t.me/<tên_bot>?start=dk_{code}" in reply
+        assert "Phiếu tự đánh giá chỉ dành cho cán bộ" in await officer.send("/danhgia")
+        assert "Bạn đã được gắn với Xã Hậu Lộc" in await officer.send(f"/start dk_{code.lower()}")
+        assert "đã được dùng" in await other.send(f"/start dk_{code}")
+        expired = invite_code(await admin.send("/moi 16021"))
+        clock.advance(hours=73)
+        assert "hết hạn" in await other.send(f"/start dk_{expired}")
+        assert "Phiếu tự đánh giá kỳ 2026 của Xã Hậu Lộc" in await officer.send("/danhgia")
+
+
+async def test_officers_of_a_unit_share_one_draft(tmp_path: Path) -> None:
+    async with running_service(tmp_path) as service:
+        admin = Chat(service, "admin")
+        first, second = Chat(service, "601"), Chat(service, "602")
+        for chat in (first, second):
+            await chat.send(f"/start dk_{invite_code(await admin.send('/moi 16078'))}")
+        opened = await first.send("/danhgia")
+        assert "Câu 1/" in opened
+        assert "Câu 2/" in await first.send("có")
+        resumed = await second.send("/danhgia")
+        assert "Tiếp tục phiếu đang làm dở" in resumed
+        assert "Câu 2/" in resumed
+        progress = await admin.send("/tiendo")
+        assert "Xã Vạn Lộc: đang làm (1/" in progress
+        assert "0/5 đơn vị đã nộp, 1 đang làm, 4 chưa bắt đầu" in progress
+
+
+async def test_a_citizen_answers_once_and_only_a_keyed_hash_is_kept(tmp_path: Path) -> None:
+    async with running_service(tmp_path) as service:
+        citizen = Chat(service, "987654321")
+        assert "xã/phường nào" in await citizen.send("/khaosat")
+        assert "Khảo sát cho Xã Hoa Lộc" in await citizen.send("hoa loc")
+        done = await citizen.answer_all(SURVEY_ANSWERS)
+        assert "Xem lại trước khi nộp" in done
+        assert "Đã nộp phiếu" in await citizen.send("nộp")
+        assert "Bạn chưa mở phiếu nào" in await citizen.send("1")
+        assert "Bạn đã trả lời khảo sát này cho Xã Hoa Lộc" in await citizen.send("/start ks_16072")
+        other_unit = await citizen.send("/start ks_16012")
+        assert "Khảo sát cho Xã Hậu Lộc" in other_unit
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("pbgdpl.sqlite3*"))
+    assert b"987654321" not in raw
+    with sqlite3.connect(tmp_path / "pbgdpl.sqlite3") as db:
+        respondents = [row[0] for row in db.execute("SELECT respondent FROM responses")]
+        answers = db.execute("SELECT count(*) FROM answers").fetchone()[0]
+    assert len(respondents) == 2 and len(set(respondents)) == 1 and len(respondents[0]) == 64
+    assert answers == 13  # 14 questions asked, the optional suggestion skipped
+
+
+async def test_restart_resumes_at_the_same_question(tmp_path: Path) -> None:
+    async with running_service(tmp_path) as service:
+        citizen = Chat(service, "123")
+        await citizen.send("/start ks_16033")
+        await citizen.answer_all(["có", "1", "nam"])
+        assert "Câu 4/" in citizen.text
+    async with running_service(tmp_path) as service:
+        citizen = Chat(service, "123")
+        reply = await citizen.send("3")
+        assert "Câu 5/" in reply
+        assert "Trong 12 tháng qua" in reply
+        assert "Tiếp tục phiếu" in await citizen.send("/khaosat")
+
+
+async def test_bad_input_gets_a_vietnamese_reply(tmp_path: Path) -> None:
+    async with running_service(tmp_path) as service:
+        citizen = Chat(service, "77")
+        assert "Không có lệnh “/xyz”" in await citizen.send("/xyz")
+        assert "Bạn chưa mở phiếu nào" in await citizen.send("xin chào")
+        assert "chỉ dành cho quản trị viên" in await citizen.send("/xuat")
+        assert "Không tìm thấy đơn vị" in await citizen.send("/start ks_khong-co")
+        await citizen.send("/start ks_16012")
+        nfd = "co\u0301"  # "có" typed with a combining accent
+        assert "Câu 2/" in await citizen.send(nfd)
+        assert "Chưa rõ bạn chọn" in await citizen.send("x" * 10_000)
+        assert "Câu này không cần tệp" in await citizen.send_file("f1")
+        assert "Đã tạm dừng" in await citizen.send("/huy")
+        assert "không có phiếu nào đang mở" in await citizen.send("/huy")
+
+
+async def test_admin_export_has_scores_and_answers(tmp_path: Path) -> None:
+    async with running_service(tmp_path) as service:
+        admin, officer, citizen = Chat(service, "admin"), Chat(service, "801"), Chat(service, "802")
+        await officer.send(f"/start dk_{invite_code(await admin.send('/moi 16012'))}")
+        await officer.send("/danhgia")
+        for _ in range(80):
+            if "Xem lại trước khi nộp" in officer.text:
+                break
+            text = officer.text
+            if "Gửi ảnh" in text or "minh chứng" in text.lower() and "Xong" in text:
+                await officer.send_file("ảnh-kế-hoạch")
+                await officer.send("xong")
+            elif "  1. " in text:
+                await officer.send("1")
+            elif "tỉ lệ phần trăm" in text:
+                await officer.send("90")
+            elif "ngày/tháng/năm" in text:
+                await officer.send("1/1/2026")
+            elif "Bỏ qua" in text:
+                await officer.send("bỏ qua")
+            else:
+                await officer.send("5")
+        assert "Xem lại trước khi nộp" in officer.text
+        total = re.search(r"Tổng: ([\d,]+)/100", officer.text)
+        assert total
+        assert "Đã nộp phiếu" in await officer.send("nộp")
+        assert "đã nộp" in await officer.send("/danhgia")
+        await citizen.send("/start ks_16012")
+        await citizen.answer_all([*SURVEY_ANSWERS[:-1], "=SUM(A1:A9)", "nộp"])
+        await admin.send("/xuat")
+        [document] = admin.documents
+    book = openpyxl.load_workbook(io.BytesIO(document.content))
+    assert book.sheetnames == ["Tự đánh giá", "Chi tiết tự đánh giá", "Khảo sát người dân", "Ghi chú"]
+    summary = book["Tự đánh giá"]
+    header = [c.value for c in summary[1]]
+    rows = {row[1]: dict(zip(header, row, strict=True)) for row in summary.iter_rows(min_row=2, values_only=True)}
+    assert list(rows) == ["Xã Đông Thành", "Xã Hậu Lộc", "Xã Hoa Lộc", "Xã Triệu Lộc", "Xã Vạn Lộc"]
+    assert rows["Xã Hậu Lộc"]["Trạng thái"] == "Đã nộp"
+    assert rows["Xã Hậu Lộc"]["Tổng điểm (tối đa 100)"] == float(total[1].replace(",", "."))
+    assert rows["Xã Đông Thành"]["Trạng thái"] == "Chưa bắt đầu"
+    assert rows["Xã Hậu Lộc"]["Xếp loại"] == "Chưa có ngưỡng chính thức"
+    survey = book["Khảo sát người dân"]
+    header = [c.value for c in survey[1]]
+    [row] = list(survey.iter_rows(min_row=2, values_only=True))
+    record = dict(zip(header, row, strict=True))
+    assert record["Đơn vị"] == "Xã Hậu Lộc"
+    assert record["Điểm kiến thức"] == 3
+    suggestion = next(v for k, v in record.items() if k and "góp ý" in k.lower() or k and "kiến nghị" in k.lower())
+    assert suggestion == "=SUM(A1:A9)"
+    cell = next(c for c in survey[2] if c.value == "=SUM(A1:A9)")
+    assert cell.data_type == "s"
