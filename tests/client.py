@@ -25,7 +25,7 @@ class Clock:
         self.now += timedelta(**kwargs)
 
 
-def test_settings(data_dir: Path, **overrides: object) -> Settings:
+def settings_for(data_dir: Path, **overrides: object) -> Settings:
     return Settings(
         data_dir=data_dir, period="2026", secret="test-secret", _env_file=None, **overrides  # type: ignore[call-arg]
     )
@@ -33,7 +33,7 @@ def test_settings(data_dir: Path, **overrides: object) -> Settings:
 
 @asynccontextmanager
 async def running_service(data_dir: Path, clock: Callable[[], datetime] | None = None) -> AsyncIterator[BotService]:
-    async with open_service(test_settings(data_dir)) as service:
+    async with open_service(settings_for(data_dir)) as service:
         service.admins = frozenset({"test:admin"})
         if clock is not None:
             service.clock = clock

@@ -1,0 +1,172 @@
+"""End to end over real HTTP: the Telegram channel against the fake Bot API server, every request checked
+against the published Bot API description."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import openpyxl
+
+from bot.app import open_service
+from bot.channels.telegram import TelegramChannel
+from bot.service import BotService
+from tests.client import settings_for
+from tests.fakes.telegram_server import BotMessage, FakeTelegram
+
+ADMIN, OFFICER, CITIZEN_A, CITIZEN_B = 1001, 2002, 3003, 3004
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
+)
+
+
+@asynccontextmanager
+async def telegram_bot(tg: FakeTelegram, data_dir: Path) -> AsyncIterator[BotService]:
+    async with open_service(settings_for(data_dir)) as service:
+        service.admins = frozenset({f"telegram:{ADMIN}"})
+        channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url)
+        await channel.start()
+        try:
+            yield service
+        finally:
+            await channel.stop()
+
+
+class User:
+    """A person in a private chat with the bot: types, taps buttons, sends photos, and waits for the bot."""
+
+    def __init__(self, tg: FakeTelegram, user_id: int) -> None:
+        self.tg, self.id = tg, user_id
+
+    async def _act(self, inject: Callable[[], object]) -> None:
+        before = len(self.tg.calls)
+        inject()
+        await self.tg.wait_until(lambda: len(self.tg.calls) > before)
+        while True:  # the bot is done when it has made no request for a moment
+            seen = len(self.tg.calls)
+            await asyncio.sleep(0.1)
+            if len(self.tg.calls) == seen:
+                return
+
+    async def say(self, text: str) -> str:
+        await self._act(lambda: self.tg.send_text(self.id, text))
+        return self.text
+
+    async def photo(self, data: bytes) -> str:
+        await self._act(lambda: self.tg.send_photo(self.id, data))
+        return self.text
+
+    async def tap(self, token_prefix: str) -> str:
+        message = self.with_button(token_prefix)
+        data = next(d for _, d in self.tg.buttons(message) if d.startswith(token_prefix))
+        await self._act(lambda: self.tg.press_button(self.id, message.message_id, data))
+        return self.text
+
+    def with_button(self, token_prefix: str) -> BotMessage:
+        for message in reversed(self.tg.messages(self.id)):
+            if any(d.startswith(token_prefix) for _, d in self.tg.buttons(message)):
+                return message
+        raise AssertionError(f"no button {token_prefix!r} in chat {self.id}")
+
+    @property
+    def text(self) -> str:
+        return self.tg.last_message(self.id).plain_text or ""
+
+    def all_text(self) -> str:
+        return "\n".join(m.plain_text or "" for m in self.tg.messages(self.id))
+
+
+async def complete(user: User, *, photo: bool = False) -> str:
+    """Answer every question with the first choice, a photo, or a plausible number, then submit."""
+    for _ in range(120):
+        last = user.tg.last_message(user.id)
+        text, tokens = last.plain_text or "", [d for _, d in user.tg.buttons(last)]
+        if "Xem lại trước khi nộp" in text:
+            return await user.tap("r:submit")
+        if "Gửi ảnh hoặc tệp minh chứng" in text or "Đã lưu" in text:
+            if photo and "Đã lưu" not in text:
+                await user.photo(PNG)
+            await user.tap("d:")
+        elif any(t.startswith("a:") for t in tokens):
+            await user.tap("a:")
+            if any(t.startswith("d:") for t in [d for _, d in user.tg.buttons(user.tg.last_message(user.id))]):
+                await user.tap("d:")
+        elif "tỉ lệ phần trăm" in text:
+            await user.say("90")
+        elif "ngày/tháng/năm" in text:
+            await user.say("15/1/2026")
+        elif any(t.startswith("s:") for t in tokens):
+            await user.tap("s:")
+        else:
+            await user.say("5")
+    raise AssertionError("the questionnaire did not end")
+
+
+async def test_invite_assess_survey_and_export(tmp_path: Path) -> None:
+    async with FakeTelegram() as tg, telegram_bot(tg, tmp_path):
+        commands = tg.calls_to("setMyCommands")[0].params["commands"]
+        assert {"command": "danhgia", "description": "Làm phiếu tự đánh giá (cán bộ)"} in commands
+
+        admin, officer = User(tg, ADMIN), User(tg, OFFICER)
+        invite = await admin.say("/moi 16012")
+        code = re.search(r"start=dk_([A-Z0-9]+)", invite)
+        assert code, invite
+        assert f"https://t.me/pbgdpl_test_bot?start=dk_{code[1]}" in invite
+        assert "Bạn đã được gắn với Xã Hậu Lộc" in await officer.say(f"/start dk_{code[1]}")
+
+        await officer.say("/danhgia")
+        assert "Câu 1/" in officer.text
+        receipt = await complete(officer, photo=True)
+        assert "Đã nộp phiếu" in receipt
+        total = re.search(r"Tổng: ([\d,]+)/100", receipt)
+        assert total
+        photos_saved = sum("Đã lưu 1 tệp" in str(c.params.get("text")) for c in tg.calls_to("sendMessage"))
+        assert photos_saved >= 1
+
+        for citizen_id in (CITIZEN_A, CITIZEN_B):
+            citizen = User(tg, citizen_id)
+            opened = await citizen.say("/start ks_16012")
+            assert "Câu 1/" in opened
+            assert "Khảo sát cho Xã Hậu Lộc" in citizen.all_text()
+            assert "Đã nộp phiếu" in await complete(citizen)
+
+        await admin.say("/xuat")
+        exported = tg.last_message(ADMIN).document
+        assert exported is not None and exported.file_name.endswith(".xlsx")
+        tg.assert_no_violations()
+
+    book = openpyxl.load_workbook(io.BytesIO(exported.data))
+    summary = book["Tự đánh giá"]
+    header = [c.value for c in summary[1]]
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in summary.iter_rows(min_row=2, values_only=True)}
+    assert rows["16012"]["Đơn vị"] == "Xã Hậu Lộc"
+    assert rows["16012"]["Tổng điểm (tối đa 100)"] == float(total[1].replace(",", "."))
+    assert rows["16012"]["Số minh chứng"] == photos_saved
+    assert rows["16078"]["Trạng thái"] == "Chưa bắt đầu"
+    survey_rows = list(book["Khảo sát người dân"].iter_rows(min_row=2, values_only=True))
+    assert len(survey_rows) == 2
+    assert {row[2] for row in survey_rows} == {"Xã Hậu Lộc"}
+
+
+async def test_restart_in_the_middle_of_a_survey(tmp_path: Path) -> None:
+    async with FakeTelegram() as tg:
+        citizen = User(tg, CITIZEN_A)
+        async with telegram_bot(tg, tmp_path):
+            await citizen.say("/start ks_16021")
+            await citizen.tap("a:dong_y:co")
+            assert "Câu 2/" in citizen.text
+            await citizen.tap("a:tuoi:")
+            assert "Câu 3/" in citizen.text
+        async with telegram_bot(tg, tmp_path):
+            reply = await citizen.say("2")
+            assert "Câu 4/" in reply
+            stale = citizen.tg.messages(CITIZEN_A)[-3]
+            await citizen._act(lambda: tg.press_button(CITIZEN_A, stale.message_id, "a:tuoi:tren_60", force=True))
+            assert "Nút đó thuộc một câu hỏi cũ" in citizen.all_text()
+            assert "Câu 4/" in citizen.text
+        tg.assert_no_violations()
