@@ -121,6 +121,17 @@ async def find_response(db: AsyncSession, dedupe_key: str) -> Response | None:
     return (await db.scalars(query)).first()
 
 
+async def latest_draft(db: AsyncSession, respondent: str) -> Response | None:
+    """The survey this person left unfinished most recently."""
+    query = (
+        select(Response)
+        .where(Response.respondent == respondent, Response.status == "draft")
+        .order_by(Response.updated_at.desc())
+        .limit(1)
+    )
+    return (await db.scalars(query)).first()
+
+
 async def add_response(db: AsyncSession, response: Response) -> Response:
     db.add(response)
     await db.flush()

@@ -97,7 +97,8 @@ async def test_bad_input_gets_a_vietnamese_reply(tmp_path: Path) -> None:
     async with running_service(tmp_path) as service:
         citizen = Chat(service, "77")
         assert "Không có lệnh “/xyz”" in await citizen.send("/xyz")
-        assert "Bạn chưa mở phiếu nào" in await citizen.send("xin chào")
+        assert "Gõ /khaosat để trả lời khảo sát" in await citizen.send("xin chào")
+        assert "Bạn chưa mở phiếu nào" in await citizen.send("abc")
         assert "chỉ dành cho quản trị viên" in await citizen.send("/xuat")
         assert "Không tìm thấy đơn vị" in await citizen.send("/start ks_khong-co")
         await citizen.send("/start ks_16012")
@@ -159,3 +160,17 @@ async def test_admin_export_has_scores_and_answers(tmp_path: Path) -> None:
     assert record[question_header(service.questionnaires["khao-sat-nguoi-dan"], "gop_y")] == "=SUM(A1:A9)"
     cell = next(c for c in survey[2] if c.value == "=SUM(A1:A9)")
     assert cell.data_type == "s"
+
+
+async def test_commands_as_plain_words_without_stealing_answers(tmp_path: Path) -> None:
+    async with running_service(tmp_path) as service:
+        citizen = Chat(service, "91")
+        assert "Khảo sát cho Xã Triệu Lộc" in await citizen.send("Khảo sát 16021")
+        await citizen.answer_all(SURVEY_ANSWERS[:-1])
+        assert "góp ý" in citizen.text.lower() or "kiến nghị" in citizen.text.lower()
+        review = await citizen.send("mọi người cần thêm buổi tuyên truyền")
+        assert "Xem lại trước khi nộp" in review
+        assert "mọi người cần thêm buổi tuyên truyền" in review
+        assert "Đã tạm dừng" in await citizen.send("huỷ")
+        assert "Tiếp tục phiếu đang làm dở" in await citizen.send("khao sat")
+        assert "Hướng dẫn" in await citizen.send("trợ giúp") or "Các lệnh" in citizen.text

@@ -1,0 +1,59 @@
+"""Chat commands. Each module registers its handlers with @command; the service looks them up by name.
+
+A command can be typed as "/danhgia" on any channel, or as plain words ("danh gia", "đánh giá") where users
+rarely type a slash (Zalo); `words` lists those, compared after fold().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from conversations.text import fold
+
+if TYPE_CHECKING:
+    from bot.service import BotService, Reply, Sender
+
+
+@dataclass(frozen=True)
+class Call:
+    service: BotService
+    sender: Sender
+    actor: str
+    args: list[str]
+
+
+Handler = Callable[[Call], Awaitable["list[Reply]"]]
+COMMANDS: dict[str, Handler] = {}
+WORDS: dict[str, str] = {}
+
+
+def command(*names: str, words: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        for name in names:
+            COMMANDS[name] = handler
+        for word in words:
+            WORDS[fold(word)] = names[0]
+        return handler
+
+    return register
+
+
+def parse(text: str, with_arguments: bool) -> tuple[str, list[str]] | None:
+    """(command, arguments) for "/cmd a b", "/cmd@bot a", or a command's plain words; None for other text.
+    Without `with_arguments`, plain words must be the whole message, so an answer that merely starts with
+    a command word ("mọi người…") stays an answer."""
+    if text.startswith("/"):
+        word, _, rest = text[1:].partition(" ")
+        return word.split("@", 1)[0].lower(), rest.split()
+    key = fold(text)
+    for words, name in sorted(WORDS.items(), key=lambda item: -len(item[0])):
+        if key == words or (with_arguments and key.startswith(words + " ")):
+            return name, text.split()[len(words.split()) :]
+    return None
+
+
+def load() -> None:
+    """Import every command module so that its handlers are registered."""
+    from bot.commands import conversation, export, invites, progress, units  # noqa: F401

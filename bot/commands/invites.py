@@ -1,0 +1,57 @@
+"""Invites: an admin makes a single-use, expiring code; an officer redeems it and is bound to the unit."""
+
+from __future__ import annotations
+
+import secrets
+
+from bot import texts as t
+from bot.commands import Call, command
+from bot.service import Reply
+from conversations.engine import Outgoing
+from exports.results import local_time
+from storage import repo
+from storage.models import Invite
+
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@command("moi", words=("moi",))
+async def invite(call: Call) -> list[Reply]:
+    service, sender = call.service, call.sender
+    async with service.db.write() as db:
+        role = await service.role(db, sender)
+        if not role.is_admin:
+            return [Outgoing(t.ADMIN_ONLY)]
+        if not call.args:
+            return [Outgoing(t.INVITE_USAGE)]
+        unit = await repo.get_unit(db, call.args[0])
+        if unit is None:
+            return [Outgoing(t.UNIT_UNKNOWN.format(code=call.args[0])), Outgoing(t.INVITE_USAGE)]
+        now = service.clock()
+        account = await repo.ensure_account(db, sender.channel, sender.user_id, now, sender.display_name)
+        code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(10))
+        created = Invite(
+            code=code, unit_code=unit.code, created_by=account.id, created_at=now, expires_at=now + service.invite_ttl
+        )
+        await repo.add_invite(db, created)
+    text = t.INVITE_CREATED.format(
+        unit=unit.name, code=code, expires=local_time(created.expires_at), link=service.deep_link(f"dk_{code}")
+    )
+    return [Outgoing(text)]
+
+
+async def redeem_invite(call: Call, code: str) -> list[Reply]:
+    service, sender = call.service, call.sender
+    now = service.clock()
+    async with service.db.write() as db:
+        found = await repo.get_invite(db, code.strip().upper())
+        if found is None or found.expires_at <= now:
+            return [Outgoing(t.INVITE_INVALID)]
+        if found.used_at is not None:
+            return [Outgoing(t.INVITE_USED)]
+        unit = await repo.get_unit(db, found.unit_code)
+        assert unit is not None
+        account = await repo.ensure_account(db, sender.channel, sender.user_id, now, sender.display_name)
+        account.unit_code = unit.code
+        found.used_at, found.used_by = now, account.id
+    return [Outgoing(t.INVITE_ACCEPTED.format(unit=unit.name))]
