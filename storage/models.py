@@ -155,3 +155,12 @@ class ConversationSession(Base):
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
     waiting_for: Mapped[dict[str, Any] | None]
     updated_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """A platform update already applied, so a redelivery (webhook retry, poller restart) is not applied twice."""
+
+    __tablename__ = "processed_updates"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    update_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(index=True)
