@@ -117,20 +117,25 @@ class BotService:
 
     # ------------------------------------------------------------ entry point
 
-    async def handle(self, sender: Sender, inbound: Inbound) -> list[Reply]:
+    async def handle(self, sender: Sender, inbound: Inbound, update_id: str | None = None) -> list[Reply]:
+        """Apply one message. With the platform's `update_id`, a message delivered twice is applied once
+        (the second delivery gets no reply)."""
         actor = actor_key(self.secret, sender.channel, sender.user_id)
         async with self.locks.hold(actor):
             try:
-                return await self._dispatch(sender, actor, inbound)
+                return await self._dispatch(sender, actor, inbound, update_id)
             except Exception:
                 log.exception("failed to handle a message on %s", sender.channel)
                 return [Outgoing(t.ERROR_TRY_AGAIN)]
 
-    async def _dispatch(self, sender: Sender, actor: str, inbound: Inbound) -> list[Reply]:
+    async def _dispatch(self, sender: Sender, actor: str, inbound: Inbound, update_id: str | None) -> list[Reply]:
         text = clean_input(inbound.text) if inbound.text else ""
         parsed = commands.parse(text, with_arguments=True) if text.startswith("/") else None
         if parsed is None:
-            async with self.db.write() as db:
+            async with self.db.write(lock=actor) as db:
+                # Claimed in the transaction that stores the answer: both happen, or neither does.
+                if update_id is not None and not await repo.claim_update(db, sender.channel, update_id, self.clock()):
+                    return []
                 session = await repo.get_session(db, actor)
                 busy = session is not None and (session.waiting_for is not None or session.response_id is not None)
                 # Inside a questionnaire, plain words are answers unless they are a whole command ("huỷ").
@@ -141,6 +146,10 @@ class BotService:
                     response = await repo.get_response(db, session.response_id)
                     if response is not None and response.status == "draft":
                         return await self._step(db, sender, actor, response, inbound)
+        elif update_id is not None:
+            async with self.db.write(lock=actor) as db:
+                if not await repo.claim_update(db, sender.channel, update_id, self.clock()):
+                    return []
         if parsed is None:
             return [Outgoing(t.NOT_IN_CONVERSATION)]
         name, args = parsed

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_xact_lock."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def is_sqlite(url: str) -> bool:
@@ -43,7 +49,8 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
-        if is_sqlite(url):
+        self.sqlite = is_sqlite(url)
+        if self.sqlite:
             ensure_sqlite_directory(url)
             self.writer = _sqlite_engine(url, writer=True)
             self.reader = _sqlite_engine(url, writer=False)
@@ -53,9 +60,15 @@ class Database:
         self._read = async_sessionmaker(self.reader, expire_on_commit=False)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction that commits on success and rolls back on any error."""
+    async def write(self, lock: str | None = None) -> AsyncIterator[AsyncSession]:
+        """One transaction that commits on success and rolls back on any error.
+
+        `lock` names what the transaction serialises on (a person's keyed hash). SQLite already runs one
+        writer at a time (BEGIN IMMEDIATE); PostgreSQL takes a transaction-scoped advisory lock, so several
+        app processes never interleave one person's messages."""
         async with self._write() as session, session.begin():
+            if lock is not None and not self.sqlite:
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(lock)})
             yield session
 
     @asynccontextmanager

@@ -9,7 +9,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Account, Answer, ConversationSession, Evidence, Invite, Period, Response, Unit
+from storage.models import (
+    Account,
+    Answer,
+    ConversationSession,
+    Evidence,
+    Invite,
+    Period,
+    ProcessedUpdate,
+    Response,
+    Unit,
+)
 
 # ---------------------------------------------------------------- units and periods
 
@@ -95,6 +105,15 @@ async def get_invite(db: AsyncSession, code: str) -> Invite | None:
 
 
 # ---------------------------------------------------------------- conversations and responses
+
+
+async def claim_update(db: AsyncSession, channel: str, update_key: str, now: datetime) -> bool:
+    """Record a platform update as applied; False when it already was (a redelivery)."""
+    if await db.get(ProcessedUpdate, (channel, update_key)) is not None:
+        return False
+    db.add(ProcessedUpdate(channel=channel, update_key=update_key, processed_at=now))
+    await db.flush()
+    return True
 
 
 async def get_session(db: AsyncSession, actor: str) -> ConversationSession | None:

@@ -3,7 +3,6 @@ against the published Bot API description."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from collections.abc import AsyncIterator, Callable
@@ -11,6 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import openpyxl
+from telegram import Update
+from telegram.ext import ContextTypes
 
 from bot.app import open_service
 from bot.channels.telegram import TelegramChannel
@@ -25,11 +26,29 @@ PNG = bytes.fromhex(
 )
 
 
+class CountingChannel(TelegramChannel):
+    """The real channel, counting the updates it has finished with, so tests wait exactly as long as needed."""
+
+    handled = 0
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await super()._on_message(update, context)
+        finally:
+            CountingChannel.handled += 1
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await super()._on_callback(update, context)
+        finally:
+            CountingChannel.handled += 1
+
+
 @asynccontextmanager
 async def telegram_bot(tg: FakeTelegram, data_dir: Path) -> AsyncIterator[BotService]:
     async with open_service(settings_for(data_dir)) as service:
         service.admins = frozenset({f"telegram:{ADMIN}"})
-        channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url)
+        channel = CountingChannel(service, tg.token, tg.base_url, tg.base_file_url)
         await channel.start()
         try:
             yield service
@@ -44,14 +63,9 @@ class User:
         self.tg, self.id = tg, user_id
 
     async def _act(self, inject: Callable[[], object]) -> None:
-        before = len(self.tg.calls)
+        target = CountingChannel.handled + 1
         inject()
-        await self.tg.wait_until(lambda: len(self.tg.calls) > before)
-        while True:  # the bot is done when it has made no request for a moment
-            seen = len(self.tg.calls)
-            await asyncio.sleep(0.1)
-            if len(self.tg.calls) == seen:
-                return
+        await self.tg.wait_until(lambda: CountingChannel.handled >= target)
 
     async def say(self, text: str) -> str:
         await self._act(lambda: self.tg.send_text(self.id, text))

@@ -116,7 +116,7 @@ class TelegramChannel:
         sender, message = self._sender(update), update.effective_message
         if sender is None or message is None:
             return
-        replies = await self.service.handle(sender, inbound_of(message))
+        replies = await self.service.handle(sender, inbound_of(message), update_id=str(update.update_id))
         await self._send(message.chat_id, replies)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -124,7 +124,7 @@ class TelegramChannel:
         if query is None or sender is None:
             return
         await query.answer()
-        replies = await self.service.handle(sender, Inbound(button=query.data or ""))
+        replies = await self.service.handle(sender, Inbound(button=query.data or ""), update_id=str(update.update_id))
         pressed = query.message if isinstance(query.message, Message) else None
         if pressed is None:
             return

@@ -42,7 +42,7 @@ async def help_(call: Call) -> list[Reply]:
 @command("khaosat", words=("khao sat",))
 async def survey(call: Call) -> list[Reply]:
     service, actor = call.service, call.actor
-    async with service.db.write() as db:
+    async with service.db.write(lock=call.actor) as db:
         if call.args:
             unit = await repo.get_unit(db, call.args[0])
             if unit is None:
@@ -63,7 +63,7 @@ async def assess(call: Call) -> list[Reply]:
     qn = service.of_kind("self_assessment")
     if qn is None:
         return [Outgoing(t.NO_QUESTIONNAIRE)]
-    async with service.db.write() as db:
+    async with service.db.write(lock=call.actor) as db:
         role = await service.role(db, call.sender)
         unit = await repo.get_unit(db, role.unit_code) if role.unit_code else None
         if unit is None:
@@ -87,7 +87,7 @@ async def assess(call: Call) -> list[Reply]:
 @command("huy", words=("huy", "tam dung", "dung lai"))
 async def pause(call: Call) -> list[Reply]:
     service = call.service
-    async with service.db.write() as db:
+    async with service.db.write(lock=call.actor) as db:
         session = await repo.get_session(db, call.actor)
         if session is None or (session.response_id is None and session.waiting_for is None):
             return [Outgoing(t.NOTHING_TO_PAUSE)]

@@ -18,7 +18,7 @@ INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 @command("moi", words=("moi",))
 async def invite(call: Call) -> list[Reply]:
     service, sender = call.service, call.sender
-    async with service.db.write() as db:
+    async with service.db.write(lock=call.actor) as db:
         role = await service.role(db, sender)
         if not role.is_admin:
             return [Outgoing(t.ADMIN_ONLY)]
@@ -43,7 +43,7 @@ async def invite(call: Call) -> list[Reply]:
 async def redeem_invite(call: Call, code: str) -> list[Reply]:
     service, sender = call.service, call.sender
     now = service.clock()
-    async with service.db.write() as db:
+    async with service.db.write(lock=call.actor) as db:
         found = await repo.get_invite(db, code.strip().upper())
         if found is None or found.expires_at <= now:
             return [Outgoing(t.INVITE_INVALID)]
