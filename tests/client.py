@@ -32,8 +32,10 @@ def settings_for(data_dir: Path, **overrides: object) -> Settings:
 
 
 @asynccontextmanager
-async def running_service(data_dir: Path, clock: Callable[[], datetime] | None = None) -> AsyncIterator[BotService]:
-    async with open_service(settings_for(data_dir)) as service:
+async def running_service(
+    data_dir: Path, clock: Callable[[], datetime] | None = None, database_url: str | None = None
+) -> AsyncIterator[BotService]:
+    async with open_service(settings_for(data_dir, database_url=database_url)) as service:
         service.admins = frozenset({"test:admin"})
         if clock is not None:
             service.clock = clock

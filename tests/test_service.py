@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from pathlib import Path
 
 import openpyxl
+from sqlalchemy import select
 
 from exports.results import question_header
+from storage.models import Answer, Base, Response
 from tests.client import Chat, Clock, running_service
 
 SURVEY_ANSWERS = ["có", "2", "nữ", "3", "có", "1, 2", "1", "1", "1", "1", "rất hài lòng", "1", "loa", "bỏ qua"]
@@ -21,9 +22,9 @@ def invite_code(text: str) -> str:
     return found[1]
 
 
-async def test_invite_binds_an_officer_once_and_expires(tmp_path: Path) -> None:
+async def test_invite_binds_an_officer_once_and_expires(tmp_path: Path, database_url: str) -> None:
     clock = Clock()
-    async with running_service(tmp_path, clock) as service:
+    async with running_service(tmp_path, clock, database_url) as service:
         admin, officer, other = Chat(service, "admin"), Chat(service, "501"), Chat(service, "502")
         service.admins = frozenset({"test:admin"})
         assert "chỉ dành cho quản trị viên" in await officer.send("/moi 16012")
@@ -41,8 +42,8 @@ async def test_invite_binds_an_officer_once_and_expires(tmp_path: Path) -> None:
         assert "Phiếu tự đánh giá kỳ 2026 của Xã Hậu Lộc" in await officer.send("/danhgia")
 
 
-async def test_officers_of_a_unit_share_one_draft(tmp_path: Path) -> None:
-    async with running_service(tmp_path) as service:
+async def test_officers_of_a_unit_share_one_draft(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
         admin = Chat(service, "admin")
         first, second = Chat(service, "601"), Chat(service, "602")
         for chat in (first, second):
@@ -58,8 +59,8 @@ async def test_officers_of_a_unit_share_one_draft(tmp_path: Path) -> None:
         assert "0/5 đơn vị đã nộp, 1 đang làm, 4 chưa bắt đầu" in progress
 
 
-async def test_a_citizen_answers_once_and_only_a_keyed_hash_is_kept(tmp_path: Path) -> None:
-    async with running_service(tmp_path) as service:
+async def test_a_citizen_answers_once_and_only_a_keyed_hash_is_kept(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
         citizen = Chat(service, "987654321")
         assert "xã/phường nào" in await citizen.send("/khaosat")
         assert "Khảo sát cho Xã Hoa Lộc" in await citizen.send("hoa loc")
@@ -70,22 +71,26 @@ async def test_a_citizen_answers_once_and_only_a_keyed_hash_is_kept(tmp_path: Pa
         assert "Bạn đã trả lời khảo sát này cho Xã Hoa Lộc" in await citizen.send("/start ks_16072")
         other_unit = await citizen.send("/start ks_16012")
         assert "Khảo sát cho Xã Hậu Lộc" in other_unit
-    raw = b"".join(p.read_bytes() for p in tmp_path.glob("pbgdpl.sqlite3*"))
-    assert b"987654321" not in raw
-    with sqlite3.connect(tmp_path / "pbgdpl.sqlite3") as db:
-        respondents = [row[0] for row in db.execute("SELECT respondent FROM responses")]
-        answers = db.execute("SELECT count(*) FROM answers").fetchone()[0]
-    assert len(respondents) == 2 and len(set(respondents)) == 1 and len(respondents[0]) == 64
+        async with service.db.read() as db:
+            stored = [
+                str(row)
+                for table in Base.metadata.sorted_tables
+                for row in (await db.execute(select(table))).all()
+            ]
+            respondents = list((await db.scalars(select(Response.respondent))).all())
+            answers = len((await db.scalars(select(Answer.id))).all())
+    assert stored and not any("987654321" in row for row in stored)
+    assert len(respondents) == 2 and len(set(respondents)) == 1 and len(respondents[0] or "") == 64
     assert answers == 13  # 14 questions asked, the optional suggestion skipped
 
 
-async def test_restart_resumes_at_the_same_question(tmp_path: Path) -> None:
-    async with running_service(tmp_path) as service:
+async def test_restart_resumes_at_the_same_question(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
         citizen = Chat(service, "123")
         await citizen.send("/start ks_16033")
         await citizen.answer_all(["có", "1", "nam"])
         assert "Câu 4/" in citizen.text
-    async with running_service(tmp_path) as service:
+    async with running_service(tmp_path, database_url=database_url) as service:
         citizen = Chat(service, "123")
         reply = await citizen.send("3")
         assert "Câu 5/" in reply
@@ -93,8 +98,8 @@ async def test_restart_resumes_at_the_same_question(tmp_path: Path) -> None:
         assert "Tiếp tục phiếu" in await citizen.send("/khaosat")
 
 
-async def test_bad_input_gets_a_vietnamese_reply(tmp_path: Path) -> None:
-    async with running_service(tmp_path) as service:
+async def test_bad_input_gets_a_vietnamese_reply(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
         citizen = Chat(service, "77")
         assert "Không có lệnh “/xyz”" in await citizen.send("/xyz")
         assert "Gõ /khaosat để trả lời khảo sát" in await citizen.send("xin chào")
@@ -110,8 +115,8 @@ async def test_bad_input_gets_a_vietnamese_reply(tmp_path: Path) -> None:
         assert "không có phiếu nào đang mở" in await citizen.send("/huy")
 
 
-async def test_admin_export_has_scores_and_answers(tmp_path: Path) -> None:
-    async with running_service(tmp_path) as service:
+async def test_admin_export_has_scores_and_answers(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
         admin, officer, citizen = Chat(service, "admin"), Chat(service, "801"), Chat(service, "802")
         await officer.send(f"/start dk_{invite_code(await admin.send('/moi 16012'))}")
         await officer.send("/danhgia")
@@ -162,8 +167,8 @@ async def test_admin_export_has_scores_and_answers(tmp_path: Path) -> None:
     assert cell.data_type == "s"
 
 
-async def test_commands_as_plain_words_without_stealing_answers(tmp_path: Path) -> None:
-    async with running_service(tmp_path) as service:
+async def test_commands_as_plain_words_without_stealing_answers(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
         citizen = Chat(service, "91")
         assert "Khảo sát cho Xã Triệu Lộc" in await citizen.send("Khảo sát 16021")
         await citizen.answer_all(SURVEY_ANSWERS[:-1])
