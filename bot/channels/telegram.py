@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from functools import partial
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels.telegram_request import AiohttpRequest
@@ -72,12 +75,23 @@ def inbound_of(message: Message) -> Inbound:
 
 
 class TelegramChannel:
-    def __init__(self, service: BotService, token: str, base_url: str | None, base_file_url: str | None) -> None:
+    def __init__(
+        self,
+        service: BotService,
+        token: str,
+        base_url: str | None,
+        base_file_url: str | None,
+        *,
+        read_timeout: float = 10.0,
+        retry_delay: float = 1.0,
+        max_attempts: int = 5,
+    ) -> None:
         self.service = service
+        self.retry_delay, self.max_attempts = retry_delay, max_attempts
         builder: ApplicationBuilder = (  # type: ignore[type-arg]
             Application.builder()
             .token(token)
-            .request(AiohttpRequest())
+            .request(AiohttpRequest(read_timeout=read_timeout))
             .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=40))
             .concurrent_updates(True)
         )
@@ -123,7 +137,7 @@ class TelegramChannel:
         query, sender = update.callback_query, self._sender(update)
         if query is None or sender is None:
             return
-        await query.answer()
+        await self._deliver(query.answer, "answerCallbackQuery")
         replies = await self.service.handle(sender, Inbound(button=query.data or ""), update_id=str(update.update_id))
         pressed = query.message if isinstance(query.message, Message) else None
         if pressed is None:
@@ -135,37 +149,55 @@ class TelegramChannel:
             await self._lock(pressed)
         await self._send(pressed.chat_id, replies)
 
+    async def _deliver(self, action: Callable[[], Awaitable[object]], what: str) -> bool:
+        """Make one Bot API call, waiting out 429s and retrying network faults with backoff, a bounded
+        number of times. The user's answer is already stored; only the reply is at stake here."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await action()
+                return True
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
+            except Forbidden:
+                log.info("%s: the user has blocked the bot", what)
+                return False
+            except BadRequest as exc:
+                log.warning("%s refused: %s", what, exc)
+                return False
+            except (TimedOut, NetworkError) as exc:
+                log.warning("%s failed (attempt %d): %s", what, attempt, exc)
+                await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+        log.error("%s: gave up after %d attempts", what, self.max_attempts)
+        return False
+
     async def _lock(self, message: Message) -> None:
         """Take the buttons off an answered question so old taps are rare (the engine refuses them anyway)."""
-        if message.reply_markup is None:
-            return
-        try:
-            await message.edit_reply_markup(reply_markup=None)
-        except BadRequest:
-            log.debug("could not remove the keyboard of message %s", message.message_id)
+        if message.reply_markup is not None:
+            await self._deliver(partial(message.edit_reply_markup, reply_markup=None), "editMessageReplyMarkup")
 
     async def _edit(self, message: Message, reply: Outgoing) -> None:
-        try:
-            text = html_text(reply)
-            if len(text) > TEXT_LIMIT:
-                raise BadRequest("too long to edit in place")
-            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
-        except BadRequest:
+        text = html_text(reply)
+        edit = partial(message.edit_text, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
+        edited = len(text) <= TEXT_LIMIT and await self._deliver(edit, "editMessageText")
+        if not edited:
             await self._send(message.chat_id, [reply])
 
     async def _send(self, chat_id: int, replies: Sequence[Reply]) -> None:
         for reply in replies:
             if isinstance(reply, Document):
-                await self.app.bot.send_document(
-                    chat_id, InputFile(io.BytesIO(reply.content), filename=reply.filename), caption=reply.caption
+                upload = InputFile(io.BytesIO(reply.content), filename=reply.filename)
+                await self._deliver(
+                    partial(self.app.bot.send_document, chat_id, upload, caption=reply.caption), "sendDocument"
                 )
                 continue
             pieces = split_text(html_text(reply), TEXT_LIMIT)
             for index, piece in enumerate(pieces):
-                last = index == len(pieces) - 1
-                await self.app.bot.send_message(
-                    chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply) if last else None
+                markup = keyboard(reply) if index == len(pieces) - 1 else None
+                send = partial(
+                    self.app.bot.send_message, chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup
                 )
+                await self._deliver(send, "sendMessage")
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(context.error, TelegramError):

@@ -506,6 +506,7 @@ class FakeTelegram:
         self._callback_seq = itertools.count(1)
         self._callbacks: dict[str, bool] = {}
         self._faults: dict[str, deque[_Fault]] = {}
+        self._network_faults: dict[str, deque[tuple[str, float]]] = {}
         self._changed = asyncio.Event()
         self._poll_generation = 0
         self._closing = False
@@ -805,6 +806,16 @@ class FakeTelegram:
         name = self._method_names.get(method.lower(), method)
         self._faults.setdefault(name, deque()).append(_Fault(status, description, retry_after, times))
 
+    def stall_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` only after ``seconds`` (a client time-out)."""
+        name = self._method_names.get(method.lower(), method)
+        self._network_faults.setdefault(name, deque()).extend([("stall", seconds)] * times)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """Close the connection instead of answering the next ``times`` calls of ``method``."""
+        name = self._method_names.get(method.lower(), method)
+        self._network_faults.setdefault(name, deque()).extend([("drop", 0.0)] * times)
+
     # -----------------------------------------------------------------------------------------------
     # HTTP handlers
     # ------------------------------------------------------------------------------------------------
@@ -840,6 +851,14 @@ class FakeTelegram:
         )
         self.violations.extend(f"{method}: {p}" for p in ignored + missing + blocking)
 
+        network = self._network_faults.get(method)
+        if network:
+            kind, seconds = network.popleft()
+            if kind == "drop":
+                if request.transport is not None:
+                    request.transport.close()
+                raise asyncio.CancelledError
+            await asyncio.sleep(seconds)
         fault = self._take_fault(method)
         if fault is not None:
             return _json_response(_error_body(*fault), fault[0])

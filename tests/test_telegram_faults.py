@@ -1,0 +1,70 @@
+"""Platform faults: the answer is stored once and the reply still arrives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from telegram import Update
+
+from bot.app import open_service
+from storage.models import Response
+from tests.client import settings_for
+from tests.fakes.telegram_server import FakeTelegram
+from tests.test_telegram_e2e import CITIZEN_A, CountingChannel, User
+
+
+async def answers_of(service: object, unit: str) -> dict[str, object]:
+    async with service.db.read() as db:  # type: ignore[attr-defined]
+        response = (await db.scalars(select(Response).where(Response.unit_code == unit))).one()
+        return dict(response.state["answers"])
+
+
+async def test_429_5xx_timeouts_and_dropped_connections(tmp_path: Path) -> None:
+    async with FakeTelegram() as tg, open_service(settings_for(tmp_path)) as service:
+        channel = CountingChannel(service, tg.token, tg.base_url, tg.base_file_url, read_timeout=0.5, retry_delay=0.05)
+        await channel.start()
+        try:
+            citizen = User(tg, CITIZEN_A)
+            tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+            assert "Câu 1/" in await citizen.say("/start ks_16012")
+            tg.fail_next("answerCallbackQuery", 502, "Bad Gateway")
+            tg.fail_next("sendMessage", 502, "Bad Gateway", times=2)
+            assert "Câu 2/" in await citizen.tap("a:dong_y:co")
+            tg.stall_next("sendMessage", 1.5)
+            assert "Câu 3/" in await citizen.tap("a:tuoi:tu_18_30")
+            tg.drop_next("sendMessage")
+            assert "Câu 4/" in await citizen.tap("a:gioi_tinh:nu")
+            assert await answers_of(service, "16012") == {"dong_y": "co", "tuoi": "tu_18_30", "gioi_tinh": "nu"}
+            retried = [c for c in tg.calls_to("sendMessage") if "Câu 2/" in str(c.params.get("text"))]
+            assert len(retried) == 3  # two 502s, then delivered
+            tg.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+            await citizen.tap("a:nghe_nghiep:nong_dan")
+            assert await answers_of(service, "16012") == {
+                "dong_y": "co",
+                "tuoi": "tu_18_30",
+                "gioi_tinh": "nu",
+                "nghe_nghiep": "nong_dan",
+            }
+        finally:
+            await channel.stop()
+
+
+async def test_a_redelivered_update_is_applied_once(tmp_path: Path) -> None:
+    async with FakeTelegram() as tg, open_service(settings_for(tmp_path)) as service:
+        channel = CountingChannel(service, tg.token, tg.base_url, tg.base_file_url)
+        await channel.start()
+        try:
+            citizen = User(tg, CITIZEN_A)
+            await citizen.say("/start ks_16021")
+            await citizen.tap("a:dong_y:co")
+            update = tg.send_text(CITIZEN_A, "1")
+            await tg.wait_until(lambda: "Câu 3/" in citizen.text)
+            sent = len(tg.calls_to("sendMessage"))
+            target = CountingChannel.handled + 1
+            await channel.app.process_update(Update.de_json(update, channel.app.bot))
+            await tg.wait_until(lambda: CountingChannel.handled >= target)
+            assert len(tg.calls_to("sendMessage")) == sent
+            assert await answers_of(service, "16021") == {"dong_y": "co", "tuoi": "tu_18_30"}
+        finally:
+            await channel.stop()
