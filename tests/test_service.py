@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 import openpyxl
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from exports.results import question_header
 from storage.models import Answer, Base, Response
@@ -179,3 +181,28 @@ async def test_commands_as_plain_words_without_stealing_answers(tmp_path: Path, 
         assert "Đã tạm dừng" in await citizen.send("huỷ")
         assert "Tiếp tục phiếu đang làm dở" in await citizen.send("khao sat")
         assert "Hướng dẫn" in await citizen.send("trợ giúp") or "Các lệnh" in citizen.text
+
+
+async def test_a_database_error_mid_answer_loses_nothing_and_stores_nothing_partial(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
+        citizen = Chat(service, "66")
+        await citizen.send("/start ks_16012")
+        await citizen.send("có")
+        failures = iter([True])
+
+        def fail_once(session: Session) -> None:
+            if next(failures, False):
+                raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+        event.listen(Session, "before_commit", fail_once)
+        try:
+            assert "hệ thống vừa gặp lỗi" in await citizen.send("2")
+        finally:
+            event.remove(Session, "before_commit", fail_once)
+        async with service.db.read() as db:
+            [response] = (await db.scalars(select(Response))).all()
+        assert response.state["answers"] == {"dong_y": "co"}
+        assert response.state["current"] == "tuoi"
+        assert "Câu 3/" in await citizen.send("2")
