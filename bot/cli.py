@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="tạo hoặc nâng cấp cơ sở dữ liệu")
     export = commands.add_parser("export", help="xuất tệp Excel kết quả kỳ hiện tại")
     export.add_argument("-o", "--output", type=Path, required=True)
+    backup = commands.add_parser("backup", help="sao lưu cơ sở dữ liệu SQLite đang chạy")
+    backup.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "run":
@@ -45,6 +47,11 @@ def main(argv: list[str] | None = None) -> None:
         print("Cơ sở dữ liệu đã sẵn sàng.")
     elif args.command == "export":
         asyncio.run(_export(settings, args.output))
+    elif args.command == "backup":
+        from storage.backup import backup_sqlite
+
+        pages = backup_sqlite(settings.effective_database_url, args.output)
+        print(f"Đã sao lưu {pages} trang vào {args.output}")
 
 
 if __name__ == "__main__":

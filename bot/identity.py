@@ -8,6 +8,7 @@ import hmac
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 
@@ -49,3 +50,21 @@ class KeyedLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class AttemptLimit:
+    """At most `limit` failed attempts per key within `window`, e.g. guessing invite codes."""
+
+    def __init__(self, limit: int, window: timedelta) -> None:
+        self.limit, self.window = limit, window
+        self._failures: dict[str, list[datetime]] = {}
+
+    def blocked(self, key: str, now: datetime) -> bool:
+        recent = [t for t in self._failures.get(key, []) if now - t < self.window]
+        self._failures[key] = recent
+        if not recent:
+            del self._failures[key]
+        return len(recent) >= self.limit
+
+    def failed(self, key: str, now: datetime) -> None:
+        self._failures.setdefault(key, []).append(now)

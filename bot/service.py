@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands
 from bot import texts as t
-from bot.identity import KeyedLocks, actor_key
+from bot.identity import AttemptLimit, KeyedLocks, actor_key
 from conversations import engine
 from conversations.answers import InvalidAnswer, display, pick
 from conversations.definition import Questionnaire, QuestionType
@@ -98,6 +98,7 @@ class BotService:
         self.invite_ttl = invite_ttl
         self.clock = clock
         self.locks = KeyedLocks()
+        self.invite_attempts = AttemptLimit(5, timedelta(minutes=15))
         self.bot_username: str | None = None
         commands.load()
 

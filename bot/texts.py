@@ -63,6 +63,7 @@ INVITE_CREATED = (
     "Hoặc cán bộ gõ: /start dk_{code}"
 )
 INVITE_INVALID = "Mã mời không đúng hoặc đã hết hạn. Hãy xin Phòng Tư pháp mã mới."
+INVITE_TOO_MANY = "Bạn đã nhập sai mã mời nhiều lần. Hãy thử lại sau 15 phút."
 INVITE_USED = "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin Phòng Tư pháp mã mới."
 INVITE_ACCEPTED = "Bạn đã được gắn với {unit}. Gõ /danhgia để bắt đầu phiếu tự đánh giá."
 

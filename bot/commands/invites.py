@@ -43,9 +43,12 @@ async def invite(call: Call) -> list[Reply]:
 async def redeem_invite(call: Call, code: str) -> list[Reply]:
     service, sender = call.service, call.sender
     now = service.clock()
+    if service.invite_attempts.blocked(call.actor, now):
+        return [Outgoing(t.INVITE_TOO_MANY)]
     async with service.db.write(lock=call.actor) as db:
         found = await repo.get_invite(db, code.strip().upper())
         if found is None or found.expires_at <= now:
+            service.invite_attempts.failed(call.actor, now)
             return [Outgoing(t.INVITE_INVALID)]
         if found.used_at is not None:
             return [Outgoing(t.INVITE_USED)]
