@@ -148,6 +148,29 @@ class Condition(Strict):
             yield from child.referenced()
 
 
+class SurveyMeasure(Strict):
+    """A criterion whose figure the citizen survey measures. Its value is a percentage computed from one unit's
+    submitted survey responses, then given points by the criterion's own `bands`:
+
+    - `question` and `values`: the share of the respondents who answered `question` that chose one of `values`;
+    - `group`: the share of the points of that survey group that the respondents earned (knowledge questions).
+    """
+
+    indicator: Literal["self_study", "satisfaction", "knowledge"]
+    survey: str
+    question: str | None = None
+    values: list[str] = []
+    group: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SurveyMeasure:
+        if (self.question is None) == (self.group is None):
+            raise ValueError("'measured_by' cần đúng một trong hai: 'question' (kèm 'values') hoặc 'group'")
+        if (self.question is not None) != bool(self.values):
+            raise ValueError("'measured_by' với 'question' cần 'values': các phương án được tính")
+        return self
+
+
 class Question(Strict):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     type: QuestionType
@@ -168,6 +191,7 @@ class Question(Strict):
     points_yes: float | None = None
     points_no: float | None = None
     export_label: str | None = None
+    measured_by: SurveyMeasure | None = None
     group: str = ""
 
     @field_validator("text", "help", "export_label")
@@ -276,6 +300,8 @@ def _check_question(q: Question, earlier: set[str], qn: Questionnaire) -> str | 
         return "chỉ câu số hoặc tỉ lệ mới có khoảng điểm 'bands'"
     if (q.points_yes is not None or q.points_no is not None) and q.type is not QuestionType.YES_NO:
         return "'points_yes'/'points_no' chỉ dùng cho câu có/không"
+    if q.measured_by is not None and (q.type is not QuestionType.PERCENTAGE or not q.bands):
+        return "'measured_by' chỉ dùng cho câu tỉ lệ phần trăm có khoảng điểm 'bands'"
     if q.type is QuestionType.PERCENTAGE and ((q.min or 0) < 0 or (q.max if q.max is not None else 100) > 100):
         return "tỉ lệ phần trăm phải nằm trong 0–100"
     if q.min is not None and q.max is not None and q.min > q.max:
@@ -353,12 +379,37 @@ def load_questionnaire(path: Path) -> Questionnaire:
     return parse_questionnaire(data, str(path))
 
 
+def _measure_problem(measure: SurveyMeasure, found: dict[str, Questionnaire]) -> str | None:
+    """What is wrong with a criterion's reference to the citizen survey, or None."""
+    survey = found.get(measure.survey)
+    if survey is None or survey.kind != "citizen_survey":
+        return f"'measured_by' nhắc tới khảo sát '{measure.survey}', không có bảng hỏi khảo sát người dân mã này"
+    if measure.group is not None:
+        if measure.group not in {g.code for g in survey.groups} or not survey.group(measure.group).max_points:
+            return f"'measured_by' nhắc tới nhóm '{measure.group}', không phải nhóm có chấm điểm của '{survey.id}'"
+        return None
+    assert measure.question is not None
+    if not survey.has(measure.question) or survey.question(measure.question).type not in CHOICE_TYPES:
+        return f"'measured_by' nhắc tới '{measure.question}', không phải câu lựa chọn của '{survey.id}'"
+    offered = {c.value for c in survey.question(measure.question).options}
+    unknown = [v for v in measure.values if v not in offered]
+    if unknown:
+        return f"'measured_by' tính phương án '{unknown[0]}', không có ở câu '{measure.question}'"
+    return None
+
+
 def load_directory(directory: Path) -> dict[str, Questionnaire]:
     found: dict[str, Questionnaire] = {}
+    sources: dict[str, str] = {}
     for path in sorted(directory.glob("*.yaml")):
         qn = load_questionnaire(path)
         if qn.id in found:
             raise DefinitionError(str(path), f"mã bảng hỏi '{qn.id}' đã có ở tệp khác")
-        found[qn.id] = qn
+        found[qn.id], sources[qn.id] = qn, str(path)
+    for qn in found.values():
+        for q in qn.questions:
+            problem = _measure_problem(q.measured_by, found) if q.measured_by is not None else None
+            if problem:
+                raise DefinitionError(sources[qn.id], problem, q.id)
     return found
 

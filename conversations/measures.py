@@ -1,0 +1,91 @@
+"""Survey figures: tallies of submitted survey answers, the percentages they give, and the points a criterion
+measured by the survey (`measured_by`) earns from them under its own bands."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from conversations.definition import Question, Questionnaire, SurveyMeasure
+
+PERCENT_DECIMALS = 1
+"""Percentages are rounded once, before banding, so the points always follow the figure people read."""
+
+
+@dataclass
+class SurveyTally:
+    """Counts over a set of submitted survey responses (a unit, a group of respondents, everyone)."""
+
+    responses: int = 0
+    answered: Counter[str] = field(default_factory=Counter)
+    chosen: Counter[tuple[str, str]] = field(default_factory=Counter)
+    points: Counter[str] = field(default_factory=Counter)
+
+    def add(self, question_id: str, value: Any, count: int, points: float | None = None) -> None:
+        """`count` respondents gave `value` (a choice, or a list of choices) to the question, earning `points`
+        between them."""
+        self.answered[question_id] += count
+        for choice in value if isinstance(value, list) else [value]:
+            if isinstance(choice, str):
+                self.chosen[(question_id, choice)] += count
+        if points:
+            self.points[question_id] += points
+
+    def merge(self, other: SurveyTally) -> None:
+        self.responses += other.responses
+        self.answered.update(other.answered)
+        self.chosen.update(other.chosen)
+        self.points.update(other.points)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A percentage (None when nobody answered) and how many respondents it rests on."""
+
+    percent: float | None
+    base: int
+
+
+def _percent(part: float, whole: float) -> float | None:
+    return round(100 * part / whole, PERCENT_DECIMALS) if whole else None
+
+
+def share(tally: SurveyTally, question_id: str, values: list[str]) -> Rate:
+    """The share of the respondents who answered the question that chose one of `values`."""
+    base = tally.answered[question_id]
+    return Rate(_percent(sum(tally.chosen[(question_id, v)] for v in values), base), base)
+
+
+def earned(survey: Questionnaire, group_code: str, tally: SurveyTally) -> Rate:
+    """The share of the available points of a scored survey group that the respondents earned."""
+    scored = [q for q in survey.group(group_code).questions if q.scored]
+    possible = sum(tally.answered[q.id] * q.max_points for q in scored)
+    base = max((tally.answered[q.id] for q in scored), default=0)
+    return Rate(_percent(sum(tally.points[q.id] for q in scored), possible), base)
+
+
+def measure(survey: Questionnaire, how: SurveyMeasure, tally: SurveyTally) -> Rate:
+    if how.group is not None:
+        return earned(survey, how.group, tally)
+    assert how.question is not None
+    return share(tally, how.question, how.values)
+
+
+def measured_criteria(qn: Questionnaire) -> list[Question]:
+    return [q for q in qn.questions if q.measured_by is not None]
+
+
+def with_survey_figures(
+    qn: Questionnaire, answers: Mapping[str, Any], rates: Mapping[str, Rate], minimum: int
+) -> dict[str, Any] | None:
+    """The answers with every survey-measured criterion's figure replaced by the survey's, to be scored by the
+    usual rules; None unless each of those figures rests on at least `minimum` respondents."""
+    replaced = dict(answers)
+    for q in measured_criteria(qn):
+        rate = rates.get(q.id)
+        if rate is None or rate.percent is None or rate.base < minimum:
+            return None
+        replaced[q.id] = rate.percent
+    return replaced
