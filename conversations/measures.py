@@ -21,7 +21,7 @@ class SurveyTally:
     responses: int = 0
     answered: Counter[str] = field(default_factory=Counter)
     chosen: Counter[tuple[str, str]] = field(default_factory=Counter)
-    points: Counter[str] = field(default_factory=Counter)
+    points: dict[str, float] = field(default_factory=dict)
 
     def add(self, question_id: str, value: Any, count: int, points: float | None = None) -> None:
         """`count` respondents gave `value` (a choice, or a list of choices) to the question, earning `points`
@@ -31,13 +31,14 @@ class SurveyTally:
             if isinstance(choice, str):
                 self.chosen[(question_id, choice)] += count
         if points:
-            self.points[question_id] += points
+            self.points[question_id] = self.points.get(question_id, 0.0) + points
 
     def merge(self, other: SurveyTally) -> None:
         self.responses += other.responses
         self.answered.update(other.answered)
         self.chosen.update(other.chosen)
-        self.points.update(other.points)
+        for question_id, points in other.points.items():
+            self.points[question_id] = self.points.get(question_id, 0.0) + points
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def earned(survey: Questionnaire, group_code: str, tally: SurveyTally) -> Rate:
     scored = [q for q in survey.group(group_code).questions if q.scored]
     possible = sum(tally.answered[q.id] * q.max_points for q in scored)
     base = max((tally.answered[q.id] for q in scored), default=0)
-    return Rate(_percent(sum(tally.points[q.id] for q in scored), possible), base)
+    return Rate(_percent(sum(tally.points.get(q.id, 0.0) for q in scored), possible), base)
 
 
 def measure(survey: Questionnaire, how: SurveyMeasure, tally: SurveyTally) -> Rate:
