@@ -8,10 +8,9 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import openpyxl
-from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.app import open_service
 from bot.channels.telegram import TelegramChannel
@@ -26,29 +25,11 @@ PNG = bytes.fromhex(
 )
 
 
-class CountingChannel(TelegramChannel):
-    """The real channel, counting the updates it has finished with, so tests wait exactly as long as needed."""
-
-    handled = 0
-
-    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        try:
-            await super()._on_message(update, context)
-        finally:
-            CountingChannel.handled += 1
-
-    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        try:
-            await super()._on_callback(update, context)
-        finally:
-            CountingChannel.handled += 1
-
-
 @asynccontextmanager
 async def telegram_bot(tg: FakeTelegram, data_dir: Path) -> AsyncIterator[BotService]:
     async with open_service(settings_for(data_dir)) as service:
         service.admins = frozenset({f"telegram:{ADMIN}"})
-        channel = CountingChannel(service, tg.token, tg.base_url, tg.base_file_url)
+        channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url)
         await channel.start()
         try:
             yield service
@@ -62,10 +43,10 @@ class User:
     def __init__(self, tg: FakeTelegram, user_id: int) -> None:
         self.tg, self.id = tg, user_id
 
-    async def _act(self, inject: Callable[[], object]) -> None:
-        target = CountingChannel.handled + 1
-        inject()
-        await self.tg.wait_until(lambda: CountingChannel.handled >= target)
+    async def _act(self, inject: Callable[[], dict[str, Any]]) -> None:
+        """The channel confirms an update only once it has processed it and sent every reply."""
+        update_id = inject()["update_id"]
+        await self.tg.wait_until(lambda: all(u["update_id"] != update_id for u in self.tg.pending_updates))
 
     async def say(self, text: str) -> str:
         await self._act(lambda: self.tg.send_text(self.id, text))

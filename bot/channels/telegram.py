@@ -7,6 +7,7 @@ import html
 import io
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from datetime import timedelta
 from functools import partial
 
@@ -22,6 +23,7 @@ from conversations.engine import FileRef, Inbound, Outgoing
 
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
+POLL_TIMEOUT = 25
 log = logging.getLogger(__name__)
 
 COMMANDS = [
@@ -74,6 +76,23 @@ def inbound_of(message: Message) -> Inbound:
     return Inbound(unsupported=kind)
 
 
+def chat_key(update: Update) -> int:
+    return update.effective_chat.id if update.effective_chat else 0
+
+
+async def process_in_order(updates: Sequence[Update], process: Callable[[Update], Awaitable[None]]) -> None:
+    """One person's updates one after another, in order; different people at the same time."""
+    queues: dict[int, list[Update]] = {}
+    for update in updates:
+        queues.setdefault(chat_key(update), []).append(update)
+
+    async def run(queue: list[Update]) -> None:
+        for update in queue:
+            await process(update)
+
+    await asyncio.gather(*(run(queue) for queue in queues.values()))
+
+
 class TelegramChannel:
     def __init__(
         self,
@@ -88,12 +107,14 @@ class TelegramChannel:
     ) -> None:
         self.service = service
         self.retry_delay, self.max_attempts = retry_delay, max_attempts
+        self._poller: asyncio.Task[None] | None = None
         builder: ApplicationBuilder = (  # type: ignore[type-arg]
             Application.builder()
             .token(token)
             .request(AiohttpRequest(read_timeout=read_timeout))
-            .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=40))
+            .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=POLL_TIMEOUT + 10))
             .concurrent_updates(True)
+            .updater(None)
         )
         if base_url:
             builder = builder.base_url(base_url)
@@ -109,15 +130,39 @@ class TelegramChannel:
         self.service.bot_username = self.app.bot.username
         await self.app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         await self.app.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(allowed_updates=["message", "callback_query"])
+        await self.app.bot.delete_webhook()
+        self._poller = asyncio.create_task(self._poll(), name="telegram-poller")
 
     async def stop(self) -> None:
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
+        if self._poller is not None:
+            self._poller.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+
+    async def _poll(self) -> None:
+        """Long polling that confirms a batch only after it is processed: after a crash, Telegram delivers
+        the unfinished updates again, and the service's update ids keep them from being applied twice.
+        (PTB's own updater confirms updates as soon as it has fetched them.)"""
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=["message", "callback_query"]
+                )
+                failures = 0
+            except (TimedOut, NetworkError, RetryAfter) as exc:
+                failures += 1
+                log.warning("getUpdates failed (%d): %s", failures, exc)
+                await asyncio.sleep(min(self.retry_delay * 2 ** min(failures, 6), 30))
+                continue
+            if updates:
+                await process_in_order(updates, self.app.process_update)
+                offset = updates[-1].update_id + 1
 
     @staticmethod
     def _sender(update: Update) -> Sender | None:
