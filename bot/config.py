@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     period: str = Field(default_factory=lambda: str(date.today().year))
     period_deadline: date | None = None
     invite_ttl_hours: int = 72
+    suppress_below: int = Field(default=5, ge=1)
+    survey_breakdowns: Annotated[tuple[str, ...], NoDecode] = ("tuoi", "gioi_tinh", "nghe_nghiep")
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None
     telegram_base_file_url: str | None = None
@@ -36,6 +38,13 @@ class Settings(BaseSettings):
     def _split_admins(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("survey_breakdowns", mode="before")
+    @classmethod
+    def _split_breakdowns(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @property

@@ -74,6 +74,14 @@ def measure(survey: Questionnaire, how: SurveyMeasure, tally: SurveyTally) -> Ra
     return share(tally, how.question, how.values)
 
 
+def measure_questions(survey: Questionnaire, how: SurveyMeasure) -> list[str]:
+    """The survey questions a measure is computed from."""
+    if how.group is not None:
+        return [q.id for q in survey.group(how.group).questions if q.scored]
+    assert how.question is not None
+    return [how.question]
+
+
 def measured_criteria(qn: Questionnaire) -> list[Question]:
     return [q for q in qn.questions if q.measured_by is not None]
 

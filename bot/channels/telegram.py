@@ -232,9 +232,12 @@ class TelegramChannel:
         for reply in replies:
             if isinstance(reply, Document):
                 upload = InputFile(io.BytesIO(reply.content), filename=reply.filename)
-                await self._deliver(
-                    partial(self.app.bot.send_document, chat_id, upload, caption=reply.caption), "sendDocument"
-                )
+                if reply.mime.startswith("image/"):  # a chart: shown as a picture, not a file to open
+                    send = partial(self.app.bot.send_photo, chat_id, upload, caption=reply.caption)
+                    await self._deliver(send, "sendPhoto")
+                else:
+                    send = partial(self.app.bot.send_document, chat_id, upload, caption=reply.caption)
+                    await self._deliver(send, "sendDocument")
                 continue
             pieces = split_text(html_text(reply), TEXT_LIMIT)
             for index, piece in enumerate(pieces):

@@ -1,18 +1,89 @@
-"""/xuat: the results workbook for admins. Reading happens in one read transaction, writing off the event loop."""
+"""/xuat: exports for admins.
+
+`/xuat` alone: what can be exported, and the results workbook of the current period.
+`/xuat danhgia|khaosat|baocao [kỳ] [mã đơn vị] [csv]`: the self-assessment workbook, the citizen survey workbook or
+the draft district report. Each file is built by exports.jobs on a worker thread with its own connections, so
+nobody's conversation waits for it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts as t
 from bot.commands import Call, command
+from bot.config import Settings
 from bot.service import Document, Reply
 from conversations.engine import Outgoing
-from exports.results import results_sheets, write_xlsx
+from conversations.text import fold
+from exports.jobs import ExportError, ExportRequest, Format, Kind, run_export
+from exports.queries import get_period
 from storage import repo
 
 log = logging.getLogger(__name__)
+
+MENU = (
+    "Các tệp xuất được (chỉ quản trị viên):\n"
+    "/xuat danhgia [kỳ] [mã đơn vị] – Excel tự đánh giá: tổng hợp, chi tiết, minh chứng, tiến độ\n"
+    "/xuat khaosat [kỳ] [mã đơn vị] – Excel khảo sát người dân: tổng hợp, theo câu hỏi, theo nhóm, ý kiến, dữ liệu\n"
+    "/xuat baocao [kỳ] – dự thảo báo cáo (Word) có bảng điểm và biểu đồ\n"
+    "Thêm “csv” để lấy dữ liệu dạng CSV, ví dụ: /xuat khaosat {period} csv"
+)
+MENU_WORKBOOK = "Kèm theo đây là tệp Excel kết quả chung của kỳ {period}."
+NOT_UNDERSTOOD = "Không hiểu “{word}”: không phải kỳ đánh giá, mã đơn vị hay dạng tệp (xlsx, csv, docx)."
+CAPTIONS: dict[Kind, str] = {
+    "tonghop": t.EXPORT_CAPTION,
+    "danhgia": "Tự đánh giá kỳ {period}{unit}: tổng hợp, chi tiết, minh chứng, tiến độ.",
+    "khaosat": "Khảo sát người dân kỳ {period}{unit}: tổng hợp, theo câu hỏi, theo nhóm, ý kiến, dữ liệu.",
+    "baocao": (
+        "DỰ THẢO báo cáo kỳ {period}{unit}. Phòng Tư pháp kiểm tra số liệu, viết các phần còn trống "
+        "(tô vàng) trước khi ban hành."
+    ),
+}
+KINDS: dict[str, Kind] = {"danhgia": "danhgia", "khaosat": "khaosat", "baocao": "baocao"}
+FORMATS: dict[str, Format] = {"xlsx": "xlsx", "excel": "xlsx", "csv": "csv", "docx": "docx", "word": "docx"}
+
+
+def _kind(args: list[str]) -> tuple[Kind, list[str]] | None:
+    """The export asked for, typed as one word or two ("khaosat", "khảo sát"), and the words after it."""
+    if not args:
+        return "tonghop", []
+    folded = [fold(a) for a in args]
+    for taken in (1, 2):
+        kind = KINDS.get("".join(folded[:taken]).replace(" ", ""))
+        if kind is not None:
+            return kind, args[taken:]
+    return None
+
+
+async def parse_request(db: AsyncSession, args: list[str], period: str, settings: Settings) -> ExportRequest | str:
+    """The request the words make, or what to tell the admin."""
+    found = _kind(args)
+    if found is None:
+        return NOT_UNDERSTOOD.format(word=args[0]) + "\n\n" + MENU.format(period=period)
+    kind, rest = found
+    unit: str | None = None
+    fmt: Format | None = None
+    for word in rest:
+        if fold(word) in FORMATS:
+            fmt = FORMATS[fold(word)]
+        elif await get_period(db, word) is not None:
+            period = word
+        elif await repo.get_unit(db, word) is not None:
+            unit = word
+        else:
+            return NOT_UNDERSTOOD.format(word=word) + "\n\n" + MENU.format(period=period)
+    return ExportRequest(
+        kind=kind,
+        period=period,
+        unit=unit,
+        fmt=fmt,
+        suppress_below=settings.suppress_below,
+        breakdowns=settings.survey_breakdowns,
+    )
 
 
 @command("xuat", words=("xuat", "xuat ket qua"))
@@ -22,13 +93,31 @@ async def export(call: Call) -> list[Reply]:
         role = await service.role(db, call.sender)
         if not role.is_admin:
             return [Outgoing(t.ADMIN_ONLY)]
-        period = await repo.current_period(db)
-        if period is None:
+        current = await repo.current_period(db)
+        if current is None:
             return [Outgoing(t.NO_PERIOD)]
-        units = await repo.units_in_force(db, service.clock().date())
-        ordered = sorted(service.questionnaires.values(), key=lambda q: q.kind != "self_assessment")
-        sheets = await results_sheets(db, ordered, period.code, units, service.clock())
-    content = await asyncio.to_thread(write_xlsx, sheets)
-    log.info("export of period %s by an admin on %s", period.code, call.sender.channel)
-    filename = f"ket-qua-{period.code}-{service.clock():%Y%m%d-%H%M}.xlsx"
-    return [Document(filename, content, t.EXPORT_CAPTION.format(period=period.code))]
+        request = await parse_request(db, call.args, current.code, Settings())
+    if isinstance(request, str):
+        return [Outgoing(request)]
+    started = time.monotonic()
+    try:
+        made = await asyncio.to_thread(run_export, service.db.url, service.questionnaires, request, service.clock())
+    except ExportError as problem:
+        return [Outgoing(str(problem))]
+    log.info(
+        "export %s (%s) of period %s%s by an admin on %s: %d bytes in %.1f s",
+        request.kind,
+        request.format,
+        request.period,
+        f", unit {request.unit}" if request.unit else "",
+        call.sender.channel,
+        len(made.content),
+        time.monotonic() - started,
+    )
+    unit = f", đơn vị {request.unit}" if request.unit else ""
+    caption = CAPTIONS[request.kind].format(period=request.period, unit=unit)
+    document = Document(made.filename, made.content, caption, made.mime)
+    if request.kind == "tonghop":
+        menu = MENU.format(period=request.period) + "\n\n" + MENU_WORKBOOK.format(period=request.period)
+        return [Outgoing(menu), document]
+    return [document]

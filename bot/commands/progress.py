@@ -1,15 +1,21 @@
-"""Progress of the current period: each unit's self-assessment and the citizens' responses."""
+"""Progress of the current period: each unit's self-assessment and the citizens' responses; admins also get
+it as a chart."""
 
 from __future__ import annotations
 
+import asyncio
+
 from bot import texts as t
 from bot.commands import Call, command
-from bot.service import Reply
+from bot.service import Document, Reply
 from conversations import engine
 from conversations.answers import number_text
 from conversations.definition import Questionnaire
 from conversations.engine import Outgoing
 from conversations.text import vi_sort_key
+from exports.charts import progress_chart
+from exports.queries import Selection, submitted_counts
+from exports.results import STATUS_LABELS
 from storage import repo
 from storage.models import Response
 
@@ -39,12 +45,10 @@ async def progress(call: Call) -> list[Reply]:
         if not role.is_admin:
             units = [u for u in units if u.code == role.unit_code]
         assessments = {r.unit_code: r for r in await repo.responses(db, qn.id, period.code)}
-        surveys = await repo.responses(db, survey.id, period.code, "submitted") if survey else []
-    survey_counts: dict[str, int] = {}
-    for r in surveys:
-        survey_counts[r.unit_code] = survey_counts.get(r.unit_code, 0) + 1
+        survey_counts = await submitted_counts(db, Selection(survey.id, period.code)) if survey else {}
     lines = []
-    for unit in sorted(units, key=lambda u: vi_sort_key(u.name)):
+    units = sorted(units, key=lambda u: vi_sort_key(u.name))
+    for unit in units:
         status = unit_status(qn, assessments.get(unit.code))
         if survey_counts.get(unit.code):
             status += "; " + t.STATUS_SURVEYS.format(count=survey_counts[unit.code])
@@ -59,4 +63,11 @@ async def progress(call: Call) -> list[Reply]:
         t.PROGRESS_SURVEY.format(count=sum(survey_counts.get(u.code, 0) for u in units)),
         "",
     ]
-    return [Outgoing("\n".join(header + lines))]
+    text = Outgoing("\n".join(header + lines))
+    if not role.is_admin:
+        return [text]
+    counts = {STATUS_LABELS["submitted"]: submitted, STATUS_LABELS["draft"]: drafts}
+    counts[STATUS_LABELS[None]] = len(units) - submitted - drafts
+    surveyed = [(u.name, survey_counts.get(u.code, 0)) for u in units]
+    chart = await asyncio.to_thread(progress_chart, counts, surveyed, f"Tiến độ kỳ {period.code}")
+    return [text, Document(f"tien-do-{period.code}.png", chart, f"Biểu đồ tiến độ kỳ {period.code}", "image/png")]

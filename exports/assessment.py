@@ -1,0 +1,336 @@
+"""The self-assessment workbook: Tổng hợp (scores by group, classification, rank), Chi tiết (unit × criterion),
+Minh chứng (every evidence file) and Tiến độ (not started, in progress, submitted).
+
+Criteria measured by the citizen survey (`measured_by`) are shown twice: the officer's own figure and points,
+and the figure and points the unit's survey results give under the same bands."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import engine
+from conversations.answers import display
+from conversations.conditions import visible
+from conversations.definition import Question, Questionnaire, QuestionType, SurveyMeasure
+from conversations.measures import (
+    Rate,
+    SurveyTally,
+    measure,
+    measure_questions,
+    measured_criteria,
+    with_survey_figures,
+)
+from conversations.scoring import ScoreCard, question_points, score
+from exports import queries
+from exports.queries import Selection
+from exports.results import STATUS_LABELS, STATUS_ORDER, by_name, local_cell, question_label, units_for
+from exports.workbook import HIDDEN, Column, Sheet
+from storage.models import Evidence, Response, Unit
+
+NO_THRESHOLDS = "Chưa có ngưỡng chính thức"
+CHANNELS = {"telegram": "Telegram", "console": "Dòng lệnh"}
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    unit: Unit
+    response: Response | None
+    card: ScoreCard | None
+    """The officer's own scores; None when the unit has not started."""
+    survey_responses: int
+    survey_rates: dict[str, Rate]
+    survey_card: ScoreCard | None
+    """Scores with the survey's figures for the survey-measured criteria, when each rests on enough respondents."""
+    evidence: list[Evidence]
+    rank: int | None = None
+
+    @property
+    def status(self) -> str | None:
+        return self.response.status if self.response else None
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return self.response.state["answers"] if self.response else {}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    qn: Questionnaire
+    survey: Questionnaire | None
+    period: str
+    units: list[UnitResult]
+    minimum: int
+
+    @property
+    def measured(self) -> list[Question]:
+        return measured_criteria(self.qn) if self.survey is not None else []
+
+    @property
+    def submitted(self) -> list[UnitResult]:
+        return [r for r in self.units if r.status == "submitted"]
+
+
+def _measure(q: Question) -> SurveyMeasure:
+    assert q.measured_by is not None
+    return q.measured_by
+
+
+def ranked(results: list[UnitResult]) -> list[UnitResult]:
+    """Submitted units ranked by total, highest first; equal totals share a rank (1, 1, 3)."""
+    totals = [round(r.card.total, 6) for r in results if r.status == "submitted" and r.card]
+    return [
+        replace(r, rank=1 + sum(t > round(r.card.total, 6) for t in totals))
+        if r.status == "submitted" and r.card
+        else r
+        for r in results
+    ]
+
+
+async def gather(
+    db: AsyncSession,
+    qn: Questionnaire,
+    survey: Questionnaire | None,
+    selection: Selection,
+    survey_selection: Selection | None,
+    in_force: list[Unit],
+    minimum: int,
+) -> Assessment:
+    rows = await queries.responses(db, selection)
+    by_unit = {r.unit_code: r for r in rows}
+    units = await units_for(db, in_force, by_unit, selection.unit_code)
+    files: dict[int, list[Evidence]] = {}
+    for found in await queries.evidence_files(db, [r.id for r in rows if r.status == "submitted"]):
+        files.setdefault(found.response_id, []).append(found)
+    measured = measured_criteria(qn) if survey is not None else []
+    tallies: dict[str, SurveyTally] = {}
+    if survey is not None and survey_selection is not None:
+        needed = sorted({qid for q in measured for qid in measure_questions(survey, _measure(q))})
+        tallies = await queries.unit_tallies(db, survey_selection, needed)
+    results = []
+    for unit in units:
+        response = by_unit.get(unit.code)
+        tally = tallies.get(unit.code, SurveyTally())
+        rates = {q.id: measure(survey, _measure(q), tally) for q in measured} if survey is not None else {}
+        answers = response.state["answers"] if response else {}
+        figures = with_survey_figures(qn, answers, rates, minimum) if response and measured else None
+        results.append(
+            UnitResult(
+                unit=unit,
+                response=response,
+                card=score(qn, answers) if response else None,
+                survey_responses=tally.responses,
+                survey_rates=rates,
+                survey_card=score(qn, figures) if figures is not None else None,
+                evidence=files.get(response.id, []) if response else [],
+            )
+        )
+    return Assessment(qn, survey, selection.period_code, ranked(results), minimum)
+
+
+def _level(a: Assessment, r: UnitResult) -> str:
+    if not a.qn.classification:
+        return NO_THRESHOLDS
+    return (r.card.level or "") if r.card and r.status == "submitted" else ""
+
+
+def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
+    groups = [g for g in a.qn.groups if g.max_points is not None]
+    survey_groups = [g for g in groups if any(q.group == g.code for q in a.measured)]
+    columns = [
+        Column("Mã đơn vị", "code"),
+        Column("Đơn vị", width=28),
+        Column("Trạng thái", width=13),
+        Column("Nộp lúc", "datetime"),
+        *[Column(f"{g.code} (tối đa {g.max_points:g})", "number") for g in groups],
+        Column(f"Tổng điểm (tối đa {a.qn.max_points:g})", "number"),
+        Column("Xếp loại", width=16),
+        Column("Hạng", "integer"),
+        Column("Số minh chứng", "integer"),
+    ]
+    if a.measured:
+        columns += [
+            Column("Số phiếu khảo sát", "integer"),
+            *[Column(f"{g.code} theo khảo sát (tối đa {g.max_points:g})", "number") for g in survey_groups],
+            Column(f"Tổng điểm theo khảo sát (tối đa {a.qn.max_points:g})", "number"),
+        ]
+    rows = []
+    for r in a.units:
+        points = {g.code: g.points for g in r.card.groups} if r.card else {}
+        row: list[Any] = [
+            r.unit.code,
+            r.unit.name,
+            STATUS_LABELS[r.status],
+            local_cell(r.response.submitted_at if r.response else None),
+            *[points.get(g.code) for g in groups],
+            r.card.total if r.card else None,
+            _level(a, r),
+            r.rank,
+            len(r.evidence),
+        ]
+        if a.measured:
+            row.append(r.survey_responses)
+            if r.card is None:
+                row += [None] * (len(survey_groups) + 1)
+            elif r.survey_card is None:
+                row += [HIDDEN] * (len(survey_groups) + 1)
+            else:
+                survey_points = {g.code: g.points for g in r.survey_card.groups}
+                row += [survey_points[g.code] for g in survey_groups] + [r.survey_card.total]
+        rows.append(row)
+    return Sheet(name, columns, rows)
+
+
+def supporting(qn: Questionnaire) -> dict[str, str]:
+    """Unscored questions that back a criterion (its date, amount, name or evidence files): question → the
+    first scored question their show-if names."""
+    found = {}
+    for q in qn.questions:
+        if q.scored or q.show_if is None:
+            continue
+        target = next((ref for ref in q.show_if.referenced() if qn.question(ref).scored), None)
+        if target is not None:
+            found[q.id] = target
+    return found
+
+
+def _survey_cells(a: Assessment, r: UnitResult, q: Question) -> list[Any]:
+    rate = r.survey_rates.get(q.id, Rate(None, 0))
+    if rate.percent is None or rate.base < a.minimum:
+        return [HIDDEN, HIDDEN, rate.base]
+    return [rate.percent, question_points(q, rate.percent), rate.base]
+
+
+def detail_sheet(a: Assessment, name: str = "Chi tiết") -> Sheet:
+    support = supporting(a.qn)
+    columns = [
+        Column("Mã đơn vị", "code"),
+        Column("Đơn vị", width=24),
+        Column("Nhóm", width=8),
+        Column("Tiêu chí", width=9),
+        Column("Câu hỏi", "long_text", width=50),
+        Column("Trả lời", "long_text", width=30),
+        Column("Điểm tự chấm", "number"),
+        Column("Điểm tối đa", "number"),
+        Column("Số minh chứng", "integer"),
+        Column("Ghi chú của cán bộ", "long_text", width=40),
+    ]
+    if a.measured:
+        columns += [
+            Column("Tỷ lệ theo khảo sát (%)", "percent"),
+            Column("Điểm theo khảo sát", "number"),
+            Column("Số người trả lời khảo sát", "integer"),
+        ]
+    rows = []
+    for r in a.units:
+        if r.response is None:
+            continue
+        answers, files = r.answers, Counter(f.question_id for f in r.evidence)
+        shown = [q for q in visible(a.qn, answers) if q.answerable]
+        for q in shown:
+            if q.id in support or q.type is QuestionType.EVIDENCE:
+                continue
+            backing = [s for s in shown if support.get(s.id) == q.id]
+            evidence = [s for s in backing if s.type is QuestionType.EVIDENCE]
+            notes = [
+                f"{question_label(s)}: {display(s, answers[s.id])}"
+                for s in backing
+                if s.type is not QuestionType.EVIDENCE and s.id in answers
+            ]
+            value = answers.get(q.id)
+            row: list[Any] = [
+                r.unit.code,
+                r.unit.name,
+                q.group,
+                q.code or "",
+                q.text,
+                display(q, value) if value is not None else "",
+                question_points(q, value) if q.scored and value is not None else None,
+                q.max_points if q.scored else None,
+                sum(files[s.id] for s in evidence) if evidence else None,
+                "; ".join(notes) or None,
+            ]
+            if a.measured:
+                row += _survey_cells(a, r, q) if q.measured_by is not None else [None, None, None]
+            rows.append(row)
+    return Sheet(name, columns, rows)
+
+
+def evidence_sheet(a: Assessment, name: str = "Minh chứng") -> Sheet:
+    support = supporting(a.qn)
+    columns = [
+        Column("Mã đơn vị", "code"),
+        Column("Đơn vị", width=24),
+        Column("Nhóm", width=8),
+        Column("Tiêu chí", width=9),
+        Column("Câu hỏi", "long_text", width=40),
+        Column("Tên tệp", width=28),
+        Column("Loại", width=10),
+        Column("Kích thước (byte)", "integer"),
+        Column("SHA-256", width=66),
+        Column("Kênh", width=12),
+        Column("Nơi lấy tệp (mã tệp hoặc đường dẫn)", "long_text", width=50),
+    ]
+    rows = []
+    for r in a.units:
+        for f in r.evidence:
+            q = a.qn.question(f.question_id) if a.qn.has(f.question_id) else None
+            criterion = a.qn.question(support[f.question_id]) if f.question_id in support else None
+            rows.append(
+                [
+                    r.unit.code,
+                    r.unit.name,
+                    q.group if q else "",
+                    criterion.code if criterion and criterion.code else "",
+                    q.text if q else f.question_id,
+                    f.name or ("Ảnh" if f.kind == "photo" else ""),
+                    f.mime or f.kind,
+                    f.size,
+                    f.sha256,
+                    CHANNELS.get(f.channel, f.channel),
+                    f.file_id,
+                ]
+            )
+    return Sheet(name, columns, rows)
+
+
+def progress_sheet(a: Assessment, name: str = "Tiến độ") -> Sheet:
+    columns = [
+        Column("Mã đơn vị", "code"),
+        Column("Đơn vị", width=28),
+        Column("Trạng thái", width=13),
+        Column("Số câu đã trả lời", "integer"),
+        Column("Số câu phải trả lời", "integer"),
+        Column("Hoạt động gần nhất", "datetime"),
+        Column("Nộp lúc", "datetime"),
+        Column("Số phiếu khảo sát", "integer"),
+    ]
+    rows = []
+    ordered = sorted(a.units, key=lambda r: STATUS_ORDER[r.status])  # stable: Vietnamese order within a status
+    for r in ordered:
+        asked = engine.review_items(a.qn, r.response.state) if r.response else []
+        rows.append(
+            [
+                r.unit.code,
+                r.unit.name,
+                STATUS_LABELS[r.status],
+                sum(q.id in r.answers for q in asked) if r.response else None,
+                len(asked) if r.response else None,
+                local_cell(r.response.updated_at if r.response else None),
+                local_cell(r.response.submitted_at if r.response else None),
+                r.survey_responses,
+            ]
+        )
+    return Sheet(name, columns, rows)
+
+
+def status_counts(a: Assessment) -> dict[str, int]:
+    counts = Counter(r.status for r in a.units)
+    return {STATUS_LABELS[s]: counts[s] for s in ("submitted", "draft", None)}
+
+
+def unit_names(results: list[UnitResult]) -> list[str]:
+    return [u.name for u in by_name(r.unit for r in results)]

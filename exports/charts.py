@@ -1,0 +1,70 @@
+"""Charts as PNG images for the report and for chat. matplotlib's object API (no pyplot): no global state, so
+charts can be drawn in worker threads. DejaVu Sans, matplotlib's default font, has every Vietnamese letter."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from conversations.answers import number_text
+
+BAR = "#2F5597"
+STATUS_COLOURS = ("#4E9A06", "#F0A30A", "#A6A6A6")  # submitted, in progress, not started
+WIDTH_INCHES = 7.5
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _bars(ax: Axes, labels: Sequence[str], values: Sequence[float], maximum: float | None, colour: str = BAR) -> None:
+    """Horizontal bars, first label on top, each with its value written at the end."""
+    positions = list(range(len(labels)))
+    ax.barh(positions, values, color=colour)
+    ax.set_yticks(positions, labels)
+    ax.invert_yaxis()
+    top = maximum if maximum is not None else max([*values, 1.0])
+    ax.set_xlim(0, top * 1.12)
+    for y, value in zip(positions, values, strict=True):
+        ax.text(value + top * 0.01, y, number_text(round(value, 1)), va="center", fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="y", labelsize=8)
+
+
+def bar_chart(
+    labels: Sequence[str], values: Sequence[float], title: str, maximum: float | None = None, axis: str = ""
+) -> bytes:
+    figure = Figure(figsize=(WIDTH_INCHES, 1.2 + 0.32 * max(len(labels), 1)), layout="constrained")
+    ax = figure.add_subplot()
+    _bars(ax, labels, values, maximum)
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel(axis, fontsize=9)
+    return _png(figure)
+
+
+def progress_chart(statuses: Mapping[str, int], surveys: Sequence[tuple[str, int]], title: str) -> bytes:
+    """How many units have submitted, are on it or have not started; beside it, survey responses per unit."""
+    rows = max(len(surveys), 3)
+    figure = Figure(figsize=(WIDTH_INCHES + 2, 1.6 + 0.3 * rows), layout="constrained")
+    left, right = figure.subplots(1, 2, width_ratios=[2, 3])
+    labels, counts = list(statuses), list(statuses.values())
+    left.bar(labels, counts, color=STATUS_COLOURS[: len(labels)])
+    left.set_title("Tự đánh giá: số đơn vị", fontsize=10)
+    left.set_ylim(0, max([*counts, 1]) * 1.2)
+    for x, count in enumerate(counts):
+        left.text(x, count, str(count), ha="center", va="bottom", fontsize=9)
+    left.tick_params(axis="x", labelsize=8)
+    left.spines[["top", "right"]].set_visible(False)
+    if surveys:
+        _bars(right, [name for name, _ in surveys], [float(n) for _, n in surveys], None)
+        right.set_title("Khảo sát người dân: số phiếu đã nộp", fontsize=10)
+    else:
+        right.set_axis_off()
+        right.text(0.5, 0.5, "Chưa có phiếu khảo sát nào", ha="center", va="center", fontsize=10)
+    figure.suptitle(title, fontsize=12)
+    return _png(figure)

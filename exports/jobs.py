@@ -1,0 +1,228 @@
+"""Exports as jobs: a request (what, which period, unit, version, format) becomes a file.
+
+`run_export` is blocking and meant for `asyncio.to_thread`: it opens its own database connections in its own
+event loop, so reading a hundred thousand responses and writing the workbook never hold up the bot's event
+loop, and other people's conversations go on meanwhile. Counting happens in the database; big tables stream
+from a cursor into the file."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.definition import Questionnaire, SurveyMeasure
+from conversations.measures import measured_criteria
+from conversations.text import fold
+from exports import assessment, queries, report, survey
+from exports.queries import Selection
+from exports.results import LOCAL_TIME, notes_sheet, suppression_note
+from exports.workbook import Sheet, write_csv, write_xlsx
+from storage import repo
+from storage.db import Database
+from storage.models import Unit
+
+Kind = Literal["tonghop", "danhgia", "khaosat", "baocao"]
+Format = Literal["xlsx", "csv", "docx"]
+FORMATS: dict[Kind, tuple[Format, ...]] = {
+    "tonghop": ("xlsx",),
+    "danhgia": ("xlsx", "csv"),
+    "khaosat": ("xlsx", "csv"),
+    "baocao": ("docx",),
+}
+MIME: dict[Format, str] = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+STEMS: dict[Kind, str] = {"tonghop": "ket-qua", "danhgia": "tu-danh-gia", "khaosat": "khao-sat", "baocao": "bao-cao"}
+
+
+class ExportError(ValueError):
+    """A request that cannot be exported; the message tells the requester why, in Vietnamese."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportRequest:
+    kind: Kind
+    period: str
+    suppress_below: int
+    """Figures resting on fewer respondents are hidden (PBGDPL_SUPPRESS_BELOW)."""
+    breakdowns: tuple[str, ...]
+    """Survey questions to break the indicators down by (PBGDPL_SURVEY_BREAKDOWNS)."""
+    unit: str | None = None
+    version: str | None = None
+    fmt: Format | None = None
+    sheet: str | None = None
+    """For CSV: which table (by its sheet name); by default the answers in long form."""
+
+    @property
+    def format(self) -> Format:
+        return self.fmt or FORMATS[self.kind][0]
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    content: bytes
+    mime: str
+
+
+def of_kind(questionnaires: Mapping[str, Questionnaire], kind: str) -> Questionnaire | None:
+    return next((q for _, q in sorted(questionnaires.items()) if q.kind == kind), None)
+
+
+def survey_measures(questionnaires: Mapping[str, Questionnaire], survey_id: str) -> list[SurveyMeasure]:
+    return [
+        q.measured_by
+        for qn in questionnaires.values()
+        for q in measured_criteria(qn)
+        if q.measured_by is not None and q.measured_by.survey == survey_id
+    ]
+
+
+def _notes(request: ExportRequest, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [
+        ("Phạm vi", f"Đơn vị mã {request.unit}" if request.unit else "Tất cả đơn vị"),
+        ("Phiên bản bảng hỏi", request.version or "Mọi phiên bản"),
+        *extra,
+    ]
+
+
+ASSESSMENT_NOTES = [
+    ("Hạng", "Xếp theo tổng điểm tự chấm của các đơn vị đã nộp phiếu; bằng điểm thì cùng hạng."),
+    (
+        "Theo khảo sát",
+        "Tiêu chí đánh dấu “measured_by” trong bảng hỏi được tính lại từ phiếu khảo sát người dân của đơn vị, theo "
+        "cùng các khoảng điểm của tiêu chí, và đặt cạnh điểm tự chấm. Tổng điểm theo khảo sát chỉ có khi mọi tiêu chí "
+        "này đủ số người trả lời.",
+    ),
+    (
+        "Minh chứng",
+        "Tệp gửi qua Telegram: bot lấy lại được bằng mã tệp. Tệp gửi trên dòng lệnh: đường dẫn trên máy chạy bot.",
+    ),
+]
+SURVEY_NOTES = [
+    ("Theo câu hỏi", "Tỷ lệ tính trên số người trả lời câu hỏi; câu chọn nhiều phương án có tổng trên 100 %."),
+    (
+        "Dữ liệu",
+        "Mỗi dòng một phiếu, không có thông tin nhận diện người trả lời; mã phiếu là số thứ tự trong hệ thống.",
+    ),
+]
+
+
+async def _assessment(
+    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], request: ExportRequest, in_force: list[Unit]
+) -> assessment.Assessment | None:
+    qn, citizen = of_kind(questionnaires, "self_assessment"), of_kind(questionnaires, "citizen_survey")
+    if qn is None:
+        return None
+    version = request.version if request.kind != "khaosat" else None
+    selection = Selection(qn.id, request.period, request.unit, version)
+    survey_selection = Selection(citizen.id, request.period, request.unit) if citizen is not None else None
+    return await assessment.gather(db, qn, citizen, selection, survey_selection, in_force, request.suppress_below)
+
+
+async def _survey(
+    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], request: ExportRequest, in_force: list[Unit]
+) -> survey.SurveyResults | None:
+    qn = of_kind(questionnaires, "citizen_survey")
+    if qn is None:
+        return None
+    version = request.version if request.kind != "danhgia" else None
+    selection = Selection(qn.id, request.period, request.unit, version)
+    measures = survey_measures(questionnaires, qn.id)
+    return await survey.gather(db, qn, measures, selection, in_force, request.suppress_below, request.breakdowns)
+
+
+async def _tables(
+    db: AsyncSession,
+    questionnaires: Mapping[str, Questionnaire],
+    request: ExportRequest,
+    made_at: datetime,
+    in_force: list[Unit],
+) -> tuple[list[Sheet], Sheet | None]:
+    """The workbook's sheets, and the table a CSV gives by default."""
+    notes = _notes(request, [suppression_note(request.suppress_below)])
+    if request.kind == "danhgia":
+        a = await _assessment(db, questionnaires, request, in_force)
+        if a is None:
+            raise ExportError("Chưa có bảng hỏi tự đánh giá trên hệ thống.")
+        detail = assessment.detail_sheet(a)
+        sheets = [assessment.summary_sheet(a), detail, assessment.evidence_sheet(a), assessment.progress_sheet(a)]
+        qns = [a.qn] + ([a.survey] if a.survey else [])
+        return [*sheets, notes_sheet(qns, request.period, made_at, notes + ASSESSMENT_NOTES)], detail
+    if request.kind == "khaosat":
+        s = await _survey(db, questionnaires, request, in_force)
+        if s is None:
+            raise ExportError("Chưa có bảng hỏi khảo sát người dân trên hệ thống.")
+        sheets = [survey.summary_sheet(s), survey.question_sheet(s), survey.group_sheet(s), survey.opinions_sheet(s)]
+        sheets += [survey.data_sheet(db, s), notes_sheet([s.qn], request.period, made_at, notes + SURVEY_NOTES)]
+        return sheets, survey.long_sheet(db, s)
+    a = await _assessment(db, questionnaires, request, in_force)
+    s = await _survey(db, questionnaires, request, in_force)
+    sheets = []
+    if a is not None:
+        sheets += [assessment.summary_sheet(a, "Tự đánh giá"), assessment.detail_sheet(a, "Chi tiết tự đánh giá")]
+    if s is not None:
+        sheets.append(survey.data_sheet(db, s, "Khảo sát người dân"))
+    qns = [x.qn for x in (a, s) if x is not None]
+    return [*sheets, notes_sheet(qns, request.period, made_at, notes)], None
+
+
+async def build(
+    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], request: ExportRequest, made_at: datetime
+) -> ExportFile:
+    """The file, read inside the caller's transaction."""
+    if request.format not in FORMATS[request.kind]:
+        raise ExportError(f"Không xuất được dạng {request.format} cho mục này.")
+    period = await queries.get_period(db, request.period)
+    if period is None:
+        raise ExportError(f"Không có kỳ đánh giá “{request.period}”.")
+    if request.unit is not None and await repo.get_unit(db, request.unit) is None:
+        raise ExportError(f"Không tìm thấy đơn vị có mã “{request.unit}”.")
+    in_force = await repo.units_in_force(db, min(made_at.astimezone(LOCAL_TIME).date(), period.deadline))
+    stamp = made_at.astimezone(LOCAL_TIME).strftime("%Y%m%d-%H%M")
+    filename = "-".join([STEMS[request.kind], request.period, *([request.unit] if request.unit else []), stamp])
+    filename += f".{request.format}"
+    if request.kind == "baocao":
+        data = report.ReportData(
+            period=period.code,
+            deadline=period.deadline.strftime("%d/%m/%Y"),
+            assessment=await _assessment(db, questionnaires, request, in_force),
+            survey=await _survey(db, questionnaires, request, in_force),
+            made_at=made_at,
+        )
+        return ExportFile(filename, report.build_docx(data), MIME["docx"])
+    sheets, long_form = await _tables(db, questionnaires, request, made_at, in_force)
+    if request.format == "xlsx":
+        return ExportFile(filename, await write_xlsx(sheets), MIME["xlsx"])
+    tables = ([long_form] if long_form is not None else []) + sheets
+    chosen = long_form
+    if request.sheet is not None:
+        chosen = next((t for t in tables if fold(t.name) == fold(request.sheet)), None)
+        if chosen is None:
+            names = ", ".join(f"“{t.name}”" for t in tables)
+            raise ExportError(f"Không có bảng “{request.sheet}”. Các bảng: {names}.")
+    assert chosen is not None
+    return ExportFile(filename, await write_csv(chosen), MIME["csv"])
+
+
+def run_export(
+    url: str, questionnaires: Mapping[str, Questionnaire], request: ExportRequest, made_at: datetime
+) -> ExportFile:
+    """Blocking: build the file in this thread's own event loop with its own connections (asyncio.to_thread)."""
+
+    async def job() -> ExportFile:
+        database = Database(url)
+        try:
+            async with database.read() as db:
+                return await build(db, questionnaires, request, made_at)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(job())

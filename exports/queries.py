@@ -1,0 +1,167 @@
+"""The reads behind the exports. Counting is done by the database (GROUP BY); wide and long answer tables are
+streamed from a cursor, never loaded whole. Every function reads inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, case, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from conversations.measures import SurveyTally
+from storage.models import Answer, Evidence, Period, Response
+
+STREAM_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which submitted responses an export covers."""
+
+    questionnaire_id: str
+    period_code: str
+    unit_code: str | None = None
+    version: str | None = None
+
+    def where(self, submitted: bool = True) -> list[ColumnElement[bool]]:
+        conditions = [Response.questionnaire_id == self.questionnaire_id, Response.period_code == self.period_code]
+        if submitted:
+            conditions.append(Response.status == "submitted")
+        if self.unit_code is not None:
+            conditions.append(Response.unit_code == self.unit_code)
+        if self.version is not None:
+            conditions.append(Response.questionnaire_version == self.version)
+        return conditions
+
+
+async def get_period(db: AsyncSession, code: str) -> Period | None:
+    return await db.get(Period, code)
+
+
+async def responses(db: AsyncSession, selection: Selection) -> list[Response]:
+    """Drafts and submitted responses (small sets: one self-assessment per unit)."""
+    query = select(Response).where(*selection.where(submitted=False)).order_by(Response.id)
+    return list((await db.scalars(query)).all())
+
+
+async def submitted_counts(db: AsyncSession, selection: Selection) -> dict[str, int]:
+    """Submitted responses per unit."""
+    query = select(Response.unit_code, func.count()).where(*selection.where()).group_by(Response.unit_code)
+    return {unit: count for unit, count in (await db.execute(query)).all()}
+
+
+def _value(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None
+
+
+async def unit_tallies(db: AsyncSession, selection: Selection, question_ids: Sequence[str]) -> dict[str, SurveyTally]:
+    """For each unit: how many respondents gave each answer to each listed question, and the points earned."""
+    value = cast(Answer.value, String).label("answer")
+    query = (
+        select(Response.unit_code, Answer.question_id, value, func.count(), func.sum(Answer.points))
+        .join(Response, Response.id == Answer.response_id)
+        .where(*selection.where(), Answer.question_id.in_(question_ids))
+        .group_by(Response.unit_code, Answer.question_id, value)
+    )
+    tallies = {unit: SurveyTally(responses=n) for unit, n in (await submitted_counts(db, selection)).items()}
+    for unit, question_id, text, count, points in (await db.execute(query)).all():
+        tallies.setdefault(unit, SurveyTally()).add(question_id, _value(text), count, points)
+    return tallies
+
+
+async def breakdown_tallies(
+    db: AsyncSession, selection: Selection, by_questions: Sequence[str], question_ids: Sequence[str]
+) -> dict[tuple[str, str], SurveyTally]:
+    """For each (grouping question, its answer), e.g. ("tuoi", "tu_18_30"): the same counts as unit_tallies,
+    over the respondents who gave that answer."""
+    by = aliased(Answer)
+    by_value, value = cast(by.value, String).label("by_answer"), cast(Answer.value, String).label("answer")
+    query = (
+        select(by.question_id, by_value, Answer.question_id, value, func.count(), func.sum(Answer.points))
+        .join(Answer, Answer.response_id == by.response_id)
+        .join(Response, Response.id == by.response_id)
+        .where(*selection.where(), by.question_id.in_(by_questions), Answer.question_id.in_(question_ids))
+        .group_by(by.question_id, by_value, Answer.question_id, value)
+    )
+    counts = (
+        select(Answer.question_id, value, func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(*selection.where(), Answer.question_id.in_(by_questions))
+        .group_by(Answer.question_id, value)
+    )
+    tallies: dict[tuple[str, str], SurveyTally] = {}
+    for question_id, text, count in (await db.execute(counts)).all():
+        tallies[(question_id, str(_value(text)))] = SurveyTally(responses=count)
+    for by_id, by_text, question_id, text, count, points in (await db.execute(query)).all():
+        key = (by_id, str(_value(by_text)))
+        tallies.setdefault(key, SurveyTally()).add(question_id, _value(text), count, points)
+    return tallies
+
+
+def unit_order(codes: Sequence[str], column: Any) -> Any:
+    """An ORDER BY term that puts units in the given (Vietnamese) order, so the database sorts big tables."""
+    return case({code: index for index, code in enumerate(codes)}, value=column, else_=len(codes))
+
+
+async def wide_answers(
+    db: AsyncSession, selection: Selection, question_ids: Sequence[str], scored_ids: Sequence[str], units: Sequence[str]
+) -> AsyncIterator[tuple[Any, ...]]:
+    """One row per submitted response: id, unit code, submitted at, the displayed answer to each listed question,
+    and the points earned on the scored ones; pivoted by the database, streamed in unit order."""
+    columns = [func.max(case((Answer.question_id == qid, Answer.value_text))) for qid in question_ids]
+    points = func.sum(case((Answer.question_id.in_(scored_ids), Answer.points))) if scored_ids else None
+    query = (
+        select(
+            Response.id, Response.unit_code, Response.submitted_at, *columns, *([points] if points is not None else [])
+        )
+        .join(Answer, Answer.response_id == Response.id)
+        .where(*selection.where())
+        .group_by(Response.id, Response.unit_code, Response.submitted_at)
+        .order_by(unit_order(units, Response.unit_code), Response.id)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    result = await db.stream(query)
+    async for partition in result.partitions():
+        for row in partition:
+            yield tuple(row)
+
+
+async def long_answers(db: AsyncSession, selection: Selection, units: Sequence[str]) -> AsyncIterator[tuple[Any, ...]]:
+    """One row per submitted answer: response id, unit code, submitted at, question id, displayed answer, points."""
+    query = (
+        select(
+            Response.id, Response.unit_code, Response.submitted_at, Answer.question_id, Answer.value_text, Answer.points
+        )
+        .join(Answer, Answer.response_id == Response.id)
+        .where(*selection.where())
+        .order_by(unit_order(units, Response.unit_code), Response.id, Answer.id)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    result = await db.stream(query)
+    async for partition in result.partitions():
+        for row in partition:
+            yield tuple(row)
+
+
+async def text_answers(
+    db: AsyncSession, selection: Selection, question_ids: Sequence[str]
+) -> list[tuple[int, str, str, str]]:
+    """(response id, unit code, question id, text) of the free-text answers."""
+    query = (
+        select(Response.id, Response.unit_code, Answer.question_id, Answer.value_text)
+        .join(Response, Response.id == Answer.response_id)
+        .where(*selection.where(), Answer.question_id.in_(question_ids))
+        .order_by(Response.id, Answer.id)
+    )
+    return [(rid, unit, qid, text) for rid, unit, qid, text in (await db.execute(query)).all()]
+
+
+async def evidence_files(db: AsyncSession, response_ids: Sequence[int]) -> list[Evidence]:
+    if not response_ids:
+        return []
+    query = select(Evidence).where(Evidence.response_id.in_(response_ids)).order_by(Evidence.id)
+    return list((await db.scalars(query)).all())

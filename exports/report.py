@@ -1,0 +1,363 @@
+"""The district report: an editable Word draft of the report on the period's evaluation, built from the same
+figures as the workbooks, with charts, and blank sections the Justice Office writes itself. Every page says it
+is a draft."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table
+
+from conversations.answers import number_text
+from conversations.definition import Question
+from conversations.measures import SurveyTally
+from conversations.scoring import question_points
+from conversations.text import fold
+from exports import charts
+from exports.assessment import Assessment, status_counts
+from exports.results import local_time
+from exports.survey import ALL_UNITS, SurveyResults
+from exports.workbook import HIDDEN
+
+DRAFT_MARK = "DỰ THẢO – Phòng Tư pháp kiểm tra, chỉnh sửa trước khi ban hành"
+FONT = "Times New Roman"
+THEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Loa truyền thanh", ("loa", "truyen thanh", "phat thanh")),
+    ("Mạng xã hội, Zalo, Internet", ("zalo", "facebook", "mang xa hoi", "internet", "online", "dien thoai", "video")),
+    ("Hội nghị, buổi tuyên truyền trực tiếp", ("hoi nghi", "buoi tuyen truyen", "hop thon", "truc tiep", "sinh hoat")),
+    ("Tài liệu, tờ rơi, pa-nô", ("to roi", "tai lieu", "pa-no", "pano", "bang ron", "so tay", "sach")),
+    ("Nội dung dễ hiểu, sát thực tế", ("de hieu", "ngan gon", "gan gui", "vi du", "tinh huong", "thuc te", "cu the")),
+    ("Tư vấn, giải đáp, trợ giúp pháp lý", ("tu van", "giai dap", "hoi dap", "tro giup phap ly", "luat su")),
+    (
+        "Nhóm đối tượng riêng (học sinh, thanh niên, người cao tuổi, ngư dân…)",
+        ("hoc sinh", "thanh nien", "cao tuoi", "nguoi gia", "ngu dan", "phu nu", "dong bao", "cong nhan"),
+    ),
+    (
+        "Thời gian, tần suất tuyên truyền",
+        ("thuong xuyen", "buoi toi", "thoi gian", "dinh ky", "nhieu hon", "hang thang"),
+    ),
+)
+OTHER_THEME = "Ý kiến khác"
+
+
+@dataclass(frozen=True)
+class ReportData:
+    period: str
+    deadline: str
+    assessment: Assessment | None
+    survey: SurveyResults | None
+    made_at: datetime
+
+
+def themes(texts: Sequence[str], examples: int = 2) -> list[tuple[str, int, list[str]]]:
+    """Suggestions sorted into themes by keywords (a suggestion may fall into several): (theme, count, examples),
+    most frequent first, "other" last."""
+    patterns = [(name, re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")) for name, words in THEMES]
+    found: dict[str, list[str]] = {name: [] for name, _ in THEMES}
+    other: list[str] = []
+    for text in texts:
+        key = fold(text)
+        hits = [name for name, pattern in patterns if pattern.search(key)]
+        for name in hits:
+            found[name].append(text)
+        if not hits:
+            other.append(text)
+    ranked = sorted(((n, t) for n, t in found.items() if t), key=lambda item: -len(item[1]))
+    if other:
+        ranked.append((OTHER_THEME, other))
+    return [(name, len(items), [_quote(t) for t in dict.fromkeys(items)][:examples]) for name, items in ranked]
+
+
+def _quote(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def criterion_title(q: Question) -> str:
+    """A criterion as a heading: its export label, or its question up to the question mark (without the typing
+    instructions that follow)."""
+    if q.export_label:
+        return q.export_label
+    head, mark, _ = q.text.partition("?")
+    return head + mark
+
+
+def criteria_achievement(a: Assessment) -> list[tuple[Question, float]]:
+    """Each scored criterion with the average share of its maximum that submitted units scored, highest first."""
+    units = a.submitted
+    if not units:
+        return []
+    found = []
+    for q in a.qn.questions:
+        if not q.scored:
+            continue
+        points = [question_points(q, r.answers[q.id]) if q.id in r.answers else 0.0 for r in units]
+        found.append((q, round(100 * sum(points) / (q.max_points * len(units)), 1)))
+    return sorted(found, key=lambda item: -item[1])
+
+
+# ---------------------------------------------------------------- document helpers
+
+
+def _setup(doc: DocxDocument) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)
+    section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+    normal = doc.styles["Normal"]
+    normal.font.name, normal.font.size = FONT, Pt(13)
+    for level in (1, 2):
+        heading = doc.styles[f"Heading {level}"]
+        heading.font.name, heading.font.size = FONT, Pt(14 if level == 1 else 13)
+        heading.font.bold, heading.font.color.rgb = True, RGBColor(0, 0, 0)
+        fonts = heading.element.rPr.rFonts  # the theme's heading font would win over the name above
+        for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(theme), None)
+    mark = section.header.paragraphs[0]
+    mark.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = mark.add_run(DRAFT_MARK)
+    run.bold, run.font.size, run.font.color.rgb = True, Pt(10), RGBColor(0xC0, 0, 0)
+
+
+def _centred(doc: DocxDocument, text: str, bold: bool = False, size: int = 13, italic: bool = False) -> None:
+    paragraph = doc.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run(text)
+    run.bold, run.italic, run.font.size = bold, italic, Pt(size)
+
+
+def _blank(doc: DocxDocument, what: str) -> None:
+    """A section the Justice Office writes: highlighted, so it cannot be missed."""
+    run = doc.add_paragraph().add_run(f"[Phòng Tư pháp viết: {what}]")
+    run.italic = True
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
+
+def _table(doc: DocxDocument, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]) -> Table:
+    table: Table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = ""
+        run = cell.paragraphs[0].add_run(text)
+        run.bold, run.font.size = True, Pt(10)
+    for values in rows:
+        cells = table.add_row().cells  # type: ignore[no-untyped-call]
+        for cell, text in zip(cells, values, strict=True):
+            cell.text = ""
+            cell.paragraphs[0].add_run(text).font.size = Pt(10)
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Cm(width)
+    return table
+
+
+def _picture(doc: DocxDocument, png: bytes, caption: str) -> None:
+    doc.add_picture(io.BytesIO(png), width=Cm(16))
+    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _centred(doc, caption, italic=True, size=11)
+
+
+def _cell(value: float | str | None) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else number_text(value)
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _heading_block(doc: DocxDocument, data: ReportData) -> None:
+    top = doc.add_table(rows=1, cols=2)
+    left, right = top.rows[0].cells
+    left.text = "ỦY BAN NHÂN DÂN [……]\nPHÒNG TƯ PHÁP\nSố: ……/BC-TP"
+    right.text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n[……], ngày … tháng … năm …"
+    for cell in (left, right):
+        for paragraph in cell.paragraphs:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            for run in paragraph.runs:
+                run.bold, run.font.size = True, Pt(12)
+    doc.add_paragraph()
+    _centred(doc, "BÁO CÁO", bold=True, size=14)
+    _centred(
+        doc,
+        f"Kết quả đánh giá hiệu quả công tác phổ biến, giáo dục pháp luật kỳ {data.period}",
+        bold=True,
+        size=14,
+    )
+    _centred(doc, f"(Dự thảo lập ngày {local_time(data.made_at)} từ dữ liệu trên hệ thống)", italic=True, size=12)
+
+
+def _participation(doc: DocxDocument, data: ReportData) -> None:
+    doc.add_heading("1. Tình hình tham gia", level=2)
+    a, s = data.assessment, data.survey
+    if a is not None:
+        counts = status_counts(a)
+        submitted, drafts, missing = counts.values()
+        doc.add_paragraph(
+            f"Tự đánh giá: {submitted}/{len(a.units)} đơn vị đã nộp phiếu, {drafts} đơn vị đang làm, "
+            f"{missing} đơn vị chưa bắt đầu (hạn nộp {data.deadline}).",
+            style="List Bullet",
+        )
+    if s is not None:
+        enough = sum(1 for u in s.units if s.by_unit.get(u.code, SurveyTally()).responses >= s.minimum)
+        doc.add_paragraph(
+            f"Khảo sát người dân: {s.overall.responses} phiếu đã nộp tại {len(s.by_unit)} đơn vị; "
+            f"{enough} đơn vị có từ {s.minimum} phiếu trở lên (đủ để công bố tỷ lệ).",
+            style="List Bullet",
+        )
+    if a is not None:
+        surveys = [(r.unit.name, r.survey_responses) for r in a.units] if s is not None else []
+        _picture(
+            doc,
+            charts.progress_chart(status_counts(a), surveys, f"Tiến độ kỳ {data.period}"),
+            "Biểu đồ 1. Tiến độ tự đánh giá và số phiếu khảo sát theo đơn vị",
+        )
+
+
+def _scores(doc: DocxDocument, a: Assessment) -> None:
+    doc.add_heading("2. Điểm tự đánh giá theo đơn vị", level=2)
+    groups = [g for g in a.qn.groups if g.max_points is not None]
+    graded = bool(a.qn.classification)
+    header = ["STT", "Đơn vị", *[f"{g.code}\n({g.max_points:g})" for g in groups], f"Tổng\n({a.qn.max_points:g})"]
+    header += ["Xếp loại", "Hạng"] if graded else ["Hạng"]
+    rows = []
+    for n, r in enumerate(a.submitted, start=1):
+        assert r.card is not None
+        row = [str(n), r.unit.name, *[number_text(g.points) for g in r.card.groups], number_text(r.card.total)]
+        rows.append([*row, *([r.card.level or ""] if graded else []), str(r.rank)])
+    if not rows:
+        doc.add_paragraph("Chưa có đơn vị nào nộp phiếu tự đánh giá.")
+        return
+    widths = [1.2, 4.2, *[1.3] * len(groups), 1.5, *([2.4] if graded else []), 1.4]
+    _table(doc, header, rows, widths)
+    if not graded:
+        doc.add_paragraph(
+            "Bộ tiêu chí chưa có ngưỡng xếp loại chính thức nên chưa xếp loại; hạng xếp theo tổng điểm tự chấm."
+        )
+    names = [r.unit.name for r in a.submitted]
+    totals = [r.card.total for r in a.submitted if r.card]
+    _picture(
+        doc,
+        charts.bar_chart(names, totals, "Tổng điểm tự đánh giá", a.qn.max_points, "điểm"),
+        "Biểu đồ 2. Tổng điểm tự đánh giá theo đơn vị",
+    )
+
+
+def _criteria(doc: DocxDocument, a: Assessment) -> None:
+    doc.add_heading("3. Tiêu chí đạt cao nhất và thấp nhất", level=2)
+    achieved = criteria_achievement(a)
+    if not achieved:
+        doc.add_paragraph("Chưa có đơn vị nào nộp phiếu tự đánh giá.")
+        return
+    doc.add_paragraph("Tỷ lệ điểm đạt trung bình so với điểm tối đa của tiêu chí, trên các đơn vị đã nộp phiếu.")
+    count = min(3, len(achieved) // 2 or 1)
+    for title, chosen in (("Đạt cao nhất", achieved[:count]), ("Đạt thấp nhất", achieved[::-1][:count])):
+        doc.add_paragraph(title + ":")
+        for q, percent in chosen:
+            doc.add_paragraph(f"{q.code or q.id} {criterion_title(q)} – {number_text(percent)} %", style="List Bullet")
+
+
+def _survey(doc: DocxDocument, s: SurveyResults) -> None:
+    doc.add_heading("4. Kết quả khảo sát người dân", level=2)
+    shown = [f for f in s.indicators if f.headline]
+    header = ["Đơn vị", "Số phiếu", *[f.label for f in shown]]
+    rows = []
+    sets = [(u.name, s.by_unit.get(u.code, SurveyTally())) for u in s.units] + [(ALL_UNITS, s.overall)]
+    for name, tally in sets:
+        rows.append([name, str(tally.responses), *[_cell(f.value(tally, s.minimum)) for f in shown]])
+    _table(doc, header, rows, [4.0, 1.6, *[2.6] * len(shown)])
+    doc.add_paragraph(f"“{HIDDEN}”: đơn vị có dưới {s.minimum} người trả lời, không công bố tỷ lệ để bảo đảm ẩn danh.")
+    q = s.satisfaction
+    if q is not None and s.overall.answered[q.id] >= s.minimum:
+        base = s.overall.answered[q.id]
+        percents = [100 * s.overall.chosen[(q.id, c.value)] / base for c in q.options]
+        chart = charts.bar_chart([c.label for c in q.options], percents, q.export_label or q.text, 100, "%")
+        _picture(doc, chart, f"Biểu đồ 3. Mức độ hài lòng của người dân ({base} người trả lời)")
+
+
+def _survey_versus_self(doc: DocxDocument, a: Assessment) -> None:
+    if not a.measured:
+        return
+    doc.add_paragraph(
+        "Đối chiếu điểm tự chấm với điểm tính từ khảo sát (cùng khoảng điểm), trên các đơn vị đủ số phiếu:"
+    )
+    header = ["Tiêu chí", "Số đơn vị", "Điểm tự chấm TB", "Điểm theo khảo sát TB"]
+    rows = []
+    for q in a.measured:
+        pairs = [
+            (question_points(q, r.answers[q.id]) if q.id in r.answers else 0.0, question_points(q, rate.percent))
+            for r in a.submitted
+            if (rate := r.survey_rates.get(q.id)) is not None and rate.percent is not None and rate.base >= a.minimum
+        ]
+        own = number_text(round(sum(p for p, _ in pairs) / len(pairs), 2)) if pairs else ""
+        survey = number_text(round(sum(p for _, p in pairs) / len(pairs), 2)) if pairs else ""
+        rows.append([f"{q.code} (tối đa {q.max_points:g})", str(len(pairs)), own, survey])
+    _table(doc, header, rows, [4.5, 2.0, 3.5, 3.5])
+
+
+def _opinions(doc: DocxDocument, s: SurveyResults) -> None:
+    doc.add_heading("5. Ý kiến, kiến nghị của người dân", level=2)
+    found = themes([text for _, _, _, text in s.texts])
+    if not found:
+        doc.add_paragraph("Chưa có ý kiến nào.")
+        return
+    doc.add_paragraph(
+        f"{len(s.texts)} ý kiến, chia nhóm tự động theo từ khóa (một ý kiến có thể thuộc nhiều nhóm; "
+        "cần đọc lại toàn bộ ở trang “Ý kiến” của tệp Excel khảo sát):"
+    )
+    _table(
+        doc, ["Nhóm ý kiến", "Số ý kiến", "Ví dụ"], [[n, str(c), "\n".join(e)] for n, c, e in found], [4.5, 1.8, 9.7]
+    )
+
+
+def build_docx(data: ReportData) -> bytes:
+    doc = Document()
+    _setup(doc)
+    _heading_block(doc, data)
+    notices = [
+        x.notice
+        for x in (data.assessment.qn if data.assessment else None, data.survey.qn if data.survey else None)
+        if x is not None and x.notice
+    ]
+    for notice in notices:
+        doc.add_paragraph().add_run(notice).italic = True
+    doc.add_heading("I. MỤC ĐÍCH, CĂN CỨ, PHẠM VI ĐÁNH GIÁ", level=1)
+    _blank(doc, "căn cứ thực hiện (kế hoạch, văn bản chỉ đạo), mục đích, phạm vi và cách thức đánh giá")
+    doc.add_heading("II. KẾT QUẢ ĐÁNH GIÁ", level=1)
+    _participation(doc, data)
+    if data.assessment is not None:
+        _scores(doc, data.assessment)
+        _criteria(doc, data.assessment)
+    if data.survey is not None:
+        _survey(doc, data.survey)
+        if data.assessment is not None:
+            _survey_versus_self(doc, data.assessment)
+        _opinions(doc, data.survey)
+    doc.add_heading("III. ĐÁNH GIÁ CHUNG", level=1)
+    doc.add_heading("1. Ưu điểm", level=2)
+    _blank(doc, "những kết quả nổi bật, mô hình, cách làm hay")
+    doc.add_heading("2. Hạn chế, nguyên nhân", level=2)
+    _blank(doc, "hạn chế, khó khăn và nguyên nhân chủ quan, khách quan")
+    doc.add_heading("IV. PHƯƠNG HƯỚNG, ĐỀ XUẤT, KIẾN NGHỊ", level=1)
+    _blank(doc, "nhiệm vụ thời gian tới, đề xuất, kiến nghị với cấp trên")
+    closing = doc.add_table(rows=1, cols=2)
+    closing.rows[0].cells[0].text = "Nơi nhận:\n- [……];\n- Lưu: VT."
+    closing.rows[0].cells[1].text = "TRƯỞNG PHÒNG\n\n\n[Họ và tên]"
+    closing.rows[0].cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

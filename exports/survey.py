@@ -1,0 +1,267 @@
+"""The citizen survey workbook: Tổng hợp (indicators per unit), Theo câu hỏi (every choice question, overall and
+per unit), Theo nhóm (indicators by age band, gender, occupation), Ý kiến (free text), Dữ liệu (one row per
+response, anonymous).
+
+Small cells are suppressed: a figure computed from fewer than `minimum` respondents (in the distributions, the
+counts behind it too) is shown as "ẩn", so nobody can be picked out by their answers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.definition import CHOICE_TYPES, Question, Questionnaire, QuestionType, SurveyMeasure
+from conversations.measures import Rate, SurveyTally, earned, measure, measure_questions, share
+from exports import queries
+from exports.queries import Selection
+from exports.results import local_date, question_header, question_label, units_for
+from exports.workbook import HIDDEN, Column, Sheet
+from storage.models import Unit
+
+INDICATOR_LABELS = {
+    "self_study": "Tỷ lệ tự tìm hiểu pháp luật (%)",
+    "satisfaction": "Chỉ số hài lòng: tỷ lệ hài lòng (%)",
+    "knowledge": "Tỷ lệ trả lời đúng câu hỏi kiến thức (%)",
+}
+ALL_UNITS = "Tất cả đơn vị"
+ANSWERED = "Số người trả lời"
+YES = "co"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A figure per set of respondents: a percentage, or mean points when `scale` is the points available."""
+
+    label: str
+    rate: Callable[[SurveyTally], Rate]
+    questions: tuple[str, ...]
+    scale: float = 100.0
+    headline: bool = False
+    """One of the figures the report's table shows: those the self-assessment uses, and knowledge."""
+
+    def value(self, tally: SurveyTally, minimum: int) -> float | str | None:
+        rate = self.rate(tally)
+        if rate.percent is None:
+            return None
+        if rate.base < minimum:
+            return HIDDEN
+        return round(rate.percent * self.scale / 100, 2)
+
+
+def indicators(qn: Questionnaire, measures: Sequence[SurveyMeasure]) -> list[Indicator]:
+    """The figures the self-assessment takes from this survey, the knowledge score of each scored group, and the
+    share answering "Có" to each yes/no question."""
+    found: list[Indicator] = []
+    seen: set[tuple[Any, ...]] = set()
+    for how in measures:
+        key = (how.question, tuple(how.values), how.group)
+        if key not in seen:
+            seen.add(key)
+            questions = tuple(measure_questions(qn, how))
+            found.append(
+                Indicator(INDICATOR_LABELS[how.indicator], partial(measure, qn, how), questions, headline=True)
+            )
+    for g in qn.groups:
+        if not g.max_points:
+            continue
+        scored = tuple(q.id for q in g.questions if q.scored)
+        if (None, (), g.code) not in seen:
+            found.append(
+                Indicator(f"Tỷ lệ điểm đạt: {g.title} (%)", partial(earned, qn, g.code), scored, headline=True)
+            )
+        found.append(
+            Indicator(
+                f"Điểm trung bình: {g.title} (tối đa {g.max_points:g})",
+                partial(earned, qn, g.code),
+                scored,
+                g.max_points,
+            )
+        )
+    for q in qn.questions:
+        if q.type is QuestionType.YES_NO:
+            rate = partial(share, question_id=q.id, values=[YES])
+            found.append(Indicator(f"Tỷ lệ trả lời “Có”: {question_label(q)} (%)", rate, (q.id,)))
+    return found
+
+
+@dataclass(frozen=True)
+class SurveyResults:
+    qn: Questionnaire
+    selection: Selection
+    units: list[Unit]
+    by_unit: dict[str, SurveyTally]
+    overall: SurveyTally
+    dimensions: list[Question]
+    by_group: dict[tuple[str, str], SurveyTally]
+    indicators: list[Indicator]
+    measures: list[SurveyMeasure]
+    texts: list[tuple[int, str, str, str]]
+    minimum: int
+
+    @property
+    def choice_questions(self) -> list[Question]:
+        return [q for q in self.qn.questions if q.type in CHOICE_TYPES]
+
+    @property
+    def satisfaction(self) -> Question | None:
+        """The question the satisfaction measure counts, for the report's chart."""
+        how = next((m for m in self.measures if m.indicator == "satisfaction" and m.question), None)
+        return self.qn.question(how.question) if how is not None and how.question is not None else None
+
+    def name_of(self, code: str) -> str:
+        return next((u.name for u in self.units if u.code == code), code)
+
+
+async def gather(
+    db: AsyncSession,
+    qn: Questionnaire,
+    measures: Sequence[SurveyMeasure],
+    selection: Selection,
+    in_force: Sequence[Unit],
+    minimum: int,
+    breakdowns: Sequence[str],
+) -> SurveyResults:
+    """Everything but the rows of Dữ liệu, counted by the database."""
+    figures = indicators(qn, measures)
+    counted = {q.id for q in qn.questions if q.type in CHOICE_TYPES or q.scored}
+    by_unit = await queries.unit_tallies(db, selection, sorted(counted))
+    units = await units_for(db, [u for u in in_force if u.kind == "commune"], by_unit, selection.unit_code)
+    overall = SurveyTally()
+    for tally in by_unit.values():
+        overall.merge(tally)
+    dimensions = [
+        qn.question(i)
+        for i in breakdowns
+        if qn.has(i) and qn.question(i).type in (QuestionType.SINGLE_CHOICE, QuestionType.YES_NO)
+    ]
+    needed = sorted({qid for f in figures for qid in f.questions})
+    by_group = await queries.breakdown_tallies(db, selection, [d.id for d in dimensions], needed) if dimensions else {}
+    text_ids = [q.id for q in qn.questions if q.type is QuestionType.TEXT]
+    texts = await queries.text_answers(db, selection, text_ids) if text_ids else []
+    return SurveyResults(
+        qn, selection, units, by_unit, overall, dimensions, by_group, figures, list(measures), texts, minimum
+    )
+
+
+def summary_sheet(s: SurveyResults) -> Sheet:
+    columns = [Column("Mã đơn vị", "code"), Column("Đơn vị", width=24), Column("Số phiếu", "integer")]
+    columns += [Column(f.label, "number" if f.scale != 100 else "percent", width=14) for f in s.indicators]
+    rows: list[list[Any]] = []
+    for unit in s.units:
+        tally = s.by_unit.get(unit.code, SurveyTally())
+        rows.append([unit.code, unit.name, tally.responses, *[f.value(tally, s.minimum) for f in s.indicators]])
+    if len(s.units) > 1:
+        rows.append(["", ALL_UNITS, s.overall.responses, *[f.value(s.overall, s.minimum) for f in s.indicators]])
+    return Sheet("Tổng hợp", columns, rows)
+
+
+def _distribution(tally: SurveyTally, q: Question, value: str | None, minimum: int) -> list[Any]:
+    """[count, %] of one choice (value None: how many answered) within one set of respondents."""
+    base = tally.answered[q.id]
+    if value is None:
+        return [base, None]
+    if base < minimum:
+        return [HIDDEN, HIDDEN] if base else [0, None]
+    count = tally.chosen[(q.id, value)]
+    return [count, round(100 * count / base, 1)]
+
+
+def question_sheet(s: SurveyResults) -> Sheet:
+    sets = [(ALL_UNITS, s.overall)] if len(s.units) > 1 else []
+    sets += [(u.name, s.by_unit.get(u.code, SurveyTally())) for u in s.units]
+    columns = [Column("Câu", width=6), Column("Câu hỏi", "long_text", width=45), Column("Phương án", width=28)]
+    for name, _ in sets:
+        columns += [Column(f"{name}: số", "integer", width=9), Column(f"{name}: %", "percent", width=9)]
+    numbers = {q.id: n for n, q in enumerate((q for q in s.qn.questions if q.answerable), start=1)}
+    rows: list[list[Any]] = []
+    for q in s.choice_questions:
+        for value, label in [(None, ANSWERED), *((c.value, c.label) for c in q.options)]:
+            row: list[Any] = [f"Câu {numbers[q.id]}", question_label(q), label]
+            for _, tally in sets:
+                row += _distribution(tally, q, value, s.minimum)
+            rows.append(row)
+    return Sheet("Theo câu hỏi", columns, rows)
+
+
+def group_sheet(s: SurveyResults) -> Sheet:
+    columns = [Column("Chia theo", width=24), Column("Nhóm người trả lời", width=28), Column("Số phiếu", "integer")]
+    columns += [Column(f.label, "number" if f.scale != 100 else "percent", width=14) for f in s.indicators]
+    rows: list[list[Any]] = []
+    for d in s.dimensions:
+        for choice in d.options:
+            tally = s.by_group.get((d.id, choice.value), SurveyTally())
+            values = [f.value(tally, s.minimum) for f in s.indicators]
+            rows.append([question_label(d), choice.label, tally.responses, *values])
+    return Sheet("Theo nhóm", columns, rows)
+
+
+def opinions_sheet(s: SurveyResults) -> Sheet:
+    columns = [
+        Column("Mã phiếu", "integer"),
+        Column("Mã đơn vị", "code"),
+        Column("Đơn vị", width=22),
+        Column("Câu hỏi", "long_text", width=40),
+        Column("Ý kiến", "long_text", width=80),
+    ]
+    order = {u.code: n for n, u in enumerate(s.units)}
+    ordered = sorted(s.texts, key=lambda t: (order.get(t[1], len(order)), t[0]))
+    rows = [[rid, unit, s.name_of(unit), question_label(s.qn.question(qid)), text] for rid, unit, qid, text in ordered]
+    return Sheet("Ý kiến", columns, rows)
+
+
+def _answerable(qn: Questionnaire) -> list[Question]:
+    return [q for q in qn.questions if q.answerable]
+
+
+def data_sheet(db: AsyncSession, s: SurveyResults, name: str = "Dữ liệu") -> Sheet:
+    """One row per response, streamed from the database when the workbook is written."""
+    asked = _answerable(s.qn)
+    scored = [q.id for q in asked if q.scored]
+    columns = [Column("Mã phiếu", "integer"), Column("Mã đơn vị", "code"), Column("Đơn vị", width=20)]
+    columns += [Column("Ngày nộp", "date")]
+    columns += [
+        Column(
+            question_header(s.qn, q.id),
+            "long_text" if q.type is QuestionType.TEXT else "text",
+            width=40 if q.type is QuestionType.TEXT else 18,
+        )
+        for q in asked
+    ]
+    if scored:
+        columns.append(Column("Điểm kiến thức", "number"))
+
+    async def rows() -> AsyncIterator[list[Any]]:
+        names = {u.code: u.name for u in s.units}
+        stream = queries.wide_answers(db, s.selection, [q.id for q in asked], scored, [u.code for u in s.units])
+        async for response_id, unit, submitted_at, *answers in stream:
+            yield [response_id, unit, names.get(unit, unit), local_date(submitted_at), *answers]
+
+    return Sheet(name, columns, rows())
+
+
+def long_sheet(db: AsyncSession, s: SurveyResults) -> Sheet:
+    """One row per answer (response, question, answer): the CSV form of the data."""
+    columns = [
+        Column("Mã phiếu", "integer"),
+        Column("Mã đơn vị", "code"),
+        Column("Đơn vị"),
+        Column("Ngày nộp", "date"),
+        Column("Mã câu hỏi"),
+        Column("Câu hỏi", "long_text"),
+        Column("Trả lời", "long_text"),
+        Column("Điểm", "number"),
+    ]
+
+    async def rows() -> AsyncIterator[list[Any]]:
+        names = {u.code: u.name for u in s.units}
+        labels = {q.id: question_header(s.qn, q.id) for q in _answerable(s.qn)}
+        async for rid, unit, submitted_at, qid, text, points in queries.long_answers(
+            db, s.selection, [u.code for u in s.units]
+        ):
+            yield [rid, unit, names.get(unit, unit), local_date(submitted_at), qid, labels.get(qid, qid), text, points]
+
+    return Sheet("Dữ liệu dạng dài", columns, rows())
