@@ -164,3 +164,39 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     update_key: Mapped[str] = mapped_column(String(100), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ZaloOaToken(Base):
+    """The Zalo Official Account's current token pair (one row). The refresh token is single-use: every refresh
+    returns a new pair, so the pair lives here, not in configuration. `bootstrap` is the SHA-256 of the configured
+    refresh token the chain started from, so a new one in the configuration starts a new chain."""
+
+    __tablename__ = "zalo_oa_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+    bootstrap: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class ZaloOaContact(Base):
+    """When a person last wrote to the Official Account (their keyed hash, as in sessions): the reply window."""
+
+    __tablename__ = "zalo_oa_contacts"
+    actor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_inbound_at: Mapped[datetime]
+
+
+class ZaloOaHeldMessage(Base):
+    """A message the Official Account could not send because the person was outside the reply window: kept until
+    they write again (status "sent"), or "undeliverable" when they unfollow or it is refused for another reason."""
+
+    __tablename__ = "zalo_oa_held_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(100), index=True)
+    message: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), default="held")
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None]

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -19,6 +19,9 @@ from storage.models import (
     ProcessedUpdate,
     Response,
     Unit,
+    ZaloOaContact,
+    ZaloOaHeldMessage,
+    ZaloOaToken,
 )
 
 # ---------------------------------------------------------------- units and periods
@@ -199,3 +202,69 @@ async def evidence_counts(db: AsyncSession, response_ids: Sequence[int]) -> dict
         .group_by(Evidence.response_id)
     )
     return {rid: count for rid, count in (await db.execute(query)).all()}
+
+
+# ---------------------------------------------------------------- Zalo Official Account
+
+
+async def get_zalo_oa_token(db: AsyncSession) -> ZaloOaToken | None:
+    return await db.get(ZaloOaToken, 1, populate_existing=True)
+
+
+async def save_zalo_oa_token(
+    db: AsyncSession, access_token: str, refresh_token: str, expires_at: datetime, bootstrap: str, now: datetime
+) -> None:
+    row = await db.get(ZaloOaToken, 1)
+    if row is None:
+        row = ZaloOaToken(id=1)
+        db.add(row)
+    row.access_token, row.refresh_token, row.expires_at = access_token, refresh_token, expires_at
+    row.bootstrap, row.updated_at = bootstrap, now
+    await db.flush()
+
+
+async def note_zalo_oa_inbound(db: AsyncSession, actor: str, now: datetime) -> None:
+    row = await db.get(ZaloOaContact, actor)
+    if row is None:
+        db.add(ZaloOaContact(actor=actor, last_inbound_at=now))
+    else:
+        row.last_inbound_at = now
+    await db.flush()
+
+
+async def zalo_oa_last_inbound(db: AsyncSession, actor: str) -> datetime | None:
+    row = await db.get(ZaloOaContact, actor)
+    return row.last_inbound_at if row is not None else None
+
+
+async def hold_zalo_oa_messages(
+    db: AsyncSession,
+    user_id: str,
+    messages: Sequence[dict[str, Any]],
+    reason: str,
+    now: datetime,
+    status: str = "held",
+) -> None:
+    settled = None if status == "held" else now
+    db.add_all(
+        ZaloOaHeldMessage(
+            user_id=user_id, message=message, status=status, reason=reason, created_at=now, settled_at=settled
+        )
+        for message in messages
+    )
+    await db.flush()
+
+
+async def held_zalo_oa_messages(db: AsyncSession, user_id: str) -> list[ZaloOaHeldMessage]:
+    query = select(ZaloOaHeldMessage).where(ZaloOaHeldMessage.user_id == user_id, ZaloOaHeldMessage.status == "held")
+    return list((await db.scalars(query.order_by(ZaloOaHeldMessage.id))).all())
+
+
+async def settle_zalo_oa_messages(
+    db: AsyncSession, ids: Sequence[int], status: str, now: datetime, reason: str | None = None
+) -> None:
+    if ids:
+        values: dict[str, Any] = {"status": status, "settled_at": now}
+        if reason is not None:
+            values["reason"] = reason
+        await db.execute(update(ZaloOaHeldMessage).where(ZaloOaHeldMessage.id.in_(ids)).values(**values))
