@@ -30,6 +30,23 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = None
     telegram_base_file_url: str | None = None
     telegram_bot_username: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    public_url: str | None = None
+    download_ttl_minutes: int = 60 * 24
+    zalo_oa_app_id: str | None = None
+    zalo_oa_secret_key: SecretStr | None = None
+    zalo_oa_app_secret: SecretStr | None = None
+    zalo_oa_refresh_token: SecretStr | None = None
+    zalo_oa_base_url: str = "https://openapi.zalo.me"
+    zalo_oa_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
+    zalo_oa_buttons: bool = False
+    zalo_oa_replay_window_seconds: int = 600
+    zalo_bot_token: SecretStr | None = None
+    zalo_bot_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_bot_webhook_secret: SecretStr | None = None
     console: bool | None = None
     log_level: str = "INFO"
 
@@ -59,5 +76,9 @@ class Settings(BaseSettings):
         return date(year, 12, 31)
 
     @property
+    def platforms_configured(self) -> bool:
+        return any(v is not None for v in (self.telegram_token, self.zalo_oa_app_id, self.zalo_bot_token))
+
+    @property
     def run_console(self) -> bool:
-        return self.console if self.console is not None else self.telegram_token is None
+        return self.console if self.console is not None else not self.platforms_configured

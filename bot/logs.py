@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
-TOKEN = re.compile(r"bot\d+:[\w-]+|\b\d{6,12}:[A-Za-z0-9_-]{30,}")
+# Telegram and Zalo Bot tokens, in URLs ("bot<id>:<secret>") or bare (Zalo Bot ids run to 19 digits).
+TOKEN = re.compile(r"bot\d+:[\w-]+|\b\d{6,20}:[A-Za-z0-9_-]{30,}")
 
 
 class RedactTokens(logging.Filter):
@@ -24,3 +25,4 @@ def setup_logging(level: str, quiet: bool = False) -> None:
     logging.basicConfig(level=logging.WARNING if quiet else level.upper(), handlers=[handler], force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines carry SQL parameters: tokens, answers

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import html
 import io
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from datetime import timedelta
 from functools import partial
 
+from aiohttp import web
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -22,6 +25,7 @@ from bot.service import BotService, Document, Reply, Sender
 from conversations.engine import FileRef, Inbound, Outgoing
 
 CHANNEL = "telegram"
+WEBHOOK_PATH = "/webhooks/telegram"
 TEXT_LIMIT = 4096
 POLL_TIMEOUT = 25
 log = logging.getLogger(__name__)
@@ -94,6 +98,8 @@ async def process_in_order(updates: Sequence[Update], process: Callable[[Update]
 
 
 class TelegramChannel:
+    name = CHANNEL
+
     def __init__(
         self,
         service: BotService,
@@ -104,8 +110,12 @@ class TelegramChannel:
         read_timeout: float = 10.0,
         retry_delay: float = 1.0,
         max_attempts: int = 5,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         self.service = service
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret or secrets.token_urlsafe(32)
         self.retry_delay, self.max_attempts = retry_delay, max_attempts
         self._poller: asyncio.Task[None] | None = None
         builder: ApplicationBuilder = (  # type: ignore[type-arg]
@@ -130,8 +140,29 @@ class TelegramChannel:
         self.service.bot_username = self.app.bot.username
         await self.app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         await self.app.start()
+        if self.webhook_url is not None:
+            await self.app.bot.set_webhook(
+                self.webhook_url, secret_token=self.webhook_secret, allowed_updates=["message", "callback_query"]
+            )
+            return
         await self.app.bot.delete_webhook()
         self._poller = asyncio.create_task(self._poll(), name="telegram-poller")
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post(WEBHOOK_PATH, self.webhook)]
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Webhook mode: a request with the secret registered by setWebhook goes on PTB's update queue; 200 at once."""
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
+        if self.webhook_url is None or not hmac.compare_digest(given, self.webhook_secret.encode()):
+            log.warning("refused a Telegram webhook request from %s: wrong or missing secret token", request.remote)
+            return web.Response(status=401)
+        try:
+            update = Update.de_json(await request.json(), self.app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        await self.app.update_queue.put(update)
+        return web.Response()
 
     async def stop(self) -> None:
         if self._poller is not None:

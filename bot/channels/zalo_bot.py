@@ -1,0 +1,189 @@
+"""Zalo Bot API (the Telegram-like Zalo Bot Platform): long polling or a webhook in, plain text out.
+
+getUpdates answers ONE update per call and HTTP 408 when nothing came within the timeout; it has no offset, so the
+same update may come twice: each is applied once by its message id (the service keeps processed ids). The platform
+has no buttons and no documents: choices are numbered, exports are signed download links.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.zalo import Inbox, pieces
+from bot.links import DownloadLinks
+from bot.service import BotService, Reply, Sender
+from conversations.engine import FileRef, Inbound
+
+CHANNEL = "zalo_bot"
+PATH = "/webhooks/zalo-bot"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+SEND_ATTEMPTS = 3
+RETRY_CODES = frozenset({408, 429, 500, 502, 503, 504})
+log = logging.getLogger(__name__)
+
+
+class ZaloBotError(Exception):
+    def __init__(self, method: str, code: object, description: object) -> None:
+        super().__init__(f"Zalo Bot API {method} failed: {code} {description}")
+        self.code = code
+
+
+def inbound_of(update: dict[str, Any]) -> Inbound:
+    message = update["message"]
+    event = str(update.get("event_name", ""))
+    if isinstance(message.get("text"), str) and event in ("", "message.text.received"):
+        return Inbound(text=message["text"])
+    photo = message.get("photo_url")
+    if isinstance(photo, str) and photo:
+        caption = message.get("caption") if isinstance(message.get("caption"), str) else None
+        return Inbound(files=(FileRef(photo, "photo", None, "image/jpeg"),), text=caption)
+    return Inbound(unsupported=event.removeprefix("message.").removesuffix(".received") or "other")
+
+
+@dataclass(frozen=True)
+class Event:
+    chat_id: str
+    sender: Sender
+    inbound: Inbound
+    key: str
+
+
+class ZaloBotChannel:
+    name = CHANNEL
+
+    def __init__(
+        self,
+        service: BotService,
+        links: DownloadLinks,
+        *,
+        token: str,
+        base_url: str,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        poll_timeout: int = 30,
+        retry_delay: float = 2.0,
+    ) -> None:
+        self.service, self.links = service, links
+        self._api = f"{base_url.rstrip('/')}/bot{token}/"
+        self.webhook_url, self.webhook_secret = webhook_url, webhook_secret
+        self.poll_timeout, self.retry_delay = poll_timeout, retry_delay
+        self._http: aiohttp.ClientSession | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self.inbox: Inbox[Event] = Inbox(self._process)
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post(PATH, self.webhook)]
+
+    async def start(self) -> None:
+        self._http = aiohttp.ClientSession()
+        me = await self._call("getMe")
+        if self.webhook_url is not None and self.webhook_secret is not None:
+            await self._call("setWebhook", url=self.webhook_url, secret_token=self.webhook_secret)
+            log.info("Zalo Bot %s: webhook at %s", me.get("account_name"), PATH)
+        else:
+            await self._call("deleteWebhook")  # getUpdates is refused while a webhook is set
+            self._poller = asyncio.create_task(self._poll())
+            log.info("Zalo Bot %s: long polling", me.get("account_name"))
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        await self.inbox.join()
+        if self._http is not None:
+            await self._http.close()
+
+    # ------------------------------------------------------------ in
+
+    async def _poll(self) -> None:
+        while True:
+            try:
+                update = await self._call("getUpdates", timeout=str(self.poll_timeout))
+            except ZaloBotError as exc:
+                if exc.code != 408:  # 408: nothing arrived within the timeout; ask again
+                    log.warning("%s", exc)
+                    await asyncio.sleep(self.retry_delay)
+                continue
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                log.warning("Zalo Bot getUpdates failed: %s", type(exc).__name__)
+                await asyncio.sleep(self.retry_delay)
+                continue
+            self._accept(update)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if self.webhook_secret is None or not hmac.compare_digest(given, self.webhook_secret.encode()):
+            log.warning("refused a Zalo Bot webhook request from %s: wrong or missing secret token", request.remote)
+            return web.Response(status=401)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        wrapped = isinstance(body, dict) and body.get("ok") is True and isinstance(body.get("result"), dict)
+        self._accept(body["result"] if wrapped else body)
+        return web.Response()
+
+    def _accept(self, update: object) -> None:
+        message = update.get("message") if isinstance(update, dict) else None
+        if not isinstance(update, dict) or not isinstance(message, dict):
+            log.debug("ignored a Zalo Bot update without a message")
+            return
+        chat, person = message.get("chat") or {}, message.get("from") or {}
+        if chat.get("chat_type", "PRIVATE") != "PRIVATE" or not chat.get("id") or not message.get("message_id"):
+            return
+        name = person.get("display_name") or person.get("first_name")
+        sender = Sender(CHANNEL, str(person.get("id") or chat["id"]), name if isinstance(name, str) else None)
+        event = Event(str(chat["id"]), sender, inbound_of(update), str(message["message_id"]))
+        self.inbox.put(event.chat_id, event)
+
+    async def _process(self, event: Event) -> None:
+        log.debug("message from zalo_bot user %s", event.sender.user_id)
+        replies = await self.service.handle(event.sender, event.inbound, update_id=event.key)
+        await self.send(event.chat_id, replies)
+
+    # ------------------------------------------------------------ out
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            for text in pieces(reply, self.links):
+                await self._send_text(chat_id, text)
+
+    async def _send_text(self, chat_id: str, text: str) -> None:
+        """sendMessage, retried a few times on throttling, server errors and network faults."""
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await self._call("sendMessage", chat_id=chat_id, text=text)
+                return
+            except ZaloBotError as exc:
+                if exc.code not in RETRY_CODES:
+                    log.error("%s", exc)
+                    return
+                problem = str(exc)
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                problem = type(exc).__name__
+            log.warning("Zalo Bot sendMessage failed (attempt %d): %s", attempt, problem)
+            await asyncio.sleep(self.retry_delay * attempt)
+        log.error("Zalo Bot sendMessage: gave up after %d attempts", SEND_ATTEMPTS)
+
+    async def _call(self, method: str, **params: str) -> dict[str, Any]:
+        """One Bot API call; the answer's `ok`, not the HTTP status, says whether it worked."""
+        assert self._http is not None
+        wait = aiohttp.ClientTimeout(total=self.poll_timeout + 10)
+        async with self._http.post(self._api + method, json=params, timeout=wait) as response:
+            answer = await response.json(content_type=None)
+        if not isinstance(answer, dict):
+            raise ValueError(f"Zalo Bot {method} answered with something other than a JSON object")
+        if answer.get("ok") is not True:
+            raise ZaloBotError(method, answer.get("error_code", response.status), answer.get("description"))
+        result = answer.get("result")
+        return result if isinstance(result, dict) else {}

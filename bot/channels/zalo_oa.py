@@ -1,0 +1,390 @@
+"""Zalo Official Account (Open API v3): signed webhook events in, customer-service messages out.
+
+- Every webhook is checked: X-ZEvent-Signature = SHA-256(app id + raw body + timestamp + OA secret key), with or
+  without "mac="; a bad or missing signature gets 401, and events older (or newer) than the replay window are ignored.
+- The access token lasts about 25 hours and the refresh token is single-use, so the current pair is kept in the
+  database, refreshed before it expires or once after error -216, by one caller while the others wait.
+- Replies are free only inside the reply window (48 hours after the person last wrote). A message to someone outside
+  it, or refused by Zalo for that reason, is held in the database and sent when they next write; it is marked
+  undeliverable when they unfollow or Zalo refuses it for another reason. Nothing is dropped silently.
+- Zalo OA cannot carry our files, so exports go out as signed download links.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import mimetypes
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.zalo import Inbox, pieces
+from bot.identity import KeyedLocks, actor_key
+from bot.links import DownloadLinks
+from bot.service import BotService, Reply, Sender
+from conversations.engine import FileRef, Inbound, Outgoing
+from storage import repo
+from storage.db import Database
+from storage.models import ZaloOaToken
+
+CHANNEL = "zalo_oa"
+PATH = "/webhooks/zalo-oa"
+SEND = "/v3.0/oa/message/cs"
+REPLY_WINDOW = timedelta(hours=48)
+REFRESH_MARGIN = timedelta(minutes=10)
+EXPIRED_TOKEN = -216
+OUTSIDE_WINDOW = frozenset({-213, -230})  # no recent interaction / not following / reply quota used up
+MAX_BUTTONS = 5
+BUTTON_TITLE = 20
+BUTTON_TAP = re.compile(r"#([a-z]:\S+)")  # the hidden payload of one of our buttons: "#" + the engine's token
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ZaloOaError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"Zalo OA error {code}: {message}")
+        self.code = code
+
+
+def signature(app_id: str, raw_body: bytes, timestamp: str, secret_key: str) -> str:
+    return hashlib.sha256(app_id.encode() + raw_body + timestamp.encode() + secret_key.encode()).hexdigest()
+
+
+def verified_event(header: str | None, raw_body: bytes, app_id: str, secret_key: str) -> dict[str, Any] | None:
+    """The event when X-ZEvent-Signature is right for this body; None otherwise."""
+    if not header:
+        return None
+    try:
+        event = json.loads(raw_body)
+        timestamp = str(event["timestamp"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    expected = signature(app_id, raw_body, timestamp, secret_key)
+    given = header.strip().removeprefix("mac=").strip()
+    return event if isinstance(event, dict) and hmac.compare_digest(given.encode(), expected.encode()) else None
+
+
+def _file_ref(attachment: dict[str, Any]) -> FileRef | None:
+    payload = attachment.get("payload") or {}
+    url = payload.get("url")
+    if not isinstance(url, str) or not url:
+        return None
+    size = str(payload.get("size", ""))
+    name = payload.get("name") if isinstance(payload.get("name"), str) else None
+    photo = attachment.get("type") in ("image", "gif")
+    mime = mimetypes.guess_type(name or url.split("?", 1)[0])[0]
+    return FileRef(url, "photo" if photo else "document", name, mime, int(size) if size.isdigit() else None)
+
+
+def inbound_of(event: dict[str, Any]) -> Inbound:
+    name = str(event.get("event_name", ""))
+    message = event.get("message") or {}
+    text = message.get("text") if isinstance(message.get("text"), str) else None
+    if name == "user_send_text":
+        tapped = BUTTON_TAP.fullmatch(text.strip()) if text else None
+        return Inbound(button=tapped[1]) if tapped else Inbound(text=text or "")
+    files = tuple(ref for a in message.get("attachments") or () if (ref := _file_ref(a)) is not None)
+    if name in ("user_send_image", "user_send_file") and files:
+        return Inbound(files=files, text=text)
+    return Inbound(unsupported=name.removeprefix("user_send_"))
+
+
+def _title(label: str) -> str:
+    return label if len(label) <= BUTTON_TITLE else label[: BUTTON_TITLE - 1] + "…"
+
+
+def buttons(message: Outgoing) -> list[dict[str, str]]:
+    """Tap targets for a message's choices and actions, when they fit on one card; each sends back the token."""
+    labelled = [(f"{n}. {c.label}", c.token) for n, c in enumerate(message.choices, start=1)]
+    labelled += [(a.label, a.token) for a in message.actions]
+    if len(labelled) > MAX_BUTTONS:
+        return []
+    return [{"title": _title(label), "type": "oa.query.hide", "payload": "#" + token} for label, token in labelled]
+
+
+@dataclass(frozen=True)
+class Event:
+    user_id: str
+    inbound: Inbound | None  # None: the person unfollowed
+    key: str
+
+
+class OaTokens:
+    """The current access token; at most one refresh at a time, and the rotated pair stored before it is used."""
+
+    def __init__(
+        self,
+        db: Database,
+        http: aiohttp.ClientSession,
+        oauth_url: str,
+        app_id: str,
+        app_secret: str,
+        bootstrap: str | None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.db, self.http, self.oauth_url = db, http, oauth_url
+        self.app_id, self.app_secret, self.clock = app_id, app_secret, clock
+        self._bootstrap = bootstrap
+        self._chain = hashlib.sha256(bootstrap.encode()).hexdigest() if bootstrap else None
+        self._lock = asyncio.Lock()
+        self._access: str | None = None
+        self._expires = datetime.min.replace(tzinfo=UTC)
+
+    def _usable(self, expires: datetime) -> bool:
+        return self.clock() < expires - REFRESH_MARGIN
+
+    async def access_token(self) -> str:
+        if self._access is None or not self._usable(self._expires):
+            async with self._lock:
+                if self._access is None or not self._usable(self._expires):
+                    await self._renew(refused=None)
+        assert self._access is not None
+        return self._access
+
+    async def refused(self, token: str) -> str:
+        """Zalo said `token` is invalid (-216): refresh once, however many callers saw it."""
+        async with self._lock:
+            if self._access == token:
+                await self._renew(refused=token)
+        assert self._access is not None
+        return self._access
+
+    async def _stored(self) -> ZaloOaToken | None:
+        async with self.db.read() as db:
+            row = await repo.get_zalo_oa_token(db)
+        if row is not None and self._chain is not None and row.bootstrap != self._chain:
+            return None  # a new refresh token was configured: start over from it
+        return row
+
+    async def _renew(self, refused: str | None) -> None:
+        row = await self._stored()
+        if row is not None and row.access_token != refused and self._usable(row.expires_at):
+            self._access, self._expires = row.access_token, row.expires_at  # another process refreshed it
+            return
+        if row is not None:
+            refresh_token, chain = row.refresh_token, row.bootstrap
+        elif self._bootstrap is not None and self._chain is not None:
+            refresh_token, chain = self._bootstrap, self._chain
+        else:
+            raise ZaloOaError(0, "no refresh token: set PBGDPL_ZALO_OA_REFRESH_TOKEN")
+        try:
+            access, rotated, expires = await self._exchange(refresh_token)
+        except ZaloOaError:
+            row = await self._stored()
+            if row is None or row.refresh_token == refresh_token:
+                raise
+            access, expires = row.access_token, row.expires_at  # another process won the race for this token
+        else:
+            async with self.db.write() as db:
+                await repo.save_zalo_oa_token(db, access, rotated, expires, chain, self.clock())
+            log.info("Zalo OA access token refreshed, valid until %s", expires.isoformat(timespec="minutes"))
+        self._access, self._expires = access, expires
+
+    async def _exchange(self, refresh_token: str) -> tuple[str, str, datetime]:
+        form = {"refresh_token": refresh_token, "app_id": self.app_id, "grant_type": "refresh_token"}
+        async with self.http.post(self.oauth_url, data=form, headers={"secret_key": self.app_secret}) as response:
+            body = await response.json(content_type=None)
+        if not isinstance(body, dict) or not body.get("access_token") or not body.get("refresh_token"):
+            body = body if isinstance(body, dict) else {}
+            detail = body.get("error_description") or body.get("message") or "no token in the answer"
+            raise ZaloOaError(int(body.get("error", -1)), str(detail))
+        expires = self.clock() + timedelta(seconds=int(str(body.get("expires_in", 0))))
+        return str(body["access_token"]), str(body["refresh_token"]), expires
+
+
+class ZaloOaChannel:
+    name = CHANNEL
+
+    def __init__(
+        self,
+        service: BotService,
+        links: DownloadLinks,
+        *,
+        app_id: str,
+        secret_key: str,
+        app_secret: str,
+        refresh_token: str | None,
+        base_url: str,
+        oauth_url: str,
+        use_buttons: bool = False,
+        replay_window: timedelta = timedelta(minutes=10),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.service, self.links = service, links
+        self.app_id, self.secret_key = app_id, secret_key
+        self.base_url = base_url.rstrip("/")
+        self.use_buttons, self.replay_window, self.clock = use_buttons, replay_window, clock
+        self._app_secret, self._bootstrap, self._oauth_url = app_secret, refresh_token, oauth_url
+        self._http: aiohttp.ClientSession | None = None
+        self._tokens: OaTokens | None = None
+        self._locks = KeyedLocks()
+        self.inbox: Inbox[Event] = Inbox(self._process)
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post(PATH, self.webhook)]
+
+    async def start(self) -> None:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        self._tokens = OaTokens(
+            self.service.db, self._http, self._oauth_url, self.app_id, self._app_secret, self._bootstrap, self.clock
+        )
+        await self._tokens.access_token()  # a wrong or used refresh token shows at start, not at the first message
+        log.info("Zalo OA webhook at %s", PATH)
+
+    async def stop(self) -> None:
+        await self.inbox.join()
+        if self._http is not None:
+            await self._http.close()
+
+    # ------------------------------------------------------------ in
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        event = verified_event(request.headers.get("X-ZEvent-Signature"), raw, self.app_id, self.secret_key)
+        if event is None:
+            log.warning("refused a Zalo OA webhook request from %s: bad or missing signature", request.remote)
+            return web.Response(status=401)
+        sent_at = str(event.get("timestamp", ""))
+        if not sent_at.isdigit() or abs(time.time() - int(sent_at) / 1000) > self.replay_window.total_seconds():
+            log.info("ignored a Zalo OA event outside the replay window (%s)", event.get("event_name"))
+            return web.Response()
+        accepted = self._event(event)
+        if accepted is not None:
+            self.inbox.put(accepted.user_id, accepted)
+        return web.Response()
+
+    @staticmethod
+    def _event(event: dict[str, Any]) -> Event | None:
+        name = str(event.get("event_name", ""))
+        if name in ("follow", "unfollow"):
+            user_id = str((event.get("follower") or {}).get("id", ""))
+            inbound = Inbound(text="/start") if name == "follow" else None
+            return Event(user_id, inbound, f"{name}:{user_id}:{event.get('timestamp')}") if user_id else None
+        if name.startswith("user_send_"):
+            user_id = str((event.get("sender") or {}).get("id", ""))
+            msg_id = str((event.get("message") or {}).get("msg_id", ""))
+            return Event(user_id, inbound_of(event), msg_id) if user_id and msg_id else None
+        log.debug("ignored Zalo OA event %s", name)
+        return None
+
+    async def _process(self, event: Event) -> None:
+        if event.inbound is None:
+            await self._give_up(event.user_id, "unfollowed the Official Account")
+            return
+        log.debug("message from zalo_oa user %s", event.user_id)
+        async with self.service.db.write() as db:
+            await repo.note_zalo_oa_inbound(db, self._actor(event.user_id), self.clock())
+        replies = await self.service.handle(Sender(CHANNEL, event.user_id), event.inbound, update_id=event.key)
+        await self.send(event.user_id, replies)
+
+    def _actor(self, user_id: str) -> str:
+        return actor_key(self.service.secret, CHANNEL, user_id)
+
+    # ------------------------------------------------------------ out
+
+    def messages(self, reply: Reply) -> list[dict[str, Any]]:
+        """A reply as /message/cs message objects; buttons go on the last piece when configured and they fit."""
+        found: list[dict[str, Any]] = [{"text": text} for text in pieces(reply, self.links)]
+        tappable = buttons(reply) if self.use_buttons and isinstance(reply, Outgoing) else []
+        if tappable:
+            found[-1]["attachment"] = {"type": "template", "payload": {"buttons": tappable}}
+        return found
+
+    async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
+        """Send to one person: messages held for them first, then these. Outside the reply window everything is
+        held until they write again. This is also the way in for notifications that answer no message."""
+        fresh = [message for reply in replies for message in self.messages(reply)]
+        async with self._locks.hold(user_id):
+            async with self.service.db.read() as db:
+                held = await repo.held_zalo_oa_messages(db, user_id)
+                last = await repo.zalo_oa_last_inbound(db, self._actor(user_id))
+            queue: list[tuple[int | None, dict[str, Any]]] = [(h.id, h.message) for h in held]
+            queue += [(None, message) for message in fresh]
+            inside = last is not None and self.clock() - last < REPLY_WINDOW
+            sent, refused, hold = [], [], []
+            reason = "outside the reply window"
+            for index, (held_id, message) in enumerate(queue):
+                if not inside:
+                    hold = queue[index:]
+                    break
+                try:
+                    await self._call(SEND, {"recipient": {"user_id": user_id}, "message": message})
+                except ZaloOaError as exc:
+                    if exc.code in OUTSIDE_WINDOW:
+                        inside, reason = False, f"outside the reply window ({exc.code})"
+                        hold = queue[index:]
+                        break
+                    log.error("Zalo OA refused a message (%s); marked undeliverable", exc)
+                    refused.append((held_id, message, str(exc)))
+                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                    inside, reason = False, f"network: {type(exc).__name__}"
+                    log.warning("could not reach Zalo OA (%s); holding the rest", type(exc).__name__)
+                    hold = queue[index:]
+                    break
+                else:
+                    if held_id is not None:
+                        sent.append(held_id)
+            await self._settle(user_id, sent, refused, hold, reason)
+
+    async def _settle(
+        self,
+        user_id: str,
+        sent: list[int],
+        refused: list[tuple[int | None, dict[str, Any], str]],
+        hold: list[tuple[int | None, dict[str, Any]]],
+        reason: str,
+    ) -> None:
+        now = self.clock()
+        new_holds = [message for held_id, message in hold if held_id is None]
+        if new_holds:
+            log.info("holding %d message(s) for a Zalo OA user: %s", len(new_holds), reason)
+        async with self.service.db.write() as db:
+            await repo.settle_zalo_oa_messages(db, sent, "sent", now)
+            for held_id, message, why in refused:
+                if held_id is None:
+                    await repo.hold_zalo_oa_messages(db, user_id, [message], why, now, status="undeliverable")
+                else:
+                    await repo.settle_zalo_oa_messages(db, [held_id], "undeliverable", now, why)
+            await repo.hold_zalo_oa_messages(db, user_id, new_holds, reason, now)
+
+    async def _give_up(self, user_id: str, reason: str) -> None:
+        async with self._locks.hold(user_id), self.service.db.write() as db:
+            held = await repo.held_zalo_oa_messages(db, user_id)
+            await repo.settle_zalo_oa_messages(db, [h.id for h in held], "undeliverable", self.clock(), reason)
+        if held:
+            log.info("%d held message(s) undeliverable: %s", len(held), reason)
+
+    async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One Open API call; a -216 (expired token) refreshes the token and retries once."""
+        assert self._tokens is not None
+        token = await self._tokens.access_token()
+        answer = await self._post(path, body, token)
+        if answer.get("error") == EXPIRED_TOKEN:
+            answer = await self._post(path, body, await self._tokens.refused(token))
+        code = int(answer.get("error", 0))
+        if code != 0:
+            raise ZaloOaError(code, str(answer.get("message", "")))
+        data = answer.get("data")
+        return data if isinstance(data, dict) else {}
+
+    async def _post(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+        assert self._http is not None
+        async with self._http.post(self.base_url + path, json=body, headers={"access_token": token}) as response:
+            answer = await response.json(content_type=None)
+        if not isinstance(answer, dict):
+            raise ValueError("Zalo OA answered with something other than a JSON object")
+        return answer

@@ -1,0 +1,79 @@
+"""The one web application: every channel's webhook at a fixed path, signed download links, and /healthz.
+
+POST /webhooks/telegram    Telegram webhook mode (X-Telegram-Bot-Api-Secret-Token)
+POST /webhooks/zalo-oa     Zalo Official Account events (X-ZEvent-Signature)
+POST /webhooks/zalo-bot    Zalo Bot webhook mode (X-Bot-Api-Secret-Token)
+GET  /exports/<id>?exp=…&sig=…   a file behind a time-limited signed link
+GET  /healthz              which channels run
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bot.links import ROUTE, DownloadLinks, LinkExpired, LinkRefused
+
+log = logging.getLogger(__name__)
+
+LINK_EXPIRED = "Đường dẫn tải tệp này đã hết hạn. Hãy gõ lại lệnh xuất kết quả trong chat để nhận đường dẫn mới."
+LINK_REFUSED = "Đường dẫn tải tệp không đúng. Hãy dùng đúng đường dẫn bot đã gửi, không sửa gì trong đó."
+
+
+class Channel(Protocol):
+    """A platform the bot talks on: its webhook routes (maybe none), then started and stopped with the app."""
+
+    name: str
+
+    def routes(self) -> list[web.RouteDef]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class WebServer:
+    def __init__(self, host: str, port: int, channels: Sequence[Channel], links: DownloadLinks) -> None:
+        self.host, self.port = host, port
+        self.channels = list(channels)
+        self.links = links
+        self.app = web.Application()
+        self.app.router.add_get("/healthz", self.health)
+        self.app.router.add_get(ROUTE, self.download)
+        for channel in self.channels:
+            self.app.router.add_routes(channel.routes())
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        log.info("web app on http://%s:%d (%s)", self.host, self.port, ", ".join(c.name for c in self.channels))
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def channel(self, name: str) -> Channel:
+        return next(c for c in self.channels if c.name == name)
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "channels": [c.name for c in self.channels]})
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        try:
+            path = self.links.open(
+                request.match_info["file_id"], request.query.get("exp", ""), request.query.get("sig", "")
+            )
+        except LinkExpired:
+            return web.Response(status=410, text=LINK_EXPIRED)
+        except LinkRefused:
+            log.warning("refused a download link from %s: altered or unknown", request.remote)
+            return web.Response(status=403, text=LINK_REFUSED)
+        disposition = f"attachment; filename*=UTF-8''{quote(path.name)}"
+        return web.FileResponse(path, headers={"Content-Disposition": disposition})
