@@ -1,0 +1,89 @@
+"""What the fake Zalo servers share: a loopback aiohttp server, request parameters from JSON or a form, Zalo-style
+ids and times, and a free port for the web app under test."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import time
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now (for a web app that must know its URL up front)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def hex_id(length: int = 20) -> str:
+    """An opaque id in Zalo's style, e.g. "2d758cb5e222177a4e35"."""
+    return secrets.token_hex(length // 2)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+
+
+async def read_params(request: web.Request) -> dict[str, Any]:
+    """Query parameters plus a JSON object or form body; ValueError when the body is neither."""
+    params: dict[str, Any] = dict(request.query)
+    if not request.body_exists:
+        return params
+    if request.content_type == "application/json":
+        body = json.loads(await request.text())
+        if not isinstance(body, dict):
+            raise ValueError("the JSON body must be an object")
+        params.update(body)
+    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        params.update(await request.post())
+    else:
+        raise ValueError(f"unsupported Content-Type {request.content_type!r}")
+    return params
+
+
+class LocalServer:
+    """An aiohttp app on 127.0.0.1 at a free port; subclasses add their routes in `setup`."""
+
+    def __init__(self) -> None:
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    def setup(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        self.setup(app)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self._port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("the fake server is not running")
+        return f"http://127.0.0.1:{self._port}"
