@@ -1,0 +1,329 @@
+"""One conversation script on every channel: console, Telegram, Zalo Official Account and Zalo Bot.
+
+An admin invites an officer, the officer fills in the self-assessment with photo evidence, a citizen answers the
+survey, and the admin exports the results: a file on the console and Telegram, a signed download link on Zalo. Every
+answer is typed (Zalo has no buttons), and commands are typed as words, as Zalo users do. That the same script
+passes everywhere is the proof that the engine and the service are channel-neutral.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiohttp
+import openpyxl
+import pytest
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
+
+from bot.app import open_service, serve
+from bot.channels.console import ConsoleChat
+from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo_bot import ZaloBotChannel
+from bot.channels.zalo_oa import ZaloOaChannel
+from bot.render import plain
+from bot.service import BotService, Document, Reply, Sender
+from conversations import messages as m
+from tests.client import settings_for
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.zalo_bot_server import FakeZaloBot
+from tests.fakes.zalo_common import free_port
+from tests.fakes.zalo_oa_server import FakeZaloOA
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
+)
+ROLES = ("admin", "officer", "citizen")
+
+
+class Person(Protocol):
+    """Someone in a private chat with the bot; each action returns the bot's messages in answer."""
+
+    user_id: str
+
+    async def say(self, text: str) -> list[str]: ...
+
+    async def photo(self) -> list[str]: ...
+
+    async def download(self, offer: list[str]) -> bytes: ...
+
+
+async def fetch_link(offer: list[str]) -> bytes:
+    found = re.search(r"http://127\.0\.0\.1:\d+/exports/\S+", "\n".join(offer))
+    assert found, offer
+    async with aiohttp.ClientSession() as session, session.get(found[0]) as response:
+        assert response.status == 200
+        return await response.read()
+
+
+# ---------------------------------------------------------------- the console
+
+
+class ConsolePerson:
+    def __init__(self, service: BotService, user_id: str, folder: Path) -> None:
+        self.user_id, self.folder = user_id, folder
+        self.chat = ConsoleChat(service, folder / "exports", io.StringIO())
+        self.chat.sender = Sender("console", user_id)
+        self.replies: list[Reply] = []
+        show = self.chat.show
+
+        def recording(replies: list[Reply]) -> None:
+            self.replies = replies
+            show(replies)
+
+        self.chat.show = recording  # type: ignore[method-assign]
+
+    async def say(self, text: str) -> list[str]:
+        await self.chat.line(text)
+        return [plain(r) if not isinstance(r, Document) else r.caption for r in self.replies]
+
+    async def photo(self) -> list[str]:
+        path = self.folder / "bien-ban.png"
+        path.write_bytes(PNG)
+        return await self.say(f"/file {path}")
+
+    async def download(self, offer: list[str]) -> bytes:
+        documents = [r for r in self.replies if isinstance(r, Document)]
+        assert documents, offer
+        return (self.folder / "exports" / documents[0].filename).read_bytes()
+
+
+# ---------------------------------------------------------------- Telegram
+
+
+class TelegramPerson:
+    def __init__(self, tg: FakeTelegram, user_id: int, handled: list[int]) -> None:
+        self.tg, self.id, self.user_id, self.handled = tg, user_id, str(user_id), handled
+
+    async def _act(self, inject: Callable[[], object]) -> list[str]:
+        mark, target = len(self.tg.messages(self.id)), self.handled[0] + 1
+        inject()
+        await self.tg.wait_until(lambda: self.handled[0] >= target)
+        return [msg.plain_text or "" for msg in self.tg.messages(self.id)[mark:]]
+
+    async def say(self, text: str) -> list[str]:
+        return await self._act(lambda: self.tg.send_text(self.id, text))
+
+    async def photo(self) -> list[str]:
+        return await self._act(lambda: self.tg.send_photo(self.id, PNG))
+
+    async def download(self, offer: list[str]) -> bytes:
+        document = self.tg.last_message(self.id).document
+        assert document is not None, offer
+        return document.data
+
+
+# ---------------------------------------------------------------- Zalo
+
+
+class ZaloOaPerson:
+    def __init__(self, fake: FakeZaloOA, channel: ZaloOaChannel, user_id: str) -> None:
+        self.fake, self.channel, self.user_id = fake, channel, user_id
+
+    async def _act(self, deliver: Awaitable[int]) -> list[str]:
+        mark = len(self.fake.texts(self.user_id))
+        assert await deliver == 200
+        await self.channel.inbox.join()
+        return self.fake.texts(self.user_id)[mark:]
+
+    async def say(self, text: str) -> list[str]:
+        return await self._act(self.fake.send_text(self.user_id, text))
+
+    async def photo(self) -> list[str]:
+        return await self._act(self.fake.send_image(self.user_id, PNG))
+
+    async def download(self, offer: list[str]) -> bytes:
+        return await fetch_link(offer)
+
+
+class ZaloBotPerson:
+    def __init__(self, fake: FakeZaloBot, channel: ZaloBotChannel, chat_id: str) -> None:
+        self.fake, self.channel, self.user_id = fake, channel, chat_id
+
+    async def _act(self, deliver: Awaitable[None]) -> list[str]:
+        mark = len(self.fake.texts(self.user_id))
+        await deliver
+        await self.fake.wait_fetched()
+        await self.channel.inbox.join()
+        return self.fake.texts(self.user_id)[mark:]
+
+    async def say(self, text: str) -> list[str]:
+        return await self._act(self.fake.send_text(self.user_id, text))
+
+    async def photo(self) -> list[str]:
+        return await self._act(self.fake.send_photo(self.user_id, "https://photo-stal.zadn.vn/bien-ban.jpg"))
+
+    async def download(self, offer: list[str]) -> bytes:
+        return await fetch_link(offer)
+
+
+# ---------------------------------------------------------------- the channels under test
+
+
+@dataclass
+class Network:
+    name: str
+    service: BotService
+    people: dict[str, Person]
+    files_as_links: bool
+    fake: Any = None
+
+
+async def console_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
+    ids = {"admin": "admin", "officer": "officer-1", "citizen": "citizen-1"}
+    settings = settings_for(tmp_path, admins="console:admin")
+    service = await stack.enter_async_context(open_service(settings))
+    people: dict[str, Person] = {role: ConsolePerson(service, ids[role], tmp_path) for role in ROLES}
+    return Network("console", service, people, files_as_links=False)
+
+
+async def telegram_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
+    tg = await stack.enter_async_context(FakeTelegram())
+    ids = {"admin": 1001, "officer": 2002, "citizen": 3003}
+    settings = settings_for(
+        tmp_path,
+        admins=f"telegram:{ids['admin']}",
+        http_port=free_port(),
+        telegram_token=tg.token,
+        telegram_base_url=tg.base_url,
+        telegram_base_file_url=tg.base_file_url,
+    )
+    service = await stack.enter_async_context(open_service(settings))
+    server = await stack.enter_async_context(serve(settings, service))
+    assert server is not None
+    channel = server.channel("telegram")
+    assert isinstance(channel, TelegramChannel)
+    handled = [0]
+
+    async def count(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        handled[0] += 1  # group 1 runs once the channel's own handler (group 0) has sent its replies
+
+    channel.app.add_handler(TypeHandler(Update, count), group=1)
+    people: dict[str, Person] = {role: TelegramPerson(tg, ids[role], handled) for role in ROLES}
+    return Network("telegram", service, people, files_as_links=False, fake=tg)
+
+
+async def zalo_oa_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
+    fake = await stack.enter_async_context(FakeZaloOA())
+    ids = {"admin": "5126318745061358240", "officer": "3187740238841021112", "citizen": "8823910427512907764"}
+    port = free_port()
+    fake.webhook_url = f"http://127.0.0.1:{port}/webhooks/zalo-oa"
+    settings = settings_for(
+        tmp_path,
+        admins=f"zalo_oa:{ids['admin']}",
+        http_port=port,
+        zalo_oa_app_id=fake.app_id,
+        zalo_oa_secret_key=fake.secret_key,
+        zalo_oa_app_secret=fake.app_secret,
+        zalo_oa_refresh_token=fake.bootstrap_refresh_token,
+        zalo_oa_base_url=fake.url,
+        zalo_oa_oauth_url=fake.oauth_url,
+    )
+    service = await stack.enter_async_context(open_service(settings))
+    server = await stack.enter_async_context(serve(settings, service))
+    assert server is not None
+    channel = server.channel("zalo_oa")
+    assert isinstance(channel, ZaloOaChannel)
+    people: dict[str, Person] = {role: ZaloOaPerson(fake, channel, ids[role]) for role in ROLES}
+    return Network("zalo_oa", service, people, files_as_links=True, fake=fake)
+
+
+async def zalo_bot_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
+    fake = await stack.enter_async_context(FakeZaloBot())
+    ids = {"admin": "a1b2c3d4e5f60718293a", "officer": "0f1e2d3c4b5a69788796", "citizen": "6ede9afa66b88fe6d6a9"}
+    settings = settings_for(
+        tmp_path,
+        admins=f"zalo_bot:{ids['admin']}",
+        http_port=free_port(),
+        zalo_bot_token=fake.token,
+        zalo_bot_base_url=fake.base_url,
+    )
+    service = await stack.enter_async_context(open_service(settings))
+    server = await stack.enter_async_context(serve(settings, service))
+    assert server is not None
+    channel = server.channel("zalo_bot")
+    assert isinstance(channel, ZaloBotChannel)
+    people: dict[str, Person] = {role: ZaloBotPerson(fake, channel, ids[role]) for role in ROLES}
+    return Network("zalo_bot", service, people, files_as_links=True, fake=fake)
+
+
+NETWORKS = {
+    "console": console_network,
+    "telegram": telegram_network,
+    "zalo_oa": zalo_oa_network,
+    "zalo_bot": zalo_bot_network,
+}
+
+
+@pytest.fixture(params=list(NETWORKS))
+async def network(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Network]:
+    async with AsyncExitStack() as stack:
+        yield await NETWORKS[request.param](stack, tmp_path)
+
+
+# ---------------------------------------------------------------- the script
+
+
+async def complete(person: Person, replies: list[str], *, photos: bool = False) -> str:
+    """Answer every question by typing, as on a channel without buttons; send a photo as evidence when asked."""
+    for _ in range(150):
+        everything, last = "\n".join(replies), replies[-1]
+        if m.REVIEW_TITLE in everything:
+            return "\n".join(await person.say("nộp"))
+        if m.HINT_EVIDENCE in last or "Đã lưu" in last:
+            if photos and "Đã lưu" not in last:
+                replies = await person.photo()
+                continue
+            answer = "xong"
+        elif m.HINT_SINGLE in last or m.HINT_MULTIPLE in last:
+            answer = "1"
+        elif "tỉ lệ phần trăm" in last:
+            answer = "90"
+        elif "ngày/tháng/năm" in last:
+            answer = "15/1/2026"
+        elif m.OPTIONAL in last:
+            answer = "bỏ qua"
+        else:
+            answer = "5"
+        replies = await person.say(answer)
+    raise AssertionError("the questionnaire did not end")
+
+
+async def test_the_same_script_on_every_channel(network: Network, tmp_path: Path) -> None:
+    admin, officer, citizen = (network.people[role] for role in ROLES)
+
+    invite = "\n".join(await admin.say("moi 16012"))
+    code = re.search(r"/start dk_([A-Z0-9]+)", invite)
+    assert code, invite
+    assert "Bạn đã được gắn với Xã Hậu Lộc" in "\n".join(await officer.say(f"/start dk_{code[1]}"))
+
+    opened = await officer.say("đánh giá")
+    assert "Phiếu tự đánh giá kỳ 2026 của Xã Hậu Lộc" in "\n".join(opened)
+    receipt = await complete(officer, opened, photos=True)
+    assert "Đã nộp phiếu" in receipt
+    total = re.search(r"Tổng: ([\d,]+)/100", receipt)
+    assert total, receipt
+
+    assert "xã/phường nào" in "\n".join(await citizen.say("khao sat"))
+    opened = await citizen.say("hậu lộc")
+    assert "Khảo sát cho Xã Hậu Lộc" in "\n".join(opened)
+    assert "Đã nộp phiếu" in await complete(citizen, opened)
+
+    offer = await admin.say("xuất")
+    assert ("/exports/" in "\n".join(offer)) is network.files_as_links
+    book = openpyxl.load_workbook(io.BytesIO(await admin.download(offer)))
+    cells = {cell for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row}
+    assert "Xã Hậu Lộc" in cells
+    assert float(total[1].replace(",", ".")) in cells, "the officer's total is in the workbook"
+
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("pbgdpl.sqlite3*"))
+    assert citizen.user_id.encode() not in raw, "a citizen's platform id is never stored"
+    if network.fake is not None:
+        network.fake.assert_no_violations()
