@@ -7,6 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -111,12 +113,11 @@ async def get_invite(db: AsyncSession, code: str) -> Invite | None:
 
 
 async def claim_update(db: AsyncSession, channel: str, update_key: str, now: datetime) -> bool:
-    """Record a platform update as applied; False when it already was (a redelivery)."""
-    if await db.get(ProcessedUpdate, (channel, update_key)) is not None:
-        return False
-    db.add(ProcessedUpdate(channel=channel, update_key=update_key, processed_at=now))
-    await db.flush()
-    return True
+    """Record a platform update as applied; False when it already was (a redelivery). One statement."""
+    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+    values = {"channel": channel, "update_key": update_key, "processed_at": now}
+    result = await db.execute(insert(ProcessedUpdate).values(values).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 async def get_session(db: AsyncSession, actor: str) -> ConversationSession | None:

@@ -1,0 +1,187 @@
+"""A lean Bot API server that is also the load generator: simulated citizens answer the survey as the bot replies.
+It runs in its own process so that it does not share a CPU budget with the bot's event loop.
+
+Each citizen sends "/start ks_<unit>", then "1" to every question, then "nộp" at the review, waiting a random think
+time between MIN and MAX seconds after each reply (none by default: a closed loop at full speed); in echo mode each
+citizen sends `rounds` messages and waits for each echo. Latency is from the moment a citizen's update is handed to
+the bot (getUpdates returns it) to the bot's sendMessage that asks for the next answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT = {"id": 42, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+
+
+@dataclass
+class Citizen:
+    user_id: int
+    sent: int = 0
+    done: bool = False
+    handed_at: float | None = None
+    latencies: list[float] = field(default_factory=list)
+
+
+class LoadGenerator:
+    def __init__(self, citizens: int, mode: str, unit: str, rounds: int, think: tuple[float, float]) -> None:
+        self.mode, self.unit, self.rounds, self.think = mode, unit, rounds, think
+        self.random = random.Random(979)
+        self.citizens = {1_000_000 + n: Citizen(1_000_000 + n) for n in range(citizens)}
+        self.queue: list[dict[str, Any]] = []
+        self.update_id = 0
+        self.message_id = 0
+        self.arrived = asyncio.Event()
+        self.started = 0.0
+        self.finished = 0.0
+        self.answers = 0
+        self.all_done = asyncio.Event()
+        self.polled = asyncio.Event()
+
+    def push(self, citizen: Citizen, text: str) -> None:
+        self.update_id += 1
+        self.message_id += 1
+        chat = {"id": citizen.user_id, "type": "private", "first_name": "Dân"}
+        message: dict[str, Any] = {
+            "message_id": self.message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": citizen.user_id, "is_bot": False, "first_name": "Dân"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        self.queue.append({"update_id": self.update_id, "message": message})
+        citizen.sent += 1
+        citizen.handed_at = None
+        self.arrived.set()
+
+    def begin(self) -> None:
+        self.started = time.perf_counter()
+        for citizen in self.citizens.values():
+            self.push(citizen, f"/start ks_{self.unit}" if self.mode == "survey" else "xin chào 0")
+
+    def on_bot_message(self, chat_id: int, text: str) -> None:
+        citizen = self.citizens.get(chat_id)
+        if citizen is None or citizen.done:
+            return
+        if self.mode == "echo":
+            next_text = f"xin chào {citizen.sent}" if citizen.sent < self.rounds else None
+        elif "Đã nộp phiếu" in text:
+            next_text = None
+        elif "Xem lại trước khi nộp" in text:
+            next_text = "nộp"
+        elif text.startswith("<b>Câu ") or text.startswith("Câu "):
+            next_text = "1"
+        else:
+            return  # an intro or heading: the question follows
+        if citizen.handed_at is not None:
+            citizen.latencies.append(time.perf_counter() - citizen.handed_at)
+        self.answers += 1
+        if next_text is None:
+            citizen.done = True
+            if all(c.done for c in self.citizens.values()):
+                self.finished = time.perf_counter()
+                self.all_done.set()
+            return
+        if self.think[1] > 0:
+            delay = self.random.uniform(*self.think)
+            asyncio.get_running_loop().call_later(delay, self.push, citizen, next_text)
+        else:
+            self.push(citizen, next_text)
+
+    async def get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.polled.set()
+        offset = int(params.get("offset") or 0)
+        if offset:
+            self.queue = [u for u in self.queue if u["update_id"] >= offset]
+        if not self.queue:
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), float(params.get("timeout") or 0))
+            except TimeoutError:
+                return []
+        batch = self.queue[: int(params.get("limit") or 100)]
+        now = time.perf_counter()
+        for update in batch:
+            citizen = self.citizens[update["message"]["chat"]["id"]]
+            if citizen.handed_at is None:
+                citizen.handed_at = now
+        return batch
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(await request.post())
+        result: Any = True
+        if method == "getMe":
+            result = BOT
+        elif method == "getUpdates":
+            result = await self.get_updates(params)
+        elif method in {"sendMessage", "editMessageText"}:
+            chat_id, text = int(params["chat_id"]), str(params.get("text", ""))
+            self.message_id += 1
+            result = {
+                "message_id": self.message_id,
+                "date": int(time.time()),
+                "text": text,
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT,
+            }
+            self.on_bot_message(chat_id, text)
+        return web.json_response({"ok": True, "result": result})
+
+    async def control(self, request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action == "ready":
+            await asyncio.wait_for(self.polled.wait(), 120)
+            return web.json_response({"ok": True})
+        if action == "begin":
+            self.begin()
+            return web.json_response({"ok": True})
+        if action == "wait":
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.all_done.wait(), float(request.query.get("timeout", "600")))
+            latencies = sorted(x for c in self.citizens.values() for x in c.latencies)
+            return web.json_response(
+                {
+                    "done": sum(c.done for c in self.citizens.values()),
+                    "citizens": len(self.citizens),
+                    "answers": self.answers,
+                    "seconds": (self.finished or time.perf_counter()) - self.started,
+                    "latencies": latencies,
+                }
+            )
+        raise web.HTTPNotFound()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--citizens", type=int, default=100)
+    parser.add_argument("--mode", choices=["survey", "echo"], default="survey")
+    parser.add_argument("--unit", default="16012")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--think", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"))
+    args = parser.parse_args()
+    generator = LoadGenerator(args.citizens, args.mode, args.unit, args.rounds, tuple(args.think))
+    app = web.Application()
+    app.router.add_route("*", "/bot{token}/{method}", generator.api)
+    app.router.add_get("/control/{action}", generator.control)
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
