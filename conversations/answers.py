@@ -70,7 +70,7 @@ def pick(labels: Sequence[str], text: str, codes: Sequence[str] = ()) -> int:
     """The index of the option a typed text means: its number, its label with or without diacritics,
     its code, or an unambiguous start of its label."""
     key = fold(text).rstrip(".)")
-    if key.isdigit():
+    if key.isascii() and key.isdigit():
         index = int(key)
         if 1 <= index <= len(labels):
             return index - 1

@@ -424,7 +424,7 @@ def _handle_review(qn: Questionnaire, state: State, inbound: Inbound, now: datet
         target = qn.question(token[2:])
     else:
         number = word.removeprefix("sua cau").removeprefix("sua").strip()
-        if number.isdigit():
+        if number.isascii() and number.isdigit():
             if not 1 <= int(number) <= len(items):
                 return Step(state, [Outgoing(m.ERR_REVIEW_NUMBER.format(number=number, count=len(items)))])
             target = items[int(number) - 1]
