@@ -16,7 +16,7 @@ from bot.channels.console import ConsoleChat
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOaChannel
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.identity import load_or_create_secret
 from bot.links import DownloadLinks
 from bot.logs import setup_logging
@@ -50,10 +50,6 @@ async def open_service(settings: Settings, *, console: bool = False) -> AsyncIte
         yield service
     finally:
         await db.dispose()
-
-
-class ConfigError(Exception):
-    """The configuration cannot work; the message says what to set."""
 
 
 def public_url(settings: Settings) -> str:
@@ -132,8 +128,8 @@ async def serve(settings: Settings, service: BotService) -> AsyncIterator[WebSer
     started: list[Channel] = []
     try:
         for channel in channels:
+            started.append(channel)  # stopped even if it fails half-way through starting
             await channel.start()
-            started.append(channel)
             log.info("%s channel started", channel.name)
         yield server
     finally:

@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+class ConfigError(Exception):
+    """The configuration cannot work; the message says what to set."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PBGDPL_", env_file=".env", extra="ignore")
 

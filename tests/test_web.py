@@ -9,7 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import ConfigError, open_service, serve
+from bot.app import open_service, serve
+from bot.config import ConfigError
 from bot.links import DownloadLinks
 from bot.service import Document
 from bot.web import WebServer

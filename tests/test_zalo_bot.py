@@ -16,6 +16,7 @@ import pytest
 
 from bot.app import open_service, serve
 from bot.channels.zalo_bot import ZaloBotChannel, inbound_of
+from bot.config import ConfigError
 from bot.links import DownloadLinks
 from bot.service import BotService
 from bot.web import WebServer
@@ -162,3 +163,13 @@ async def test_a_webhook_is_refused_when_the_channel_polls(tmp_path: Path) -> No
                     assert response.status == 401
         finally:
             await server.stop()
+
+
+async def test_a_wrong_token_stops_the_start(tmp_path: Path) -> None:
+    async with FakeZaloBot() as fake:
+        wrong = fake.token[:-1] + "x"
+        settings = settings_for(tmp_path, http_port=free_port(), zalo_bot_token=wrong, zalo_bot_base_url=fake.base_url)
+        with pytest.raises(ConfigError, match="PBGDPL_ZALO_BOT_TOKEN"):
+            async with open_service(settings) as service, serve(settings, service):
+                pass
+        assert [c.method for c in fake.calls] == []

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from bot.app import open_service, serve
 from bot.channels.zalo_oa import OaTokens, ZaloOaChannel, inbound_of
+from bot.config import ConfigError
 from bot.service import BotService
 from conversations.engine import FileRef, Inbound, Outgoing
 from storage.models import ZaloOaHeldMessage
@@ -336,3 +337,17 @@ async def test_messages_outside_the_reply_window_are_held_until_the_person_write
         await bot.channel.inbox.join()
         assert (await bot.held())[0][:2] == (stranger, "undeliverable")
         assert fake.texts(stranger) == []
+
+
+async def test_a_refused_refresh_token_stops_the_start_and_later_holds_messages(tmp_path: Path) -> None:
+    user = "6142494823000000301"
+    async with FakeZaloOA() as fake:
+        fake.revoke_refresh_tokens()
+        with pytest.raises(ConfigError, match="PBGDPL_ZALO_OA_REFRESH_TOKEN mới"):
+            async with zalo_oa_bot(fake, tmp_path):
+                pass
+    async with FakeZaloOA() as fake, zalo_oa_bot(fake, tmp_path / "second") as bot:
+        fake.expire_access_tokens()
+        fake.revoke_refresh_tokens()
+        assert await bot.say(user, "trợ giúp") == []
+        assert [(u, s) for u, s, _ in await bot.held()] == [(user, "held")], "kept for when a token can be had"

@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.zalo import Inbox, pieces
+from bot.config import ConfigError
 from bot.links import DownloadLinks
 from bot.service import BotService, Reply, Sender
 from conversations.engine import FileRef, Inbound
@@ -85,7 +86,12 @@ class ZaloBotChannel:
 
     async def start(self) -> None:
         self._http = aiohttp.ClientSession()
-        me = await self._call("getMe")
+        try:
+            me = await self._call("getMe")
+        except ZaloBotError as exc:
+            if exc.code not in (401, 404):
+                raise
+            raise ConfigError(f"Zalo Bot không nhận token ({exc}). Kiểm tra PBGDPL_ZALO_BOT_TOKEN.") from None
         if self.webhook_url is not None and self.webhook_secret is not None:
             await self._call("setWebhook", url=self.webhook_url, secret_token=self.webhook_secret)
             log.info("Zalo Bot %s: webhook at %s", me.get("account_name"), PATH)

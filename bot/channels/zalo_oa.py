@@ -29,6 +29,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.zalo import Inbox, pieces
+from bot.config import ConfigError
 from bot.identity import KeyedLocks, actor_key
 from bot.links import DownloadLinks
 from bot.service import BotService, Reply, Sender
@@ -58,6 +59,10 @@ class ZaloOaError(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(f"Zalo OA error {code}: {message}")
         self.code = code
+
+
+class ZaloOaTokenError(ZaloOaError):
+    """No access token could be had: the refresh token was refused, or none is configured."""
 
 
 def signature(app_id: str, raw_body: bytes, timestamp: str, secret_key: str) -> str:
@@ -180,10 +185,10 @@ class OaTokens:
         elif self._bootstrap is not None and self._chain is not None:
             refresh_token, chain = self._bootstrap, self._chain
         else:
-            raise ZaloOaError(0, "no refresh token: set PBGDPL_ZALO_OA_REFRESH_TOKEN")
+            raise ZaloOaTokenError(0, "no refresh token: set PBGDPL_ZALO_OA_REFRESH_TOKEN")
         try:
             access, rotated, expires = await self._exchange(refresh_token)
-        except ZaloOaError:
+        except ZaloOaTokenError:
             row = await self._stored()
             if row is None or row.refresh_token == refresh_token:
                 raise
@@ -201,7 +206,7 @@ class OaTokens:
         if not isinstance(body, dict) or not body.get("access_token") or not body.get("refresh_token"):
             body = body if isinstance(body, dict) else {}
             detail = body.get("error_description") or body.get("message") or "no token in the answer"
-            raise ZaloOaError(int(body.get("error", -1)), str(detail))
+            raise ZaloOaTokenError(int(body.get("error", -1)), str(detail))
         expires = self.clock() + timedelta(seconds=int(str(body.get("expires_in", 0))))
         return str(body["access_token"]), str(body["refresh_token"]), expires
 
@@ -242,7 +247,15 @@ class ZaloOaChannel:
         self._tokens = OaTokens(
             self.service.db, self._http, self._oauth_url, self.app_id, self._app_secret, self._bootstrap, self.clock
         )
-        await self._tokens.access_token()  # a wrong or used refresh token shows at start, not at the first message
+        try:  # a wrong or used refresh token shows at start, not at the first message
+            await self._tokens.access_token()
+        except ZaloOaTokenError as exc:
+            raise ConfigError(
+                f"Zalo OA không cấp token ({exc}). Kiểm tra PBGDPL_ZALO_OA_APP_ID, PBGDPL_ZALO_OA_APP_SECRET, "
+                "và đặt PBGDPL_ZALO_OA_REFRESH_TOKEN mới (cấp lại quyền cho ứng dụng)."
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("Zalo OA token endpoint unreachable at start (%s); retried when sending", type(exc).__name__)
         log.info("Zalo OA webhook at %s", PATH)
 
     async def stop(self) -> None:
@@ -315,25 +328,25 @@ class ZaloOaChannel:
             queue: list[tuple[int | None, dict[str, Any]]] = [(h.id, h.message) for h in held]
             queue += [(None, message) for message in fresh]
             inside = last is not None and self.clock() - last < REPLY_WINDOW
-            sent, refused, hold = [], [], []
-            reason = "outside the reply window"
-            for index, (held_id, message) in enumerate(queue):
-                if not inside:
-                    hold = queue[index:]
-                    break
+            hold, reason = ([], "") if inside else (queue, "outside the reply window")
+            sent: list[int] = []
+            refused: list[tuple[int | None, dict[str, Any], str]] = []
+            for index, (held_id, message) in enumerate(queue if inside else []):
                 try:
                     await self._call(SEND, {"recipient": {"user_id": user_id}, "message": message})
+                except ZaloOaTokenError as exc:
+                    log.error("%s; holding the messages until a token can be had", exc)
+                    hold, reason = queue[index:], "no access token"
+                    break
                 except ZaloOaError as exc:
                     if exc.code in OUTSIDE_WINDOW:
-                        inside, reason = False, f"outside the reply window ({exc.code})"
-                        hold = queue[index:]
+                        hold, reason = queue[index:], f"outside the reply window ({exc.code})"
                         break
                     log.error("Zalo OA refused a message (%s); marked undeliverable", exc)
                     refused.append((held_id, message, str(exc)))
                 except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                    inside, reason = False, f"network: {type(exc).__name__}"
                     log.warning("could not reach Zalo OA (%s); holding the rest", type(exc).__name__)
-                    hold = queue[index:]
+                    hold, reason = queue[index:], f"network: {type(exc).__name__}"
                     break
                 else:
                     if held_id is not None:

@@ -125,6 +125,10 @@ class FakeZaloOA(LocalServer):
         """Every access token issued so far now fails with -216."""
         self._access_tokens = dict.fromkeys(self._access_tokens, self.now() - 1)
 
+    def revoke_refresh_tokens(self) -> None:
+        """The OA withdrew the app's permission: no refresh token works any more."""
+        self._refresh_tokens.clear()
+
     def fail_next_send(self, code: int, message: str, times: int = 1) -> None:
         self._faults += [(code, message)] * times
 
