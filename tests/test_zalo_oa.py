@@ -351,3 +351,14 @@ async def test_a_refused_refresh_token_stops_the_start_and_later_holds_messages(
         fake.revoke_refresh_tokens()
         assert await bot.say(user, "trợ giúp") == []
         assert [(u, s) for u, s, _ in await bot.held()] == [(user, "held")], "kept for when a token can be had"
+
+
+async def test_a_signed_but_malformed_event_is_acknowledged_and_ignored(tmp_path: Path) -> None:
+    async with FakeZaloOA() as fake, zalo_oa_bot(fake, tmp_path) as bot:
+        event = fake.event("user_send_image", "6142494823000000401", {"attachments": ["not an object"]})
+        assert await fake.deliver(event) == 200
+        event = fake.event("user_send_text", "6142494823000000401")
+        event["message"] = "not an object"
+        assert await fake.deliver(event) == 200
+        await bot.channel.inbox.join()
+        assert fake.sent == []

@@ -275,7 +275,11 @@ class ZaloOaChannel:
         if not sent_at.isdigit() or abs(time.time() - int(sent_at) / 1000) > self.replay_window.total_seconds():
             log.info("ignored a Zalo OA event outside the replay window (%s)", event.get("event_name"))
             return web.Response()
-        accepted = self._event(event)
+        try:
+            accepted = self._event(event)
+        except (AttributeError, TypeError, ValueError):  # signed, yet not shaped as documented: nothing to retry
+            log.warning("ignored a malformed Zalo OA event (%s)", event.get("event_name"))
+            return web.Response()
         if accepted is not None:
             self.inbox.put(accepted.user_id, accepted)
         return web.Response()
