@@ -136,7 +136,8 @@ async def _survey(
     version = request.version if request.kind != "danhgia" else None
     selection = Selection(qn.id, request.period, request.unit, version)
     measures = survey_measures(questionnaires, qn.id)
-    return await survey.gather(db, qn, measures, selection, in_force, request.suppress_below, request.breakdowns)
+    breakdowns = request.breakdowns if request.kind == "khaosat" else ()  # only its "Theo nhóm" sheet needs them
+    return await survey.gather(db, qn, measures, selection, in_force, request.suppress_below, breakdowns)
 
 
 async def _tables(

@@ -104,6 +104,8 @@ async def breakdown_tallies(
 
 def unit_order(codes: Sequence[str], column: Any) -> Any:
     """An ORDER BY term that puts units in the given (Vietnamese) order, so the database sorts big tables."""
+    if not codes:
+        return column
     return case({code: index for index, code in enumerate(codes)}, value=column, else_=len(codes))
 
 

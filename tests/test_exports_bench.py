@@ -1,0 +1,36 @@
+"""The export benchmark on a small scale: it seeds what it says, and its measurements produce real files."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+
+from bench.export import bench_questionnaires, measure, seed
+from storage.migrate import migrate
+
+
+def test_benchmark_seeds_and_measures(tmp_path: Path) -> None:
+    db_path, questionnaires = tmp_path / "bench.sqlite3", tmp_path / "questionnaires"
+    bench_questionnaires(questionnaires)
+    asyncio.run(migrate(f"sqlite+aiosqlite:///{db_path}"))
+    counts = seed(db_path, questionnaires, 120)
+    with sqlite3.connect(db_path) as con:
+        stored = con.execute("SELECT count(*) FROM answers").fetchone()[0]
+        per_survey = con.execute(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM answers a JOIN responses r ON r.id = a.response_id "
+            "WHERE r.questionnaire_id = 'khao-sat-nguoi-dan' GROUP BY r.id)"
+        ).fetchone()[0]
+    assert counts == {"units": 22, "responses": 142, "answers": stored}
+    assert per_survey == 20
+    survey = measure("khaosat", db_path, questionnaires, tmp_path / "ks.xlsx")
+    assert survey["seconds"] > 0 and survey["peak_mb"] > 0
+    book = openpyxl.load_workbook(tmp_path / "ks.xlsx")
+    assert book["Tổng hợp"].max_row == 1 + 22 + 1  # header, 22 units, everyone
+    assert [c.value for c in book["Tổng hợp"][book["Tổng hợp"].max_row]][1:3] == ["Tất cả đơn vị", 120]
+    assert book["Dữ liệu"].max_row == 121
+    floor = measure("floor", db_path, questionnaires, tmp_path / "floor.xlsx")
+    assert floor["shape"] == [120, 23]
+    assert openpyxl.load_workbook(tmp_path / "floor.xlsx").active.max_row == 121
