@@ -190,6 +190,11 @@ def _score_lines(card: ScoreCard) -> list[str]:
     return lines
 
 
+def shows_score(qn: Questionnaire) -> bool:
+    """A unit sees its self-score; a citizen's knowledge points are for the analysis, not a grade to show."""
+    return qn.scored and qn.kind == "self_assessment"
+
+
 def review_items(qn: Questionnaire, state: State) -> list[Question]:
     """The questions listed on the review screen, numbered from 1 in this order."""
     return [q for q in visible(qn, state["answers"]) if q.answerable]
@@ -203,7 +208,7 @@ def _review(qn: Questionnaire, state: State) -> Outgoing:
         shown = display(q, answers[q.id]) if q.id in answers else m.REVIEW_SKIPPED
         prefix = f"{q.code} " if q.code else ""
         lines.append(f"{number}. {prefix}{label}: {shown}")
-    if qn.scored:
+    if shows_score(qn):
         lines += ["", *_score_lines(score(qn, answers))]
     actions = (Button(m.SUBMIT, "r:submit"), Button(m.EDIT, "r:edit"), Button(m.BACK, "r:back"))
     return Outgoing("\n".join(lines), header=m.REVIEW_TITLE, hint=m.REVIEW_FOOTER, actions=actions)
@@ -282,7 +287,7 @@ def _submit(qn: Questionnaire, state: State, now: datetime) -> Step:
     state["answers"] = effective_answers(qn, state["answers"])
     state["phase"], state["current"], state["submitted_at"] = "submitted", None, now.isoformat()
     lines = [qn.outro]
-    if qn.scored:
+    if shows_score(qn):
         lines += ["", *_score_lines(score(qn, state["answers"]))]
     lines.append(m.SUBMITTED.format(time=now.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")))
     return Step(state, [Outgoing("\n".join(lines))], submitted=True)
