@@ -123,7 +123,7 @@ async def serve(settings: Settings, service: BotService) -> AsyncIterator[WebSer
     if not channels:
         yield None
         return
-    server = WebServer(settings.http_host, settings.http_port, channels, links)
+    server = WebServer(settings.http_host, settings.http_port, channels, links, ready=service.db.ping)
     await server.start()
     started: list[Channel] = []
     try:
@@ -157,7 +157,7 @@ async def run(settings: Settings) -> None:
 
 
 def main_run(settings: Settings) -> None:
-    setup_logging(settings.log_level, quiet=settings.run_console)
+    setup_logging(settings.log_level, quiet=settings.run_console, json_lines=settings.log_format == "json")
     try:
         asyncio.run(run(settings))
     except ConfigError as problem:

@@ -4,13 +4,14 @@ POST /webhooks/telegram    Telegram webhook mode (X-Telegram-Bot-Api-Secret-Toke
 POST /webhooks/zalo-oa     Zalo Official Account events (X-ZEvent-Signature)
 POST /webhooks/zalo-bot    Zalo Bot webhook mode (X-Bot-Api-Secret-Token)
 GET  /exports/<id>?exp=…&sig=…   a file behind a time-limited signed link
-GET  /healthz              which channels run
+GET  /healthz              which channels run (the process is alive)
+GET  /readyz               200 when the database answers, 503 otherwise (the process can serve)
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 from urllib.parse import quote
 
@@ -37,12 +38,21 @@ class Channel(Protocol):
 
 
 class WebServer:
-    def __init__(self, host: str, port: int, channels: Sequence[Channel], links: DownloadLinks) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        channels: Sequence[Channel],
+        links: DownloadLinks,
+        ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         self.host, self.port = host, port
+        self.ready = ready
         self.channels = list(channels)
         self.links = links
         self.app = web.Application()
         self.app.router.add_get("/healthz", self.health)
+        self.app.router.add_get("/readyz", self.readiness)
         self.app.router.add_get(ROUTE, self.download)
         for channel in self.channels:
             self.app.router.add_routes(channel.routes())
@@ -64,6 +74,11 @@ class WebServer:
 
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "channels": [c.name for c in self.channels]})
+
+    async def readiness(self, request: web.Request) -> web.Response:
+        if self.ready is None or await self.ready():
+            return web.json_response({"status": "ready"})
+        return web.json_response({"status": "database unavailable"}, status=503)
 
     async def download(self, request: web.Request) -> web.StreamResponse:
         try:
