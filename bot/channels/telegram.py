@@ -152,7 +152,8 @@ class TelegramChannel:
         return [web.post(WEBHOOK_PATH, self.webhook)]
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Webhook mode: a request with the secret registered by setWebhook goes on PTB's update queue; 200 at once."""
+        """Webhook mode: a request with the secret registered by setWebhook is processed before it is answered, so an
+        update is never acknowledged and then lost in a crash; Telegram's retries are applied once (update ids)."""
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
         if self.webhook_url is None or not hmac.compare_digest(given, self.webhook_secret.encode()):
             log.warning("refused a Telegram webhook request from %s: wrong or missing secret token", request.remote)
@@ -161,7 +162,7 @@ class TelegramChannel:
             update = Update.de_json(await request.json(), self.app.bot)
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400)
-        await self.app.update_queue.put(update)
+        await self.app.process_update(update)
         return web.Response()
 
     async def stop(self) -> None:
