@@ -66,7 +66,7 @@ class DownloadLinks:
 
     def open(self, file_id: str, exp: str, sig: str) -> Path:
         """The file a link names; LinkRefused when it was altered, LinkExpired when its time is up."""
-        if not (_ID.fullmatch(file_id) and exp.isdigit()):
+        if not (_ID.fullmatch(file_id) and exp.isascii() and exp.isdigit()):
             raise LinkRefused
         if not hmac.compare_digest(sig.encode(), self._sign(file_id, int(exp)).encode()):
             raise LinkRefused

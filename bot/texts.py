@@ -6,7 +6,7 @@ WELCOME_CITIZEN = (
     "Xin chào! Đây là kênh lấy ý kiến người dân về công tác phổ biến, giáo dục pháp luật.\n"
     "Gõ /khaosat để trả lời khảo sát (ẩn danh, khoảng 3 phút)."
 )
-WELCOME_OFFICER = "Xin chào {name}! Bạn là cán bộ của {unit}.\nGõ /danhgia để làm hoặc tiếp tục phiếu tự đánh giá."
+WELCOME_OFFICER = "Xin chào{name}! Bạn là cán bộ của {unit}.\nGõ /danhgia để làm hoặc tiếp tục phiếu tự đánh giá."
 WELCOME_ADMIN = "Xin chào! Bạn là quản trị viên (Phòng Tư pháp)."
 
 HELP_CITIZEN = (
@@ -48,7 +48,7 @@ ERROR_TRY_AGAIN = "Xin lỗi, hệ thống vừa gặp lỗi nên câu trả l�
 NO_PERIOD = "Hiện chưa có kỳ đánh giá nào đang mở. Hãy liên hệ Phòng Tư pháp."
 NO_QUESTIONNAIRE = "Chưa có bảng hỏi này trên hệ thống. Hãy liên hệ Phòng Tư pháp."
 
-PICK_UNIT = "Bạn đang sống hoặc tham gia hoạt động ở xã/phường nào? Bấm nút hoặc gõ số thứ tự."
+PICK_UNIT = "Bạn đang sống hoặc tham gia hoạt động ở xã/phường nào? Trả lời bằng số thứ tự, ví dụ: 1."
 UNIT_UNKNOWN = "Không tìm thấy đơn vị có mã “{code}”. Gõ /khaosat để chọn từ danh sách."
 SURVEY_DONE = "Bạn đã trả lời khảo sát này cho {unit} trong kỳ {period}. Cảm ơn bạn!"
 SURVEY_FOR = "Khảo sát cho {unit}."
@@ -59,9 +59,9 @@ INVITE_USAGE = "Gõ /moi kèm mã đơn vị, ví dụ: /moi 16012. Gõ /donvi �
 INVITE_CREATED = (
     "Mã mời cho {unit}: {code}\n"
     "Hết hạn: {expires}. Chỉ dùng được một lần.\n"
-    "Gửi đường dẫn này cho cán bộ của đơn vị: {link}\n"
-    "Hoặc cán bộ gõ: /start dk_{code}"
+    "Cán bộ của đơn vị nhắn cho bot (Telegram hoặc Zalo): /start dk_{code}"
 )
+INVITE_LINK = "Trên Telegram có thể bấm đường dẫn: {link}"
 INVITE_INVALID = "Mã mời không đúng hoặc đã hết hạn. Hãy xin Phòng Tư pháp mã mới."
 INVITE_TOO_MANY = "Bạn đã nhập sai mã mời nhiều lần. Hãy thử lại sau 15 phút."
 INVITE_USED = "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin Phòng Tư pháp mã mới."

@@ -34,7 +34,7 @@ async def test_invite_binds_an_officer_once_and_expires(tmp_path: Path, database
         assert "Không tìm thấy đơn vị" in await admin.send("/moi 99999")
         reply = await admin.send("/moi 16012")
         code = invite_code(reply)
-        assert f"https://t.me/<tên_bot>?start=dk_{code}" in reply
+        assert f"/start dk_{code}" in reply and "t.me" not in reply  # no Telegram here, so no Telegram link
         assert "Phiếu tự đánh giá chỉ dành cho cán bộ" in await officer.send("/danhgia")
         assert "Bạn đã được gắn với Xã Hậu Lộc" in await officer.send(f"/start dk_{code.lower()}")
         assert "đã được dùng" in await other.send(f"/start dk_{code}")

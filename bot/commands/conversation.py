@@ -27,7 +27,8 @@ async def start(call: Call) -> list[Reply]:
     if role.is_admin:
         replies.append(Outgoing(t.WELCOME_ADMIN + "\n\n" + t.HELP_ADMIN))
     if unit is not None:
-        replies.append(Outgoing(t.WELCOME_OFFICER.format(name=sender.display_name or "", unit=unit.name)))
+        name = f" {sender.display_name}" if sender.display_name else ""
+        replies.append(Outgoing(t.WELCOME_OFFICER.format(name=name, unit=unit.name)))
     return replies or [Outgoing(t.WELCOME_CITIZEN)]
 
 

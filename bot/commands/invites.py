@@ -34,9 +34,9 @@ async def invite(call: Call) -> list[Reply]:
             code=code, unit_code=unit.code, created_by=account.id, created_at=now, expires_at=now + service.invite_ttl
         )
         await repo.add_invite(db, created)
-    text = t.INVITE_CREATED.format(
-        unit=unit.name, code=code, expires=local_time(created.expires_at), link=service.deep_link(f"dk_{code}")
-    )
+    text = t.INVITE_CREATED.format(unit=unit.name, code=code, expires=local_time(created.expires_at))
+    if service.bot_username:
+        text += "\n" + t.INVITE_LINK.format(link=service.deep_link(f"dk_{code}"))
     return [Outgoing(text)]
 
 
