@@ -62,7 +62,7 @@ def hint(q: Question) -> str | None:
     if t is QuestionType.DATE:
         return m.HINT_DATE
     if t is QuestionType.EVIDENCE:
-        return m.HINT_EVIDENCE
+        return m.HINT_IMAGE if q.accept == "image" else m.HINT_EVIDENCE
     return None
 
 
@@ -197,6 +197,8 @@ def display(q: Question, value: Value) -> str:
     if t is QuestionType.PERCENTAGE:
         return f"{number_text(value)} %"
     if t in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        return number_text(value)
+    if t is QuestionType.CALCULATE and not isinstance(value, str):
         return number_text(value)
     if t is QuestionType.DATE:
         return date_text(date.fromisoformat(value))

@@ -1,14 +1,17 @@
-"""Show-if: which questions are asked, given the answers so far."""
+"""Show-if: which questions are asked, given the answers so far; calculated values; the choices offered."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from conversations.definition import Condition, Question, Questionnaire
+from conversations.definition import Choice, Condition, Question, Questionnaire
+from conversations.expressions import Where
 
 
 def holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
+    if condition.parsed is not None:
+        return condition.parsed.holds(answers)
     if condition.all is not None:
         return all(holds(c, answers) for c in condition.all)
     if condition.any is not None:
@@ -38,16 +41,53 @@ def holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
     return condition.lte is not None and bool(number <= condition.lte)
 
 
-def visible(qn: Questionnaire, answers: Mapping[str, Any]) -> list[Question]:
-    """The questions asked, in order. A hidden question's answer does not count for later conditions."""
+def offered(q: Question, answers: Mapping[str, Any]) -> tuple[Choice, ...]:
+    """The choices offered: all of them, or those the question's choice filter keeps."""
+    choice_filter = q.expression(Where.CHOICE_FILTER)
+    if choice_filter is None:
+        return q.options
+    return tuple(c for c in q.options if choice_filter.holds(answers, columns={**c.attributes, "name": c.value}))
+
+
+def as_asked(q: Question, answers: Mapping[str, Any]) -> Question:
+    """The question with only the choices it offers, given the answers that count."""
+    return q if q.choice_filter is None else q.model_copy(update={"choices": list(offered(q, answers))})
+
+
+def _walk(qn: Questionnaire, answers: Mapping[str, Any]) -> tuple[list[Question], dict[str, Any]]:
+    """The questions asked, and the values that count: the answers to those, and the calculated values."""
     shown: list[Question] = []
     counted: dict[str, Any] = {}
     for q in qn.questions:
-        if q.show_if is None or holds(q.show_if, counted):
-            shown.append(q)
-            if q.id in answers:
-                counted[q.id] = answers[q.id]
-    return shown
+        if q.show_if is not None and not holds(q.show_if, counted):
+            continue
+        calculation = q.expression(Where.CALCULATION)
+        if calculation is not None:
+            value = calculation.value(counted)
+            if value is not None:
+                counted[q.id] = value
+            continue
+        if q.choice_filter is not None and not offered(q, counted):
+            continue  # nothing left to choose from
+        shown.append(q)
+        if q.id in answers:
+            counted[q.id] = answers[q.id]
+    return shown, counted
+
+
+def visible(qn: Questionnaire, answers: Mapping[str, Any]) -> list[Question]:
+    """The questions asked, in order. A hidden question's answer does not count for later conditions."""
+    return _walk(qn, answers)[0]
+
+
+def _answered_from(qn: Questionnaire, refs: Iterable[str]) -> Iterator[str]:
+    """The questions a condition's references rest on: a calculated value rests on those its calculation names."""
+    for ref in refs:
+        calculation = qn.question(ref).expression(Where.CALCULATION)
+        if calculation is None:
+            yield ref
+        else:
+            yield from _answered_from(qn, calculation.refs)
 
 
 def expected_count(qn: Questionnaire, answers: Mapping[str, Any]) -> int:
@@ -58,12 +98,14 @@ def expected_count(qn: Questionnaire, answers: Mapping[str, Any]) -> int:
     for q in qn.questions:
         if not q.answerable:
             continue
-        undecided = q.show_if is not None and any(ref not in answers for ref in q.show_if.referenced())
+        undecided = q.show_if is not None and any(
+            ref not in answers for ref in _answered_from(qn, q.show_if.referenced())
+        )
         if q.id in shown or undecided:
             count += 1
     return count
 
 
 def effective_answers(qn: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers of visible questions only: what is scored, shown and stored on submission."""
-    return {q.id: answers[q.id] for q in visible(qn, answers) if q.id in answers}
+    """The answers of visible questions, and the calculated values: what is scored and stored on submission."""
+    return _walk(qn, answers)[1]

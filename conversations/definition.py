@@ -6,7 +6,7 @@ points and group maxima), so a bad file is refused at start with the file, the q
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from conversations.expressions import Expression, ExpressionError, Where, parse
 from conversations.text import nfc
 
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,23}$"
@@ -52,6 +53,7 @@ class QuestionType(StrEnum):
     DATE = "date"
     EVIDENCE = "evidence"
     NOTE = "note"
+    CALCULATE = "calculate"
 
 
 CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.YES_NO})
@@ -66,6 +68,8 @@ class Choice(Strict):
     value: Annotated[str, Field(pattern=ID_PATTERN)]
     label: str
     points: float | None = None
+    attributes: dict[str, str] = {}
+    """Other columns of the choice (XLSForm choices sheet), for `choice_filter`."""
 
     @field_validator("label")
     @classmethod
@@ -101,7 +105,8 @@ class Band(Strict):
 
 
 class Condition(Strict):
-    """A show-if rule on earlier answers. Exactly one form is used per node."""
+    """A show-if rule on earlier answers. Exactly one form is used per node: a test on one question, a
+    combination (`all`, `any`, `not`), or an XLSForm `expression` (conversations.expressions)."""
 
     question: str | None = None
     equals: StrictStr | StrictInt | StrictFloat | None = None
@@ -114,8 +119,13 @@ class Condition(Strict):
     all: list[Condition] | None = None
     any: list[Condition] | None = None
     not_: Condition | None = Field(default=None, alias="not")
+    expression: str | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def parsed(self) -> Expression | None:
+        return parse(self.expression, Where.RELEVANT) if self.expression is not None else None
 
     @model_validator(mode="after")
     def _well_formed(self) -> Condition:
@@ -125,7 +135,11 @@ class Condition(Strict):
             for x in (self.equals, self.not_equals, self.in_, self.includes, self.gte, self.lte, self.answered)
             if x is not None
         ]
-        if combinators:
+        if self.expression is not None:
+            if combinators or tests or self.question is not None:
+                raise ValueError("điều kiện dạng 'expression' không dùng cùng 'question', 'all', 'any', 'not'")
+            parse(self.expression, Where.RELEVANT)
+        elif combinators:
             if len(combinators) > 1 or tests or self.question is not None:
                 raise ValueError("điều kiện chỉ dùng một trong 'all', 'any', 'not'")
         elif self.question is None or len(tests) != 1:
@@ -144,6 +158,8 @@ class Condition(Strict):
     def referenced(self) -> Iterator[str]:
         if self.question is not None:
             yield self.question
+        if self.parsed is not None:
+            yield from self.parsed.refs
         for child in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
             yield from child.referenced()
 
@@ -192,16 +208,40 @@ class Question(Strict):
     points_no: float | None = None
     export_label: str | None = None
     measured_by: SurveyMeasure | None = None
+    accept: Literal["any", "image"] = "any"
+    """Evidence: any file, or photos only (XLSForm `image`)."""
+    required_message: str | None = None
+    constraint: str | None = None
+    """An XLSForm expression the answer (`.`) must satisfy; `constraint_message` says why when it does not."""
+    constraint_message: str | None = None
+    calculation: str | None = None
+    """The XLSForm expression a `calculate` question's value is computed with."""
+    choice_filter: str | None = None
+    """An XLSForm expression over the choices' `attributes` (and `name`): the choices offered."""
     group: str = ""
 
-    @field_validator("text", "help", "export_label")
+    @field_validator("text", "help", "export_label", "required_message", "constraint_message")
     @classmethod
     def _nfc(cls, value: str | None) -> str | None:
         return nfc(value) if value is not None else None
 
     @property
     def answerable(self) -> bool:
+        return self.type not in (QuestionType.NOTE, QuestionType.CALCULATE)
+
+    @property
+    def has_value(self) -> bool:
+        """Answered, or calculated: something later conditions and expressions can use."""
         return self.type is not QuestionType.NOTE
+
+    def expression(self, where: Where) -> Expression | None:
+        text = {
+            Where.CONSTRAINT: self.constraint,
+            Where.CALCULATION: self.calculation,
+            Where.CHOICE_FILTER: self.choice_filter,
+            Where.RELEVANT: None,
+        }[where]
+        return parse(text, where) if text is not None else None
 
     @property
     def options(self) -> tuple[Choice, ...]:
@@ -286,6 +326,42 @@ class Questionnaire(Strict):
         self._by_id = {q.id: q for q in self._flat}
 
 
+_EXPRESSION_FIELDS = {
+    Where.CONSTRAINT: "constraint",
+    Where.CALCULATION: "calculation",
+    Where.CHOICE_FILTER: "choice_filter",
+}
+
+
+def _check_expressions(q: Question, earlier: set[str], qn: Questionnaire) -> str | None:
+    """The problem with a question's XLSForm expressions (constraint, calculation, choice_filter), or None."""
+    if (q.type is QuestionType.CALCULATE) != (q.calculation is not None):
+        return "câu 'calculate' cần 'calculation' (biểu thức tính), và chỉ câu 'calculate' mới có nó"
+    if q.constraint is not None and (not q.answerable or q.type is QuestionType.EVIDENCE):
+        return f"loại câu '{q.type}' không có ràng buộc 'constraint'"
+    if q.choice_filter is not None and q.type not in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+        return "'choice_filter' chỉ dùng cho câu chọn một hoặc chọn nhiều phương án"
+    for where, name in _EXPRESSION_FIELDS.items():
+        try:
+            expression = q.expression(where)
+        except ExpressionError as problem:
+            return f"'{name}': {problem}"
+        if expression is None:
+            continue
+        for ref in expression.refs:
+            if ref == q.id and where is Where.CONSTRAINT:
+                continue
+            if ref not in earlier:
+                return f"'{name}' nhắc tới '{ref}', không phải một câu đứng trước"
+            if not qn.question(ref).has_value:
+                return f"'{name}' nhắc tới '{ref}', là câu thông tin không có trả lời"
+        offered = {"name"} | {key for c in q.choices for key in c.attributes}
+        unknown = [c for c in expression.columns if c not in offered]
+        if unknown:
+            return f"'{name}' nhắc tới cột '{unknown[0]}', không có ở các phương án của câu"
+    return None
+
+
 def _check_question(q: Question, earlier: set[str], qn: Questionnaire) -> str | None:
     """The problem with one question, or None."""
     if q.type in CHOICE_TYPES and q.type is not QuestionType.YES_NO:
@@ -296,8 +372,10 @@ def _check_question(q: Question, earlier: set[str], qn: Questionnaire) -> str | 
             return "hai phương án trùng mã 'value'"
     elif q.choices:
         return f"loại câu '{q.type}' không có phương án 'choices'"
-    if q.bands and q.type not in NUMBER_TYPES:
-        return "chỉ câu số hoặc tỉ lệ mới có khoảng điểm 'bands'"
+    if q.bands and q.type not in NUMBER_TYPES and q.type is not QuestionType.CALCULATE:
+        return "chỉ câu số, tỉ lệ hoặc câu tính ('calculate') mới có khoảng điểm 'bands'"
+    if q.accept != "any" and q.type is not QuestionType.EVIDENCE:
+        return "'accept' chỉ dùng cho câu minh chứng"
     if (q.points_yes is not None or q.points_no is not None) and q.type is not QuestionType.YES_NO:
         return "'points_yes'/'points_no' chỉ dùng cho câu có/không"
     if q.measured_by is not None and (q.type is not QuestionType.PERCENTAGE or not q.bands):
@@ -312,13 +390,13 @@ def _check_question(q: Question, earlier: set[str], qn: Questionnaire) -> str | 
         for ref in q.show_if.referenced():
             if ref not in earlier:
                 return f"điều kiện hiển thị nhắc tới '{ref}', không phải một câu đứng trước"
-            if not qn.question(ref).answerable:
+            if not qn.question(ref).has_value:
                 return f"điều kiện hiển thị nhắc tới '{ref}', là câu thông tin không có trả lời"
         for ref, value in q.show_if.compared_values():
             target = qn.question(ref)
             if target.options and value not in {c.value for c in target.options}:
                 return f"điều kiện hiển thị so với '{value}', không phải mã phương án của câu '{ref}'"
-    return None
+    return _check_expressions(q, earlier, qn)
 
 
 def validate(qn: Questionnaire, source: str) -> Questionnaire:
@@ -379,7 +457,7 @@ def load_questionnaire(path: Path) -> Questionnaire:
     return parse_questionnaire(data, str(path))
 
 
-def _measure_problem(measure: SurveyMeasure, found: dict[str, Questionnaire]) -> str | None:
+def _measure_problem(measure: SurveyMeasure, found: Mapping[str, Questionnaire]) -> str | None:
     """What is wrong with a criterion's reference to the citizen survey, or None."""
     survey = found.get(measure.survey)
     if survey is None or survey.kind != "citizen_survey":
@@ -406,10 +484,17 @@ def load_directory(directory: Path) -> dict[str, Questionnaire]:
         if qn.id in found:
             raise DefinitionError(str(path), f"mã bảng hỏi '{qn.id}' đã có ở tệp khác")
         found[qn.id], sources[qn.id] = qn, str(path)
+    for qn_id, question_id, problem in measure_problems(found):
+        raise DefinitionError(sources[qn_id], problem, question_id)
+    return found
+
+
+def measure_problems(found: Mapping[str, Questionnaire]) -> Iterator[tuple[str, str, str]]:
+    """(questionnaire id, question id, problem) for each criterion whose `measured_by` does not fit the
+    citizen survey among `found`."""
     for qn in found.values():
         for q in qn.questions:
             problem = _measure_problem(q.measured_by, found) if q.measured_by is not None else None
             if problem:
-                raise DefinitionError(sources[qn.id], problem, q.id)
-    return found
+                yield qn.id, q.id, problem
 

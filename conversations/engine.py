@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 
 from conversations import messages as m
 from conversations.answers import InvalidAnswer, display, hint, number_text, parse_typed
-from conversations.conditions import effective_answers, expected_count, visible
+from conversations.conditions import as_asked, effective_answers, expected_count, visible
 from conversations.definition import Question, Questionnaire, QuestionType
+from conversations.expressions import Where
 from conversations.scoring import ScoreCard, score
 from conversations.text import clean_input, fold
 
@@ -130,6 +131,7 @@ def _progress(qn: Questionnaire, state: State, q: Question) -> str:
 
 
 def _question_message(qn: Questionnaire, state: State, q: Question, *, replaces: bool = False) -> Outgoing:
+    q = as_asked(q, effective_answers(qn, state["answers"]))
     lines = [q.text + ("" if q.required else f" {m.OPTIONAL}")]
     if q.help:
         lines.append(q.help)
@@ -270,6 +272,11 @@ def _back(qn: Questionnaire, state: State) -> Step:
 
 
 def _record(qn: Questionnaire, state: State, q: Question, value: Any) -> Step:
+    constraint = q.expression(Where.CONSTRAINT)
+    if constraint is not None:
+        values = effective_answers(qn, {**state["answers"], q.id: value})
+        if not constraint.holds(values, current=value):
+            return _again(qn, state, q, q.constraint_message or m.ERR_CONSTRAINT)
     state["answers"][q.id] = value
     if q.id in state["skipped"]:
         state["skipped"].remove(q.id)
@@ -307,6 +314,7 @@ def handle(qn: Questionnaire, state: State, inbound: Inbound, now: datetime) -> 
     q = current_question(qn, state)
     if q is None:  # the definition changed under a draft: find the right place again
         return _advance(qn, state, after=None)
+    q = as_asked(q, effective_answers(qn, state["answers"]))
     if inbound.button is not None:
         return _handle_button(qn, state, q, inbound.button)
     if inbound.files:
@@ -349,7 +357,7 @@ def _handle_button(qn: Questionnaire, state: State, q: Question, token: str) -> 
 
 def _skip(qn: Questionnaire, state: State, q: Question) -> Step:
     if q.required:
-        return _again(qn, state, q, m.ERR_REQUIRED)
+        return _again(qn, state, q, q.required_message or m.ERR_REQUIRED)
     state["answers"].pop(q.id, None)
     if q.id not in state["skipped"]:
         state["skipped"].append(q.id)
@@ -368,7 +376,7 @@ def _done(qn: Questionnaire, state: State, q: Question) -> Step:
         if state["answers"].get(q.id):
             return _advance(qn, state, after=q.id)
         if q.required:
-            return _again(qn, state, q, m.ERR_EVIDENCE_EMPTY)
+            return _again(qn, state, q, q.required_message or m.ERR_EVIDENCE_EMPTY)
         return _skip(qn, state, q)
     return _again(qn, state, q, hint(q) or m.ERR_UNSUPPORTED)
 
@@ -383,6 +391,8 @@ def _clear_files(qn: Questionnaire, state: State, q: Question) -> Step:
 def _handle_files(qn: Questionnaire, state: State, q: Question, inbound: Inbound) -> Step:
     if q.type is not QuestionType.EVIDENCE:
         return _again(qn, state, q, m.ERR_FILE_NOT_EXPECTED)
+    if q.accept == "image" and not all(f.kind == "photo" or (f.mime or "").startswith("image/") for f in inbound.files):
+        return _again(qn, state, q, m.ERR_IMAGE_ONLY)
     stored = state["answers"].setdefault(q.id, [])
     if len(stored) + len(inbound.files) > q.max_files:
         if not stored:
