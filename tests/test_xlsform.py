@@ -1,0 +1,503 @@
+"""XLSForm workbooks written for the tests: each supported feature is read into the definition model and behaves
+in the engine; each refusal names the sheet, the row and the column, in Vietnamese."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from conversations import engine
+from conversations.definition import Questionnaire, QuestionType, load_directory
+from conversations.engine import FileRef, Inbound
+from conversations.scoring import score
+from conversations.xlsform import FormError, Problem, read_xlsform
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
+VI = "label::Vietnamese (vi)"
+SETTINGS: dict[str, Any] = {
+    "form_title": "Phiếu thử",
+    "form_id": "phieu-thu",
+    "version": "1",
+    "kind": "self_assessment",
+    "intro": "Chào anh/chị.",
+    "outro": "Cảm ơn.",
+}
+
+
+def workbook(
+    survey: Sequence[Mapping[str, Any]],
+    choices: Sequence[Mapping[str, Any]] = (),
+    settings: Mapping[str, Any] | None = None,
+) -> bytes:
+    """An .xlsx with the given rows; each sheet's columns are the keys of its rows, in first-seen order."""
+    book = openpyxl.Workbook()
+    sheets: list[tuple[str, Sequence[Mapping[str, Any]]]] = [("survey", survey)]
+    if choices:
+        sheets.append(("choices", choices))
+    sheets.append(("settings", [SETTINGS if settings is None else settings]))
+    for index, (title, rows) in enumerate(sheets):
+        sheet = book.active if index == 0 else book.create_sheet()
+        sheet.title = title
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        sheet.append(columns)
+        for row in rows:
+            sheet.append([row.get(c) for c in columns])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def group(name: str, label: str, **more: Any) -> list[dict[str, Any]]:
+    return [{"type": "begin_group", "name": name, VI: label, **more}]
+
+
+END = [{"type": "end_group"}]
+YES_NO = [
+    {"list_name": "cokhong", "name": "co", VI: "Có", "points": 2},
+    {"list_name": "cokhong", "name": "khong", VI: "Không", "points": 0},
+]
+
+
+def read(data: bytes, installed: Mapping[str, Questionnaire] | None = None) -> Questionnaire:
+    return read_xlsform(data, "thu.xlsx", installed)
+
+
+def refused(data: bytes, installed: Mapping[str, Questionnaire] | None = None) -> list[Problem]:
+    with pytest.raises(FormError) as caught:
+        read(data, installed)
+    return caught.value.problems
+
+
+def run(qn: Questionnaire, *inputs: str | Inbound) -> engine.Step:
+    step = engine.start(qn, NOW)
+    for given in inputs:
+        step = engine.handle(qn, step.state, given if isinstance(given, Inbound) else Inbound(text=given), NOW)
+    return step
+
+
+def said(step: engine.Step) -> str:
+    return "\n".join(f"{m.text} {m.hint or ''} {' '.join(c.label for c in m.choices)}" for m in step.outgoing)
+
+
+# ---------------------------------------------------------------- features
+
+
+def test_choices_points_groups_and_vietnamese_labels() -> None:
+    survey = [
+        *group("N1", "Nhóm một", max_points=10, **{"hint::Vietnamese (vi)": "Ghi chú nhóm"}),
+        {
+            "type": "select_one muc",
+            "name": "muc_do",
+            "label::English (en)": "Level",
+            VI: "Mức độ hoàn thành?",
+            "hint::Vietnamese (vi)": "Chọn một",
+            "required": "yes",
+            "code": "N1.1",
+        },
+        {"type": "select_one cokhong", "name": "ke_hoach", VI: "Có kế hoạch không?", "required": "yes"},
+        {"type": "select_multiple hinh", "name": "hinh_thuc", VI: "Hình thức?", "max": 3},
+        *END,
+    ]
+    choices = [
+        {"list_name": "muc", "name": "tot", VI: "Tốt", "label::English (en)": "Good", "points": 5},
+        {"list_name": "muc", "name": "chua", VI: "Chưa", "label::English (en)": "Not yet", "points": 0},
+        *YES_NO,
+        *({"list_name": "hinh", "name": n, VI: n.title(), "points": 2} for n in ("loa", "zalo", "hop")),
+    ]
+    qn = read(workbook(survey, choices))
+    g = qn.group("N1")
+    assert (g.title, g.max_points, g.note) == ("Nhóm một", 10, "Ghi chú nhóm")
+    muc = qn.question("muc_do")
+    assert (muc.type, muc.text, muc.help, muc.code, muc.required) == (
+        QuestionType.SINGLE_CHOICE,
+        "Mức độ hoàn thành?",
+        "Chọn một",
+        "N1.1",
+        True,
+    )
+    assert [(c.value, c.label, c.points) for c in muc.choices] == [("tot", "Tốt", 5), ("chua", "Chưa", 0)]
+    yes_no = qn.question("ke_hoach")
+    assert (yes_no.type, yes_no.points_yes, yes_no.points_no) == (QuestionType.YES_NO, 2, 0)
+    multiple = qn.question("hinh_thuc")
+    assert (multiple.type, multiple.max_points, multiple.required) == (QuestionType.MULTIPLE_CHOICE, 3, False)
+    step = run(qn, "tốt", "có", "1, 2", "nộp")
+    assert step.state["phase"] == "submitted"
+    assert score(qn, step.state["answers"]).total == 10  # 5 + 2 + min(4, 3)
+
+
+def test_numbers_text_dates_files_and_notes() -> None:
+    survey = [
+        {"type": "note", "name": "luu_y", "label": "Phần số liệu."},
+        {
+            "type": "integer",
+            "name": "so_buoi",
+            "label": "Số buổi?",
+            "min": 0,
+            "max": 50,
+            "required": "yes",
+        },
+        {"type": "decimal", "name": "ty_le", "label": "Tỉ lệ?", "percentage": "yes", "required": "yes"},
+        {"type": "decimal", "name": "kinh_phi", "label": "Kinh phí?", "min": "0,5"},
+        {"type": "text", "name": "y_kien", "label": "Ý kiến?"},
+        {"type": "text", "name": "ten", "label": "Tên?", "max_length": 5},
+        {"type": "date", "name": "ngay", "label": "Ngày?", "not_in_future": "yes", "min_date": datetime(2026, 1, 1)},
+        {"type": "image", "name": "anh", "label": "Ảnh?", "max_files": 2},
+        {"type": "file", "name": "tep", "label": "Tệp?"},
+        {"type": "start", "name": "start"},
+    ]
+    qn = read(workbook(survey, settings={**SETTINGS, "kind": "citizen_survey"}))
+    assert [g.title for g in qn.groups] == ["Câu hỏi chung"]  # rows outside any group
+    assert qn.anonymous  # a citizen survey is anonymous unless the settings say otherwise
+    types = {q.id: q.type for q in qn.questions}
+    assert types == {
+        "luu_y": QuestionType.NOTE,
+        "so_buoi": QuestionType.INTEGER,
+        "ty_le": QuestionType.PERCENTAGE,
+        "kinh_phi": QuestionType.DECIMAL,
+        "y_kien": QuestionType.TEXT,
+        "ten": QuestionType.TEXT,
+        "ngay": QuestionType.DATE,
+        "anh": QuestionType.EVIDENCE,
+        "tep": QuestionType.EVIDENCE,
+    }
+    assert qn.question("kinh_phi").min == 0.5
+    assert (qn.question("y_kien").max_length, qn.question("ten").max_length) == (1000, 5)
+    assert str(qn.question("ngay").min_date) == "2026-01-01"
+    assert (qn.question("anh").accept, qn.question("anh").max_files, qn.question("tep").accept) == ("image", 2, "any")
+    document = Inbound(files=(FileRef("d1", "document", "a.pdf", "application/pdf"),))
+    photo = Inbound(files=(FileRef("p1", "photo", None, "image/jpeg"),))
+    step = run(qn, "60", "12", "85", "bỏ qua", "bỏ qua", "Nguyễn Văn A", "Ngắn", "1/2/2026", document)
+    assert "Câu này cần ảnh chụp" in said(step)  # `image` takes photos only
+    step = run(qn, "12", "85", "bỏ qua", "bỏ qua", "Ngắn", "1/2/2026", photo, "xong", document, "xong", "nộp")
+    assert step.state["phase"] == "submitted"
+    assert step.state["answers"]["tep"] == [
+        {"file_id": "d1", "kind": "document", "name": "a.pdf", "mime": "application/pdf"}
+    ]
+
+
+def test_relevant_becomes_show_if_when_it_can_and_stays_an_expression_otherwise() -> None:
+    survey = [
+        *group("A", "Nhóm A", max_points=10),
+        {"type": "select_one cokhong", "name": "ke_hoach", VI: "Có kế hoạch?", "required": "yes"},
+        {"type": "select_multiple hinh", "name": "hinh", VI: "Hình thức?", "required": "yes"},
+        {"type": "integer", "name": "so", VI: "Số buổi?", "required": "yes"},
+        {"type": "text", "name": "t1", VI: "T1", "relevant": "${ke_hoach} = 'co'"},
+        {"type": "text", "name": "t2", VI: "T2", "relevant": "${ke_hoach} != '' and ${ke_hoach} != 'khong'"},
+        {"type": "text", "name": "t3", VI: "T3", "relevant": "selected(${hinh}, 'loa') or ${so} >= 3"},
+        {"type": "text", "name": "t4", VI: "T4", "relevant": "${so} > 3"},
+        {"type": "text", "name": "t5", VI: "T5", "relevant": "not(${ke_hoach} = ‘co’)"},
+        *END,
+        *group("B", "Nhóm B", relevant="${ke_hoach} = 'co'"),
+        {"type": "text", "name": "t6", VI: "T6", "relevant": "${so} <= 2"},
+        *END,
+    ]
+    choices = [*YES_NO, *({"list_name": "hinh", "name": n, VI: n} for n in ("loa", "zalo"))]
+    qn = read(workbook(survey, choices))
+    shown = {q.id: q.show_if.model_dump(by_alias=True, exclude_none=True) for q in qn.questions if q.show_if}
+    assert shown == {
+        "t1": {"question": "ke_hoach", "equals": "co"},
+        "t2": {"question": "ke_hoach", "not_equals": "khong"},
+        "t3": {"any": [{"question": "hinh", "includes": "loa"}, {"question": "so", "gte": 3}]},
+        "t4": {"expression": "${so} > 3"},
+        "t5": {"not": {"question": "ke_hoach", "equals": "co"}},
+        "t6": {"all": [{"question": "ke_hoach", "equals": "co"}, {"question": "so", "lte": 2}]},
+    }
+    assert run(qn, "co", "2", "4").outgoing[-1].text == "T1 (không bắt buộc)"
+    assert run(qn, "co", "2", "4", "a", "b").outgoing[-1].text.startswith("T3")  # 4 >= 3
+    assert run(qn, "co", "2", "4", "a", "b", "c").outgoing[-1].text.startswith("T4")  # 4 > 3
+    step = run(qn, "co", "2", "4", "a", "b", "c", "d")
+    assert step.state["phase"] == "review"  # t5 (not co) and t6 (group B needs co, and so <= 2) hidden
+    step = run(qn, "khong", "1", "2")
+    assert step.outgoing[-1].text.startswith("T3")  # loa chosen; t1, t2 hidden
+    assert run(qn, "khong", "1", "2", "c").outgoing[-1].text.startswith("T5")
+
+
+def test_required_message_constraint_and_its_message() -> None:
+    survey = [
+        {"type": "integer", "name": "so_xa", "label": "Số xã?", "required": "yes"},
+        {
+            "type": "integer",
+            "name": "so_xa_dat",
+            "label": "Số xã đạt?",
+            "required": "yes",
+            "required_message::Vietnamese (vi)": "Cần số xã đạt để chấm điểm.",
+            "constraint": ". >= 0 and . <= ${so_xa}",
+            "constraint_message::Vietnamese (vi)": "Số xã đạt không thể lớn hơn số xã.",
+        },
+        {"type": "text", "name": "ma", "label": "Mã hồ sơ?", "constraint": "string-length(.) = 4"},
+        {
+            "type": "select_multiple hinh",
+            "name": "hinh",
+            "label": "Chọn tối đa 2",
+            "constraint": "count-selected(.) <= 2",
+        },
+    ]
+    choices = [{"list_name": "hinh", "name": n, "label": n} for n in ("a", "b", "c")]
+    qn = read(workbook(survey, choices))
+    assert qn.question("so_xa_dat").constraint_message == "Số xã đạt không thể lớn hơn số xã."
+    assert "Cần số xã đạt để chấm điểm." in said(run(qn, "10", "bỏ qua"))
+    too_many = run(qn, "10", "11")
+    assert "Số xã đạt không thể lớn hơn số xã." in said(too_many)
+    assert too_many.state["current"] == "so_xa_dat" and "so_xa_dat" not in too_many.state["answers"]
+    assert "chưa đúng yêu cầu" in said(run(qn, "10", "7", "12345"))  # no message given: the bot's own
+    step = run(qn, "10", "7", "AB12", "1, 2, 3")
+    assert "chưa đúng yêu cầu" in said(step) and step.state["current"] == "hinh"
+    step = run(qn, "10", "7", "AB12", "1, 3")
+    assert step.state["phase"] == "review" and step.state["answers"]["hinh"] == ["a", "c"]
+
+
+def test_calculate_is_used_by_later_questions_scored_and_stored() -> None:
+    survey = [
+        *group("N4", "Hiệu quả", max_points=4),
+        {"type": "integer", "name": "so_dan", "label": "Số người được hỏi?", "required": "yes", "min": 1},
+        {
+            "type": "integer",
+            "name": "so_tu_hoc",
+            "label": "Số người tự học?",
+            "required": "yes",
+            "constraint": ". <= ${so_dan}",
+        },
+        {
+            "type": "calculate",
+            "name": "ty_le",
+            "calculation": "round(${so_tu_hoc} div ${so_dan} * 100, 1)",
+            "bands": "[{min: 85, max: 100, points: 4}, {min: 70, below: 85, points: 3}]",
+        },
+        {"type": "text", "name": "ly_do", "label": "Vì sao tỉ lệ thấp?", "relevant": "${ty_le} < 70"},
+        *END,
+    ]
+    qn = read(workbook(survey))
+    assert qn.question("ty_le").type is QuestionType.CALCULATE and qn.question("ty_le").max_points == 4
+    high = run(qn, "40", "35", "nộp")
+    assert high.state["answers"] == {"so_dan": 40, "so_tu_hoc": 35, "ty_le": 87.5}  # stored for exports
+    assert score(qn, high.state["answers"]).total == 4
+    low = run(qn, "40", "20")
+    assert low.outgoing[-1].text.startswith("Vì sao tỉ lệ thấp?")
+
+
+def test_choice_filter_offers_the_matching_choices() -> None:
+    survey = [
+        {"type": "select_one huyen", "name": "huyen", "label": "Huyện?", "required": "yes"},
+        {"type": "select_one xa", "name": "xa", "label": "Xã?", "required": "yes", "choice_filter": "huyen = ${huyen}"},
+    ]
+    choices = [
+        {"list_name": "huyen", "name": "hau_loc", "label": "Hậu Lộc"},
+        {"list_name": "huyen", "name": "nga_son", "label": "Nga Sơn"},
+        {"list_name": "xa", "name": "hoa_loc", "label": "Hòa Lộc", "huyen": "hau_loc"},
+        {"list_name": "xa", "name": "da_loc", "label": "Đa Lộc", "huyen": "hau_loc"},
+        {"list_name": "xa", "name": "nga_an", "label": "Nga An", "huyen": "nga_son"},
+    ]
+    qn = read(workbook(survey, choices))
+    assert qn.question("xa").choices[2].attributes == {"huyen": "nga_son"}
+    asked = run(qn, "nga son").outgoing[-1]
+    assert [c.label for c in asked.choices] == ["Nga An"]
+    assert "Chưa rõ" in said(run(qn, "nga son", "Hòa Lộc"))  # not offered, so not accepted
+    step = run(qn, "hau loc", "2")
+    assert step.state["answers"]["xa"] == "da_loc"
+
+
+def test_settings_are_taken_from_the_version_replaced_when_missing() -> None:
+    installed = load_directory(ROOT / "presets/questionnaires")
+    survey = [*group("N1", "Nhóm", max_points=2), {"type": "select_one cokhong", "name": "a", "label": "A?"}, *END]
+    qn = read(workbook(survey, YES_NO, {"form_id": "tu-danh-gia", "version": "2026.2"}), installed)
+    base = installed["tu-danh-gia"]
+    assert (qn.title, qn.kind, qn.intro, qn.notice, qn.version) == (
+        base.title,
+        base.kind,
+        base.intro,
+        base.notice,
+        "2026.2",
+    )
+    fresh = read(workbook(survey, YES_NO, {**SETTINGS, "classification": "[{name: Đạt, min_points: 1}]"}))
+    assert fresh.classification is not None and fresh.classification[0].name == "Đạt"
+    assert (fresh.short_title, fresh.anonymous) == ("Phiếu thử", False)
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def where(problems: list[Problem]) -> list[tuple[str, int | None, str | None]]:
+    return [(p.sheet, p.row, p.column) for p in problems]
+
+
+def test_not_a_workbook_or_no_survey_sheet() -> None:
+    assert "không mở được tệp Excel" in refused(b"%PDF-1.4 not a workbook")[0].message
+    book = openpyxl.Workbook()
+    book.active.title = "Sheet1"
+    out = io.BytesIO()
+    book.save(out)
+    assert "không có trang “survey”" in refused(out.getvalue())[0].message
+
+
+@pytest.mark.parametrize(
+    ("survey", "choices", "expected", "message"),
+    [
+        (
+            [
+                {"type": "integer", "name": "a", "label": "A"},
+                {"type": "integer", "name": "b", "label": "B", "relevant": "${khong_co} = 1"},
+            ],
+            [],
+            ("survey", 3, "relevant"),
+            "biểu thức nhắc tới ${khong_co}, nhưng không có câu hỏi nào tên “khong_co”",
+        ),
+        (
+            [{"type": "select_one thieu", "name": "a", "label": "A"}],
+            [{"list_name": "khac", "name": "x", "label": "X"}],
+            ("survey", 2, None),
+            "trang “choices” không có danh sách “thieu”",
+        ),
+        (
+            [{"type": "integer", "name": "a", "label": "A"}, {"type": "integer", "name": "a", "label": "B"}],
+            [],
+            ("survey", 3, "name"),
+            "tên “a” bị trùng với một câu hoặc nhóm khác",
+        ),
+        (
+            [*group("g", "G"), {"type": "integer", "name": "a", "label": "A"}],
+            [],
+            ("survey", 2, None),
+            "nhóm “g” mở bằng begin_group nhưng không có end_group",
+        ),
+        (
+            [{"type": "integr", "name": "a", "label": "A"}],
+            [],
+            ("survey", 2, None),
+            "loại câu “integr” không có trong XLSForm",
+        ),
+        (
+            [{"type": "calculate", "name": "c"}],
+            [],
+            ("survey", 2, None),
+            "câu “calculate” thiếu biểu thức ở cột “calculation”",
+        ),
+    ],
+)
+def test_pyxform_refusals_are_translated_to_the_row(
+    survey: list[dict[str, Any]], choices: list[dict[str, Any]], expected: tuple[str, int, str | None], message: str
+) -> None:
+    problems = refused(workbook(survey, choices))
+    assert where(problems) == [expected]
+    assert problems[0].message == message
+
+
+def test_a_message_pyxform_gives_that_is_not_translated_is_shown_with_its_row() -> None:
+    survey = [{"type": "select_one l", "name": "a", "label": "A"}]
+    choices = [{"list_name": "l", "name": "x", "label": "X"}, {"list_name": "l", "name": "x", "label": "Y"}]
+    [problem] = refused(workbook(survey, choices))
+    assert (problem.sheet, problem.row) == ("choices", 3)
+    assert problem.message == "hai phương án trùng mã “name” trong cùng một danh sách"
+    survey = [{"type": "begin_repeat", "name": "r", "label": "R"}, {"type": "integer", "name": "a", "label": "A"}]
+    [problem] = refused(workbook(survey))
+    assert problem.message.startswith("pyxform (công cụ kiểm tra XLSForm) không nhận tệp:")
+
+
+@pytest.mark.parametrize(
+    ("row", "expected", "message"),
+    [
+        ({"type": "geopoint", "name": "b", "label": "B"}, ("survey", 3, "type"), "loại “geopoint” chưa được hỗ trợ"),
+        (
+            {"type": "integer", "name": "b", "label": "B", "relevant": "${a} > today()"},
+            ("survey", 3, "relevant"),
+            "hàm “today()” chưa được hỗ trợ",
+        ),
+        (
+            {"type": "integer", "name": "b", "label": "B", "constraint": "/data/a > 1"},
+            ("survey", 3, "constraint"),
+            "đường dẫn “/”",
+        ),
+        (
+            {"type": "calculate", "name": "b", "calculation": "${a} + "},
+            ("survey", 3, "calculation"),
+            "thiếu một giá trị",
+        ),
+        (
+            {"type": "integer", "name": "b", "label": "B", "required": "có lẽ"},
+            ("survey", 3, "required"),
+            "không phải yes hoặc no",
+        ),
+        (
+            {"type": "integer", "name": "b", "label": "B", "bands": "[{min: 1, points: 2"},
+            ("survey", 3, "bands"),
+            "viết như trong tệp YAML",
+        ),
+        ({"type": "integer", "name": "b", "label": "B", "min": "nhiều"}, ("survey", 3, "min"), "không phải một số"),
+        ({"type": "integer", "name": "Cau_B", "label": "B"}, ("survey", 3, "name"), "mã “Cau_B” không hợp lệ"),
+        (
+            {"type": "integer", "name": "b", "label": "B", "bands": "[{min: 1, points: 2}]"},
+            ("survey", 3, "bands"),
+            "cần đúng một trong hai",
+        ),
+        (
+            {"type": "integer", "name": "b", "label": "B", "relevant": "${c} = 1"},
+            ("survey", 3, "relevant"),
+            "không phải một câu đứng trước",
+        ),
+        (
+            {"type": "text", "name": "b", "label": "B", "choice_filter": "x = 1"},
+            ("survey", 3, "choice_filter"),
+            "chỉ dùng cho câu chọn",
+        ),
+        (
+            {"type": "integer", "name": "b", "label": "B", "max_points": 3},
+            ("survey", 3, "max_points"),
+            "đặt ở dòng begin_group",
+        ),
+    ],
+)
+def test_project_refusals_name_the_row_and_column(
+    row: dict[str, Any], expected: tuple[str, int, str], message: str
+) -> None:
+    survey = [{"type": "integer", "name": "a", "label": "A"}, row, {"type": "integer", "name": "c", "label": "C"}]
+    problems = refused(workbook(survey))
+    assert where(problems)[0] == expected
+    assert message in problems[0].message
+
+
+def test_every_problem_of_the_rows_is_listed_at_once() -> None:
+    survey = [
+        {"type": "begin_repeat", "name": "r", "label": "R"},
+        {"type": "integer", "name": "a", "label": "A", "required": "maybe"},
+        {"type": "end_repeat"},
+        {"type": "integer", "name": "b", "label": "B", "relevant": "${a} >> 1"},
+    ]
+    problems = refused(workbook(survey, settings={"form_title": "Thiếu mã"}))
+    assert where(problems) == [
+        ("survey", 2, "type"),
+        ("survey", 3, "required"),
+        ("survey", 4, "type"),
+        ("survey", 5, "relevant"),
+        ("settings", 2, "form_id"),
+        ("settings", 2, "kind"),
+    ]
+    assert str(problems[1]) == "trang “survey”, dòng 3, cột “required”: “maybe” không phải yes hoặc no"
+
+
+def test_nested_groups_and_bad_choice_names_and_group_points() -> None:
+    nested = [*group("g", "G"), *group("h", "H"), {"type": "integer", "name": "a", "label": "A"}, *END, *END]
+    assert where(refused(workbook(nested))) == [("survey", 3, "type")]
+    survey = [{"type": "select_one l", "name": "a", "label": "A"}]
+    choices = [{"list_name": "l", "name": 1, "label": "Một"}, {"list_name": "l", "name": "hai", "label": "Hai"}]
+    [problem] = refused(workbook(survey, choices))
+    assert (problem.sheet, problem.row, problem.column) == ("choices", 2, "name")
+    assert "mã “1” không hợp lệ" in problem.message
+    over = [*group("N1", "Nhóm", max_points=1), {"type": "select_one cokhong", "name": "a", "label": "A"}, *END]
+    [problem] = refused(workbook(over, YES_NO))
+    assert (problem.row, problem.column) == (2, "max_points")
+    assert "vượt điểm nhóm" in problem.message
+
+
+def test_survey_references_are_checked_across_questionnaires() -> None:
+    installed = load_directory(ROOT / "presets/questionnaires")
+    survey = [{"type": "select_one cokhong", "name": "dong_y", "label": "Đồng ý?"}]
+    unscored = [{k: v for k, v in c.items() if k != "points"} for c in YES_NO]
+    problems = refused(workbook(survey, unscored, {"form_id": "khao-sat-nguoi-dan", "version": "2"}), installed)
+    assert problems and all(p.sheet == "survey" for p in problems)
+    assert "bảng hỏi “tu-danh-gia”, câu “n4_tu_hoc” cần bảng này" in problems[0].message
