@@ -27,7 +27,7 @@ from conversations.measures import (
 from conversations.scoring import ScoreCard, question_points, score
 from exports import queries
 from exports.queries import Selection
-from exports.results import STATUS_LABELS, STATUS_ORDER, by_name, local_cell, question_label, units_for
+from exports.results import STATUS_LABELS, STATUS_ORDER, local_cell, question_label, units_for
 from exports.workbook import HIDDEN, Column, Sheet
 from storage.models import Evidence, Response, Unit
 
@@ -330,7 +330,3 @@ def progress_sheet(a: Assessment, name: str = "Tiến độ") -> Sheet:
 def status_counts(a: Assessment) -> dict[str, int]:
     counts = Counter(r.status for r in a.units)
     return {STATUS_LABELS[s]: counts[s] for s in ("submitted", "draft", None)}
-
-
-def unit_names(results: list[UnitResult]) -> list[str]:
-    return [u.name for u in by_name(r.unit for r in results)]

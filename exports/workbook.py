@@ -111,11 +111,6 @@ class SheetNames:
         return name
 
 
-def sheet_names(wanted: Sequence[str]) -> list[str]:
-    names = SheetNames()
-    return [names.take(w) for w in wanted]
-
-
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 

@@ -20,7 +20,7 @@ import yaml
 from bot.cli import main as cli_main
 from bot.service import BotService
 from conversations.definition import DefinitionError, load_directory
-from exports.workbook import HIDDEN, sheet_names
+from exports.workbook import HIDDEN, SheetNames
 from tests.client import Chat, Clock, running_service
 
 HAU_LOC, HOA_LOC, DONG_THANH, TRIEU_LOC = "16012", "16072", "16033", "16021"
@@ -375,7 +375,9 @@ async def test_cli_export_matches_the_chat(seeded: Seeded, tmp_path: Path, monke
 
 
 def test_sheet_names_fit_excel() -> None:
-    names = sheet_names(["Tổng hợp theo xã/phường [2026]: *?", "A" * 40, "A" * 40, "tổng hợp", "'Ghi chú'", ""])
+    taken = SheetNames()
+    wanted = ["Tổng hợp theo xã/phường [2026]: *?", "A" * 40, "A" * 40, "tổng hợp", "'Ghi chú'", "", "History"]
+    names = [taken.take(name) for name in wanted]
     assert names == [
         "Tổng hợp theo xã-phường -2026--",
         "A" * 31,
@@ -383,6 +385,7 @@ def test_sheet_names_fit_excel() -> None:
         "tổng hợp",
         "Ghi chú",
         "Trang",
+        "History (2)",
     ]
     assert all(len(n) <= 31 and not re.search(r"[\[\]:*?/\\]", n) for n in names)
 
