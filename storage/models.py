@@ -200,3 +200,21 @@ class ZaloOaHeldMessage(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     settled_at: Mapped[datetime | None]
+
+
+class QuestionnaireVersion(Base):
+    """A questionnaire version uploaded as XLSForm: the normalised definition the engine runs (the model's JSON),
+    the file and admin it came from, and, once put into use, the period it was activated for. Responses name the
+    version they were started on (responses.questionnaire_version) and keep it."""
+
+    __tablename__ = "questionnaire_versions"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(40))
+    definition: Mapped[dict[str, Any]]
+    filename: Mapped[str] = mapped_column(String(300))
+    uploaded_by: Mapped[str] = mapped_column(String(140))
+    uploaded_at: Mapped[datetime]
+    period_code: Mapped[str | None] = mapped_column(ForeignKey("periods.code"))
+    activated_at: Mapped[datetime | None]

@@ -19,6 +19,7 @@ from storage.models import (
     Invite,
     Period,
     ProcessedUpdate,
+    QuestionnaireVersion,
     Response,
     Unit,
     ZaloOaContact,
@@ -269,3 +270,44 @@ async def settle_zalo_oa_messages(
         if reason is not None:
             values["reason"] = reason
         await db.execute(update(ZaloOaHeldMessage).where(ZaloOaHeldMessage.id.in_(ids)).values(**values))
+
+
+# ---------------------------------------------------------------- questionnaire versions
+
+
+async def add_questionnaire_version(db: AsyncSession, row: QuestionnaireVersion) -> QuestionnaireVersion:
+    db.add(row)
+    await db.flush()
+    return row
+
+
+async def questionnaire_version(db: AsyncSession, questionnaire_id: str, version: str) -> QuestionnaireVersion | None:
+    query = select(QuestionnaireVersion).where(
+        QuestionnaireVersion.questionnaire_id == questionnaire_id, QuestionnaireVersion.version == version
+    )
+    return (await db.scalars(query)).first()
+
+
+async def stored_versions(db: AsyncSession, questionnaire_id: str) -> list[str]:
+    query = select(QuestionnaireVersion.version).where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
+    return list((await db.scalars(query)).all())
+
+
+async def latest_unused_version(db: AsyncSession, questionnaire_id: str | None = None) -> QuestionnaireVersion | None:
+    """The version uploaded last and not put into use yet (of one questionnaire, or of any)."""
+    query = select(QuestionnaireVersion).where(QuestionnaireVersion.activated_at.is_(None))
+    if questionnaire_id is not None:
+        query = query.where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
+    query = query.order_by(QuestionnaireVersion.uploaded_at.desc(), QuestionnaireVersion.id.desc()).limit(1)
+    return (await db.scalars(query.with_for_update())).first()
+
+
+async def active_versions(db: AsyncSession, period_code: str) -> list[QuestionnaireVersion]:
+    """For each questionnaire, the version activated last for the period (none: the preset files are used)."""
+    query = (
+        select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.period_code == period_code, QuestionnaireVersion.activated_at.is_not(None))
+        .order_by(QuestionnaireVersion.activated_at, QuestionnaireVersion.id)
+    )
+    latest = {row.questionnaire_id: row for row in (await db.scalars(query)).all()}
+    return list(latest.values())
