@@ -64,6 +64,8 @@ class Unit(Base):
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     formed_from: Mapped[list[str] | None] = mapped_column(JSON)
+    parent_code: Mapped[str | None] = mapped_column(String(40))
+    """The unit above this one (a district, a province), as a code; may name a unit not in the table."""
 
 
 class Period(Base):
@@ -73,6 +75,8 @@ class Period(Base):
     deadline: Mapped[date] = mapped_column(Date)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    """Set when an admin closes the period; an unopened period has neither is_open nor closed_at."""
 
 
 class Account(Base):
@@ -218,3 +222,92 @@ class QuestionnaireVersion(Base):
     uploaded_at: Mapped[datetime]
     period_code: Mapped[str | None] = mapped_column(ForeignKey("periods.code"))
     activated_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------- running the evaluation (issue 4)
+
+COUNTED = ("submitted", "approved")
+"""Self-assessment statuses whose answers count (exports, ranks, "đã nộp"); "returned" is being corrected."""
+EDITABLE = ("draft", "returned")
+"""Statuses in which the unit's officers can still answer (a returned response is reopened on some criteria)."""
+
+
+class AuditEntry(Base):
+    """An admin action: invites, exports, returns, approvals, uploads, period and unit changes."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(140))
+    """"<channel>:<platform id>", and the name the platform gave, as the admin was known then."""
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any] | None]
+    period_code: Mapped[str | None] = mapped_column(String(20), index=True)
+
+
+class Review(Base):
+    """An admin's decision on a submitted self-assessment: returned on some criteria (with notes), or approved.
+    A return is resolved when the unit submits again."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    by_account: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime]
+    items: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    """The criteria flagged on a return: [{"question_id", "code", "note"}]."""
+    question_ids: Mapped[list[str]] = mapped_column(JSON)
+    """Every question reopened: the flagged criteria and the questions backing them (dates, evidence)."""
+    resolved_at: Mapped[datetime | None]
+
+
+class AnswerChange(Base):
+    """A change to a submitted answer: what it was, what it became, who submitted the change and when."""
+
+    __tablename__ = "answer_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    old_text: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new_text: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    changed_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A notification to send (reminder, digest, return, approval): kept until sent, so it survives a restart.
+
+    status: "pending" (due at next_attempt_at) → "sending" (claimed by one process until claimed_until) → "sent",
+    "failed" (refused, or too many attempts) or "blocked" (the person blocked the bot). `dedupe_key` makes a
+    scheduled notification exist once, however many processes schedule it."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class BlockedRecipient(Base):
+    """Someone whose platform refused our message because they blocked the bot; cleared once one gets through."""
+
+    __tablename__ = "blocked_recipients"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(100), primary_key=True)
+    blocked_at: Mapped[datetime]
