@@ -9,6 +9,8 @@ State is a JSON-serialisable dict, persisted by the host between steps:
     skipped                  ids of optional questions skipped
     selection                choices ticked so far on the current multiple-choice question
     editing                  True after "sửa N" from the review: answered questions are not asked again
+    revisit, notes           only on a submitted response reopened by reopen(): the questions to go through again
+                             (and any new ones they bring up), and the reviewer's note on some of them
     started_at, updated_at, submitted_at   ISO timestamps from the injected clock
 
 Button tokens ("a:<question>:<choice>", "d:<question>", …) name the question they belong to, so a tap on an
@@ -18,6 +20,7 @@ old message is recognised and never applied to another question.
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -118,6 +121,22 @@ def resume(qn: Questionnaire, state: State) -> Step:
     return Step(state, [Outgoing(m.RESUME), *_prompt(qn, state)])
 
 
+def reopen(
+    qn: Questionnaire, state: State, question_ids: Collection[str], notes: Mapping[str, str], now: datetime
+) -> Step:
+    """Open a submitted state again on some questions (a self-assessment returned for corrections): each is asked
+    again in questionnaire order with its current answer and the reviewer's note, then the review; the other
+    answers stay as they were. The given state is not modified."""
+    state = copy.deepcopy(state)
+    state["phase"], state["current"], state["trail"], state["selection"] = "question", None, [], []
+    state["editing"], state["submitted_at"], state["updated_at"] = False, None, now.isoformat()
+    state["revisit"] = [q.id for q in qn.questions if q.id in question_ids]
+    state["notes"] = {qid: note for qid, note in notes.items() if note}
+    step = _advance(qn, state, after=None)
+    opening = m.REOPENED.format(count=len([q for q in review_items(qn, state) if q.id in question_ids]))
+    return Step(step.state, [Outgoing(opening), *step.outgoing])
+
+
 def current_question(qn: Questionnaire, state: State) -> Question | None:
     current = state.get("current")
     return qn.question(current) if state["phase"] == "question" and current and qn.has(current) else None
@@ -135,6 +154,8 @@ def _question_message(qn: Questionnaire, state: State, q: Question, *, replaces:
     lines = [q.text + ("" if q.required else f" {m.OPTIONAL}")]
     if q.help:
         lines.append(q.help)
+    if q.id in state.get("notes", {}):
+        lines.append(m.REVIEWER_NOTE.format(note=state["notes"][q.id]))
     answers = state["answers"]
     if q.type is QuestionType.MULTIPLE_CHOICE and state["selection"]:
         chosen = [c.label for c in q.options if c.value in state["selection"]]
@@ -239,6 +260,8 @@ def _advance(qn: Questionnaire, state: State, after: str | None) -> Step:
     ids = [q.id for q in qn.questions]
     start_at = ids.index(after) + 1 if after is not None else 0
     order = [q for q in shown if ids.index(q.id) >= start_at]
+    if state.get("revisit") is not None:  # reopened: the listed questions, and any new ones they bring up
+        order = [q for q in order if q.id in state["revisit"] or (q.answerable and _pending(state, q))]
     if state["editing"]:
         order = [q for q in order if not q.answerable or _pending(state, q)]
         order += [q for q in shown if ids.index(q.id) < start_at and q.answerable and _pending(state, q)]
@@ -293,6 +316,8 @@ def _submit(qn: Questionnaire, state: State, now: datetime) -> Step:
         return Step(state, [_question_message(qn, state, missing)])
     state["answers"] = effective_answers(qn, state["answers"])
     state["phase"], state["current"], state["submitted_at"] = "submitted", None, now.isoformat()
+    state.pop("revisit", None)
+    state.pop("notes", None)
     lines = [qn.outro]
     if shows_score(qn):
         lines += ["", *_score_lines(score(qn, state["answers"]))]

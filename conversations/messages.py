@@ -57,6 +57,11 @@ FILES_CLEARED = "Đã xóa các tệp đã gửi cho câu này."
 SELECTED = "Đã chọn: {labels}"
 
 RESUME = "Tiếp tục phiếu đang làm dở."
+REOPENED = (
+    "Phiếu được mở lại để sửa {count} câu. Trả lời lại từng câu (bấm “Giữ nguyên” nếu không cần đổi); "
+    "các câu khác giữ nguyên. Cuối cùng xem lại và nộp lại phiếu."
+)
+REVIEWER_NOTE = "Ghi chú của Phòng Tư pháp: {note}"
 REVIEW_TITLE = "Xem lại trước khi nộp"
 REVIEW_SKIPPED = "(bỏ qua)"
 REVIEW_FILES = "{count} tệp"
