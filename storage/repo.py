@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,13 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     Account,
     Answer,
+    AnswerChange,
+    AuditEntry,
+    BlockedRecipient,
     ConversationSession,
     Evidence,
     Invite,
+    OutboxMessage,
     Period,
     ProcessedUpdate,
     QuestionnaireVersion,
     Response,
+    Review,
     Unit,
     ZaloOaContact,
     ZaloOaHeldMessage,
@@ -311,3 +316,194 @@ async def active_versions(db: AsyncSession, period_code: str) -> list[Questionna
     )
     latest = {row.questionnaire_id: row for row in (await db.scalars(query)).all()}
     return list(latest.values())
+
+
+# ---------------------------------------------------------------- running the evaluation: periods
+
+
+async def all_periods(db: AsyncSession) -> list[Period]:
+    return list((await db.scalars(select(Period).order_by(Period.code.desc()))).all())
+
+
+async def open_periods(db: AsyncSession) -> list[Period]:
+    return list((await db.scalars(select(Period).where(Period.is_open.is_(True)).order_by(Period.code))).all())
+
+
+async def admin_accounts(db: AsyncSession) -> list[Account]:
+    return list((await db.scalars(select(Account).where(Account.is_admin.is_(True)).order_by(Account.id))).all())
+
+
+# ---------------------------------------------------------------- audit log
+
+
+async def add_audit(db: AsyncSession, entry: AuditEntry) -> None:
+    db.add(entry)
+    await db.flush()
+
+
+async def audit_entries(db: AsyncSession, period_code: str | None = None) -> list[AuditEntry]:
+    query = select(AuditEntry)
+    if period_code is not None:
+        query = query.where(AuditEntry.period_code == period_code)
+    return list((await db.scalars(query.order_by(AuditEntry.at, AuditEntry.id))).all())
+
+
+# ---------------------------------------------------------------- reviews and the history of submitted answers
+
+
+async def add_review(db: AsyncSession, review: Review) -> Review:
+    db.add(review)
+    await db.flush()
+    return review
+
+
+async def open_return(db: AsyncSession, response_id: int) -> Review | None:
+    """The latest return of a response not yet answered by a new submission."""
+    query = (
+        select(Review)
+        .where(Review.response_id == response_id, Review.action == "returned", Review.resolved_at.is_(None))
+        .order_by(Review.at.desc(), Review.id.desc())
+        .limit(1)
+    )
+    return (await db.scalars(query)).first()
+
+
+async def reviews_of(db: AsyncSession, response_id: int) -> list[Review]:
+    query = select(Review).where(Review.response_id == response_id).order_by(Review.at, Review.id)
+    return list((await db.scalars(query)).all())
+
+
+async def replace_submission(
+    db: AsyncSession,
+    response: Response,
+    answers: Sequence[Answer],
+    evidence: Sequence[Evidence],
+    changed_by: int | None,
+    now: datetime,
+) -> list[AnswerChange]:
+    """Store a new submission of a response submitted before: the answers that differ are kept as history
+    (old → new), then the stored answers and evidence are replaced."""
+    query = select(Answer).where(Answer.response_id == response.id)
+    old = {a.question_id: a for a in (await db.scalars(query)).all()}
+    new = {a.question_id: a for a in answers}
+    changes = []
+    for question_id in [*new, *(q for q in old if q not in new)]:
+        before, after = old.get(question_id), new.get(question_id)
+        if before is not None and after is not None and before.value == after.value:
+            continue
+        changes.append(
+            AnswerChange(
+                response_id=response.id,
+                question_id=question_id,
+                old_value=before.value if before else None,
+                old_text=before.value_text if before else None,
+                new_value=after.value if after else None,
+                new_text=after.value_text if after else None,
+                changed_by=changed_by,
+                changed_at=now,
+            )
+        )
+    await db.execute(delete(Answer).where(Answer.response_id == response.id))
+    await db.execute(delete(Evidence).where(Evidence.response_id == response.id))
+    db.add_all([*answers, *evidence, *changes])
+    await db.flush()
+    return changes
+
+
+async def answer_changes(db: AsyncSession, period_code: str) -> list[tuple[AnswerChange, Response]]:
+    query = (
+        select(AnswerChange, Response)
+        .join(Response, Response.id == AnswerChange.response_id)
+        .where(Response.period_code == period_code)
+        .order_by(AnswerChange.changed_at, AnswerChange.id)
+    )
+    return [(c, r) for c, r in (await db.execute(query)).all()]
+
+
+# ---------------------------------------------------------------- notification outbox
+
+
+async def enqueue(
+    db: AsyncSession,
+    channel: str,
+    recipient: str,
+    kind: str,
+    text: str,
+    now: datetime,
+    account_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Queue a notification; False when one with the same key exists already (scheduled by another process, or
+    earlier). One statement, so two processes scheduling the same reminder make one row."""
+    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+    values = {
+        "channel": channel,
+        "recipient": recipient,
+        "account_id": account_id,
+        "kind": kind,
+        "text": text,
+        "dedupe_key": dedupe_key,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    result = await db.execute(insert(OutboxMessage).values(values).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def claim_outbox(
+    db: AsyncSession, channels: Sequence[str], now: datetime, token: str, lease_until: datetime, limit: int
+) -> list[OutboxMessage]:
+    """Claim due notifications for this process: pending ones whose time has come, and ones another process
+    claimed but did not finish before its lease ran out. Rows locked by another claimer are skipped (PostgreSQL);
+    SQLite runs one writer at a time."""
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+    )
+    query = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.channel.in_(channels), due)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await db.scalars(query)).all())
+    if not ids:
+        return []
+    claim = {"status": "sending", "claim_token": token, "claimed_until": lease_until}
+    await db.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids), due).values(**claim))
+    claimed = select(OutboxMessage).where(OutboxMessage.claim_token == token).order_by(OutboxMessage.id)
+    return list((await db.scalars(claimed.execution_options(populate_existing=True))).all())
+
+
+async def settle_outbox(db: AsyncSession, message_id: int, token: str, values: dict[str, Any]) -> None:
+    """Record what became of a claimed notification, unless another process has claimed it since."""
+    query = update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+    await db.execute(query.values(claim_token=None, claimed_until=None, **values))
+
+
+async def release_outbox(db: AsyncSession, token: str) -> None:
+    """Give back the notifications this process claimed and did not send (it is stopping)."""
+    query = update(OutboxMessage).where(OutboxMessage.claim_token == token, OutboxMessage.status == "sending")
+    await db.execute(query.values(status="pending", claim_token=None, claimed_until=None))
+
+
+async def mark_blocked(db: AsyncSession, channel: str, recipient: str, now: datetime) -> None:
+    if await db.get(BlockedRecipient, (channel, recipient)) is None:
+        db.add(BlockedRecipient(channel=channel, recipient=recipient, blocked_at=now))
+    pending = (OutboxMessage.channel == channel, OutboxMessage.recipient == recipient)
+    await db.execute(
+        update(OutboxMessage).where(*pending, OutboxMessage.status == "pending").values(status="blocked")
+    )
+    await db.flush()
+
+
+async def clear_blocked(db: AsyncSession, channel: str, recipient: str) -> None:
+    query = delete(BlockedRecipient).where(BlockedRecipient.channel == channel, BlockedRecipient.recipient == recipient)
+    await db.execute(query)
+
+
+async def blocked_recipients(db: AsyncSession) -> list[BlockedRecipient]:
+    return list((await db.scalars(select(BlockedRecipient).order_by(BlockedRecipient.blocked_at))).all())
