@@ -32,6 +32,47 @@ async def _export(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Đã ghi {args.output} ({len(made.content)} byte)")
 
 
+async def _questionnaire_export(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.app import open_service
+    from conversations.xlsform import write_xlsform
+
+    async with open_service(settings) as service:
+        if args.version:
+            async with service.db.read() as db:
+                qn = await service.definition(db, args.id, args.version)
+        else:
+            qn = service.questionnaires.get(args.id)
+        ids = ", ".join(sorted(service.questionnaires))
+    if qn is None:
+        version = f" phiên bản {args.version}" if args.version else ""
+        raise SystemExit(f"Không có bảng hỏi “{args.id}”{version}. Các mã: {ids}")
+    args.output.write_bytes(write_xlsform(qn))
+    print(f"Đã ghi {args.output}: «{qn.title}», phiên bản {qn.version}")
+
+
+def _questionnaire_check(settings: Settings, path: Path) -> None:
+    """Check an XLSForm workbook against the questionnaires in PBGDPL_QUESTIONNAIRES_DIR; nothing is installed."""
+    from conversations.definition import load_directory
+    from conversations.versions import changes, summary
+    from conversations.xlsform import FormError, read_xlsform
+
+    installed = load_directory(settings.questionnaires_dir)
+    try:
+        qn = read_xlsform(path.read_bytes(), path.name, installed)
+    except FormError as error:
+        print(f"{path.name}: chưa dùng được.")
+        print("\n".join(f"• {problem}" for problem in error.problems))
+        raise SystemExit(1) from None
+    except OSError as error:
+        raise SystemExit(f"Không đọc được {path}: {error.strerror}") from None
+    print(f"{path.name}: dùng được.")
+    print("\n".join(summary(qn)))
+    if qn.id in installed:
+        changed = changes(installed[qn.id], qn)
+        print(f"Thay đổi so với {settings.questionnaires_dir}/ (phiên bản {installed[qn.id].version}):")
+        print("\n".join(f"• {line}" for line in changed) if changed else "• không có")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="pbgdpl", description="Bot đánh giá công tác PBGDPL")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -49,6 +90,14 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--format", choices=["xlsx", "csv", "docx"], help="mặc định: xlsx, baocao: docx")
     export.add_argument("--sheet", help="với csv: tên bảng cần xuất (mặc định: câu trả lời dạng dài)")
     export.add_argument("-o", "--output", type=Path, required=True)
+    questionnaire = commands.add_parser("questionnaire", help="bảng hỏi dạng XLSForm (Excel)")
+    actions = questionnaire.add_subparsers(dest="action", required=True)
+    to_xlsx = actions.add_parser("export", help="ghi một bảng hỏi (phiên bản đang dùng) ra tệp XLSForm .xlsx")
+    to_xlsx.add_argument("id", help="mã bảng hỏi, ví dụ tu-danh-gia")
+    to_xlsx.add_argument("--version", help="một phiên bản khác đã lưu")
+    to_xlsx.add_argument("-o", "--output", type=Path, required=True)
+    check = actions.add_parser("check", help="kiểm tra một tệp XLSForm mà không cài đặt")
+    check.add_argument("file", type=Path)
     backup = commands.add_parser("backup", help="sao lưu cơ sở dữ liệu SQLite đang chạy")
     backup.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -64,6 +113,10 @@ def main(argv: list[str] | None = None) -> None:
         print("Cơ sở dữ liệu đã sẵn sàng.")
     elif args.command == "export":
         asyncio.run(_export(settings, args))
+    elif args.command == "questionnaire" and args.action == "export":
+        asyncio.run(_questionnaire_export(settings, args))
+    elif args.command == "questionnaire":
+        _questionnaire_check(settings, args.file)
     elif args.command == "backup":
         from storage.backup import backup_sqlite
 

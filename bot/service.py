@@ -8,7 +8,7 @@ message is one database transaction: the answer and the conversation state are s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,8 +21,8 @@ from bot import texts as t
 from bot.identity import AttemptLimit, KeyedLocks, actor_key
 from conversations import engine
 from conversations.answers import InvalidAnswer, display, pick
-from conversations.definition import Questionnaire, QuestionType
-from conversations.engine import Button, Inbound, Outgoing
+from conversations.definition import Questionnaire, QuestionType, parse_questionnaire
+from conversations.engine import Button, FileRef, Inbound, Outgoing
 from conversations.scoring import question_points, score
 from conversations.text import clean_input, vi_sort_key
 from storage import repo
@@ -49,6 +49,8 @@ class Document:
 
 
 Reply = Outgoing | Document
+FileFetcher = Callable[[FileRef], Awaitable[bytes]]
+"""How a channel gets the bytes of a file a user sent it."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,10 @@ class BotService:
         self.locks = KeyedLocks()
         self.invite_attempts = AttemptLimit(5, timedelta(minutes=15))
         self.bot_username: str | None = None
+        self.versions: dict[tuple[str, str], Questionnaire] = {(q.id, q.version): q for q in questionnaires.values()}
+        """Every questionnaire version loaded so far; `questionnaires` are the ones in use for new responses."""
+        self.file_fetchers: dict[str, FileFetcher] = {}
+        """Set by each channel that can fetch the files users send it, under the channel's name."""
         commands.load()
 
     # ------------------------------------------------------------ setup
@@ -109,6 +115,35 @@ class BotService:
             for unit_set, records in unit_sets:
                 await repo.upsert_units(db, unit_set, records)
             await repo.ensure_period(db, period, f"Kỳ đánh giá {period}", deadline, self.clock())
+            for row in await repo.active_versions(db, period):  # uploaded versions put into use for this period
+                self.use(self.remember(row.questionnaire_id, row.version, row.definition))
+
+    def remember(self, questionnaire_id: str, version: str, definition: dict[str, Any]) -> Questionnaire:
+        qn = parse_questionnaire(definition, f"{questionnaire_id} {version}")
+        self.versions[(qn.id, qn.version)] = qn
+        return qn
+
+    def use(self, qn: Questionnaire) -> None:
+        """Start new responses on this version."""
+        self.questionnaires[qn.id] = qn
+
+    async def definition(self, db: AsyncSession, questionnaire_id: str, version: str) -> Questionnaire | None:
+        """One version of a questionnaire: loaded already, or stored in the database."""
+        known = self.versions.get((questionnaire_id, version))
+        if known is not None:
+            return known
+        row = await repo.questionnaire_version(db, questionnaire_id, version)
+        return self.remember(questionnaire_id, version, row.definition) if row is not None else None
+
+    async def definition_of(self, db: AsyncSession, response: Response) -> Questionnaire | None:
+        """The version a response was started on; the one in use if that is gone (its preset file changed)."""
+        found = await self.definition(db, response.questionnaire_id, response.questionnaire_version)
+        return found or self.questionnaires.get(response.questionnaire_id)
+
+    async def fetch_file(self, sender: Sender, ref: FileRef) -> bytes | None:
+        """The bytes of a file the sender sent; None when their channel cannot fetch files."""
+        fetch = self.file_fetchers.get(sender.channel)
+        return await fetch(ref) if fetch is not None else None
 
     def of_kind(self, kind: str) -> Questionnaire | None:
         return next((q for _, q in sorted(self.questionnaires.items()) if q.kind == kind), None)
@@ -142,6 +177,9 @@ class BotService:
                 # Inside a questionnaire, plain words are answers unless they are a whole command ("huỷ").
                 parsed = commands.parse(text, with_arguments=not busy) if text else None
                 if parsed is None and session is not None and session.waiting_for is not None:
+                    waiting = commands.WAITING.get(next(iter(session.waiting_for), ""))
+                    if waiting is not None:
+                        return await waiting(commands.Call(self, sender, actor, [], inbound), db, session.waiting_for)
                     return await self._answer_unit_pick(db, sender, actor, inbound, text)
                 if parsed is None and session is not None and session.response_id is not None:
                     response = await repo.get_response(db, session.response_id)
@@ -152,6 +190,9 @@ class BotService:
                 if not await repo.claim_update(db, sender.channel, update_id, self.clock()):
                     return []
         if parsed is None:
+            on_file = commands.file_handler(inbound)
+            if on_file is not None:
+                return await on_file(commands.Call(self, sender, actor, [], inbound))
             return [Outgoing(t.NOT_IN_CONVERSATION)]
         name, args = parsed
         handler = commands.COMMANDS.get(name)
@@ -169,7 +210,7 @@ class BotService:
     async def _step(
         self, db: AsyncSession, sender: Sender, actor: str, response: Response, inbound: Inbound
     ) -> list[Reply]:
-        qn = self.questionnaires.get(response.questionnaire_id)
+        qn = await self.definition_of(db, response)
         if qn is None:
             return [Outgoing(t.NO_QUESTIONNAIRE)]
         now = self.clock()
@@ -252,7 +293,7 @@ class BotService:
                 ),
             )
         else:
-            step = engine.resume(qn, response.state)
+            step = engine.resume(await self.definition_of(db, response) or qn, response.state)
         await repo.save_session(db, actor, now, response.id, None)
         return [Outgoing(heading), *step.outgoing]
 

@@ -31,6 +31,8 @@ HELP_ADMIN = (
     "/moi <mã đơn vị> – tạo mã mời cán bộ của đơn vị\n"
     "/tiendo – tiến độ tự đánh giá và khảo sát của các đơn vị\n"
     "/xuat – xuất tệp Excel kết quả\n"
+    "/banghoi – bảng hỏi đang dùng; /banghoi <mã> nhận tệp Excel (XLSForm) để sửa, rồi gửi lại tệp .xlsx\n"
+    "/xemthu, /kichhoat – làm thử, rồi áp dụng phiên bản bảng hỏi vừa gửi cho kỳ hiện tại\n"
     "/donvi – danh sách đơn vị và mã\n"
     "/danhgia, /khaosat, /huy, /trogiup – như người dùng khác"
 )
@@ -44,6 +46,7 @@ OFFICER_ONLY = (
 )
 PAUSED = "Đã tạm dừng. Các câu trả lời đã được lưu; gõ {command} để làm tiếp."
 NOTHING_TO_PAUSE = "Bạn không có phiếu nào đang mở."
+PREVIEW_STOPPED = "Đã dừng xem thử, không có gì được lưu. Gõ /xemthu để làm thử lại từ đầu, /kichhoat để áp dụng."
 ERROR_TRY_AGAIN = "Xin lỗi, hệ thống vừa gặp lỗi nên câu trả lời chưa được lưu. Bạn hãy gửi lại sau ít phút."
 NO_PERIOD = "Hiện chưa có kỳ đánh giá nào đang mở. Hãy liên hệ Phòng Tư pháp."
 NO_QUESTIONNAIRE = "Chưa có bảng hỏi này trên hệ thống. Hãy liên hệ Phòng Tư pháp."

@@ -187,6 +187,21 @@ class _Sheet:
         return any(name == column for name, _ in self.columns)
 
 
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_LOOKS_ESCAPED = re.compile(r"_(?=x[0-9A-Fa-f]{1,4}_)")
+
+
+def _unescape(value: Any) -> Any:
+    """Cell text as written: OOXML escapes characters as `_xHHHH_` (Excel writes a literal "_x" as "_x005F_x")."""
+    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), value) if isinstance(value, str) and "_x" in value else value
+
+
+def _escape(value: Any) -> Any:
+    """The reverse, for text that would read as an escape: LibreOffice reads "n2_mang_xa_hoi" as "n2_mang" + a
+    line break + "hoi" unless the "_" before "x" is written "_x005F_"."""
+    return _LOOKS_ESCAPED.sub("_x005F_", value) if isinstance(value, str) else value
+
+
 def _header(cell: Any) -> tuple[str, str | None] | None:
     """`label::Vietnamese (vi)` → ("label", "Vietnamese (vi)"); `Constraint message` → ("constraint_message", None)."""
     if cell is None or not str(cell).strip():
@@ -201,11 +216,11 @@ def _sheets(content: bytes) -> dict[str, _Sheet]:
         found = {}
         for sheet in book.worksheets:
             rows = sheet.iter_rows(values_only=True)
-            headers = [_header(cell) for cell in next(rows, ())]
+            headers = [_header(_unescape(cell)) for cell in next(rows, ())]
             data = []
             for number, values in enumerate(rows, start=2):
                 cells = {
-                    key: value
+                    key: _unescape(value)
                     for key, value in zip(headers, values, strict=False)
                     if key is not None and value is not None and str(value).strip() != ""
                 }
@@ -963,7 +978,7 @@ def _sheet(
 ) -> None:
     sheet = book.active if first else book.create_sheet()
     sheet.title = title
-    sheet.append([f"{c}::{LANGUAGE}" if c in TRANSLATED else c for c in columns])
+    sheet.append([_cell(f"{c}::{LANGUAGE}" if c in TRANSLATED else c) for c in columns])
     for row in rows:
         sheet.append([_cell(row.get(c)) for c in columns])
     for index, column in enumerate(columns, start=1):
@@ -978,7 +993,7 @@ def _sheet(
 
 
 def _cell(value: Any) -> Any:
-    return None if value is None or value == "" else value
+    return None if value is None or value == "" else _escape(value)
 
 
 def write_xlsform(qn: Questionnaire) -> bytes:

@@ -6,6 +6,8 @@ script covers."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -40,6 +42,32 @@ def test_export_is_accepted_by_pyxform_and_reads_back_the_same(qid: str) -> None
     xform = convert(write_xlsform(ORIGINALS[qid]), warnings=warnings).xform
     assert f'id="{qid}"' in xform and warnings == []
     assert REIMPORTED[qid].model_dump() == ORIGINALS[qid].model_dump()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_saved_again_by_libreoffice_it_reads_back_the_same(tmp_path: Path) -> None:
+    """LibreOffice reads "_xa_" in "n2_mang_xa_hoi" as an escaped line break unless the export escapes it."""
+    for qid in SHIPPED:
+        (tmp_path / f"{qid}.xlsx").write_bytes(write_xlsform(SHIPPED[qid]))
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(tmp_path / "lo"),
+            *(str(tmp_path / f"{q}.xlsx") for q in SHIPPED),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    for qid, qn in SHIPPED.items():
+        saved = (tmp_path / "lo" / f"{qid}.xlsx").read_bytes()
+        assert saved != write_xlsform(qn)
+        assert read_xlsform(saved, f"{qid}.xlsx", SHIPPED).model_dump() == qn.model_dump()
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])

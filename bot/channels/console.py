@@ -31,6 +31,7 @@ class ConsoleChat:
         self.output = output
         self.sender = Sender(CHANNEL, "admin", "Quản trị")
         self._citizens = itertools.count(1)
+        service.file_fetchers[CHANNEL] = read_file
 
     def show(self, replies: list[Reply]) -> None:
         for reply in replies:
@@ -87,6 +88,11 @@ class ConsoleChat:
                 return
             if not await self.line(text):
                 return
+
+
+async def read_file(ref: FileRef) -> bytes:
+    """A file sent with `/file <đường dẫn>`: its id is the path on this machine."""
+    return await asyncio.to_thread(Path(ref.file_id).read_bytes)
 
 
 def _file_ref(path: Path) -> FileRef:

@@ -134,6 +134,7 @@ class TelegramChannel:
         self.app.add_handler(CallbackQueryHandler(self._on_callback))
         self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
         self.app.add_error_handler(self._on_error)
+        service.file_fetchers[CHANNEL] = self.fetch_file
 
     async def start(self) -> None:
         await self.app.initialize()
@@ -147,6 +148,11 @@ class TelegramChannel:
             return
         await self.app.bot.delete_webhook()
         self._poller = asyncio.create_task(self._poll(), name="telegram-poller")
+
+    async def fetch_file(self, ref: FileRef) -> bytes:
+        """The bytes of a file a user sent: getFile, then its download (the service's file fetcher)."""
+        found = await self.app.bot.get_file(ref.file_id)
+        return bytes(await found.download_as_bytearray())
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(WEBHOOK_PATH, self.webhook)]

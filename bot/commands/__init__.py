@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from conversations.engine import Inbound
 from conversations.text import fold
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.service import BotService, Reply, Sender
 
 
@@ -22,11 +25,19 @@ class Call:
     sender: Sender
     actor: str
     args: list[str]
+    inbound: Inbound | None = None
+    """The message itself, for handlers of files and of what a session waits for."""
 
 
 Handler = Callable[[Call], Awaitable["list[Reply]"]]
+Waiting = Callable[[Call, "AsyncSession", dict[str, Any]], Awaitable["list[Reply]"]]
 COMMANDS: dict[str, Handler] = {}
 WORDS: dict[str, str] = {}
+FILES: dict[str, Handler] = {}
+"""A file whose name ends so (".xlsx"), sent outside any questionnaire: its handler."""
+WAITING: dict[str, Waiting] = {}
+"""What else a session can wait for (sessions.waiting_for = {kind: data}): the handler of the next message that is
+not a command, called in that message's transaction."""
 
 
 def command(*names: str, words: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
@@ -38,6 +49,27 @@ def command(*names: str, words: tuple[str, ...] = ()) -> Callable[[Handler], Han
         return handler
 
     return register
+
+
+def on_file(suffix: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        FILES[suffix] = handler
+        return handler
+
+    return register
+
+
+def on_waiting(kind: str) -> Callable[[Waiting], Waiting]:
+    def register(handler: Waiting) -> Waiting:
+        WAITING[kind] = handler
+        return handler
+
+    return register
+
+
+def file_handler(inbound: Inbound) -> Handler | None:
+    names = [(f.name or "").lower() for f in inbound.files]
+    return next((FILES[s] for s in FILES if names and all(n.endswith(s) for n in names)), None)
 
 
 def parse(text: str, with_arguments: bool) -> tuple[str, list[str]] | None:
@@ -56,4 +88,4 @@ def parse(text: str, with_arguments: bool) -> tuple[str, list[str]] | None:
 
 def load() -> None:
     """Import every command module so that its handlers are registered."""
-    from bot.commands import conversation, export, invites, progress, units  # noqa: F401
+    from bot.commands import conversation, export, invites, progress, questionnaires, units  # noqa: F401

@@ -93,6 +93,9 @@ async def pause(call: Call) -> list[Reply]:
         if session is None or (session.response_id is None and session.waiting_for is None):
             return [Outgoing(t.NOTHING_TO_PAUSE)]
         response = await repo.get_response(db, session.response_id) if session.response_id else None
+        previewing = "preview" in (session.waiting_for or {})  # an admin trying a questionnaire version out
         await repo.save_session(db, call.actor, service.clock(), None, None)
+    if previewing:
+        return [Outgoing(t.PREVIEW_STOPPED)]
     again = "/danhgia" if response is not None and response.respondent is None else "/khaosat"
     return [Outgoing(t.PAUSED.format(command=again))]

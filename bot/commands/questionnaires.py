@@ -1,0 +1,245 @@
+"""Questionnaires as XLSForm workbooks, for admins (Phòng Tư pháp):
+
+/banghoi              the questionnaires in use, the versions waiting, and how to change one
+/banghoi <mã>         the version in use as an XLSForm workbook, to edit in Excel or LibreOffice
+(an .xlsx sent)       checked: the problems by sheet, row and column, or a summary and what changed; kept in the
+                      database as a version waiting to be put into use
+/xemthu [mã]          run through the version waiting, as an officer or a citizen would; nothing is stored
+/kichhoat [mã]        put the version waiting into use for the current period: new responses are given on it,
+                      responses already started keep the version they were started on
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts as t
+from bot.commands import Call, command, on_file, on_waiting
+from bot.service import Document, Reply
+from conversations import engine
+from conversations.definition import Questionnaire, measure_problems
+from conversations.engine import Outgoing
+from conversations.versions import changes, summary
+from conversations.xlsform import FormError, Problem, read_xlsform, write_xlsform
+from storage import repo
+from storage.models import QuestionnaireVersion
+
+PREVIEW = "preview"
+MAX_BYTES = 2 * 1024 * 1024
+MAX_PROBLEMS = 20
+
+LIST = (
+    "Bảng hỏi đang dùng:\n{lines}\n\n"
+    "Để sửa một bảng hỏi: gõ /banghoi kèm mã (ví dụ /banghoi tu-danh-gia) để nhận tệp Excel dạng XLSForm của "
+    "phiên bản đang dùng, sửa trong Excel hoặc LibreOffice, rồi gửi lại tệp .xlsx vào đây. Bot kiểm tra tệp; "
+    "gõ /xemthu để làm thử, /kichhoat để áp dụng cho kỳ đánh giá hiện tại."
+)
+LINE = "• {id} – {title}, phiên bản {version}"
+WAITING_LINE = "  phiên bản {version} đang chờ áp dụng: /xemthu {id}, /kichhoat {id}"
+UNKNOWN = "Không có bảng hỏi mã “{id}”. Các mã: {ids}."
+CAPTION = "«{title}», phiên bản {version}, dạng XLSForm. Sửa rồi gửi lại tệp .xlsx để tải lên phiên bản mới."
+TOO_BIG = "Tệp {name} quá lớn ({size} KB). Tệp bảng hỏi XLSForm thường nhỏ hơn {limit} KB."
+NO_FETCH = (
+    "Kênh này chưa nhận được tệp tải lên. Hãy gửi tệp qua Telegram, hoặc kiểm tra tệp trên máy chủ bằng lệnh "
+    "“pbgdpl questionnaire check <tệp>”."
+)
+PROBLEMS = "Tệp {name} chưa dùng được. Các chỗ cần sửa:\n{lines}\n\nSửa rồi gửi lại tệp."
+MORE = "… và {count} chỗ khác."
+UNKNOWN_FORM = (
+    "Mã bảng hỏi trong tệp (ô form_id, trang settings) là “{id}”, không phải bảng hỏi nào đang dùng. "
+    "Các mã: {ids}. Hãy bắt đầu từ tệp của /banghoi <mã>."
+)
+SAME = "Tệp {name} giống hệt phiên bản đang dùng ({version}): không có gì thay đổi."
+UPLOADED = (
+    "Tệp {name} dùng được.\n{summary}\n\nThay đổi so với phiên bản đang dùng ({active}):\n{changes}\n\n"
+    "Gõ /xemthu để làm thử, rồi /kichhoat để áp dụng cho kỳ {period}."
+)
+RENAMED = "Phiên bản “{wanted}” ghi trong tệp đã có, nên bản này được lưu là phiên bản “{version}”."
+NONE_WAITING = "Chưa có phiên bản nào chờ áp dụng. Gửi tệp .xlsx của bảng hỏi vào đây để tải lên."
+PREVIEW_START = (
+    "XEM THỬ «{title}», phiên bản {version}. Trả lời như cán bộ hoặc người dân sẽ trả lời; không có gì được lưu. "
+    "Gõ /huy để dừng."
+)
+PREVIEW_DONE = (
+    "Hết phần xem thử, không có gì được lưu. Gõ /kichhoat {id} để áp dụng phiên bản {version} cho kỳ {period}, "
+    "hoặc sửa tệp rồi gửi lại."
+)
+BROKEN_REFERENCE = "Chưa áp dụng được phiên bản {version}: {problem}"
+ACTIVATED = (
+    "Đã áp dụng «{title}» phiên bản {version} cho kỳ {period}. Phiếu bắt đầu từ bây giờ dùng phiên bản này; "
+    "phiếu đang làm dở vẫn theo phiên bản lúc bắt đầu."
+)
+
+
+async def _is_admin(call: Call) -> bool:
+    async with call.service.db.read() as db:
+        return (await call.service.role(db, call.sender)).is_admin
+
+
+def _ids(call: Call) -> str:
+    return ", ".join(sorted(call.service.questionnaires))
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return {**a, "version": ""} == {**b, "version": ""}
+
+
+def _stored(qn: Questionnaire) -> dict[str, Any]:
+    return qn.model_dump(mode="json", by_alias=True)
+
+
+def free_version(wanted: str, taken: set[str]) -> str:
+    """The version to store an upload as: the one its settings give, or that with a number added when taken."""
+    if wanted not in taken:
+        return wanted
+    n = 2
+    while f"{wanted[:36]}-{n}" in taken:
+        n += 1
+    return f"{wanted[:36]}-{n}"
+
+
+def problems_text(name: str, problems: list[Problem]) -> str:
+    lines = [f"• {p}" for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        lines.append(MORE.format(count=len(problems) - MAX_PROBLEMS))
+    return PROBLEMS.format(name=name, lines="\n".join(lines))
+
+
+@command("banghoi", words=("bang hoi",))
+async def questionnaires(call: Call) -> list[Reply]:
+    service = call.service
+    if not await _is_admin(call):
+        return [Outgoing(t.ADMIN_ONLY)]
+    if call.args:
+        qn = service.questionnaires.get(call.args[0])
+        if qn is None:
+            return [Outgoing(UNKNOWN.format(id=call.args[0], ids=_ids(call)))]
+        content = await asyncio.to_thread(write_xlsform, qn)
+        caption = CAPTION.format(title=qn.title, version=qn.version)
+        return [Document(f"{qn.id}-{qn.version}.xlsx", content, caption)]
+    lines = []
+    async with service.db.read() as db:
+        for qn_id, qn in sorted(service.questionnaires.items()):
+            lines.append(LINE.format(id=qn_id, title=qn.title, version=qn.version))
+            waiting = await repo.latest_unused_version(db, qn_id)
+            if waiting is not None:
+                lines.append(WAITING_LINE.format(id=qn_id, version=waiting.version))
+    return [Outgoing(LIST.format(lines="\n".join(lines)))]
+
+
+@on_file(".xlsx")
+async def upload(call: Call) -> list[Reply]:
+    """A workbook sent outside any questionnaire: checked, and kept as a version waiting to be put into use."""
+    service = call.service
+    if not await _is_admin(call):
+        return [Outgoing(t.NOT_IN_CONVERSATION)]
+    assert call.inbound is not None
+    ref = call.inbound.files[0]
+    name = ref.name or "bang-hoi.xlsx"
+    if ref.size is not None and ref.size > MAX_BYTES:
+        return [Outgoing(TOO_BIG.format(name=name, size=ref.size // 1024, limit=MAX_BYTES // 1024))]
+    content = await service.fetch_file(call.sender, ref)
+    if content is None:
+        return [Outgoing(NO_FETCH)]
+    if len(content) > MAX_BYTES:
+        return [Outgoing(TOO_BIG.format(name=name, size=len(content) // 1024, limit=MAX_BYTES // 1024))]
+    try:
+        qn = await asyncio.to_thread(read_xlsform, content, name, dict(service.questionnaires))
+    except FormError as error:
+        return [Outgoing(problems_text(name, error.problems))]
+    active = service.questionnaires.get(qn.id)
+    if active is None:
+        return [Outgoing(UNKNOWN_FORM.format(id=qn.id, ids=_ids(call)))]
+    if _same(_stored(active), _stored(qn)):
+        return [Outgoing(SAME.format(name=name, version=active.version))]
+    wanted, now = qn.version, service.clock()
+    async with service.db.write(lock=call.actor) as db:
+        row = await repo.questionnaire_version(db, qn.id, wanted)
+        if row is not None and row.activated_at is None and _same(row.definition, _stored(qn)):
+            row.uploaded_at = now  # the same file again: it becomes the latest upload
+        else:
+            taken = set(await repo.stored_versions(db, qn.id)) | {v for i, v in service.versions if i == qn.id}
+            version = free_version(wanted, taken)
+            qn = Questionnaire.model_validate({**_stored(qn), "version": version})
+            row = QuestionnaireVersion(
+                questionnaire_id=qn.id,
+                version=version,
+                definition=_stored(qn),
+                filename=name[:300],
+                uploaded_by=f"{call.sender.channel}:{call.sender.user_id}",
+                uploaded_at=now,
+            )
+            await repo.add_questionnaire_version(db, row)
+        period = await repo.current_period(db)
+    service.versions[(qn.id, qn.version)] = qn
+    changed = changes(active, qn)
+    text = UPLOADED.format(
+        name=name,
+        summary="\n".join(summary(qn)),
+        active=active.version,
+        changes="\n".join(f"• {line}" for line in changed),
+        period=period.code if period else "hiện tại",
+    )
+    if qn.version != wanted:
+        text += "\n" + RENAMED.format(wanted=wanted, version=qn.version)
+    return [Outgoing(text)]
+
+
+@command("xemthu", words=("xem thu",))
+async def preview(call: Call) -> list[Reply]:
+    service = call.service
+    if not await _is_admin(call):
+        return [Outgoing(t.ADMIN_ONLY)]
+    now = service.clock()
+    async with service.db.write(lock=call.actor) as db:
+        row = await repo.latest_unused_version(db, call.args[0] if call.args else None)
+        qn = await service.definition(db, row.questionnaire_id, row.version) if row is not None else None
+        if qn is None:
+            return [Outgoing(NONE_WAITING)]
+        step = engine.start(qn, now)
+        waiting = {PREVIEW: {"questionnaire": qn.id, "version": qn.version, "state": step.state}}
+        await repo.save_session(db, call.actor, now, None, waiting)
+    return [Outgoing(PREVIEW_START.format(title=qn.title, version=qn.version)), *step.outgoing]
+
+
+@on_waiting(PREVIEW)
+async def preview_step(call: Call, db: AsyncSession, waiting: dict[str, Any]) -> list[Reply]:
+    """An answer during a preview: the engine runs as usual, its state lives in the session only."""
+    service, data, now = call.service, waiting[PREVIEW], call.service.clock()
+    qn = await service.definition(db, data["questionnaire"], data["version"])
+    if qn is None or call.inbound is None:
+        await repo.save_session(db, call.actor, now, None, None)
+        return [Outgoing(t.NO_QUESTIONNAIRE)]
+    step = engine.handle(qn, data["state"], call.inbound, now)
+    if not step.submitted:
+        await repo.save_session(db, call.actor, now, None, {PREVIEW: {**data, "state": step.state}})
+        return list(step.outgoing)
+    await repo.save_session(db, call.actor, now, None, None)
+    period = await repo.current_period(db)
+    done = PREVIEW_DONE.format(id=qn.id, version=qn.version, period=period.code if period else "hiện tại")
+    return [*step.outgoing, Outgoing(done)]
+
+
+@command("kichhoat", words=("kich hoat",))
+async def activate(call: Call) -> list[Reply]:
+    service = call.service
+    if not await _is_admin(call):
+        return [Outgoing(t.ADMIN_ONLY)]
+    async with service.db.write(lock=call.actor) as db:
+        period = await repo.current_period(db)
+        if period is None:
+            return [Outgoing(t.NO_PERIOD)]
+        row = await repo.latest_unused_version(db, call.args[0] if call.args else None)
+        qn = await service.definition(db, row.questionnaire_id, row.version) if row is not None else None
+        if row is None or qn is None:
+            return [Outgoing(NONE_WAITING)]
+        broken = next(measure_problems({**service.questionnaires, qn.id: qn}), None)
+        if broken is not None:
+            problem = f"bảng hỏi “{broken[0]}”, câu “{broken[1]}”: {broken[2]}"
+            return [Outgoing(BROKEN_REFERENCE.format(version=qn.version, problem=problem))]
+        row.period_code, row.activated_at = period.code, service.clock()
+    service.use(qn)
+    return [Outgoing(ACTIVATED.format(title=qn.title, version=qn.version, period=period.code))]
