@@ -497,4 +497,3 @@ def measure_problems(found: Mapping[str, Questionnaire]) -> Iterator[tuple[str, 
             problem = _measure_problem(q.measured_by, found) if q.measured_by is not None else None
             if problem:
                 yield qn.id, q.id, problem
-
