@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
@@ -20,6 +20,8 @@ from bot.config import ConfigError, Settings
 from bot.identity import load_or_create_secret
 from bot.links import DownloadLinks
 from bot.logs import setup_logging
+from bot.outbox import Notifier, Outbox
+from bot.scheduler import Scheduler
 from bot.service import BotService, load_unit_presets
 from bot.web import Channel, WebServer
 from conversations.definition import load_directory
@@ -111,6 +113,31 @@ def build_channels(settings: Settings, service: BotService, links: DownloadLinks
 
 
 @asynccontextmanager
+async def notifications(
+    settings: Settings, service: BotService, notifiers: Sequence[Notifier]
+) -> AsyncIterator[Outbox]:
+    """The outbox worker and the scheduler (reminders, digest), running while the channels do."""
+    outbox = Outbox(
+        service.db,
+        notifiers,
+        service.clock,
+        per_second=settings.outbox_per_second,
+        per_chat=settings.outbox_per_chat_seconds,
+        max_attempts=settings.outbox_max_attempts,
+    )
+    scheduler = Scheduler(
+        service, outbox, offsets=settings.reminder_days, hour=settings.reminder_hour, digest_days=settings.digest_days
+    )
+    await outbox.start()
+    await scheduler.start()
+    try:
+        yield outbox
+    finally:
+        await scheduler.stop()
+        await outbox.stop()
+
+
+@asynccontextmanager
 async def serve(settings: Settings, service: BotService) -> AsyncIterator[WebServer | None]:
     """The web app and the configured platform channels, running; None when no platform is configured."""
     links = DownloadLinks(
@@ -131,7 +158,8 @@ async def serve(settings: Settings, service: BotService) -> AsyncIterator[WebSer
             started.append(channel)  # stopped even if it fails half-way through starting
             await channel.start()
             log.info("%s channel started", channel.name)
-        yield server
+        async with notifications(settings, service, channels):
+            yield server
     finally:
         for channel in reversed(started):
             await channel.stop()
@@ -151,7 +179,9 @@ async def run(settings: Settings) -> None:
     console = settings.run_console
     async with open_service(settings, console=console) as service, serve(settings, service):
         if console:
-            await ConsoleChat(service, settings.data_dir / "exports").run()
+            chat = ConsoleChat(service, settings.data_dir / "exports")
+            async with notifications(settings, service, [chat]):
+                await chat.run()
         else:
             await _until_signalled()
 

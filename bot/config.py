@@ -28,6 +28,17 @@ class Settings(BaseSettings):
     period: str = Field(default_factory=lambda: str(date.today().year))
     period_deadline: date | None = None
     invite_ttl_hours: int = 72
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 3, 1)
+    """Days before the deadline on which officers of units that have not submitted are reminded."""
+    reminder_hour: int = Field(default=8, ge=0, le=23)
+    """Local hour (Vietnam) of the reminders and of the admins' morning digest."""
+    digest_days: int = Field(default=7, ge=0)
+    """The admins' morning digest runs on this many last days up to the deadline (0: never)."""
+    survey_target: int = Field(default=30, ge=1)
+    """Citizens' responses wanted per unit, for progress."""
+    outbox_per_second: float = Field(default=25.0, gt=0)
+    outbox_per_chat_seconds: float = Field(default=1.0, ge=0)
+    outbox_max_attempts: int = Field(default=5, ge=1)
     suppress_below: int = Field(default=5, ge=1)
     survey_breakdowns: Annotated[tuple[str, ...], NoDecode] = ("tuoi", "gioi_tinh", "nghe_nghiep")
     telegram_token: SecretStr | None = None
@@ -60,6 +71,13 @@ class Settings(BaseSettings):
     def _split_admins(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True))
         return value
 
     @field_validator("survey_breakdowns", mode="before")

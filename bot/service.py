@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import commands
+from bot import commands, review
 from bot import texts as t
 from bot.identity import AttemptLimit, KeyedLocks, actor_key
 from conversations import engine
@@ -27,7 +27,7 @@ from conversations.scoring import question_points, score
 from conversations.text import clean_input, vi_sort_key
 from storage import repo
 from storage.db import Database
-from storage.models import Account, Answer, Evidence, Response, Unit
+from storage.models import EDITABLE, Account, Answer, Evidence, Response, Unit
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,8 @@ class BotService:
             for unit_set, records in unit_sets:
                 await repo.upsert_units(db, unit_set, records)
             await repo.ensure_period(db, period, f"Kỳ đánh giá {period}", deadline, self.clock())
-            for row in await repo.active_versions(db, period):  # uploaded versions put into use for this period
+            current = await repo.current_period(db)  # an admin may have opened another one (/ky)
+            for row in await repo.active_versions(db, current.code if current else period):  # put into use for it
                 self.use(self.remember(row.questionnaire_id, row.version, row.definition))
 
     def remember(self, questionnaire_id: str, version: str, definition: dict[str, Any]) -> Questionnaire:
@@ -183,7 +184,7 @@ class BotService:
                     return await self._answer_unit_pick(db, sender, actor, inbound, text)
                 if parsed is None and session is not None and session.response_id is not None:
                     response = await repo.get_response(db, session.response_id)
-                    if response is not None and response.status == "draft":
+                    if response is not None and response.status in EDITABLE:
                         return await self._step(db, sender, actor, response, inbound)
         elif update_id is not None:
             async with self.db.write(lock=actor) as db:
@@ -226,6 +227,7 @@ class BotService:
         self, db: AsyncSession, qn: Questionnaire, response: Response, role: Role, now: datetime
     ) -> None:
         answers = response.state["answers"]
+        resubmitted = response.status == "returned"
         response.status, response.submitted_at = "submitted", now
         response.total_points = score(qn, answers).total if qn.scored else None
         response.submitted_by = role.account.id if role.account and not qn.anonymous else None
@@ -257,7 +259,10 @@ class BotService:
                     )
                     for f in value
                 ]
-        await repo.store_submission(db, response, rows, files)
+        if resubmitted:  # the history of what changed is kept, and the admin who returned it is told
+            await review.resubmitted(db, qn, response, rows, files, role.account, now)
+        else:
+            await repo.store_submission(db, response, rows, files)
 
     async def open_response(
         self,
@@ -269,11 +274,11 @@ class BotService:
         respondent: str | None,
         heading: str,
     ) -> list[Reply] | None:
-        """Start or resume a response; None when it is already submitted."""
+        """Start or resume a response (a returned one at its flagged questions); None when it is submitted."""
         key = "|".join([qn.id, period, unit.code] + ([respondent] if respondent else []))
         response = await repo.find_response(db, key)
         now = self.clock()
-        if response is not None and response.status != "draft":
+        if response is not None and response.status not in EDITABLE:
             return None
         if response is None:
             step = engine.start(qn, now)
@@ -292,6 +297,8 @@ class BotService:
                     updated_at=now,
                 ),
             )
+        elif response.status == "returned":
+            step = await review.reopen_returned(db, await self.definition_of(db, response) or qn, response, now)
         else:
             step = engine.resume(await self.definition_of(db, response) or qn, response.state)
         await repo.save_session(db, actor, now, response.id, None)

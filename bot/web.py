@@ -18,6 +18,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.links import ROUTE, DownloadLinks, LinkExpired, LinkRefused
+from bot.outbox import Delivery
+from conversations.engine import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,14 @@ LINK_REFUSED = "Đường dẫn tải tệp không đúng. Hãy dùng đúng đ�
 
 
 class Channel(Protocol):
-    """A platform the bot talks on: its webhook routes (maybe none), then started and stopped with the app."""
+    """A platform the bot talks on: its webhook routes (maybe none), then started and stopped with the app; it can
+    also send a notification nobody asked for (bot.outbox)."""
 
     name: str
 
     def routes(self) -> list[web.RouteDef]: ...
+
+    async def notify(self, platform_id: str, message: Outgoing) -> Delivery: ...
 
     async def start(self) -> None: ...
 

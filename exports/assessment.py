@@ -29,7 +29,7 @@ from exports import queries
 from exports.queries import Selection
 from exports.results import STATUS_LABELS, STATUS_ORDER, local_cell, question_label, units_for
 from exports.workbook import HIDDEN, Column, Sheet
-from storage.models import Evidence, Response, Unit
+from storage.models import COUNTED, Evidence, Response, Unit
 
 NO_THRESHOLDS = "Chưa có ngưỡng chính thức"
 CHANNELS = {"telegram": "Telegram", "console": "Dòng lệnh"}
@@ -71,7 +71,7 @@ class Assessment:
 
     @property
     def submitted(self) -> list[UnitResult]:
-        return [r for r in self.units if r.status == "submitted"]
+        return [r for r in self.units if r.status in COUNTED]
 
 
 def _measure(q: Question) -> SurveyMeasure:
@@ -81,10 +81,10 @@ def _measure(q: Question) -> SurveyMeasure:
 
 def ranked(results: list[UnitResult]) -> list[UnitResult]:
     """Submitted units ranked by total, highest first; equal totals share a rank (1, 1, 3)."""
-    totals = [round(r.card.total, 6) for r in results if r.status == "submitted" and r.card]
+    totals = [round(r.card.total, 6) for r in results if r.status in COUNTED and r.card]
     return [
         replace(r, rank=1 + sum(t > round(r.card.total, 6) for t in totals))
-        if r.status == "submitted" and r.card
+        if r.status in COUNTED and r.card
         else r
         for r in results
     ]
@@ -103,7 +103,7 @@ async def gather(
     by_unit = {r.unit_code: r for r in rows}
     units = await units_for(db, in_force, by_unit, selection.unit_code)
     files: dict[int, list[Evidence]] = {}
-    for found in await queries.evidence_files(db, [r.id for r in rows if r.status == "submitted"]):
+    for found in await queries.evidence_files(db, [r.id for r in rows if r.status in COUNTED]):
         files.setdefault(found.response_id, []).append(found)
     measured = measured_criteria(qn) if survey is not None else []
     tallies: dict[str, SurveyTally] = {}
@@ -134,7 +134,7 @@ async def gather(
 def _level(a: Assessment, r: UnitResult) -> str:
     if not a.qn.classification:
         return NO_THRESHOLDS
-    return (r.card.level or "") if r.card and r.status == "submitted" else ""
+    return (r.card.level or "") if r.card and r.status in COUNTED else ""
 
 
 def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
@@ -328,5 +328,7 @@ def progress_sheet(a: Assessment, name: str = "Tiến độ") -> Sheet:
 
 
 def status_counts(a: Assessment) -> dict[str, int]:
-    counts = Counter(r.status for r in a.units)
+    """Submitted (approved too), in progress (a returned one is being corrected), not started."""
+    grouped = {"approved": "submitted", "returned": "draft"}
+    counts = Counter(grouped.get(r.status or "", r.status) for r in a.units)
     return {STATUS_LABELS[s]: counts[s] for s in ("submitted", "draft", None)}

@@ -10,9 +10,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from conversations.answers import number_text
+from exports.results import STATUS_LABELS
 
 BAR = "#2F5597"
-STATUS_COLOURS = ("#4E9A06", "#F0A30A", "#A6A6A6")  # submitted, in progress, not started
+STATUS_COLOURS = {
+    STATUS_LABELS["approved"]: "#2E6B04",
+    STATUS_LABELS["submitted"]: "#4E9A06",
+    STATUS_LABELS["returned"]: "#CC3333",
+    STATUS_LABELS["draft"]: "#F0A30A",
+    STATUS_LABELS[None]: "#A6A6A6",
+}
 WIDTH_INCHES = 7.5
 
 
@@ -47,22 +54,29 @@ def bar_chart(
     return _png(figure)
 
 
-def progress_chart(statuses: Mapping[str, int], surveys: Sequence[tuple[str, int]], title: str) -> bytes:
-    """How many units have submitted, are on it or have not started; beside it, survey responses per unit."""
+def progress_chart(
+    statuses: Mapping[str, int], surveys: Sequence[tuple[str, int]], title: str, target: int | None = None
+) -> bytes:
+    """How many units are at each status (labels of STATUS_LABELS); beside it, survey responses per unit, against
+    the target number of responses when one is given."""
     rows = max(len(surveys), 3)
     figure = Figure(figsize=(WIDTH_INCHES + 2, 1.6 + 0.3 * rows), layout="constrained")
     left, right = figure.subplots(1, 2, width_ratios=[2, 3])
     labels, counts = list(statuses), list(statuses.values())
-    left.bar(labels, counts, color=STATUS_COLOURS[: len(labels)])
+    left.bar(labels, counts, color=[STATUS_COLOURS.get(label, BAR) for label in labels])
     left.set_title("Tự đánh giá: số đơn vị", fontsize=10)
     left.set_ylim(0, max([*counts, 1]) * 1.2)
     for x, count in enumerate(counts):
         left.text(x, count, str(count), ha="center", va="bottom", fontsize=9)
-    left.tick_params(axis="x", labelsize=8)
+    left.tick_params(axis="x", labelsize=8, labelrotation=25 if len(labels) > 3 else 0)
     left.spines[["top", "right"]].set_visible(False)
     if surveys:
         _bars(right, [name for name, _ in surveys], [float(n) for _, n in surveys], None)
         right.set_title("Khảo sát người dân: số phiếu đã nộp", fontsize=10)
+        if target:
+            right.set_xlim(0, max(right.get_xlim()[1], target * 1.12))
+            right.axvline(target, color="#CC3333", linestyle="--", linewidth=1)
+            right.text(target, -0.6, f"mục tiêu {target}", color="#CC3333", fontsize=8, ha="center")
     else:
         right.set_axis_off()
         right.text(0.5, 0.5, "Chưa có phiếu khảo sát nào", ha="center", va="center", fontsize=10)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from conversations.measures import SurveyTally
-from storage.models import Answer, Evidence, Period, Response
+from storage.models import COUNTED, Answer, Evidence, Period, Response
 
 STREAM_BATCH = 2000
 
@@ -30,7 +30,7 @@ class Selection:
     def where(self, submitted: bool = True) -> list[ColumnElement[bool]]:
         conditions = [Response.questionnaire_id == self.questionnaire_id, Response.period_code == self.period_code]
         if submitted:
-            conditions.append(Response.status == "submitted")
+            conditions.append(Response.status.in_(COUNTED))
         if self.unit_code is not None:
             conditions.append(Response.unit_code == self.unit_code)
         if self.version is not None:

@@ -15,8 +15,14 @@ from storage import repo
 from storage.models import Unit
 
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
-STATUS_LABELS = {"submitted": "Đã nộp", "draft": "Đang làm", None: "Chưa bắt đầu"}
-STATUS_ORDER = {None: 0, "draft": 1, "submitted": 2}
+STATUS_LABELS = {
+    "submitted": "Đã nộp",
+    "draft": "Đang làm",
+    None: "Chưa bắt đầu",
+    "returned": "Bị trả lại",
+    "approved": "Đã duyệt",
+}
+STATUS_ORDER = {None: 0, "draft": 1, "returned": 2, "submitted": 3, "approved": 4}
 
 
 def local_time(moment: datetime | None) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import texts
+from bot.outbox import SENT, Delivery
 from bot.render import plain
 from bot.service import BotService, Document, Reply, Sender
 from conversations.engine import FileRef, Inbound, Outgoing
@@ -25,6 +26,8 @@ BANNER = (
 
 
 class ConsoleChat:
+    name = CHANNEL
+
     def __init__(self, service: BotService, export_dir: Path, output: TextIO = sys.stdout) -> None:
         self.service = service
         self.export_dir = export_dir
@@ -43,6 +46,11 @@ class ConsoleChat:
             else:
                 print(plain(reply), file=self.output)
             print(file=self.output)
+
+    async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
+        """A notification for someone on the console (one of the roles tried here): printed with who it is for."""
+        print(f"[Tin nhắn bot gửi {platform_id}]\n{plain(message)}\n", file=self.output)
+        return SENT
 
     async def line(self, text: str) -> bool:
         """Handle one typed line; False when the user wants to leave."""

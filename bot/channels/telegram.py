@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels.telegram_request import AiohttpRequest
+from bot.outbox import SENT, Delivery
 from bot.render import split_text
 from bot.service import BotService, Document, Reply, Sender
 from conversations.engine import FileRef, Inbound, Outgoing
@@ -36,7 +37,12 @@ COMMANDS = [
     ("khaosat", "Trả lời khảo sát người dân"),
     ("huy", "Tạm dừng phiếu đang làm"),
     ("tiendo", "Xem tiến độ"),
+    ("xem", "Xem phiếu tự đánh giá của đơn vị"),
     ("moi", "Tạo mã mời cán bộ (quản trị)"),
+    ("ky", "Kỳ đánh giá: tạo, mở, đóng (quản trị)"),
+    ("nhacnho", "Nhắc các đơn vị chưa nộp (quản trị)"),
+    ("duyet", "Duyệt phiếu của đơn vị (quản trị)"),
+    ("tralai", "Trả lại phiếu để sửa (quản trị)"),
     ("xuat", "Xuất kết quả Excel (quản trị)"),
     ("trogiup", "Hướng dẫn"),
     ("help", "Hướng dẫn"),
@@ -232,25 +238,43 @@ class TelegramChannel:
             await self._lock(pressed)
         await self._send(pressed.chat_id, replies)
 
+    async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
+        """One attempt at a message nobody asked for (the outbox retries and paces)."""
+        for piece in split_text(html_text(message), TEXT_LIMIT):
+            send = partial(self.app.bot.send_message, int(platform_id), piece, parse_mode=ParseMode.HTML)
+            result = await self._attempt(send, "sendMessage")
+            if result.status != "sent":
+                return result
+        return SENT
+
+    @staticmethod
+    async def _attempt(action: Callable[[], Awaitable[object]], what: str) -> Delivery:
+        """One Bot API call, and what it came to."""
+        try:
+            await action()
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            return Delivery("retry", wait.total_seconds() if isinstance(wait, timedelta) else float(wait), str(exc))
+        except Forbidden as exc:
+            log.info("%s: the user has blocked the bot", what)
+            return Delivery("blocked", detail=str(exc))
+        except BadRequest as exc:
+            log.warning("%s refused: %s", what, exc)
+            return Delivery("failed", detail=str(exc))
+        except (TimedOut, NetworkError) as exc:
+            return Delivery("retry", detail=str(exc) or type(exc).__name__)
+        return SENT
+
     async def _deliver(self, action: Callable[[], Awaitable[object]], what: str) -> bool:
         """Make one Bot API call, waiting out 429s and retrying network faults with backoff, a bounded
         number of times. The user's answer is already stored; only the reply is at stake here."""
         for attempt in range(1, self.max_attempts + 1):
-            try:
-                await action()
-                return True
-            except RetryAfter as exc:
-                wait = exc.retry_after
-                await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
-            except Forbidden:
-                log.info("%s: the user has blocked the bot", what)
-                return False
-            except BadRequest as exc:
-                log.warning("%s refused: %s", what, exc)
-                return False
-            except (TimedOut, NetworkError) as exc:
-                log.warning("%s failed (attempt %d): %s", what, attempt, exc)
-                await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+            result = await self._attempt(action, what)
+            if result.status != "retry":
+                return result.status == "sent"
+            if result.retry_after is None:
+                log.warning("%s failed (attempt %d): %s", what, attempt, result.detail)
+            await asyncio.sleep(result.retry_after or self.retry_delay * 2 ** (attempt - 1))
         log.error("%s: gave up after %d attempts", what, self.max_attempts)
         return False
 

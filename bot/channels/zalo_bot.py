@@ -21,8 +21,9 @@ from aiohttp import web
 from bot.channels.zalo import Inbox, pieces
 from bot.config import ConfigError
 from bot.links import DownloadLinks
+from bot.outbox import SENT, Delivery
 from bot.service import BotService, Reply, Sender
-from conversations.engine import FileRef, Inbound
+from conversations.engine import FileRef, Inbound, Outgoing
 
 CHANNEL = "zalo_bot"
 PATH = "/webhooks/zalo-bot"
@@ -164,20 +165,33 @@ class ZaloBotChannel:
             for text in pieces(reply, self.links):
                 await self._send_text(chat_id, text)
 
+    async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
+        """One attempt at a message nobody asked for (the outbox retries and paces)."""
+        for text in pieces(message, self.links):
+            result = await self._attempt(platform_id, text)
+            if result.status != "sent":
+                return result
+        return SENT
+
+    async def _attempt(self, chat_id: str, text: str) -> Delivery:
+        try:
+            await self._call("sendMessage", chat_id=chat_id, text=text)
+        except ZaloBotError as exc:
+            if exc.code not in RETRY_CODES:
+                log.error("%s", exc)
+                return Delivery("failed", detail=str(exc))
+            return Delivery("retry", detail=str(exc))
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            return Delivery("retry", detail=type(exc).__name__)
+        return SENT
+
     async def _send_text(self, chat_id: str, text: str) -> None:
         """sendMessage, retried a few times on throttling, server errors and network faults."""
         for attempt in range(1, SEND_ATTEMPTS + 1):
-            try:
-                await self._call("sendMessage", chat_id=chat_id, text=text)
+            result = await self._attempt(chat_id, text)
+            if result.status != "retry":
                 return
-            except ZaloBotError as exc:
-                if exc.code not in RETRY_CODES:
-                    log.error("%s", exc)
-                    return
-                problem = str(exc)
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                problem = type(exc).__name__
-            log.warning("Zalo Bot sendMessage failed (attempt %d): %s", attempt, problem)
+            log.warning("Zalo Bot sendMessage failed (attempt %d): %s", attempt, result.detail)
             await asyncio.sleep(self.retry_delay * attempt)
         log.error("Zalo Bot sendMessage: gave up after %d attempts", SEND_ATTEMPTS)
 

@@ -32,6 +32,7 @@ from bot.channels.zalo import Inbox, pieces
 from bot.config import ConfigError
 from bot.identity import KeyedLocks, actor_key
 from bot.links import DownloadLinks
+from bot.outbox import SENT, Delivery
 from bot.service import BotService, Reply, Sender
 from conversations.engine import FileRef, Inbound, Outgoing
 from storage import repo
@@ -356,6 +357,12 @@ class ZaloOaChannel:
                     if held_id is not None:
                         sent.append(held_id)
             await self._settle(user_id, sent, refused, hold, reason)
+
+    async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
+        """A notification: sent now inside the reply window; outside it, or when Zalo cannot be reached, held in the
+        database by `send` until the person writes again, never dropped. Either way the channel has it."""
+        await self.send(platform_id, [message])
+        return SENT
 
     async def _settle(
         self,

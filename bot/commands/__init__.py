@@ -88,4 +88,14 @@ def parse(text: str, with_arguments: bool) -> tuple[str, list[str]] | None:
 
 def load() -> None:
     """Import every command module so that its handlers are registered."""
-    from bot.commands import conversation, export, invites, progress, questionnaires, units  # noqa: F401
+    from bot.commands import (  # noqa: F401
+        conversation,
+        export,
+        invites,
+        periods,
+        progress,
+        questionnaires,
+        reminders,
+        review,
+        units,
+    )

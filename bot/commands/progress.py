@@ -1,73 +1,170 @@
-"""Progress of the current period: each unit's self-assessment and the citizens' responses; admins also get
-it as a chart."""
+"""Progress of the current period: each unit's self-assessment (not started, in progress, submitted, returned,
+approved) with its answered share, the late units, the citizens' responses against the target, and the people who
+blocked the bot; admins also get it as a chart. An officer sees their own unit. The same figures feed the
+reminders and the admins' morning digest."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts as t
 from bot.commands import Call, command
-from bot.service import Document, Reply
+from bot.config import Settings
+from bot.service import BotService, Document, Reply
 from conversations import engine
 from conversations.answers import number_text
-from conversations.definition import Questionnaire
-from conversations.engine import Outgoing
+from conversations.engine import VIETNAM, Outgoing
 from conversations.text import vi_sort_key
 from exports.charts import progress_chart
 from exports.queries import Selection, submitted_counts
 from exports.results import STATUS_LABELS
 from storage import repo
-from storage.models import Response
+from storage.models import COUNTED, Period, Response, Unit
+
+STATUS_KEYS = (None, "draft", "submitted", "returned", "approved")
+PROGRESS_SUMMARY = (
+    "Tự đánh giá: {counted}/{total} đơn vị đã nộp, {draft} đang làm, {missing} chưa bắt đầu, {returned} bị trả lại "
+    "(đã duyệt {approved}/{counted})."
+)
+DAYS_LEFT = "Còn {days} ngày đến hạn nộp."
+LAST_DAY = "Hôm nay là hạn cuối."
+OVERDUE = "Đã quá hạn {days} ngày."
+LATE = "Trễ hạn, chưa nộp ({count}): {units}"
+SURVEY_TARGET = (
+    "Khảo sát người dân: {count} phiếu đã nộp; mục tiêu {target} phiếu mỗi đơn vị, {reached}/{total} đơn vị đạt."
+)
+BLOCKED = "Đã chặn bot nên không nhận được tin nhắc ({count}): {names}"
+STATUS_DRAFT = "đang làm ({answered}/{total} câu, {share} %)"
+STATUS_RETURNED = "bị trả lại, đang sửa"
+STATUS_APPROVED = "đã duyệt ({points} điểm)"
+STATUS_TARGET = "khảo sát {count}/{target}"
 
 
-def unit_status(qn: Questionnaire, response: Response | None) -> str:
+@dataclass(frozen=True)
+class UnitProgress:
+    unit: Unit
+    response: Response | None
+    answered: int
+    asked: int
+    surveys: int
+
+    @property
+    def status(self) -> str | None:
+        return self.response.status if self.response else None
+
+    @property
+    def counted(self) -> bool:
+        return self.status in COUNTED
+
+
+async def period_progress(
+    service: BotService, db: AsyncSession, period: Period, only: str | None = None
+) -> list[UnitProgress]:
+    """Each unit in force (or only one), in Vietnamese order: its self-assessment, how much of it is answered (on the
+    version it was started on), and its citizens' responses."""
+    qn, survey = service.of_kind("self_assessment"), service.of_kind("citizen_survey")
+    units = await repo.units_in_force(db, service.clock().astimezone(VIETNAM).date())
+    units = sorted((u for u in units if only is None or u.code == only), key=lambda u: vi_sort_key(u.name))
+    responses = {r.unit_code: r for r in await repo.responses(db, qn.id, period.code)} if qn else {}
+    surveys = await submitted_counts(db, Selection(survey.id, period.code)) if survey else {}
+    found = []
+    for unit in units:
+        response = responses.get(unit.code)
+        asked = []
+        if response is not None:
+            version = await service.definition_of(db, response)
+            asked = engine.review_items(version, response.state) if version else []
+        answered = sum(1 for q in asked if response and q.id in response.state["answers"])
+        found.append(UnitProgress(unit, response, answered, len(asked), surveys.get(unit.code, 0)))
+    return found
+
+
+def days_left_text(deadline: date, today: date) -> str:
+    days = (deadline - today).days
+    return DAYS_LEFT.format(days=days) if days > 0 else LAST_DAY if days == 0 else OVERDUE.format(days=-days)
+
+
+def status_counts(progress: list[UnitProgress]) -> dict[str | None, int]:
+    counts = Counter(p.status for p in progress)
+    return {key: counts[key] for key in STATUS_KEYS}
+
+
+def summary_line(progress: list[UnitProgress]) -> str:
+    counts = status_counts(progress)
+    return PROGRESS_SUMMARY.format(
+        counted=sum(p.counted for p in progress),
+        total=len(progress),
+        draft=counts["draft"],
+        missing=counts[None],
+        returned=counts["returned"],
+        approved=counts["approved"],
+    )
+
+
+def unit_status(p: UnitProgress) -> str:
+    response = p.response
     if response is None:
         return t.STATUS_MISSING
+    points = number_text(response.total_points or 0)
     if response.status == "submitted":
-        return t.STATUS_SUBMITTED.format(points=number_text(response.total_points or 0))
-    asked = engine.review_items(qn, response.state)
-    answered = sum(1 for q in asked if q.id in response.state["answers"])
-    return t.STATUS_DRAFT.format(answered=answered, total=len(asked))
+        return t.STATUS_SUBMITTED.format(points=points)
+    if response.status == "approved":
+        return STATUS_APPROVED.format(points=points)
+    if response.status == "returned":
+        return STATUS_RETURNED
+    return STATUS_DRAFT.format(answered=p.answered, total=p.asked, share=round(100 * p.answered / max(p.asked, 1)))
 
 
 @command("tiendo", words=("tien do",))
 async def progress(call: Call) -> list[Reply]:
     service = call.service
-    qn, survey = service.of_kind("self_assessment"), service.of_kind("citizen_survey")
+    target = Settings().survey_target
     async with service.db.read() as db:
         role = await service.role(db, call.sender)
         if not role.is_admin and role.unit_code is None:
             return [Outgoing(t.ADMIN_ONLY)]
         period = await repo.current_period(db)
-        if period is None or qn is None:
+        if period is None or service.of_kind("self_assessment") is None:
             return [Outgoing(t.NO_PERIOD)]
-        units = await repo.units_in_force(db, service.clock().date())
-        if not role.is_admin:
-            units = [u for u in units if u.code == role.unit_code]
-        assessments = {r.unit_code: r for r in await repo.responses(db, qn.id, period.code)}
-        survey_counts = await submitted_counts(db, Selection(survey.id, period.code)) if survey else {}
-    lines = []
-    units = sorted(units, key=lambda u: vi_sort_key(u.name))
-    for unit in units:
-        status = unit_status(qn, assessments.get(unit.code))
-        if survey_counts.get(unit.code):
-            status += "; " + t.STATUS_SURVEYS.format(count=survey_counts[unit.code])
-        lines.append(t.PROGRESS_LINE.format(unit=unit.name, status=status))
-    statuses = [a.status for u in units if (a := assessments.get(u.code)) is not None]
-    submitted, drafts = statuses.count("submitted"), statuses.count("draft")
+        units = await period_progress(service, db, period, None if role.is_admin else role.unit_code)
+        blocked = await repo.blocked_recipients(db)
+        blocked_names = []
+        for b in blocked:
+            account = await repo.get_account(db, b.channel, b.recipient)
+            if account is not None and account.unit_code is not None:
+                unit = await repo.get_unit(db, account.unit_code)
+                blocked_names.append(f"{account.display_name or 'cán bộ'} ({unit.name if unit else account.unit_code})")
+    today = service.clock().astimezone(VIETNAM).date()
+    targets = [STATUS_TARGET.format(count=p.surveys, target=target) for p in units]
+    lines = [
+        t.PROGRESS_LINE.format(unit=p.unit.name, status=f"{unit_status(p)}; {survey}")
+        for p, survey in zip(units, targets, strict=True)
+    ]
+    late = [p.unit.name for p in units if not p.counted] if today > period.deadline else []
     header = [
         t.PROGRESS_TITLE.format(period=period.code, deadline=period.deadline.strftime("%d/%m/%Y")),
-        t.PROGRESS_SUMMARY.format(
-            submitted=submitted, total=len(units), drafts=drafts, missing=len(units) - submitted - drafts
+        days_left_text(period.deadline, today),
+        summary_line(units),
+        SURVEY_TARGET.format(
+            count=sum(p.surveys for p in units),
+            target=target,
+            reached=sum(p.surveys >= target for p in units),
+            total=len(units),
         ),
-        t.PROGRESS_SURVEY.format(count=sum(survey_counts.get(u.code, 0) for u in units)),
-        "",
     ]
-    text = Outgoing("\n".join(header + lines))
+    if late:
+        header.append(LATE.format(count=len(late), units=", ".join(late)))
+    if blocked_names and role.is_admin:
+        header.append(BLOCKED.format(count=len(blocked_names), names=", ".join(blocked_names)))
+    text = Outgoing("\n".join([*header, "", *lines]))
     if not role.is_admin:
         return [text]
-    counts = {STATUS_LABELS["submitted"]: submitted, STATUS_LABELS["draft"]: drafts}
-    counts[STATUS_LABELS[None]] = len(units) - submitted - drafts
-    surveyed = [(u.name, survey_counts.get(u.code, 0)) for u in units]
-    chart = await asyncio.to_thread(progress_chart, counts, surveyed, f"Tiến độ kỳ {period.code}")
+    counts = {STATUS_LABELS[k]: n for k, n in status_counts(units).items()}
+    surveyed = [(p.unit.name, p.surveys) for p in units]
+    chart = await asyncio.to_thread(progress_chart, counts, surveyed, f"Tiến độ kỳ {period.code}", target)
     return [text, Document(f"tien-do-{period.code}.png", chart, f"Biểu đồ tiến độ kỳ {period.code}", "image/png")]

@@ -1,0 +1,178 @@
+"""/ky: evaluation periods, for admins. One period is open at a time; it has a deadline and the questionnaire
+versions that apply (the preset files, or a version put into use for it with /kichhoat).
+
+/ky                          the periods, their state, deadline and questionnaire versions
+/ky tao <mã> <hạn> [tên…]    create a period (not open yet); hạn as dd/mm/yyyy
+/ky mo <mã>                  open it: officers and citizens answer for it from now on, on its versions
+/ky han <mã> <hạn>           change the deadline (reminders follow it)
+/ky dong [mã]                close it: nothing more is answered for it; its results stay for export
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit
+from bot import texts as t
+from bot.commands import Call, command
+from bot.config import Settings
+from bot.service import BotService, Reply
+from conversations.definition import load_directory
+from conversations.engine import Outgoing
+from exports.queries import get_period
+from storage import repo
+from storage.models import Period
+
+USAGE = (
+    "Lệnh kỳ đánh giá:\n"
+    "/ky – danh sách kỳ\n"
+    "/ky tao <mã kỳ> <hạn nộp dd/mm/yyyy> [tên] – tạo kỳ mới (chưa mở), ví dụ: /ky tao 2027 15/12/2027\n"
+    "/ky mo <mã kỳ> – mở kỳ\n"
+    "/ky han <mã kỳ> <hạn nộp> – đổi hạn nộp\n"
+    "/ky dong [mã kỳ] – đóng kỳ"
+)
+LINE = "• {code} – {title}: {state}, hạn nộp {deadline}\n  Bảng hỏi: {versions}"
+STATES = {"open": "đang mở", "new": "chưa mở", "closed": "đã đóng"}
+BAD_DATE = "Không đọc được hạn nộp “{text}”. Gõ theo dạng ngày/tháng/năm, ví dụ 15/12/2027."
+BAD_CODE = "Mã kỳ chỉ gồm chữ không dấu, số, dấu gạch (tối đa 20 ký tự), ví dụ 2027 hoặc 2027-6t."
+EXISTS = "Kỳ {code} đã có. Gõ /ky để xem các kỳ."
+UNKNOWN = "Không có kỳ “{code}”. Gõ /ky để xem các kỳ."
+CREATED = "Đã tạo kỳ {code} – {title}, hạn nộp {deadline} (chưa mở). Gõ /ky mo {code} để mở."
+ANOTHER_OPEN = "Kỳ {other} đang mở. Đóng kỳ đó trước (/ky dong {other}) rồi mở kỳ {code}."
+ALREADY = "Kỳ {code} đang mở rồi."
+OPENED = (
+    "Đã mở kỳ {code}, hạn nộp {deadline}. Bảng hỏi áp dụng: {versions}.\n"
+    "Cán bộ gõ /danhgia để làm phiếu; bot tự nhắc các đơn vị chưa nộp trước hạn."
+)
+CLOSED = "Đã đóng kỳ {code}. Kết quả vẫn xuất được: /xuat danhgia {code}."
+NOT_OPEN = "Kỳ {code} không mở."
+NONE_OPEN = "Không có kỳ nào đang mở."
+DEADLINE = "Hạn nộp kỳ {code}: {old} → {new}."
+
+
+def period_state(period: Period) -> str:
+    return "open" if period.is_open else "closed" if period.closed_at is not None else "new"
+
+
+def parse_date(text: str) -> date | None:
+    parts = text.replace("-", "/").replace(".", "/").split("/")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    day, month, year = (int(p) for p in parts)
+    try:
+        return date(year if year > 99 else 2000 + year, month, day)
+    except ValueError:
+        return None
+
+
+def valid_code(code: str) -> bool:
+    return 0 < len(code) <= 20 and code.isascii() and all(c.isalnum() or c in "-_" for c in code)
+
+
+async def versions_for(db: AsyncSession, period: str) -> dict[str, tuple[str, str]]:
+    """For each questionnaire, the version that applies to the period and where it comes from: the one put into use
+    for it (/kichhoat), or the preset file."""
+    found = {qid: (qn.version, "tệp có sẵn") for qid, qn in load_directory(Settings().questionnaires_dir).items()}
+    for row in await repo.active_versions(db, period):
+        found[row.questionnaire_id] = (row.version, "tải lên")
+    return found
+
+
+def versions_text(versions: dict[str, tuple[str, str]]) -> str:
+    return "; ".join(f"{qid} {version} ({source})" for qid, (version, source) in sorted(versions.items()))
+
+
+async def use_period_versions(service: BotService, db: AsyncSession, period: str) -> str:
+    """Start new responses on the versions that apply to the period; what they are, as text."""
+    versions = await versions_for(db, period)
+    for qid, (version, _) in versions.items():
+        qn = await service.definition(db, qid, version)
+        if qn is not None:
+            service.use(qn)
+    return versions_text(versions)
+
+
+@command("ky", words=("ky danh gia",))
+async def periods(call: Call) -> list[Reply]:
+    service = call.service
+    async with service.db.write(lock=call.actor) as db:
+        role = await service.role(db, call.sender)
+        if not role.is_admin:
+            return [Outgoing(t.ADMIN_ONLY)]
+        action, words = (call.args[0].lower(), call.args[1:]) if call.args else ("", [])
+        now = service.clock()
+        if action == "tao" and len(words) >= 2:
+            return [Outgoing(await _create(call, db, words, now))]
+        if action == "mo" and words:
+            return [Outgoing(await _open(call, db, words[0], now))]
+        if action == "han" and len(words) == 2:
+            return [Outgoing(await _deadline(call, db, words[0], words[1], now))]
+        if action == "dong":
+            return [Outgoing(await _close(call, db, words[0] if words else None, now))]
+        if action:
+            return [Outgoing(USAGE)]
+        lines = []
+        for p in await repo.all_periods(db):
+            versions = versions_text(await versions_for(db, p.code))
+            state, deadline = STATES[period_state(p)], _day(p.deadline)
+            lines.append(LINE.format(code=p.code, title=p.title, state=state, deadline=deadline, versions=versions))
+    return [Outgoing("\n".join(["Các kỳ đánh giá:", *lines, "", USAGE]))]
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+async def _create(call: Call, db: AsyncSession, words: list[str], now: datetime) -> str:
+    code, deadline = words[0], parse_date(words[1])
+    if not valid_code(code):
+        return BAD_CODE
+    if deadline is None:
+        return BAD_DATE.format(text=words[1])
+    if await get_period(db, code) is not None:
+        return EXISTS.format(code=code)
+    title = " ".join(words[2:]) or f"Kỳ đánh giá {code}"
+    db.add(Period(code=code, title=title, deadline=deadline, is_open=False, created_at=now))
+    await db.flush()
+    await audit.record(db, call.sender, now, "period_create", code, {"deadline": deadline.isoformat()})
+    return CREATED.format(code=code, title=title, deadline=_day(deadline))
+
+
+async def _open(call: Call, db: AsyncSession, code: str, now: datetime) -> str:
+    period = await get_period(db, code)
+    if period is None:
+        return UNKNOWN.format(code=code)
+    if period.is_open:
+        return ALREADY.format(code=code)
+    other = await repo.current_period(db)
+    if other is not None:
+        return ANOTHER_OPEN.format(other=other.code, code=code)
+    period.is_open, period.closed_at = True, None
+    await audit.record(db, call.sender, now, "period_open", code)
+    versions = await use_period_versions(call.service, db, code)
+    return OPENED.format(code=code, deadline=_day(period.deadline), versions=versions)
+
+
+async def _deadline(call: Call, db: AsyncSession, code: str, text: str, now: datetime) -> str:
+    period, deadline = await get_period(db, code), parse_date(text)
+    if period is None:
+        return UNKNOWN.format(code=code)
+    if deadline is None:
+        return BAD_DATE.format(text=text)
+    old, period.deadline = period.deadline, deadline
+    detail = {"old": old.isoformat(), "new": deadline.isoformat()}
+    await audit.record(db, call.sender, now, "period_deadline", code, detail)
+    return DEADLINE.format(code=code, old=_day(old), new=_day(deadline))
+
+
+async def _close(call: Call, db: AsyncSession, code: str | None, now: datetime) -> str:
+    period = await get_period(db, code) if code else await repo.current_period(db)
+    if period is None:
+        return UNKNOWN.format(code=code) if code else NONE_OPEN
+    if not period.is_open:
+        return NOT_OPEN.format(code=period.code)
+    period.is_open, period.closed_at = False, now
+    await audit.record(db, call.sender, now, "period_close", period.code)
+    return CLOSED.format(code=period.code)

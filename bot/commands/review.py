@@ -1,0 +1,197 @@
+"""/xem, /duyet, /tralai: an admin reads a unit's self-assessment, approves it, or returns it on some criteria.
+
+An officer may read their own unit's; approving and returning are the Justice Office's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit
+from bot import texts as t
+from bot.commands import Call, command
+from bot.outbox import notify, recipients
+from bot.review import (
+    APPROVED_NOTICE,
+    RETURN_USAGE,
+    RETURNED_NOTICE,
+    flagged_lines,
+    parse_return,
+    reopened,
+    submission_text,
+)
+from bot.service import BotService, Reply
+from conversations import engine
+from conversations.answers import number_text
+from conversations.definition import Questionnaire
+from conversations.engine import Outgoing
+from exports import queries
+from exports.results import STATUS_LABELS, local_time
+from storage import repo
+from storage.models import Period, Response, Review, Unit
+
+SHOW_USAGE = "Gõ /xem kèm mã đơn vị, ví dụ: /xem 16012 (thêm mã kỳ để xem kỳ trước: /xem 16012 2025)."
+APPROVE_USAGE = "Gõ /duyet kèm mã đơn vị, ví dụ: /duyet 16012."
+STAFF_ONLY = "Lệnh này dành cho quản trị viên (Phòng Tư pháp) và cán bộ các đơn vị."
+OWN_UNIT_ONLY = "Bạn chỉ xem được phiếu của đơn vị mình ({unit}). Gõ /xem để xem phiếu đó."
+UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
+NOT_SUBMITTED = "{unit} chưa nộp phiếu tự đánh giá kỳ {period} (tình trạng: {status})."
+BEING_CORRECTED = "Phiếu của {unit} đang được trả lại để sửa; chờ đơn vị nộp lại."
+ALREADY_APPROVED = "Phiếu của {unit} đã được duyệt lúc {time}."
+APPROVED = "Đã duyệt phiếu tự đánh giá kỳ {period} của {unit} ({points} điểm). {told}"
+RETURNED = "Đã trả lại phiếu của {unit} để sửa:\n{items}\n{told}"
+TOLD = "Đã báo cho {count} cán bộ của đơn vị."
+NO_OFFICER = "Đơn vị chưa có cán bộ nào dùng bot: hãy gửi mã mời (/moi {code}) hoặc báo cho đơn vị."
+
+
+@dataclass(frozen=True)
+class Target:
+    period: Period
+    unit: Unit
+    qn: Questionnaire
+    response: Response | None
+
+
+async def _target(service: BotService, db: AsyncSession, code: str, period: Period) -> Target | str:
+    """The unit's self-assessment in the period, or what to tell the user."""
+    qn = service.of_kind("self_assessment")
+    if qn is None:
+        return t.NO_QUESTIONNAIRE
+    unit = await repo.get_unit(db, code)
+    if unit is None:
+        return UNIT_NOT_FOUND.format(code=code)
+    response = await repo.find_response(db, f"{qn.id}|{period.code}|{unit.code}")
+    if response is not None:
+        qn = await service.definition_of(db, response) or qn
+    return Target(period, unit, qn, response)
+
+
+def _not_counted(target: Target) -> str | None:
+    """Why the unit's response cannot be approved or returned now; None when it can."""
+    response, unit = target.response, target.unit
+    if response is None or response.status == "draft":
+        asked = engine.review_items(target.qn, response.state) if response else []
+        answered = sum(q.id in response.state["answers"] for q in asked) if response else 0
+        status = STATUS_LABELS[response.status if response else None].lower()
+        if response is not None:
+            status += f" {answered}/{len(asked)} câu"
+        return NOT_SUBMITTED.format(unit=unit.name, period=target.period.code, status=status)
+    if response.status == "returned":
+        return BEING_CORRECTED.format(unit=unit.name)
+    return None
+
+
+def _told(count: int, code: str) -> str:
+    return TOLD.format(count=count) if count else NO_OFFICER.format(code=code)
+
+
+@command("xem", words=("xem phieu",))
+async def show(call: Call) -> list[Reply]:
+    service = call.service
+    async with service.db.read() as db:
+        role = await service.role(db, call.sender)
+        if not role.is_admin and role.unit_code is None:
+            return [Outgoing(STAFF_ONLY)]
+        code = call.args[0] if call.args else role.unit_code
+        if code is None or (role.is_admin and not call.args):
+            return [Outgoing(SHOW_USAGE)]
+        if not role.is_admin and code != role.unit_code:
+            own = await repo.get_unit(db, role.unit_code or "")
+            return [Outgoing(OWN_UNIT_ONLY.format(unit=own.name if own else role.unit_code))]
+        period = (
+            await queries.get_period(db, call.args[1]) if len(call.args) > 1 else await repo.current_period(db)
+        )
+        if period is None:
+            return [Outgoing(t.NO_PERIOD)]
+        target = await _target(service, db, code, period)
+        if isinstance(target, str):
+            return [Outgoing(target)]
+        response = target.response
+        if response is None or response.status == "draft":
+            return [Outgoing(_not_counted(target) or "")]
+        files = await queries.evidence_files(db, [response.id])
+        reviews = await repo.reviews_of(db, response.id)
+        changed = sum(1 for c, _ in await repo.answer_changes(db, period.code) if c.response_id == response.id)
+    return [Outgoing(submission_text(target.qn, target.unit, period.code, response, files, reviews, changed))]
+
+
+@command("duyet", words=("duyet", "duyet phieu"))
+async def approve(call: Call) -> list[Reply]:
+    service = call.service
+    async with service.db.write(lock=call.actor) as db:
+        role = await service.role(db, call.sender)
+        if not role.is_admin:
+            return [Outgoing(t.ADMIN_ONLY)]
+        if not call.args:
+            return [Outgoing(APPROVE_USAGE)]
+        period = await repo.current_period(db)
+        if period is None:
+            return [Outgoing(t.NO_PERIOD)]
+        target = await _target(service, db, call.args[0], period)
+        if isinstance(target, str):
+            return [Outgoing(target)]
+        refused = _not_counted(target)
+        if refused is not None or target.response is None:
+            return [Outgoing(refused or "")]
+        response, unit = target.response, target.unit
+        if response.status == "approved":
+            reviews = await repo.reviews_of(db, response.id)
+            return [Outgoing(ALREADY_APPROVED.format(unit=unit.name, time=local_time(reviews[-1].at)))]
+        now = service.clock()
+        points = number_text(response.total_points or 0)
+        account = await audit.record(db, call.sender, now, "approve", unit.code, {"points": response.total_points})
+        response.status = "approved"
+        await repo.add_review(
+            db,
+            Review(
+                response_id=response.id, action="approved", by_account=account.id, at=now, items=[], question_ids=[]
+            ),
+        )
+        notice = APPROVED_NOTICE.format(period=period.code, unit=unit.name, points=points)
+        told = await notify(db, recipients(await repo.officers_of(db, unit.code)), "approved", notice, now)
+    return [Outgoing(APPROVED.format(period=period.code, unit=unit.name, points=points, told=_told(told, unit.code)))]
+
+
+@command("tralai", words=("tra lai",))
+async def send_back(call: Call) -> list[Reply]:
+    service = call.service
+    async with service.db.write(lock=call.actor) as db:
+        role = await service.role(db, call.sender)
+        if not role.is_admin:
+            return [Outgoing(t.ADMIN_ONLY)]
+        if len(call.args) < 2:
+            return [Outgoing(RETURN_USAGE)]
+        period = await repo.current_period(db)
+        if period is None:
+            return [Outgoing(t.NO_PERIOD)]
+        target = await _target(service, db, call.args[0], period)
+        if isinstance(target, str):
+            return [Outgoing(target)]
+        refused = _not_counted(target)
+        if refused is not None or target.response is None:
+            return [Outgoing(refused or "")]
+        response, unit, qn = target.response, target.unit, target.qn
+        asked = {q.id for q in engine.review_items(qn, response.state)}
+        flagged = parse_return(qn, asked, call.args[1:])
+        if isinstance(flagged, str):
+            return [Outgoing(flagged)]
+        now = service.clock()
+        items = [{"question_id": q, "code": qn.question(q).code or q, "note": note} for q, note in flagged.items()]
+        account = await audit.record(db, call.sender, now, "return", unit.code, {"items": items})
+        response.status = "returned"
+        await repo.add_review(
+            db,
+            Review(
+                response_id=response.id,
+                action="returned",
+                by_account=account.id,
+                at=now,
+                items=items,
+                question_ids=reopened(qn, flagged),
+            ),
+        )
+        lines = "\n".join(flagged_lines(qn, items))
+        notice = RETURNED_NOTICE.format(period=period.code, unit=unit.name, count=len(items), items=lines)
+        told = await notify(db, recipients(await repo.officers_of(db, unit.code)), "returned", notice, now)
+    return [Outgoing(RETURNED.format(unit=unit.name, items=lines, told=_told(told, unit.code)))]

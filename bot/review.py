@@ -1,0 +1,182 @@
+"""Reviewing a unit's self-assessment: what an admin sees, returning it on some criteria, and the unit's new
+submission (kept as history, old → new, and told to the admin who returned it)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.outbox import Recipient, notify
+from conversations import engine
+from conversations.answers import display, number_text
+from conversations.definition import Question, Questionnaire, QuestionType
+from conversations.scoring import question_points, score
+from conversations.text import fold
+from exports.assessment import supporting
+from exports.results import STATUS_LABELS, local_time, question_label
+from storage import repo
+from storage.models import Account, Answer, Evidence, Response, Review, Unit
+
+RETURN_USAGE = (
+    "Gõ /tralai <mã đơn vị> <mã tiêu chí…> <ghi chú>, ví dụ:\n"
+    "/tralai 16012 N1.2 Thiếu minh chứng kế hoạch\n"
+    "Nhiều tiêu chí, mỗi tiêu chí một ghi chú, ngăn cách bằng dấu chấm phẩy:\n"
+    "/tralai 16012 N1.2: thiếu kế hoạch; N4.1: tỉ lệ chưa khớp báo cáo"
+)
+NO_CRITERION = "Không thấy mã tiêu chí ở đầu “{part}”. Các mã tiêu chí: {codes}."
+NO_NOTE = "Hãy ghi lý do trả lại cho {codes}, để đơn vị biết cần sửa gì."
+HIDDEN_CRITERION = "Tiêu chí {code} không có trong phiếu của đơn vị (câu này không được hỏi theo các câu trả lời)."
+RETURNED_NOTICE = (
+    "Phòng Tư pháp trả lại phiếu tự đánh giá kỳ {period} của {unit} để sửa {count} tiêu chí:\n{items}\n"
+    "Gõ /danhgia để sửa ngay các câu này (các câu khác giữ nguyên), rồi nộp lại."
+)
+APPROVED_NOTICE = "Phiếu tự đánh giá kỳ {period} của {unit} đã được Phòng Tư pháp duyệt. Tổng điểm: {points}."
+RESUBMITTED_NOTICE = (
+    "{unit} đã nộp lại phiếu tự đánh giá kỳ {period} (bạn trả lại lúc {returned}). Tổng điểm: {points}.\n{changes}\n"
+    "Gõ /xem {code} để xem, /duyet {code} để duyệt."
+)
+NO_CHANGES = "Không có câu trả lời nào thay đổi."
+CHANGES = "Đã sửa {count} câu:"
+
+
+def criteria(qn: Questionnaire) -> list[Question]:
+    """The questions a return can name: those with a criterion code."""
+    return [q for q in qn.questions if q.answerable and q.code]
+
+
+def question_title(q: Question) -> str:
+    label = question_label(q)
+    return f"{q.code} {label}" if q.code else label
+
+
+def parse_return(qn: Questionnaire, asked: Collection[str], words: Sequence[str]) -> dict[str, str] | str:
+    """The criteria flagged and the note on each, from "N1.2 N4.1 note" or "N1.2: note; N4.1: note"; or what is
+    wrong with the words, in Vietnamese. `asked` are the questions the unit's answers showed."""
+    by_code = {fold(q.code or ""): q for q in criteria(qn)}
+    codes = ", ".join(q.code or "" for q in criteria(qn) if q.id in asked)
+    flagged: dict[str, str] = {}
+    for part in (p.strip() for p in re.split(r"[;\n]", " ".join(words))):
+        if not part:
+            continue
+        tokens, found = part.split(), []
+        while tokens and fold(tokens[0].strip(",:")) in by_code:
+            found.append(by_code[fold(tokens.pop(0).strip(",:"))])
+        note = " ".join(tokens).lstrip(":-– ").strip()
+        if not found:
+            return NO_CRITERION.format(part=part, codes=codes)
+        if not note:
+            return NO_NOTE.format(codes=", ".join(q.code or "" for q in found))
+        for q in found:
+            if q.id not in asked:
+                return HIDDEN_CRITERION.format(code=q.code)
+            flagged[q.id] = note
+    return flagged or RETURN_USAGE
+
+
+def reopened(qn: Questionnaire, flagged: Collection[str]) -> list[str]:
+    """The questions to go through again: the flagged criteria and the questions backing them (date, evidence)."""
+    backing = supporting(qn)
+    return [q.id for q in qn.questions if q.id in flagged or backing.get(q.id) in flagged]
+
+
+def flagged_lines(qn: Questionnaire, items: Sequence[dict[str, str]]) -> list[str]:
+    return [
+        f"• {question_title(qn.question(i['question_id'])) if qn.has(i['question_id']) else i['code']}: {i['note']}"
+        for i in items
+    ]
+
+
+def submission_text(
+    qn: Questionnaire,
+    unit: Unit,
+    period: str,
+    response: Response,
+    files: Sequence[Evidence],
+    reviews: Sequence[Review],
+    changed: int,
+) -> str:
+    """A unit's self-assessment as an admin reads it: status, points by group, each answer with its points, and the
+    evidence sent for it."""
+    answers = response.state["answers"]
+    card = score(qn, answers)
+    status = STATUS_LABELS[response.status]
+    lines = [f"Phiếu tự đánh giá kỳ {period} – {unit.name} ({unit.code})", f"Trạng thái: {status}"]
+    if response.submitted_at is not None:
+        lines.append(f"Nộp lúc: {local_time(response.submitted_at)}")
+    if reviews:
+        last = reviews[-1]
+        verb = "Trả lại" if last.action == "returned" else "Duyệt"
+        lines.append(f"{verb} lúc {local_time(last.at)}" + ("; các tiêu chí:" if last.action == "returned" else ""))
+        if last.action == "returned":
+            lines += flagged_lines(qn, last.items)
+    if changed:
+        lines.append(f"Số lần sửa câu trả lời sau lần nộp đầu: {changed} (xem /xuat nhatky).")
+    lines += ["", f"Tổng điểm: {number_text(card.total)}/{number_text(card.maximum)}"]
+    lines += [f"• {g.code}: {number_text(g.points)}/{number_text(g.maximum)}" for g in card.groups]
+    lines.append("")
+    by_question: dict[str, list[Evidence]] = {}
+    for f in files:
+        by_question.setdefault(f.question_id, []).append(f)
+    for number, q in enumerate(engine.review_items(qn, response.state), start=1):
+        value = answers.get(q.id)
+        if q.type is QuestionType.EVIDENCE:
+            sent = by_question.get(q.id, [])
+            names = ", ".join(f.name or ("ảnh" if f.kind == "photo" else "tệp") for f in sent)
+            shown = f"{len(sent)} tệp minh chứng" + (f" ({names})" if names else "") if sent else "(không có tệp)"
+        else:
+            shown = display(q, value) if value is not None else "(bỏ qua)"
+        points = ""
+        if q.scored and value is not None:
+            points = f" – {number_text(question_points(q, value) or 0)}/{number_text(q.max_points)} điểm"
+        lines.append(f"{number}. {question_title(q)}: {shown}{points}")
+    return "\n".join(lines)
+
+
+async def resubmitted(
+    db: AsyncSession,
+    qn: Questionnaire,
+    response: Response,
+    answers: Sequence[Answer],
+    evidence: Sequence[Evidence],
+    account: Account | None,
+    now: datetime,
+) -> None:
+    """A returned self-assessment submitted again: keep what changed (old → new), close the return, and tell the
+    admin who returned it."""
+    changes = await repo.replace_submission(db, response, answers, evidence, account.id if account else None, now)
+    returned = await repo.open_return(db, response.id)
+    if returned is None:
+        return
+    returned.resolved_at = now
+    admin, unit = await db.get(Account, returned.by_account), await repo.get_unit(db, response.unit_code)
+    if admin is None or unit is None:
+        return
+    lines = [CHANGES.format(count=len(changes))] if changes else [NO_CHANGES]
+    for change in changes:
+        q = qn.question(change.question_id) if qn.has(change.question_id) else None
+        title = question_title(q) if q else change.question_id
+        lines.append(f"• {title}: {change.old_text or '(trống)'} → {change.new_text or '(trống)'}")
+    text = RESUBMITTED_NOTICE.format(
+        unit=unit.name,
+        period=response.period_code,
+        returned=local_time(returned.at),
+        points=number_text(response.total_points or 0),
+        changes="\n".join(lines),
+        code=unit.code,
+    )
+    await notify(db, [Recipient.of(admin)], "resubmitted", text, now)
+
+
+async def reopen_returned(db: AsyncSession, qn: Questionnaire, response: Response, now: datetime) -> engine.Step:
+    """Where an officer lands on opening a returned self-assessment: straight at the flagged criteria the first time
+    (with the reviewer's notes), where they left off afterwards."""
+    returned = await repo.open_return(db, response.id)
+    if returned is None or response.state["phase"] != "submitted":
+        return engine.resume(qn, response.state)
+    notes = {item["question_id"]: item["note"] for item in returned.items}
+    step = engine.reopen(qn, response.state, returned.question_ids, notes, now)
+    response.state, response.updated_at = step.state, now
+    return step
