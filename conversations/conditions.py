@@ -54,6 +54,18 @@ def as_asked(q: Question, answers: Mapping[str, Any]) -> Question:
     return q if q.choice_filter is None else q.model_copy(update={"choices": list(offered(q, answers))})
 
 
+def unoffered(qn: Questionnaire, answers: Mapping[str, Any]) -> str | None:
+    """The first question whose answer its choice filter no longer offers (an earlier answer changed), or None."""
+    counted = effective_answers(qn, answers)
+    for q in qn.questions:
+        if q.choice_filter is not None and q.id in answers:
+            value = answers[q.id]
+            chosen = set(value) if isinstance(value, list) else {value}
+            if not chosen <= {c.value for c in offered(q, counted)}:
+                return q.id
+    return None
+
+
 def _walk(qn: Questionnaire, answers: Mapping[str, Any]) -> tuple[list[Question], dict[str, Any]]:
     """The questions asked, and the values that count: the answers to those, and the calculated values."""
     shown: list[Question] = []

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from conversations import messages as m
 from conversations.answers import InvalidAnswer, display, hint, number_text, parse_typed
-from conversations.conditions import as_asked, effective_answers, expected_count, visible
+from conversations.conditions import as_asked, effective_answers, expected_count, unoffered, visible
 from conversations.definition import Question, Questionnaire, QuestionType
 from conversations.expressions import Where
 from conversations.scoring import ScoreCard, score
@@ -294,13 +294,21 @@ def _back(qn: Questionnaire, state: State) -> Step:
     return Step(state, _prompt(qn, state))
 
 
-def _record(qn: Questionnaire, state: State, q: Question, value: Any) -> Step:
+def _violation(qn: Questionnaire, answers: dict[str, Any], q: Question, value: Any) -> str | None:
+    """What to say when the value breaks the question's constraint, given the other answers; None when it holds."""
     constraint = q.expression(Where.CONSTRAINT)
-    if constraint is not None:
-        values = effective_answers(qn, {**state["answers"], q.id: value})
-        if not constraint.holds(values, current=value):
-            return _again(qn, state, q, q.constraint_message or m.ERR_CONSTRAINT)
+    if constraint is None or constraint.holds(effective_answers(qn, {**answers, q.id: value}), current=value):
+        return None
+    return q.constraint_message or m.ERR_CONSTRAINT
+
+
+def _record(qn: Questionnaire, state: State, q: Question, value: Any) -> Step:
+    problem = _violation(qn, state["answers"], q, value)
+    if problem is not None:
+        return _again(qn, state, q, problem)
     state["answers"][q.id] = value
+    while (stale := unoffered(qn, state["answers"])) is not None:
+        del state["answers"][stale]  # as ODK clears it: asked again
     if q.id in state["skipped"]:
         state["skipped"].remove(q.id)
     return _advance(qn, state, after=q.id)
@@ -314,6 +322,11 @@ def _submit(qn: Questionnaire, state: State, now: datetime) -> Step:
     if missing is not None:
         state["phase"], state["current"], state["editing"] = "question", missing.id, True
         return Step(state, [_question_message(qn, state, missing)])
+    for q in visible(qn, state["answers"]):  # an answer changed since may have broken a later constraint
+        problem = _violation(qn, state["answers"], q, state["answers"][q.id]) if q.id in state["answers"] else None
+        if problem is not None:
+            state["phase"], state["current"], state["editing"] = "question", q.id, True
+            return Step(state, [Outgoing(problem), _question_message(qn, state, q)])
     state["answers"] = effective_answers(qn, state["answers"])
     state["phase"], state["current"], state["submitted_at"] = "submitted", None, now.isoformat()
     state.pop("revisit", None)

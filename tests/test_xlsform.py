@@ -11,12 +11,16 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conversations import engine
+from conversations.conditions import visible
 from conversations.definition import Questionnaire, QuestionType, load_directory
 from conversations.engine import FileRef, Inbound
 from conversations.scoring import score
 from conversations.xlsform import FormError, Problem, read_xlsform
+from tests.test_engine_properties import check
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
@@ -77,8 +81,8 @@ def refused(data: bytes, installed: Mapping[str, Questionnaire] | None = None) -
 
 def run(qn: Questionnaire, *inputs: str | Inbound) -> engine.Step:
     step = engine.start(qn, NOW)
-    for given in inputs:
-        step = engine.handle(qn, step.state, given if isinstance(given, Inbound) else Inbound(text=given), NOW)
+    for one in inputs:
+        step = engine.handle(qn, step.state, one if isinstance(one, Inbound) else Inbound(text=one), NOW)
     return step
 
 
@@ -251,6 +255,9 @@ def test_required_message_constraint_and_its_message() -> None:
     assert "chưa đúng yêu cầu" in said(step) and step.state["current"] == "hinh"
     step = run(qn, "10", "7", "AB12", "1, 3")
     assert step.state["phase"] == "review" and step.state["answers"]["hinh"] == ["a", "c"]
+    step = run(qn, "10", "7", "AB12", "1, 3", "sửa 1", "5", "nộp")  # 7 > 5 now: asked again before submitting
+    assert "Số xã đạt không thể lớn hơn số xã." in said(step) and step.state["current"] == "so_xa_dat"
+    assert run(qn, "10", "7", "AB12", "1, 3", "sửa 1", "5", "nộp", "5", "nộp").state["phase"] == "submitted"
 
 
 def test_calculate_is_used_by_later_questions_scored_and_stored() -> None:
@@ -501,3 +508,69 @@ def test_survey_references_are_checked_across_questionnaires() -> None:
     problems = refused(workbook(survey, unscored, {"form_id": "khao-sat-nguoi-dan", "version": "2"}), installed)
     assert problems and all(p.sheet == "survey" for p in problems)
     assert "bảng hỏi “tu-danh-gia”, câu “n4_tu_hoc” cần bảng này" in problems[0].message
+
+
+# ---------------------------------------------------------------- random input on a form using every feature
+
+FEATURES = read(
+    workbook(
+        [
+            *group("A", "Nhóm A", max_points=10),
+            {"type": "select_one huyen", "name": "huyen", "label": "Huyện?", "required": "yes"},
+            {"type": "select_one xa", "name": "xa", "label": "Xã?", "choice_filter": "huyen = ${huyen}"},
+            {"type": "integer", "name": "tong", "label": "Tổng?", "required": "yes", "constraint": ". >= 1"},
+            {
+                "type": "integer",
+                "name": "dat",
+                "label": "Đạt?",
+                "required": "yes",
+                "constraint": ". <= ${tong}",
+                "constraint_message": "Không quá tổng.",
+            },
+            {
+                "type": "calculate",
+                "name": "ty_le",
+                "calculation": "${dat} div ${tong} * 100",
+                "bands": "[{min: 50, max: 100, points: 4}]",
+            },
+            {
+                "type": "select_multiple hinh",
+                "name": "hinh",
+                "label": "Hình thức?",
+                "relevant": "${ty_le} >= 50",
+                "constraint": "count-selected(.) <= 2",
+            },
+            {"type": "image", "name": "anh", "label": "Ảnh?", "relevant": "selected(${hinh}, 'loa')"},
+            *END,
+        ],
+        [
+            {"list_name": "huyen", "name": "hau_loc", "label": "Hậu Lộc"},
+            {"list_name": "huyen", "name": "nga_son", "label": "Nga Sơn"},
+            {"list_name": "xa", "name": "hoa_loc", "label": "Hòa Lộc", "huyen": "hau_loc"},
+            {"list_name": "xa", "name": "nga_an", "label": "Nga An", "huyen": "nga_son"},
+            *({"list_name": "hinh", "name": n, "label": n, "points": 2} for n in ("loa", "zalo", "hop")),
+        ],
+    )
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_input_keeps_constraints_filters_and_calculations(data: st.DataObject) -> None:
+    qn, step = FEATURES, engine.start(FEATURES, NOW)
+    texts = st.sampled_from(["1", "2", "3", "0", "5", "10", "1, 2", "1, 2, 3", "xong", "bỏ qua", "quay lại", "nộp"])
+    photo = Inbound(files=(FileRef("p", "photo", None, "image/jpeg"),))
+    for inbound in data.draw(st.lists(st.one_of(texts.map(lambda t: Inbound(text=t)), st.just(photo)), max_size=40)):
+        step = engine.handle(qn, step.state, inbound, NOW)
+        answers = step.state["answers"]
+        if step.state["phase"] != "submitted":
+            check(qn, step)  # the engine's own promises; a submission also stores the calculated values
+        else:
+            assert set(answers) <= {q.id for q in visible(qn, answers)} | {"ty_le"}
+        if "xa" in answers:
+            assert {"hau_loc": "hoa_loc", "nga_son": "nga_an"}[answers["huyen"]] == answers["xa"]
+        assert len(answers.get("hinh", [])) <= 2
+        if step.state["phase"] == "submitted":  # constraints hold for what is submitted, even after edits
+            assert answers["tong"] >= 1 and answers["dat"] <= answers["tong"]
+            assert answers["ty_le"] == pytest.approx(answers["dat"] / answers["tong"] * 100)
+        assert score(qn, answers).total <= 10
