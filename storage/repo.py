@@ -10,6 +10,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     Account,
@@ -456,15 +457,27 @@ async def claim_outbox(
     db: AsyncSession, channels: Sequence[str], now: datetime, token: str, lease_until: datetime, limit: int
 ) -> list[OutboxMessage]:
     """Claim due notifications for this process: pending ones whose time has come, and ones another process
-    claimed but did not finish before its lease ran out. Rows locked by another claimer are skipped (PostgreSQL);
-    SQLite runs one writer at a time."""
+    claimed but did not finish before its lease ran out; for each person only the oldest unsent one, so a message
+    waiting for a retry is not overtaken. Rows locked by another claimer are skipped (PostgreSQL); SQLite runs one
+    writer at a time."""
     due = or_(
         and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
     )
+    earlier = aliased(OutboxMessage)
+    waiting_behind = (
+        select(earlier.id)
+        .where(
+            earlier.channel == OutboxMessage.channel,
+            earlier.recipient == OutboxMessage.recipient,
+            earlier.id < OutboxMessage.id,
+            earlier.status.in_(("pending", "sending")),
+        )
+        .exists()
+    )
     query = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.channel.in_(channels), due)
+        .where(OutboxMessage.channel.in_(channels), due, ~waiting_behind)  # one person's messages in order
         .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -13,6 +13,7 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import audit
 from bot import texts as t
 from bot.commands import Call, command
 from bot.config import Settings
@@ -104,6 +105,9 @@ async def export(call: Call) -> list[Reply]:
         made = await asyncio.to_thread(run_export, service.db.url, service.questionnaires, request, service.clock())
     except ExportError as problem:
         return [Outgoing(str(problem))]
+    async with service.db.write() as db:
+        detail = {"kind": request.kind, "format": request.format, "period": request.period, "unit": request.unit}
+        await audit.record(db, call.sender, service.clock(), "export", request.kind, detail)
     log.info(
         "export %s (%s) of period %s%s by an admin on %s: %d bytes in %.1f s",
         request.kind,

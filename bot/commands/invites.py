@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from bot import audit
 from bot import texts as t
 from bot.commands import Call, command
 from bot.service import Reply
@@ -28,7 +29,7 @@ async def invite(call: Call) -> list[Reply]:
         if unit is None:
             return [Outgoing(t.UNIT_UNKNOWN.format(code=call.args[0])), Outgoing(t.INVITE_USAGE)]
         now = service.clock()
-        account = await repo.ensure_account(db, sender.channel, sender.user_id, now, sender.display_name)
+        account = await audit.record(db, sender, now, "invite", unit.code)
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(10))
         created = Invite(
             code=code, unit_code=unit.code, created_by=account.id, created_at=now, expires_at=now + service.invite_ttl
