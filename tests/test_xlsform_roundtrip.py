@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pyxform.xls2xform import convert
 
 from conversations import engine
-from conversations.definition import Questionnaire, load_directory, load_questionnaire
+from conversations.definition import Questionnaire, load_directory, load_questionnaire, parse_questionnaire
 from conversations.scoring import score
 from conversations.xlsform import read_xlsform, write_xlsform
 from tests.test_engine_golden import GOLDEN, SCRIPTS, _inbound, _render
@@ -98,3 +98,63 @@ def test_random_conversations_are_the_same_on_both(data: st.DataObject, qid: str
         second = engine.handle(copy, second.state, inbound, NOW)
         assert _render(first) == _render(second) and first.state == second.state
     assert score(original, first.state["answers"]) == score(copy, second.state["answers"])
+
+
+FEATURES_YAML = """
+id: dac-diem
+version: "3"
+kind: self_assessment
+title: "Phiếu có mọi tính năng"
+short_title: "Tính năng"
+source: "Kiểm thử"
+status: template
+intro: "Chào."
+outro: "Cảm ơn."
+classification: [{name: "Tốt", min_points: 5}]
+groups:
+  - code: A
+    title: "Nhóm A"
+    max_points: 8
+    note: "Ghi chú"
+    questions:
+      - id: huyen
+        type: single_choice
+        text: "Huyện?"
+        choices: [{value: hl, label: "Hậu Lộc"}, {value: ns, label: "Nga Sơn"}]
+      - id: xa
+        type: multiple_choice
+        text: "Xã?"
+        required: false
+        choice_filter: "huyen = ${huyen} or name = 'khac'"
+        choices:
+          - {value: hoa_loc, label: "Hòa Lộc", attributes: {huyen: hl}}
+          - {value: nga_an, label: "Nga An", attributes: {huyen: ns}}
+          - {value: khac, label: "Khác"}
+      - {id: tong, type: integer, text: "Tổng?", min: 1, constraint: ". <= 1000", constraint_message: "Quá lớn."}
+      - {id: dat, type: integer, text: "Đạt?", constraint: ". <= ${tong}", required_message: "Cần số đạt."}
+      - {id: ty_le, type: calculate, text: "Tỉ lệ", calculation: "${dat} div ${tong} * 100",
+         bands: [{min: 80, max: 100, points: 5}, {min: 50, below: 80, points: 2.5}]}
+      - {id: ly_do, type: text, text: "Vì sao?", max_length: 200, show_if: {expression: "${ty_le} < 50"}}
+      - {id: anh, type: evidence, text: "Ảnh?", accept: image, max_files: 3, required: false,
+         show_if: {question: huyen, not_equals: ns}}
+      - id: co
+        type: yes_no
+        text: "Có?"
+        points_yes: 3
+        points_no: 0
+        show_if: {any: [{question: tong, gte: 10}, {question: xa, includes: khac}]}
+"""
+
+
+def test_every_new_field_survives_the_round_trip() -> None:
+    qn = parse_questionnaire(yaml.safe_load(FEATURES_YAML), "dac-diem.yaml")
+    back = read_xlsform(write_xlsform(qn), "dac-diem.xlsx")
+    assert back.model_dump() == qn.model_dump()
+    step = engine.start(back, NOW)
+    for text in ["2", "1, 2", "40", "10"]:  # Nga Sơn: Nga An and Khác are offered; 25 % asks why
+        step = engine.handle(back, step.state, engine.Inbound(text=text), NOW)
+    assert step.state["answers"]["xa"] == ["nga_an", "khac"]
+    assert step.outgoing[-1].text.startswith("Vì sao?")
+    for text in ["Thiếu người", "có"]:  # the photo is not asked in Nga Sơn; 40 ≥ 10 asks "Có?"
+        step = engine.handle(back, step.state, engine.Inbound(text=text), NOW)
+    assert score(back, step.state["answers"]).total == 3  # 25 % earns no band
