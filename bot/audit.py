@@ -1,4 +1,4 @@
-"""The audit log of admin actions: who did what to what, when, and in which period."""
+"""The audit log of admin actions: who did what to what, when, and in which period (labels: exports.audit)."""
 
 from __future__ import annotations
 
@@ -12,23 +12,6 @@ from storage.models import Account, AuditEntry
 
 if TYPE_CHECKING:
     from bot.service import Sender
-
-ACTIONS = {
-    "invite": "Tạo mã mời cán bộ",
-    "export": "Xuất dữ liệu",
-    "return": "Trả lại phiếu để sửa",
-    "approve": "Duyệt phiếu",
-    "remind": "Gửi nhắc việc",
-    "poster": "Tạo áp phích khảo sát",
-    "units_upload": "Tải lên danh sách đơn vị",
-    "unit_rename": "Đổi tên đơn vị",
-    "unit_deactivate": "Ngừng áp dụng đơn vị",
-    "unit_merge": "Gộp đơn vị",
-    "period_create": "Tạo kỳ đánh giá",
-    "period_open": "Mở kỳ đánh giá",
-    "period_close": "Đóng kỳ đánh giá",
-    "period_deadline": "Đổi hạn nộp",
-}
 
 
 def actor_of(sender: Sender) -> str:

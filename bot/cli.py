@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> None:
         help="xuất kết quả: danhgia (Excel tự đánh giá), khaosat (Excel khảo sát), baocao (dự thảo báo cáo Word); "
         "không ghi gì: tệp Excel kết quả chung",
     )
-    export.add_argument("kind", nargs="?", default="tonghop", choices=["danhgia", "khaosat", "baocao", "tonghop"])
+    kinds = ["danhgia", "khaosat", "baocao", "nhatky", "tonghop"]
+    export.add_argument("kind", nargs="?", default="tonghop", choices=kinds)
     export.add_argument("--period", help="mã kỳ đánh giá (mặc định: PBGDPL_PERIOD)")
     export.add_argument("--unit", help="chỉ một đơn vị, theo mã")
     export.add_argument("--version", help="chỉ các phiếu làm theo phiên bản bảng hỏi này")

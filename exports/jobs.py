@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.definition import Questionnaire, SurveyMeasure
 from conversations.measures import measured_criteria
 from conversations.text import fold
-from exports import assessment, queries, report, survey
+from exports import assessment, audit, queries, report, survey
 from exports.queries import Selection
 from exports.results import LOCAL_TIME, notes_sheet, suppression_note
 from exports.workbook import Sheet, write_csv, write_xlsx
@@ -26,20 +26,27 @@ from storage import repo
 from storage.db import Database
 from storage.models import Unit
 
-Kind = Literal["tonghop", "danhgia", "khaosat", "baocao"]
+Kind = Literal["tonghop", "danhgia", "khaosat", "baocao", "nhatky"]
 Format = Literal["xlsx", "csv", "docx"]
 FORMATS: dict[Kind, tuple[Format, ...]] = {
     "tonghop": ("xlsx",),
     "danhgia": ("xlsx", "csv"),
     "khaosat": ("xlsx", "csv"),
     "baocao": ("docx",),
+    "nhatky": ("xlsx", "csv"),
 }
 MIME: dict[Format, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
-STEMS: dict[Kind, str] = {"tonghop": "ket-qua", "danhgia": "tu-danh-gia", "khaosat": "khao-sat", "baocao": "bao-cao"}
+STEMS: dict[Kind, str] = {
+    "tonghop": "ket-qua",
+    "danhgia": "tu-danh-gia",
+    "khaosat": "khao-sat",
+    "baocao": "bao-cao",
+    "nhatky": "nhat-ky",
+}
 
 
 class ExportError(ValueError):
@@ -149,6 +156,10 @@ async def _tables(
 ) -> tuple[list[Sheet], Sheet | None]:
     """The workbook's sheets, and the table a CSV gives by default."""
     notes = _notes(request, [suppression_note(request.suppress_below)])
+    if request.kind == "nhatky":
+        changes = await audit.changes_sheet(db, questionnaires, request.period)
+        sheets = [changes, await audit.actions_sheet(db, request.period)]
+        return [*sheets, notes_sheet([], request.period, made_at, [])], changes
     if request.kind == "danhgia":
         a = await _assessment(db, questionnaires, request, in_force)
         if a is None:

@@ -5,6 +5,7 @@ people, return and resubmit, approve, close; authorization refusals; the outbox 
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import openpyxl
 from sqlalchemy import func, select
 
 from bot.app import open_service
@@ -177,7 +179,17 @@ async def test_return_resubmit_approve_and_who_may_do_what(tmp_path: Path) -> No
         assert {c.question_id for c in changes} >= {"n1_ke_hoach"}
         assert next(c for c in changes if c.question_id == "n1_ke_hoach").new_text == "Không"
         assert actions == ["invite", "invite", "return", "approve"]
+        await admin.say("/xuat nhatky")
+        exported = tg.last_message(ADMIN).document
         tg.assert_no_violations()
+    assert exported is not None and exported.file_name.startswith("nhat-ky-2026")
+    book = openpyxl.load_workbook(io.BytesIO(exported.data))
+    assert book.sheetnames == ["Lịch sử sửa phiếu", "Nhật ký quản trị", "Ghi chú"]
+    history = [row for row in book["Lịch sử sửa phiếu"].iter_rows(min_row=2, values_only=True)]
+    plan = next(row for row in history if str(row[3]).startswith("N1.1"))
+    assert plan[1:3] == ("16012", "Xã Hậu Lộc") and plan[4:6] == ("Có", "Không") and f"telegram:{OFFICER}" in plan[6]
+    done = [row[2] for row in book["Nhật ký quản trị"].iter_rows(min_row=2, values_only=True)]
+    assert done == ["Tạo mã mời cán bộ", "Tạo mã mời cán bộ", "Trả lại phiếu để sửa", "Duyệt phiếu"]
 
 
 async def test_the_outbox_survives_a_restart_without_duplicates_and_waits_out_a_429(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ MENU = (
     "/xuat danhgia [kỳ] [mã đơn vị] – Excel tự đánh giá: tổng hợp, chi tiết, minh chứng, tiến độ\n"
     "/xuat khaosat [kỳ] [mã đơn vị] – Excel khảo sát người dân: tổng hợp, theo câu hỏi, theo nhóm, ý kiến, dữ liệu\n"
     "/xuat baocao [kỳ] – dự thảo báo cáo (Word) có bảng điểm và biểu đồ\n"
+    "/xuat nhatky [kỳ] – Excel lịch sử sửa phiếu sau lần nộp đầu và nhật ký thao tác của quản trị viên\n"
     "Thêm “csv” để lấy dữ liệu dạng CSV, ví dụ: /xuat khaosat {period} csv"
 )
 MENU_WORKBOOK = "Kèm theo đây là tệp Excel kết quả chung của kỳ {period}."
@@ -43,8 +44,9 @@ CAPTIONS: dict[Kind, str] = {
         "DỰ THẢO báo cáo kỳ {period}{unit}. Phòng Tư pháp kiểm tra số liệu, viết các phần còn trống "
         "(tô vàng) trước khi ban hành."
     ),
+    "nhatky": "Nhật ký kỳ {period}{unit}: lịch sử sửa phiếu (cũ → mới, ai, lúc nào) và thao tác của quản trị viên.",
 }
-KINDS: dict[str, Kind] = {"danhgia": "danhgia", "khaosat": "khaosat", "baocao": "baocao"}
+KINDS: dict[str, Kind] = {"danhgia": "danhgia", "khaosat": "khaosat", "baocao": "baocao", "nhatky": "nhatky"}
 FORMATS: dict[str, Format] = {"xlsx": "xlsx", "excel": "xlsx", "csv": "csv", "docx": "docx", "word": "docx"}
 
 
