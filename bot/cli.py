@@ -73,6 +73,30 @@ def _questionnaire_check(settings: Settings, path: Path) -> None:
         print("\n".join(f"• {line}" for line in changed) if changed else "• không có")
 
 
+async def _posters(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.app import open_service
+    from exports.poster import make_poster, survey_link
+    from storage import repo
+
+    bot = args.bot or settings.telegram_bot_username
+    if not bot:
+        raise SystemExit("Cần tên bot Telegram: --bot <tên> hoặc PBGDPL_TELEGRAM_BOT_USERNAME.")
+    async with open_service(settings) as service, service.db.read() as db:
+        if args.all:
+            units = await repo.units_in_force(db, service.clock().date())
+        else:
+            found = await repo.get_unit(db, args.unit or "")
+            if found is None:
+                raise SystemExit(f"Không tìm thấy đơn vị có mã “{args.unit}”; hoặc dùng --all.")
+            units = [found]
+    args.output.mkdir(parents=True, exist_ok=True)
+    for unit in units:
+        made = await asyncio.to_thread(make_poster, unit.name, unit.code, survey_link(bot, unit.code))
+        (args.output / f"ap-phich-khao-sat-{unit.code}.png").write_bytes(made.png)
+        (args.output / f"ap-phich-khao-sat-{unit.code}.pdf").write_bytes(made.pdf)
+    print(f"Đã ghi {len(units)} áp phích (PNG và PDF) vào {args.output}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="pbgdpl", description="Bot đánh giá công tác PBGDPL")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +123,11 @@ def main(argv: list[str] | None = None) -> None:
     to_xlsx.add_argument("-o", "--output", type=Path, required=True)
     check = actions.add_parser("check", help="kiểm tra một tệp XLSForm mà không cài đặt")
     check.add_argument("file", type=Path)
+    qr = commands.add_parser("qr", help="áp phích khảo sát (PNG và PDF, khổ A4) có mã QR của từng đơn vị")
+    qr.add_argument("unit", nargs="?", help="mã đơn vị")
+    qr.add_argument("--all", action="store_true", help="mọi đơn vị đang áp dụng")
+    qr.add_argument("--bot", help="tên bot Telegram (mặc định: PBGDPL_TELEGRAM_BOT_USERNAME)")
+    qr.add_argument("-o", "--output", type=Path, required=True, help="thư mục ghi áp phích")
     backup = commands.add_parser("backup", help="sao lưu cơ sở dữ liệu SQLite đang chạy")
     backup.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -118,6 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_questionnaire_export(settings, args))
     elif args.command == "questionnaire":
         _questionnaire_check(settings, args.file)
+    elif args.command == "qr":
+        asyncio.run(_posters(settings, args))
     elif args.command == "backup":
         from storage.backup import backup_sqlite
 

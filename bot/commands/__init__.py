@@ -93,6 +93,7 @@ def load() -> None:
         export,
         invites,
         periods,
+        posters,
         progress,
         questionnaires,
         reminders,

@@ -1,0 +1,42 @@
+"""/qr <mã đơn vị>: a printable A4 poster (PNG and PDF) that brings citizens to the unit's survey."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot import audit
+from bot import texts as t
+from bot.commands import Call, command
+from bot.service import Document, Reply
+from conversations.engine import Outgoing
+from exports.poster import make_poster, survey_link
+from storage import repo
+
+USAGE = "Gõ /qr kèm mã đơn vị, ví dụ: /qr 16012. Gõ /donvi để xem mã các đơn vị."
+UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
+NO_TELEGRAM = "Chưa biết tên bot Telegram (kênh Telegram chưa chạy), nên chưa tạo được mã QR dẫn tới khảo sát."
+CAPTION = "Áp phích khảo sát của {unit} ({kind}): in khổ A4, dán ở nơi tổ chức tuyên truyền, họp thôn."
+
+
+@command("qr", words=("ma qr", "ap phich"))
+async def poster(call: Call) -> list[Reply]:
+    service = call.service
+    async with service.db.write(lock=call.actor) as db:
+        role = await service.role(db, call.sender)
+        if not role.is_admin:
+            return [Outgoing(t.ADMIN_ONLY)]
+        if not call.args:
+            return [Outgoing(USAGE)]
+        unit = await repo.get_unit(db, call.args[0])
+        if unit is None:
+            return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
+        if service.bot_username is None:
+            return [Outgoing(NO_TELEGRAM)]
+        link = survey_link(service.bot_username, unit.code)
+        await audit.record(db, call.sender, service.clock(), "poster", unit.code, {"link": link})
+    made = await asyncio.to_thread(make_poster, unit.name, unit.code, link)
+    name = f"ap-phich-khao-sat-{unit.code}"
+    return [
+        Document(f"{name}.png", made.png, CAPTION.format(unit=unit.name, kind="ảnh"), "image/png"),
+        Document(f"{name}.pdf", made.pdf, CAPTION.format(unit=unit.name, kind="PDF để in"), "application/pdf"),
+    ]
