@@ -73,6 +73,25 @@ def _questionnaire_check(settings: Settings, path: Path) -> None:
         print("\n".join(f"• {line}" for line in changed) if changed else "• không có")
 
 
+async def _units_import(settings: Settings, path: Path) -> None:
+    from bot.app import open_service
+    from bot.units import UnitFileError, import_units, parse_units
+    from storage import repo
+    from storage.models import AuditEntry
+
+    try:
+        records = parse_units(path.name, path.read_bytes())
+    except UnitFileError as problem:
+        raise SystemExit(str(problem)) from None
+    async with open_service(settings) as service, service.db.write() as db:
+        added, updated = await import_units(db, records)
+        detail = {"file": path.name, "added": added, "updated": updated}
+        entry = AuditEntry(at=service.clock(), actor="pbgdpl units import", action="units_upload", target=path.name)
+        entry.detail = detail
+        await repo.add_audit(db, entry)
+    print(f"Đã nhập {len(records)} đơn vị từ {path}: {added} mới, {updated} cập nhật.")
+
+
 async def _posters(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import open_service
     from exports.poster import make_poster, survey_link
@@ -123,6 +142,9 @@ def main(argv: list[str] | None = None) -> None:
     to_xlsx.add_argument("-o", "--output", type=Path, required=True)
     check = actions.add_parser("check", help="kiểm tra một tệp XLSForm mà không cài đặt")
     check.add_argument("file", type=Path)
+    units = commands.add_parser("units", help="đơn vị: nhập danh sách từ tệp CSV hoặc .xlsx (code, name, kind, parent)")
+    units.add_argument("action", choices=["import"])
+    units.add_argument("file", type=Path)
     qr = commands.add_parser("qr", help="áp phích khảo sát (PNG và PDF, khổ A4) có mã QR của từng đơn vị")
     qr.add_argument("unit", nargs="?", help="mã đơn vị")
     qr.add_argument("--all", action="store_true", help="mọi đơn vị đang áp dụng")
@@ -147,6 +169,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_questionnaire_export(settings, args))
     elif args.command == "questionnaire":
         _questionnaire_check(settings, args.file)
+    elif args.command == "units":
+        asyncio.run(_units_import(settings, args.file))
     elif args.command == "qr":
         asyncio.run(_posters(settings, args))
     elif args.command == "backup":

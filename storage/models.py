@@ -230,6 +230,8 @@ COUNTED = ("submitted", "approved")
 """Self-assessment statuses whose answers count (exports, ranks, "đã nộp"); "returned" is being corrected."""
 EDITABLE = ("draft", "returned")
 """Statuses in which the unit's officers can still answer (a returned response is reopened on some criteria)."""
+ADMIN_UNITS = "quan-tri"
+"""The unit set of units an admin uploaded or changed: applying the preset files at start leaves them alone."""
 
 
 class AuditEntry(Base):

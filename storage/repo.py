@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
+    ADMIN_UNITS,
     Account,
     Answer,
     AnswerChange,
@@ -37,15 +38,19 @@ from storage.models import (
 
 
 async def upsert_units(db: AsyncSession, unit_set: str, records: Iterable[dict[str, Any]]) -> int:
+    """Units from a preset file or an admin's upload. A unit an admin has uploaded, renamed, ended or merged
+    (unit set ADMIN_UNITS) is left as they made it when the preset files are applied again at start."""
     count = 0
     for record in records:
         unit = await db.get(Unit, record["code"])
+        if unit is not None and unit.unit_set == ADMIN_UNITS and unit_set != ADMIN_UNITS:
+            continue
         if unit is None:
             unit = Unit(code=record["code"])
             db.add(unit)
         unit.name, unit.kind, unit.unit_set = record["name"], record["kind"], unit_set
         unit.valid_from, unit.valid_to = record.get("valid_from"), record.get("valid_to")
-        unit.formed_from = record.get("formed_from")
+        unit.formed_from, unit.parent_code = record.get("formed_from"), record.get("parent_code")
         count += 1
     await db.flush()
     return count

@@ -98,5 +98,6 @@ def load() -> None:
         questionnaires,
         reminders,
         review,
+        unit_changes,
         units,
     )

@@ -1,0 +1,160 @@
+"""Units, for admins: upload a list (a .csv sent as it is, or /nhapdonvi then a .csv or .xlsx), rename, end, merge.
+
+/nhapdonvi                                then send the file: columns code, name, kind, parent
+/doiten <mã> <tên mới>                    rename (the old name stays in the audit log)
+/ngungdonvi <mã> [dd/mm/yyyy]             the unit no longer applies from that day (default: today)
+/gopdonvi <mã cũ…> vao <mã mới> <tên>     a new unit formed from the old ones from today; their officers move to it
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit
+from bot import texts as t
+from bot.commands import Call, command, on_file, on_waiting
+from bot.commands.periods import parse_date
+from bot.service import Reply
+from bot.units import UnitFileError, end_on, import_units, merge, parse_units
+from conversations.engine import VIETNAM, Outgoing
+from conversations.text import clean_input, fold
+from storage import repo
+from storage.models import ADMIN_UNITS
+
+UPLOAD = "units_upload"
+SEND_FILE = (
+    "Gửi tệp danh sách đơn vị (.csv UTF-8 hoặc .xlsx). Dòng đầu là tên cột: code, name, kind, parent "
+    "(hoặc: mã, tên, loại, cấp trên); kind là commune (xã) hoặc department. Gõ /huy để thôi."
+)
+NO_FETCH = "Kênh này chưa nhận được tệp tải lên. Hãy gửi tệp qua Telegram, hoặc dùng lệnh “pbgdpl units import <tệp>”."
+IMPORTED = "Đã nhập {count} đơn vị từ {name}: {added} mới, {updated} cập nhật. Gõ /donvi để xem."
+UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
+RENAME_USAGE = "Gõ /doiten <mã đơn vị> <tên mới>, ví dụ: /doiten 16012 Xã Hậu Lộc."
+RENAMED = "Đã đổi tên đơn vị {code}: {old} → {new}."
+END_USAGE = "Gõ /ngungdonvi <mã đơn vị> [từ ngày dd/mm/yyyy], ví dụ: /ngungdonvi hl23-my-loc 01/07/2025."
+ENDED = "{name} ({code}) không còn áp dụng từ {day}. Kết quả các kỳ trước vẫn xuất theo đơn vị này."
+MERGE_USAGE = "Gõ /gopdonvi <mã cũ…> vao <mã mới> <tên mới>, ví dụ: /gopdonvi hl23-a hl23-b vao 16099 Xã Mới."
+CODE_TAKEN = "Mã “{code}” đã có. Chọn mã khác cho đơn vị mới."
+MERGED = (
+    "Đã gộp {old} thành {name} ({code}) từ {day}; {moved} cán bộ chuyển sang đơn vị mới. Kết quả các kỳ trước vẫn "
+    "xuất theo đơn vị cũ."
+)
+
+
+async def _admin(call: Call, db: AsyncSession) -> bool:
+    return (await call.service.role(db, call.sender)).is_admin
+
+
+async def _upload(call: Call, db: AsyncSession) -> str:
+    inbound = call.inbound
+    if inbound is None or not inbound.files:
+        return SEND_FILE
+    ref = inbound.files[0]
+    content = await call.service.fetch_file(call.sender, ref)
+    if content is None:
+        return NO_FETCH
+    name = ref.name or "tệp"
+    try:
+        records = parse_units(name, content)
+    except UnitFileError as problem:
+        return str(problem)
+    added, updated = await import_units(db, records)
+    detail = {"file": name, "added": added, "updated": updated}
+    await audit.record(db, call.sender, call.service.clock(), "units_upload", name, detail)
+    return IMPORTED.format(count=len(records), name=name, added=added, updated=updated)
+
+
+@command("nhapdonvi", words=("nhap don vi",))
+async def upload_units(call: Call) -> list[Reply]:
+    service = call.service
+    async with service.db.write(lock=call.actor) as db:
+        if not await _admin(call, db):
+            return [Outgoing(t.ADMIN_ONLY)]
+        await repo.save_session(db, call.actor, service.clock(), None, {UPLOAD: {}})
+    return [Outgoing(SEND_FILE)]
+
+
+@on_waiting(UPLOAD)
+async def uploaded(call: Call, db: AsyncSession, waiting: dict[str, Any]) -> list[Reply]:
+    if not await _admin(call, db):
+        await repo.save_session(db, call.actor, call.service.clock(), None, None)
+        return [Outgoing(t.ADMIN_ONLY)]
+    answer = await _upload(call, db)
+    if answer != SEND_FILE:
+        await repo.save_session(db, call.actor, call.service.clock(), None, None)
+    return [Outgoing(answer)]
+
+
+@on_file(".csv")
+async def csv_sent(call: Call) -> list[Reply]:
+    async with call.service.db.write(lock=call.actor) as db:
+        if not await _admin(call, db):
+            return [Outgoing(t.NOT_IN_CONVERSATION)]
+        return [Outgoing(await _upload(call, db))]
+
+
+@command("doiten", words=("doi ten don vi",))
+async def rename(call: Call) -> list[Reply]:
+    service = call.service
+    async with service.db.write(lock=call.actor) as db:
+        if not await _admin(call, db):
+            return [Outgoing(t.ADMIN_ONLY)]
+        if len(call.args) < 2:
+            return [Outgoing(RENAME_USAGE)]
+        unit = await repo.get_unit(db, call.args[0])
+        if unit is None:
+            return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
+        old, new = unit.name, clean_input(" ".join(call.args[1:]))[:200]
+        unit.name, unit.unit_set = new, ADMIN_UNITS
+        await audit.record(db, call.sender, service.clock(), "unit_rename", unit.code, {"old": old, "new": new})
+    return [Outgoing(RENAMED.format(code=unit.code, old=old, new=new))]
+
+
+@command("ngungdonvi", words=("ngung don vi",))
+async def end(call: Call) -> list[Reply]:
+    service = call.service
+    async with service.db.write(lock=call.actor) as db:
+        if not await _admin(call, db):
+            return [Outgoing(t.ADMIN_ONLY)]
+        if not call.args:
+            return [Outgoing(END_USAGE)]
+        unit = await repo.get_unit(db, call.args[0])
+        if unit is None:
+            return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
+        day = parse_date(call.args[1]) if len(call.args) > 1 else service.clock().astimezone(VIETNAM).date()
+        if day is None:
+            return [Outgoing(END_USAGE)]
+        old = unit.valid_to.isoformat() if unit.valid_to else None
+        end_on(unit, day)
+        detail = {"old_valid_to": old, "from": day.isoformat()}
+        await audit.record(db, call.sender, service.clock(), "unit_deactivate", unit.code, detail)
+    return [Outgoing(ENDED.format(name=unit.name, code=unit.code, day=day.strftime("%d/%m/%Y")))]
+
+
+@command("gopdonvi", words=("gop don vi",))
+async def merge_units(call: Call) -> list[Reply]:
+    service = call.service
+    words = [fold(w) for w in call.args]
+    if "vao" not in words or words.index("vao") == 0 or len(words) < words.index("vao") + 3:
+        return [Outgoing(MERGE_USAGE)]
+    split = words.index("vao")
+    codes, code, name = call.args[:split], call.args[split + 1], clean_input(" ".join(call.args[split + 2 :]))
+    async with service.db.write(lock=call.actor) as db:
+        if not await _admin(call, db):
+            return [Outgoing(t.ADMIN_ONLY)]
+        old = []
+        for given in codes:
+            unit = await repo.get_unit(db, given)
+            if unit is None:
+                return [Outgoing(UNIT_NOT_FOUND.format(code=given))]
+            old.append(unit)
+        if await repo.get_unit(db, code) is not None:
+            return [Outgoing(CODE_TAKEN.format(code=code))]
+        day = service.clock().astimezone(VIETNAM).date()
+        new, moved = await merge(db, old, code, name[:200], day)
+        detail = {"from": codes, "name": name, "officers_moved": moved, "valid_from": day.isoformat()}
+        await audit.record(db, call.sender, service.clock(), "unit_merge", code, detail)
+    names = ", ".join(u.name for u in old)
+    return [Outgoing(MERGED.format(old=names, name=new.name, code=new.code, day=day.strftime("%d/%m/%Y"), moved=moved))]

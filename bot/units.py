@@ -1,0 +1,126 @@
+"""Units as admins manage them: a CSV or .xlsx list (code, name, kind, parent) uploaded in chat or with
+`pbgdpl units import FILE`, renaming, ending and merging into a new unit (as in the 2025 reform).
+
+History is kept: nothing is deleted. An ended or merged unit keeps its code and gets an end date (valid_to), so its
+responses of earlier periods still export under it; a merged unit's successor names it in formed_from; every change
+is in the audit log with the old value. Codes are text (leading zeros stay)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import openpyxl
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.text import clean_input, fold
+from storage import repo
+from storage.models import ADMIN_UNITS, Unit
+
+HEADERS = {
+    "code": ("code", "ma", "ma don vi"),
+    "name": ("name", "ten", "ten don vi"),
+    "kind": ("kind", "loai", "loai don vi"),
+    "parent": ("parent", "cap tren", "ma cap tren", "don vi cap tren"),
+}
+KINDS = {"commune": "commune", "xa": "commune", "phuong": "commune", "thi tran": "commune", "department": "department"}
+KINDS |= {"phong": "department", "phong ban": "department", "co quan": "department"}
+MAX_ROWS = 2000
+
+
+class UnitFileError(ValueError):
+    """What is wrong with an uploaded list of units, in Vietnamese."""
+
+
+def _rows(filename: str, content: bytes) -> list[list[str]]:
+    if filename.lower().endswith(".csv"):
+        text = content.decode("utf-8-sig")
+        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
+        return [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    sheet = book.worksheets[0]
+    return [
+        ["" if cell is None else str(cell) for cell in row]
+        for row in sheet.iter_rows(values_only=True)
+        if any(cell not in (None, "") for cell in row)
+    ]
+
+
+def parse_units(filename: str, content: bytes) -> list[dict[str, Any]]:
+    """The unit records of a CSV or .xlsx file whose first row names the columns (code, name, kind, parent, in
+    English or Vietnamese); UnitFileError with the row and what is wrong."""
+    try:
+        rows = _rows(filename, content)
+    except (UnicodeDecodeError, csv.Error, OSError, ValueError, KeyError) as exc:
+        problem = f"Không đọc được tệp {filename} ({type(exc).__name__}). Gửi tệp CSV (UTF-8) hoặc .xlsx."
+        raise UnitFileError(problem) from None
+    if len(rows) < 2:
+        raise UnitFileError(f"Tệp {filename} cần một dòng tiêu đề (code, name, kind, parent) và ít nhất một đơn vị.")
+    if len(rows) > MAX_ROWS + 1:
+        raise UnitFileError(f"Tệp {filename} có quá nhiều dòng (tối đa {MAX_ROWS} đơn vị).")
+    header = [fold(cell) for cell in rows[0]]
+    columns = {key: next((i for i, h in enumerate(header) if h in names), None) for key, names in HEADERS.items()}
+    missing = [key for key in ("code", "name", "kind") if columns[key] is None]
+    if missing:
+        raise UnitFileError(f"Thiếu cột {', '.join(missing)} ở dòng tiêu đề (cần: code, name, kind, parent).")
+    records, seen = [], set()
+
+    def cell(row: Sequence[str], key: str) -> str:
+        index = columns[key]
+        return clean_input(row[index]) if index is not None and index < len(row) else ""
+
+    for number, row in enumerate(rows[1:], start=2):
+        code, name, kind = cell(row, "code"), cell(row, "name"), KINDS.get(fold(cell(row, "kind")))
+        if not code or not name:
+            raise UnitFileError(f"Dòng {number}: thiếu mã hoặc tên đơn vị.")
+        if len(code) > 40 or not code.isascii() or " " in code:
+            raise UnitFileError(f"Dòng {number}: mã “{code}” chỉ gồm chữ không dấu, số, dấu gạch (tối đa 40 ký tự).")
+        if kind is None:
+            given = cell(row, "kind")
+            raise UnitFileError(f"Dòng {number}: loại “{given}” không rõ; dùng commune (xã) hoặc department.")
+        if code in seen:
+            raise UnitFileError(f"Dòng {number}: mã “{code}” lặp lại.")
+        seen.add(code)
+        records.append({"code": code, "name": name, "kind": kind, "parent_code": cell(row, "parent") or None})
+    return records
+
+
+async def import_units(db: AsyncSession, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """Add or update the units; (added, updated)."""
+    known = {r["code"] for r in records if await repo.get_unit(db, r["code"]) is not None}
+    await repo.upsert_units(db, ADMIN_UNITS, records)
+    return len(records) - len(known), len(known)
+
+
+def end_on(unit: Unit, day: date) -> None:
+    """The unit no longer applies from `day` on (it stays, with its history)."""
+    unit.valid_to, unit.unit_set = day - timedelta(days=1), ADMIN_UNITS
+
+
+async def merge(
+    db: AsyncSession, old: Sequence[Unit], code: str, name: str, day: date
+) -> tuple[Unit, int]:
+    """A new unit formed from `old` from `day` on; the old ones end the day before and their officers move to the
+    new unit. Returns it and how many officers moved."""
+    new = Unit(
+        code=code,
+        name=name,
+        kind=old[0].kind,
+        unit_set=ADMIN_UNITS,
+        valid_from=day,
+        valid_to=None,
+        formed_from=[u.code for u in old],
+        parent_code=old[0].parent_code,
+    )
+    db.add(new)
+    await db.flush()
+    moved = 0
+    for unit in old:
+        end_on(unit, day)
+        for officer in await repo.officers_of(db, unit.code):
+            officer.unit_code, moved = new.code, moved + 1
+    await db.flush()
+    return new, moved
