@@ -1,0 +1,30 @@
+"""Channels without buttons show the buttons' labels as words to type: each of them must work when typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations import messages as m
+from conversations.text import fold
+
+TYPED = {
+    m.BACK: m.WORDS_BACK,
+    m.SKIP: m.WORDS_SKIP,
+    m.KEEP: m.WORDS_KEEP,
+    m.DONE: m.WORDS_DONE,
+    m.SUBMIT: m.WORDS_SUBMIT,
+    m.EDIT: m.WORDS_EDIT,
+    m.CLEAR_FILES: m.WORDS_CLEAR,
+}
+
+
+@pytest.mark.parametrize("label", sorted(TYPED))
+def test_every_button_label_is_also_a_typed_word(label: str) -> None:
+    assert fold(label) in TYPED[label]
+
+
+def test_no_word_means_two_things() -> None:
+    sets = list(TYPED.values())
+    for index, words in enumerate(sets):
+        for other in sets[index + 1 :]:
+            assert not words & other
