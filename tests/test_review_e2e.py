@@ -197,7 +197,7 @@ async def test_the_outbox_survives_a_restart_without_duplicates_and_waits_out_a_
     async with FakeTelegram() as tg:
         user = User(tg, OFFICER)
         tg.add_user(OFFICER)
-        async with running(tg, tmp_path, clock, per_chat=0.3) as bot:
+        async with running(tg, tmp_path, clock, per_chat=1.0) as bot:
             await bot.outbox.stop()  # queue first, then send
             async with bot.service.db.write() as db:
                 for n in range(5):
