@@ -45,7 +45,12 @@ async def open_service(settings: Settings, *, console: bool = False) -> AsyncIte
     admins = settings.admins | ({"console:admin"} if console else frozenset())
     db = Database(url)
     service = BotService(
-        db, questionnaires, secret, admins=admins, invite_ttl=timedelta(hours=settings.invite_ttl_hours)
+        db,
+        questionnaires,
+        secret,
+        admins=admins,
+        invite_ttl=timedelta(hours=settings.invite_ttl_hours),
+        settings=settings,
     )
     try:
         await service.seed(load_unit_presets(settings.units_dir), settings.period, settings.deadline)

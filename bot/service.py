@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands, review
 from bot import texts as t
+from bot.config import Settings
 from bot.identity import AttemptLimit, KeyedLocks, actor_key
 from conversations import engine
 from conversations.answers import InvalidAnswer, display, pick
@@ -92,8 +93,11 @@ class BotService:
         admins: frozenset[str] = frozenset(),
         invite_ttl: timedelta = timedelta(hours=72),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        settings: Settings | None = None,
     ) -> None:
         self.db = db
+        self.settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
+        """The configuration commands read (export suppression, survey targets, preset folders)."""
         self.questionnaires = dict(questionnaires)
         self.secret = secret
         self.admins = admins

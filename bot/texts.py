@@ -30,13 +30,13 @@ HELP_ADMIN = (
     "Lệnh quản trị:\n"
     "/moi <mã đơn vị> – tạo mã mời cán bộ của đơn vị\n"
     "/tiendo – tiến độ tự đánh giá và khảo sát của các đơn vị\n"
-    "/xuat – xuất tệp Excel kết quả\n"
+    "/xuat – các tệp xuất: /xuat danhgia, /xuat khaosat (Excel), /xuat baocao (Word), /xuat nhatky\n"
     "/ky – kỳ đánh giá: tạo, mở, đổi hạn, đóng\n"
     "/xem, /duyet, /tralai <mã đơn vị> – xem, duyệt, trả lại phiếu tự đánh giá\n"
     "/nhacnho – nhắc các đơn vị chưa nộp; /qr <mã đơn vị> – áp phích khảo sát có mã QR\n"
     "/banghoi – bảng hỏi đang dùng; /banghoi <mã> nhận tệp Excel (XLSForm) để sửa, rồi gửi lại tệp .xlsx\n"
     "/xemthu, /kichhoat – làm thử, rồi áp dụng phiên bản bảng hỏi vừa gửi cho kỳ hiện tại\n"
-    "/donvi – danh sách đơn vị và mã\n"
+    "/donvi – danh sách đơn vị và mã; /nhapdonvi, /doiten, /ngungdonvi, /gopdonvi – sửa danh sách đơn vị\n"
     "/danhgia, /khaosat, /huy, /trogiup – như người dùng khác"
 )
 

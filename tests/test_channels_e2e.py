@@ -299,7 +299,7 @@ async def complete(person: Person, replies: list[str], *, photos: bool = False) 
 async def test_the_same_script_on_every_channel(network: Network, tmp_path: Path) -> None:
     admin, officer, citizen = (network.people[role] for role in ROLES)
 
-    invite = "\n".join(await admin.say("moi 16012"))
+    invite = "\n".join(await admin.say("mời cán bộ 16012"))
     code = re.search(r"/start dk_([A-Z0-9]+)", invite)
     assert code, invite
     assert "Bạn đã được gắn với Xã Hậu Lộc" in "\n".join(await officer.say(f"/start dk_{code[1]}"))

@@ -43,7 +43,10 @@ COMMANDS = [
     ("nhacnho", "Nhắc các đơn vị chưa nộp (quản trị)"),
     ("duyet", "Duyệt phiếu của đơn vị (quản trị)"),
     ("tralai", "Trả lại phiếu để sửa (quản trị)"),
-    ("xuat", "Xuất kết quả Excel (quản trị)"),
+    ("xuat", "Xuất kết quả: Excel, báo cáo Word (quản trị)"),
+    ("qr", "Áp phích mã QR khảo sát của đơn vị (quản trị)"),
+    ("banghoi", "Bảng hỏi: tải về, gửi lại bản sửa (quản trị)"),
+    ("donvi", "Danh sách đơn vị và mã"),
     ("trogiup", "Hướng dẫn"),
     ("help", "Hướng dẫn"),
 ]

@@ -99,7 +99,7 @@ async def export(call: Call) -> list[Reply]:
         current = await repo.current_period(db)
         if current is None:
             return [Outgoing(t.NO_PERIOD)]
-        request = await parse_request(db, call.args, current.code, Settings())
+        request = await parse_request(db, call.args, current.code, call.service.settings)
     if isinstance(request, str):
         return [Outgoing(request)]
     started = time.monotonic()

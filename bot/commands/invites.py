@@ -16,7 +16,7 @@ from storage.models import Invite
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-@command("moi", words=("moi",))
+@command("moi", words=("moi can bo", "ma moi", "tao ma moi"))
 async def invite(call: Call) -> list[Reply]:
     service, sender = call.service, call.sender
     async with service.db.write(lock=call.actor) as db:

@@ -11,13 +11,13 @@ versions that apply (the preset files, or a version put into use for it with /ki
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot import texts as t
 from bot.commands import Call, command
-from bot.config import Settings
 from bot.service import BotService, Reply
 from conversations.definition import load_directory
 from conversations.engine import Outgoing
@@ -71,10 +71,10 @@ def valid_code(code: str) -> bool:
     return 0 < len(code) <= 20 and code.isascii() and all(c.isalnum() or c in "-_" for c in code)
 
 
-async def versions_for(db: AsyncSession, period: str) -> dict[str, tuple[str, str]]:
+async def versions_for(db: AsyncSession, period: str, presets: Path) -> dict[str, tuple[str, str]]:
     """For each questionnaire, the version that applies to the period and where it comes from: the one put into use
     for it (/kichhoat), or the preset file."""
-    found = {qid: (qn.version, "tệp có sẵn") for qid, qn in load_directory(Settings().questionnaires_dir).items()}
+    found = {qid: (qn.version, "tệp có sẵn") for qid, qn in load_directory(presets).items()}
     for row in await repo.active_versions(db, period):
         found[row.questionnaire_id] = (row.version, "tải lên")
     return found
@@ -86,7 +86,7 @@ def versions_text(versions: dict[str, tuple[str, str]]) -> str:
 
 async def use_period_versions(service: BotService, db: AsyncSession, period: str) -> str:
     """Start new responses on the versions that apply to the period; what they are, as text."""
-    versions = await versions_for(db, period)
+    versions = await versions_for(db, period, service.settings.questionnaires_dir)
     for qid, (version, _) in versions.items():
         qn = await service.definition(db, qid, version)
         if qn is not None:
@@ -115,7 +115,7 @@ async def periods(call: Call) -> list[Reply]:
             return [Outgoing(USAGE)]
         lines = []
         for p in await repo.all_periods(db):
-            versions = versions_text(await versions_for(db, p.code))
+            versions = versions_text(await versions_for(db, p.code, call.service.settings.questionnaires_dir))
             state, deadline = STATES[period_state(p)], _day(p.deadline)
             lines.append(LINE.format(code=p.code, title=p.title, state=state, deadline=deadline, versions=versions))
     return [Outgoing("\n".join(["Các kỳ đánh giá:", *lines, "", USAGE]))]

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts as t
 from bot.commands import Call, command
-from bot.config import Settings
 from bot.service import BotService, Document, Reply
 from conversations import engine
 from conversations.answers import number_text
@@ -123,7 +122,7 @@ def unit_status(p: UnitProgress) -> str:
 @command("tiendo", words=("tien do",))
 async def progress(call: Call) -> list[Reply]:
     service = call.service
-    target = Settings().survey_target
+    target = service.settings.survey_target
     async with service.db.read() as db:
         role = await service.role(db, call.sender)
         if not role.is_admin and role.unit_code is None:
