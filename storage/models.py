@@ -143,7 +143,7 @@ class Evidence(Base):
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
     question_id: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(20))
-    file_id: Mapped[str] = mapped_column(String(300))
+    file_id: Mapped[str] = mapped_column(Text)  # a Zalo file URL can be long
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str | None] = mapped_column(String(300))
     mime: Mapped[str | None] = mapped_column(String(100))

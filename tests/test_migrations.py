@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
@@ -13,8 +11,8 @@ from storage.migrate import migrate
 from storage.models import Base
 
 
-async def test_migrations_match_the_models(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}"
+async def test_migrations_match_the_models(database_url: str) -> None:
+    url = database_url
     await migrate(url)
     await migrate(url)  # running again at the next start changes nothing
     engine = create_async_engine(url)
