@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from conversations.answers import number_text
 from exports.results import STATUS_LABELS
@@ -66,6 +67,7 @@ def progress_chart(
     left.bar(labels, counts, color=[STATUS_COLOURS.get(label, BAR) for label in labels])
     left.set_title("Tự đánh giá: số đơn vị", fontsize=10)
     left.set_ylim(0, max([*counts, 1]) * 1.2)
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))
     for x, count in enumerate(counts):
         left.text(x, count, str(count), ha="center", va="bottom", fontsize=9)
     left.tick_params(axis="x", labelsize=8, labelrotation=25 if len(labels) > 3 else 0)
@@ -73,6 +75,7 @@ def progress_chart(
     if surveys:
         _bars(right, [name for name, _ in surveys], [float(n) for _, n in surveys], None)
         right.set_title("Khảo sát người dân: số phiếu đã nộp", fontsize=10)
+        right.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of people: no 0.2 ticks
         if target:
             right.set_xlim(0, max(right.get_xlim()[1], target * 1.12))
             right.axvline(target, color="#CC3333", linestyle="--", linewidth=1)
