@@ -203,6 +203,10 @@ class BotService:
         handler = commands.COMMANDS.get(name)
         if handler is None:
             return [Outgoing(t.UNKNOWN_COMMAND.format(command="/" + name))]
+        if name in commands.ADMIN_COMMANDS:
+            async with self.db.read() as db:
+                if not (await self.role(db, sender)).is_admin:
+                    return [Outgoing(t.ADMIN_ONLY)]
         return await handler(commands.Call(self, sender, actor, args))
 
     async def role(self, db: AsyncSession, sender: Sender) -> Role:

@@ -32,6 +32,7 @@ class Call:
 Handler = Callable[[Call], Awaitable["list[Reply]"]]
 Waiting = Callable[[Call, "AsyncSession", dict[str, Any]], Awaitable["list[Reply]"]]
 COMMANDS: dict[str, Handler] = {}
+ADMIN_COMMANDS: set[str] = set()
 WORDS: dict[str, str] = {}
 FILES: dict[str, Handler] = {}
 """A file whose name ends so (".xlsx"), sent outside any questionnaire: its handler."""
@@ -40,10 +41,17 @@ WAITING: dict[str, Waiting] = {}
 not a command, called in that message's transaction."""
 
 
-def command(*names: str, words: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+def command(
+    *names: str, words: tuple[str, ...] = (), admin: bool = False
+) -> Callable[[Handler], Handler]:
+    """Register a handler under its names and words; `admin` commands are refused to anyone else before the
+    handler runs (authorization in one place)."""
+
     def register(handler: Handler) -> Handler:
         for name in names:
             COMMANDS[name] = handler
+            if admin:
+                ADMIN_COMMANDS.add(name)
         for word in words:
             WORDS[fold(word)] = names[0]
         return handler

@@ -89,13 +89,10 @@ async def parse_request(db: AsyncSession, args: list[str], period: str, settings
     )
 
 
-@command("xuat", words=("xuat", "xuat ket qua"))
+@command("xuat", words=("xuat", "xuat ket qua"), admin=True)
 async def export(call: Call) -> list[Reply]:
     service = call.service
     async with service.db.read() as db:
-        role = await service.role(db, call.sender)
-        if not role.is_admin:
-            return [Outgoing(t.ADMIN_ONLY)]
         current = await repo.current_period(db)
         if current is None:
             return [Outgoing(t.NO_PERIOD)]

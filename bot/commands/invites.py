@@ -16,13 +16,10 @@ from storage.models import Invite
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-@command("moi", words=("moi can bo", "ma moi", "tao ma moi"))
+@command("moi", words=("moi can bo", "ma moi", "tao ma moi"), admin=True)
 async def invite(call: Call) -> list[Reply]:
     service, sender = call.service, call.sender
     async with service.db.write(lock=call.actor) as db:
-        role = await service.role(db, sender)
-        if not role.is_admin:
-            return [Outgoing(t.ADMIN_ONLY)]
         if not call.args:
             return [Outgoing(t.INVITE_USAGE)]
         unit = await repo.get_unit(db, call.args[0])

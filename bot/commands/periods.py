@@ -16,7 +16,6 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
-from bot import texts as t
 from bot.commands import Call, command
 from bot.service import BotService, Reply
 from conversations.definition import load_directory
@@ -94,13 +93,10 @@ async def use_period_versions(service: BotService, db: AsyncSession, period: str
     return versions_text(versions)
 
 
-@command("ky", words=("ky danh gia",))
+@command("ky", words=("ky danh gia",), admin=True)
 async def periods(call: Call) -> list[Reply]:
     service = call.service
     async with service.db.write(lock=call.actor) as db:
-        role = await service.role(db, call.sender)
-        if not role.is_admin:
-            return [Outgoing(t.ADMIN_ONLY)]
         action, words = (call.args[0].lower(), call.args[1:]) if call.args else ("", [])
         now = service.clock()
         if action == "tao" and len(words) >= 2:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from bot import audit
-from bot import texts as t
 from bot.commands import Call, command
 from bot.service import Document, Reply
 from conversations.engine import Outgoing
@@ -18,13 +17,10 @@ NO_TELEGRAM = "Chưa biết tên bot Telegram (kênh Telegram chưa chạy), nê
 CAPTION = "Áp phích khảo sát của {unit} ({kind}): in khổ A4, dán ở nơi tổ chức tuyên truyền, họp thôn."
 
 
-@command("qr", words=("ma qr", "ap phich"))
+@command("qr", words=("ma qr", "ap phich"), admin=True)
 async def poster(call: Call) -> list[Reply]:
     service = call.service
     async with service.db.write(lock=call.actor) as db:
-        role = await service.role(db, call.sender)
-        if not role.is_admin:
-            return [Outgoing(t.ADMIN_ONLY)]
         if not call.args:
             return [Outgoing(USAGE)]
         unit = await repo.get_unit(db, call.args[0])

@@ -108,11 +108,9 @@ def problems_text(name: str, problems: list[Problem]) -> str:
     return PROBLEMS.format(name=name, lines="\n".join(lines))
 
 
-@command("banghoi", words=("bang hoi",))
+@command("banghoi", words=("bang hoi",), admin=True)
 async def questionnaires(call: Call) -> list[Reply]:
     service = call.service
-    if not await _is_admin(call):
-        return [Outgoing(t.ADMIN_ONLY)]
     if call.args:
         qn = service.questionnaires.get(call.args[0])
         if qn is None:
@@ -188,11 +186,9 @@ async def upload(call: Call) -> list[Reply]:
     return [Outgoing(text)]
 
 
-@command("xemthu", words=("xem thu",))
+@command("xemthu", words=("xem thu",), admin=True)
 async def preview(call: Call) -> list[Reply]:
     service = call.service
-    if not await _is_admin(call):
-        return [Outgoing(t.ADMIN_ONLY)]
     now = service.clock()
     async with service.db.write(lock=call.actor) as db:
         row = await repo.latest_unused_version(db, call.args[0] if call.args else None)
@@ -223,11 +219,9 @@ async def preview_step(call: Call, db: AsyncSession, waiting: dict[str, Any]) ->
     return [*step.outgoing, Outgoing(done)]
 
 
-@command("kichhoat", words=("kich hoat",))
+@command("kichhoat", words=("kich hoat",), admin=True)
 async def activate(call: Call) -> list[Reply]:
     service = call.service
-    if not await _is_admin(call):
-        return [Outgoing(t.ADMIN_ONLY)]
     async with service.db.write(lock=call.actor) as db:
         period = await repo.current_period(db)
         if period is None:

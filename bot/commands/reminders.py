@@ -84,13 +84,10 @@ async def queue_digest(service: BotService, db: AsyncSession, period: Period, ke
     return await notify(db, await admin_recipients(db, service.admins), "digest", "\n".join(lines), now, key)
 
 
-@command("nhacnho", words=("nhac nho", "nhac viec"))
+@command("nhacnho", words=("nhac nho", "nhac viec"), admin=True)
 async def remind(call: Call) -> list[Reply]:
     service = call.service
     async with service.db.write(lock=call.actor) as db:
-        role = await service.role(db, call.sender)
-        if not role.is_admin:
-            return [Outgoing(t.ADMIN_ONLY)]
         period = await repo.current_period(db)
         if period is None:
             return [Outgoing(t.NO_PERIOD)]

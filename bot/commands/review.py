@@ -116,13 +116,10 @@ async def show(call: Call) -> list[Reply]:
     return [Outgoing(submission_text(target.qn, target.unit, period.code, response, files, reviews, changed))]
 
 
-@command("duyet", words=("duyet", "duyet phieu"))
+@command("duyet", words=("duyet", "duyet phieu"), admin=True)
 async def approve(call: Call) -> list[Reply]:
     service = call.service
     async with service.db.write(lock=call.actor) as db:
-        role = await service.role(db, call.sender)
-        if not role.is_admin:
-            return [Outgoing(t.ADMIN_ONLY)]
         if not call.args:
             return [Outgoing(APPROVE_USAGE)]
         period = await repo.current_period(db)
@@ -153,13 +150,10 @@ async def approve(call: Call) -> list[Reply]:
     return [Outgoing(APPROVED.format(period=period.code, unit=unit.name, points=points, told=_told(told, unit.code)))]
 
 
-@command("tralai", words=("tra lai",))
+@command("tralai", words=("tra lai",), admin=True)
 async def send_back(call: Call) -> list[Reply]:
     service = call.service
     async with service.db.write(lock=call.actor) as db:
-        role = await service.role(db, call.sender)
-        if not role.is_admin:
-            return [Outgoing(t.ADMIN_ONLY)]
         if len(call.args) < 2:
             return [Outgoing(RETURN_USAGE)]
         period = await repo.current_period(db)

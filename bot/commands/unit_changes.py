@@ -66,12 +66,10 @@ async def _upload(call: Call, db: AsyncSession) -> str:
     return IMPORTED.format(count=len(records), name=name, added=added, updated=updated)
 
 
-@command("nhapdonvi", words=("nhap don vi",))
+@command("nhapdonvi", words=("nhap don vi",), admin=True)
 async def upload_units(call: Call) -> list[Reply]:
     service = call.service
     async with service.db.write(lock=call.actor) as db:
-        if not await _admin(call, db):
-            return [Outgoing(t.ADMIN_ONLY)]
         await repo.save_session(db, call.actor, service.clock(), None, {UPLOAD: {}})
     return [Outgoing(SEND_FILE)]
 
@@ -95,12 +93,10 @@ async def csv_sent(call: Call) -> list[Reply]:
         return [Outgoing(await _upload(call, db))]
 
 
-@command("doiten", words=("doi ten don vi",))
+@command("doiten", words=("doi ten don vi",), admin=True)
 async def rename(call: Call) -> list[Reply]:
     service = call.service
     async with service.db.write(lock=call.actor) as db:
-        if not await _admin(call, db):
-            return [Outgoing(t.ADMIN_ONLY)]
         if len(call.args) < 2:
             return [Outgoing(RENAME_USAGE)]
         unit = await repo.get_unit(db, call.args[0])
@@ -112,12 +108,10 @@ async def rename(call: Call) -> list[Reply]:
     return [Outgoing(RENAMED.format(code=unit.code, old=old, new=new))]
 
 
-@command("ngungdonvi", words=("ngung don vi",))
+@command("ngungdonvi", words=("ngung don vi",), admin=True)
 async def end(call: Call) -> list[Reply]:
     service = call.service
     async with service.db.write(lock=call.actor) as db:
-        if not await _admin(call, db):
-            return [Outgoing(t.ADMIN_ONLY)]
         if not call.args:
             return [Outgoing(END_USAGE)]
         unit = await repo.get_unit(db, call.args[0])
@@ -133,7 +127,7 @@ async def end(call: Call) -> list[Reply]:
     return [Outgoing(ENDED.format(name=unit.name, code=unit.code, day=day.strftime("%d/%m/%Y")))]
 
 
-@command("gopdonvi", words=("gop don vi",))
+@command("gopdonvi", words=("gop don vi",), admin=True)
 async def merge_units(call: Call) -> list[Reply]:
     service = call.service
     words = [fold(w) for w in call.args]
@@ -142,8 +136,6 @@ async def merge_units(call: Call) -> list[Reply]:
     split = words.index("vao")
     codes, code, name = call.args[:split], call.args[split + 1], clean_input(" ".join(call.args[split + 2 :]))
     async with service.db.write(lock=call.actor) as db:
-        if not await _admin(call, db):
-            return [Outgoing(t.ADMIN_ONLY)]
         old = []
         for given in codes:
             unit = await repo.get_unit(db, given)
