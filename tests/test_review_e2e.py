@@ -212,8 +212,13 @@ async def test_the_outbox_survives_a_restart_without_duplicates_and_waits_out_a_
         assert 2 <= len(received(user, "Thông báo")) < 5, "stopped half-way"
         async with running(tg, tmp_path, clock, per_chat=0.3) as bot:
             await tg.wait_until(lambda: len(received(user, "Thông báo")) == 5)
-            async with bot.service.db.read() as db:
-                sent = await db.scalar(select(func.count()).where(OutboxMessage.status == "sent"))
+            sent = 0
+            for _ in range(100):  # a message is marked sent just after Telegram has taken it
+                async with bot.service.db.read() as db:
+                    sent = await db.scalar(select(func.count()).where(OutboxMessage.status == "sent")) or 0
+                if sent == 5:
+                    break
+                await asyncio.sleep(0.05)
         assert [m.plain_text for m in tg.messages(OFFICER)] == [f"Thông báo {n}" for n in range(5)]
         assert sent == 5
         assert len([c for c in tg.calls_to("sendMessage") if c.params.get("text") == "Thông báo 0"]) == 2, "429, then"
