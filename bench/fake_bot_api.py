@@ -65,9 +65,15 @@ class LoadGenerator:
         self.arrived.set()
 
     def begin(self) -> None:
+        """Everyone at once in a closed loop; with think time, people scan the QR code over the first interval."""
         self.started = time.perf_counter()
+        loop = asyncio.get_running_loop()
         for citizen in self.citizens.values():
-            self.push(citizen, f"/start ks_{self.unit}" if self.mode == "survey" else "xin chào 0")
+            first = f"/start ks_{self.unit}" if self.mode == "survey" else "xin chào 0"
+            if self.think[1] > 0:
+                loop.call_later(self.random.uniform(0, self.think[1]), self.push, citizen, first)
+            else:
+                self.push(citizen, first)
 
     def on_bot_message(self, chat_id: int, text: str) -> None:
         citizen = self.citizens.get(chat_id)
