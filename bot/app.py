@@ -52,6 +52,7 @@ async def open_service(settings: Settings, *, console: bool = False) -> AsyncIte
         invite_ttl=timedelta(hours=settings.invite_ttl_hours),
         settings=settings,
     )
+    service.bot_username = settings.telegram_bot_username  # the Telegram channel confirms it with getMe
     try:
         await service.seed(load_unit_presets(settings.units_dir), settings.period, settings.deadline)
         yield service
