@@ -3,8 +3,8 @@ It runs in its own process so that it does not share a CPU budget with the bot's
 
 Each citizen sends "/start ks_<unit>", then "1" to every question, then "nộp" at the review, waiting a random think
 time between MIN and MAX seconds after each reply (none by default: a closed loop at full speed); in echo mode each
-citizen sends `rounds` messages and waits for each echo. Latency is from the moment a citizen's update is handed to
-the bot (getUpdates returns it) to the bot's sendMessage that asks for the next answer.
+citizen sends `rounds` messages and waits for each echo. Latency is what the citizen sees: from the moment they send
+an answer (the update is queued for getUpdates) to the bot's sendMessage that asks the next question.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class Citizen:
     user_id: int
     sent: int = 0
     done: bool = False
-    handed_at: float | None = None
+    sent_at: float | None = None
     latencies: list[float] = field(default_factory=list)
 
 
@@ -61,7 +61,7 @@ class LoadGenerator:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         self.queue.append({"update_id": self.update_id, "message": message})
         citizen.sent += 1
-        citizen.handed_at = None
+        citizen.sent_at = time.perf_counter()
         self.arrived.set()
 
     def begin(self) -> None:
@@ -89,8 +89,8 @@ class LoadGenerator:
             next_text = "1"
         else:
             return  # an intro or heading: the question follows
-        if citizen.handed_at is not None:
-            citizen.latencies.append(time.perf_counter() - citizen.handed_at)
+        if citizen.sent_at is not None:
+            citizen.latencies.append(time.perf_counter() - citizen.sent_at)
         self.answers += 1
         if next_text is None:
             citizen.done = True
@@ -116,11 +116,6 @@ class LoadGenerator:
             except TimeoutError:
                 return []
         batch = self.queue[: int(params.get("limit") or 100)]
-        now = time.perf_counter()
-        for update in batch:
-            citizen = self.citizens[update["message"]["chat"]["id"]]
-            if citizen.handed_at is None:
-                citizen.handed_at = now
         return batch
 
     async def api(self, request: web.Request) -> web.Response:
