@@ -146,6 +146,8 @@ class LoadGenerator:
 
     async def control(self, request: web.Request) -> web.Response:
         action = request.match_info["action"]
+        if action == "up":
+            return web.json_response({"ok": True})
         if action == "ready":
             await asyncio.wait_for(self.polled.wait(), 120)
             return web.json_response({"ok": True})

@@ -80,6 +80,7 @@ async def run_load(
     api = await start("bench/fake_bot_api.py", *arguments, "--think", str(think[0]), str(think[1]))
     bot = None
     try:
+        await control(port, "up")  # the bot must find the server listening, or it gives up at its first call
         bot = await start(*bot_command, env={**env, "PBGDPL_TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot"})
         await control(port, "ready")
         await asyncio.sleep(0.5)  # let the first long poll settle
