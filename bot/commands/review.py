@@ -67,6 +67,20 @@ async def _target(service: BotService, db: AsyncSession, code: str, period: Peri
     return Target(period, unit, qn, response)
 
 
+async def _submitted(service: BotService, db: AsyncSession, code: str) -> tuple[Target, Response] | str:
+    """The unit's submitted self-assessment in the current period, to approve or return; or what to tell the admin."""
+    period = await repo.current_period(db)
+    if period is None:
+        return t.NO_PERIOD
+    target = await _target(service, db, code, period)
+    if isinstance(target, str):
+        return target
+    refused = _not_counted(target)
+    if refused is not None or target.response is None:
+        return refused or ""
+    return target, target.response
+
+
 def _not_counted(target: Target) -> str | None:
     """Why the unit's response cannot be approved or returned now; None when it can."""
     response, unit = target.response, target.unit
@@ -122,16 +136,11 @@ async def approve(call: Call) -> list[Reply]:
     async with service.db.write(lock=call.actor) as db:
         if not call.args:
             return [Outgoing(APPROVE_USAGE)]
-        period = await repo.current_period(db)
-        if period is None:
-            return [Outgoing(t.NO_PERIOD)]
-        target = await _target(service, db, call.args[0], period)
-        if isinstance(target, str):
-            return [Outgoing(target)]
-        refused = _not_counted(target)
-        if refused is not None or target.response is None:
-            return [Outgoing(refused or "")]
-        response, unit = target.response, target.unit
+        found = await _submitted(service, db, call.args[0])
+        if isinstance(found, str):
+            return [Outgoing(found)]
+        target, response = found
+        period, unit = target.period, target.unit
         if response.status == "approved":
             reviews = await repo.reviews_of(db, response.id)
             return [Outgoing(ALREADY_APPROVED.format(unit=unit.name, time=local_time(reviews[-1].at)))]
@@ -156,16 +165,11 @@ async def send_back(call: Call) -> list[Reply]:
     async with service.db.write(lock=call.actor) as db:
         if len(call.args) < 2:
             return [Outgoing(RETURN_USAGE)]
-        period = await repo.current_period(db)
-        if period is None:
-            return [Outgoing(t.NO_PERIOD)]
-        target = await _target(service, db, call.args[0], period)
-        if isinstance(target, str):
-            return [Outgoing(target)]
-        refused = _not_counted(target)
-        if refused is not None or target.response is None:
-            return [Outgoing(refused or "")]
-        response, unit, qn = target.response, target.unit, target.qn
+        found = await _submitted(service, db, call.args[0])
+        if isinstance(found, str):
+            return [Outgoing(found)]
+        target, response = found
+        period, unit, qn = target.period, target.unit, target.qn
         asked = {q.id for q in engine.review_items(qn, response.state)}
         flagged = parse_return(qn, asked, call.args[1:])
         if isinstance(flagged, str):

@@ -29,7 +29,7 @@ from aiohttp import web
 
 from tests.fakes.zalo_common import LocalServer, hex_id, json_response, now_ms, read_params
 
-DEFAULT_TOKEN = "1459232241454765289:FAKEzaloBOTsecretABCDEFGHIJKLMNOPQRS"
+DEFAULT_TOKEN = "1459232241454765289:" + "FAKE-zalo-bot-secret-for-tests-only"  # shaped like a real one
 TEXT_LIMIT = 2000
 MAX_USERS = 50
 MONTHLY_MESSAGES = 3000
