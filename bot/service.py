@@ -158,18 +158,26 @@ class BotService:
 
     # ------------------------------------------------------------ entry point
 
-    async def handle(self, sender: Sender, inbound: Inbound, update_id: str | None = None) -> list[Reply]:
+    async def handle(
+        self,
+        sender: Sender,
+        inbound: Inbound,
+        update_id: str | None = None,
+        interim: commands.Interim | None = None,
+    ) -> list[Reply]:
         """Apply one message. With the platform's `update_id`, a message delivered twice is applied once
         (the second delivery gets no reply)."""
         actor = actor_key(self.secret, sender.channel, sender.user_id)
         async with self.locks.hold(actor):
             try:
-                return await self._dispatch(sender, actor, inbound, update_id)
+                return await self._dispatch(sender, actor, inbound, update_id, interim)
             except Exception:
                 log.exception("failed to handle a message on %s", sender.channel)
                 return [Outgoing(t.ERROR_TRY_AGAIN)]
 
-    async def _dispatch(self, sender: Sender, actor: str, inbound: Inbound, update_id: str | None) -> list[Reply]:
+    async def _dispatch(
+        self, sender: Sender, actor: str, inbound: Inbound, update_id: str | None, interim: commands.Interim | None
+    ) -> list[Reply]:
         text = clean_input(inbound.text) if inbound.text else ""
         parsed = commands.parse(text, with_arguments=True) if text.startswith("/") else None
         if parsed is None:
@@ -207,7 +215,7 @@ class BotService:
             async with self.db.read() as db:
                 if not (await self.role(db, sender)).is_admin:
                     return [Outgoing(t.ADMIN_ONLY)]
-        return await handler(commands.Call(self, sender, actor, args))
+        return await handler(commands.Call(self, sender, actor, args, interim=interim))
 
     async def role(self, db: AsyncSession, sender: Sender) -> Role:
         account = await repo.get_account(db, sender.channel, sender.user_id)

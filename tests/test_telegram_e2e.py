@@ -132,6 +132,7 @@ async def test_invite_assess_survey_and_export(tmp_path: Path) -> None:
 
         await admin.say("/xuat")
         exported = tg.last_message(ADMIN).document
+        assert any("Đang chuẩn bị tệp xuất" in (m.plain_text or "") for m in tg.messages(ADMIN)[-4:])
         assert exported is not None and exported.file_name.endswith(".xlsx")
         tg.assert_no_violations()
 

@@ -52,6 +52,9 @@ class ConsoleChat:
         print(f"[Tin nhắn bot gửi {platform_id}]\n{plain(message)}\n", file=self.output)
         return SENT
 
+    async def _show_now(self, replies: list[Reply]) -> None:
+        self.show(replies)
+
     async def line(self, text: str) -> bool:
         """Handle one typed line; False when the user wants to leave."""
         text = text.strip()
@@ -67,7 +70,7 @@ class ConsoleChat:
                 ref = _file_ref(path)
                 self.show(await self.service.handle(self.sender, Inbound(files=(ref,))))
         elif text:
-            self.show(await self.service.handle(self.sender, Inbound(text=text)))
+            self.show(await self.service.handle(self.sender, Inbound(text=text), interim=self._show_now))
         return True
 
     async def _switch(self, words: list[str]) -> list[Reply]:

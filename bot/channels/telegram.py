@@ -222,7 +222,9 @@ class TelegramChannel:
         sender, message = self._sender(update), update.effective_message
         if sender is None or message is None:
             return
-        replies = await self.service.handle(sender, inbound_of(message), update_id=str(update.update_id))
+        replies = await self.service.handle(
+            sender, inbound_of(message), update_id=str(update.update_id), interim=partial(self._send, message.chat_id)
+        )
         await self._send(message.chat_id, replies)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -13,6 +13,7 @@ import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -155,7 +156,9 @@ class ZaloBotChannel:
 
     async def _process(self, event: Event) -> None:
         log.debug("message from zalo_bot user %s", event.sender.user_id)
-        replies = await self.service.handle(event.sender, event.inbound, update_id=event.key)
+        replies = await self.service.handle(
+            event.sender, event.inbound, update_id=event.key, interim=partial(self.send, event.chat_id)
+        )
         await self.send(event.chat_id, replies)
 
     # ------------------------------------------------------------ out

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -306,7 +307,8 @@ class ZaloOaChannel:
         log.debug("message from zalo_oa user %s", event.user_id)
         async with self.service.db.write() as db:
             await repo.note_zalo_oa_inbound(db, self._actor(event.user_id), self.clock())
-        replies = await self.service.handle(Sender(CHANNEL, event.user_id), event.inbound, update_id=event.key)
+        sender, interim = Sender(CHANNEL, event.user_id), partial(self.send, event.user_id)
+        replies = await self.service.handle(sender, event.inbound, update_id=event.key, interim=interim)
         await self.send(event.user_id, replies)
 
     def _actor(self, user_id: str) -> str:

@@ -27,9 +27,12 @@ class Call:
     args: list[str]
     inbound: Inbound | None = None
     """The message itself, for handlers of files and of what a session waits for."""
+    interim: Interim | None = None
+    """Sends replies at once, before the handler ends (e.g. "đang chuẩn bị" before a long export)."""
 
 
 Handler = Callable[[Call], Awaitable["list[Reply]"]]
+Interim = Callable[["list[Reply]"], Awaitable[None]]
 Waiting = Callable[[Call, "AsyncSession", dict[str, Any]], Awaitable["list[Reply]"]]
 COMMANDS: dict[str, Handler] = {}
 ADMIN_COMMANDS: set[str] = set()

@@ -24,6 +24,8 @@ from exports.jobs import ExportError, ExportRequest, Format, Kind, run_export
 from exports.queries import get_period
 from storage import repo
 
+PREPARING = "Đang chuẩn bị tệp xuất, xin chờ trong giây lát…"
+
 log = logging.getLogger(__name__)
 
 MENU = (
@@ -100,6 +102,8 @@ async def export(call: Call) -> list[Reply]:
     if isinstance(request, str):
         return [Outgoing(request)]
     started = time.monotonic()
+    if call.interim is not None:
+        await call.interim([Outgoing(PREPARING)])
     try:
         made = await asyncio.to_thread(run_export, service.db.url, service.questionnaires, request, service.clock())
     except ExportError as problem:
