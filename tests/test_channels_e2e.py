@@ -219,12 +219,7 @@ async def zalo_oa_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
         tmp_path,
         admins=f"zalo_oa:{ids['admin']}",
         http_port=port,
-        zalo_oa_app_id=fake.app_id,
-        zalo_oa_secret_key=fake.secret_key,
-        zalo_oa_app_secret=fake.app_secret,
-        zalo_oa_refresh_token=fake.bootstrap_refresh_token,
-        zalo_oa_base_url=fake.url,
-        zalo_oa_oauth_url=fake.oauth_url,
+        **fake.settings(),
     )
     service = await stack.enter_async_context(open_service(settings))
     server = await stack.enter_async_context(serve(settings, service))

@@ -112,6 +112,17 @@ class FakeZaloOA(LocalServer):
     def oauth_url(self) -> str:
         return f"{self.url}/v4/oa/access_token"
 
+    def settings(self) -> dict[str, str]:
+        """The PBGDPL_ZALO_OA_* settings that point the bot at this fake."""
+        return {
+            "zalo_oa_app_id": self.app_id,
+            "zalo_oa_secret_key": self.secret_key,
+            "zalo_oa_app_secret": self.app_secret,
+            "zalo_oa_refresh_token": self.bootstrap_refresh_token,
+            "zalo_oa_base_url": self.url,
+            "zalo_oa_oauth_url": self.oauth_url,
+        }
+
     # ------------------------------------------------------------ test API: time and faults
 
     def now(self) -> float:
