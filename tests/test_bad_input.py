@@ -19,8 +19,8 @@ async def answers(service: object) -> dict[str, object]:
         return dict((await db.scalars(select(Response))).one().state["answers"])
 
 
-async def test_stickers_locations_and_forged_buttons(tmp_path: Path) -> None:
-    async with FakeTelegram() as tg, telegram_bot(tg, tmp_path) as service:
+async def test_stickers_locations_and_forged_buttons(tmp_path: Path, database_url: str) -> None:
+    async with FakeTelegram() as tg, telegram_bot(tg, tmp_path, database_url) as service:
         citizen = User(tg, CITIZEN_A)
         await citizen.say("/start ks_16012")
         await citizen.tap("a:dong_y:co")
@@ -40,8 +40,8 @@ async def test_stickers_locations_and_forged_buttons(tmp_path: Path) -> None:
         tg.assert_no_violations()
 
 
-async def test_two_quick_taps_on_one_question_record_one_answer(tmp_path: Path) -> None:
-    async with running_service(tmp_path) as service:
+async def test_two_quick_taps_on_one_question_record_one_answer(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
         citizen = Chat(service, "31")
         await citizen.send("/start ks_16021")
         first, second = await asyncio.gather(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
-import sqlite3
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.identity import actor_key
+from storage.db import Database
+from storage.models import Response
 from tests.fakes.telegram_server import FakeTelegram
 
 CITIZENS = range(5001, 5021)
@@ -26,7 +28,7 @@ EXPECTED = {
 SECRET = "crash-test-secret"
 
 
-async def start_bot(tg: FakeTelegram, data_dir: Path, log: Path) -> asyncio.subprocess.Process:
+async def start_bot(tg: FakeTelegram, data_dir: Path, database_url: str, log: Path) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "PBGDPL_TELEGRAM_TOKEN": tg.token,
@@ -37,18 +39,27 @@ async def start_bot(tg: FakeTelegram, data_dir: Path, log: Path) -> asyncio.subp
         "PBGDPL_PERIOD": "2026",
         "PBGDPL_CONSOLE": "false",
         "PBGDPL_HTTP_PORT": "0",
+        "PBGDPL_DATABASE_URL": database_url,
     }
-    env.pop("PBGDPL_DATABASE_URL", None)
     with log.open("ab") as handle:
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", env=env, stdout=handle, stderr=handle
         )
 
 
-async def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path) -> None:
+async def stored_states(database_url: str) -> dict[str, dict[str, object]]:
+    database = Database(database_url)
+    try:
+        async with database.read() as db:
+            return {r.respondent: dict(r.state) for r in await db.scalars(select(Response))}
+    finally:
+        await database.dispose()
+
+
+async def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path, database_url: str) -> None:
     log = tmp_path / "bot.log"
     async with FakeTelegram() as tg:
-        first = await start_bot(tg, tmp_path, log)
+        first = await start_bot(tg, tmp_path, database_url, log)
         try:
             await tg.wait_for_calls("setMyCommands", timeout=60)
             for citizen in CITIZENS:
@@ -62,17 +73,16 @@ async def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path) 
             await first.wait()
         assert tg.pending_updates, "the kill came after the burst was done; nothing was tested"
 
-        second = await start_bot(tg, tmp_path, log)
+        second = await start_bot(tg, tmp_path, database_url, log)
         try:
             await tg.wait_until(lambda: not tg.pending_updates, timeout=60)
         finally:
             second.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(second.wait(), 30) == 0, log.read_text()
 
-    with sqlite3.connect(tmp_path / "pbgdpl.sqlite3") as db:
-        rows = dict(db.execute("SELECT respondent, state FROM responses"))
+    rows = await stored_states(database_url)
     assert len(rows) == len(CITIZENS)
     for citizen in CITIZENS:
-        state = json.loads(rows[actor_key(SECRET.encode(), "telegram", str(citizen))])
+        state = rows[actor_key(SECRET.encode(), "telegram", str(citizen))]
         assert state["answers"] == EXPECTED, citizen
         assert state["current"] == "tu_tim_hieu"

@@ -26,8 +26,8 @@ PNG = bytes.fromhex(
 
 
 @asynccontextmanager
-async def telegram_bot(tg: FakeTelegram, data_dir: Path) -> AsyncIterator[BotService]:
-    async with open_service(settings_for(data_dir)) as service:
+async def telegram_bot(tg: FakeTelegram, data_dir: Path, database_url: str | None = None) -> AsyncIterator[BotService]:
+    async with open_service(settings_for(data_dir, database_url=database_url)) as service:
         service.admins = frozenset({f"telegram:{ADMIN}"})
         channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url)
         await channel.start()
@@ -149,16 +149,16 @@ async def test_invite_assess_survey_and_export(tmp_path: Path) -> None:
     assert {row[2] for row in survey_rows} == {"Xã Hậu Lộc"}
 
 
-async def test_restart_in_the_middle_of_a_survey(tmp_path: Path) -> None:
+async def test_restart_in_the_middle_of_a_survey(tmp_path: Path, database_url: str) -> None:
     async with FakeTelegram() as tg:
         citizen = User(tg, CITIZEN_A)
-        async with telegram_bot(tg, tmp_path):
+        async with telegram_bot(tg, tmp_path, database_url):
             await citizen.say("/start ks_16021")
             await citizen.tap("a:dong_y:co")
             assert "Câu 2/" in citizen.text
             await citizen.tap("a:tuoi:")
             assert "Câu 3/" in citizen.text
-        async with telegram_bot(tg, tmp_path):
+        async with telegram_bot(tg, tmp_path, database_url):
             reply = await citizen.say("2")
             assert "Câu 4/" in reply
             stale = citizen.tg.messages(CITIZEN_A)[-3]

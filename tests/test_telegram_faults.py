@@ -21,8 +21,8 @@ async def answers_of(service: object, unit: str) -> dict[str, object]:
         return dict(response.state["answers"])
 
 
-async def test_429_5xx_timeouts_and_dropped_connections(tmp_path: Path) -> None:
-    async with FakeTelegram() as tg, open_service(settings_for(tmp_path)) as service:
+async def test_429_5xx_timeouts_and_dropped_connections(tmp_path: Path, database_url: str) -> None:
+    async with FakeTelegram() as tg, open_service(settings_for(tmp_path, database_url=database_url)) as service:
         channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url, read_timeout=0.5, retry_delay=0.05)
         await channel.start()
         try:
@@ -51,8 +51,8 @@ async def test_429_5xx_timeouts_and_dropped_connections(tmp_path: Path) -> None:
             await channel.stop()
 
 
-async def test_a_redelivered_update_is_applied_once(tmp_path: Path) -> None:
-    async with FakeTelegram() as tg, open_service(settings_for(tmp_path)) as service:
+async def test_a_redelivered_update_is_applied_once(tmp_path: Path, database_url: str) -> None:
+    async with FakeTelegram() as tg, open_service(settings_for(tmp_path, database_url=database_url)) as service:
         channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url)
         await channel.start()
         try:
