@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import sqlite_driver
+
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +35,9 @@ def ensure_sqlite_directory(url: str) -> None:
 
 
 def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=1 if writer else 4, max_overflow=0)
+    engine = create_async_engine(
+        url, pool_size=1 if writer else 4, max_overflow=0, connect_args={"async_creator_fn": sqlite_driver.connect}
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
