@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from conversations.definition import Choice, Condition, Question, Questionnaire
@@ -49,13 +49,17 @@ def offered(q: Question, answers: Mapping[str, Any]) -> tuple[Choice, ...]:
     return tuple(c for c in q.options if choice_filter.holds(answers, columns={**c.attributes, "name": c.value}))
 
 
-def as_asked(q: Question, answers: Mapping[str, Any]) -> Question:
-    """The question with only the choices it offers, given the answers that count."""
-    return q if q.choice_filter is None else q.model_copy(update={"choices": list(offered(q, answers))})
+def as_asked(qn: Questionnaire, q: Question, answers: Mapping[str, Any]) -> Question:
+    """The question with only the choices it offers, given the answers so far."""
+    if q.choice_filter is None:
+        return q
+    return q.model_copy(update={"choices": list(offered(q, effective_answers(qn, answers)))})
 
 
 def unoffered(qn: Questionnaire, answers: Mapping[str, Any]) -> str | None:
     """The first question whose answer its choice filter no longer offers (an earlier answer changed), or None."""
+    if not any(q.choice_filter is not None and q.id in answers for q in qn.questions):
+        return None
     counted = effective_answers(qn, answers)
     for q in qn.questions:
         if q.choice_filter is not None and q.id in answers:
@@ -92,30 +96,16 @@ def visible(qn: Questionnaire, answers: Mapping[str, Any]) -> list[Question]:
     return _walk(qn, answers)[0]
 
 
-def _answered_from(qn: Questionnaire, refs: Iterable[str]) -> Iterator[str]:
-    """The questions a condition's references rest on: a calculated value rests on those its calculation names."""
-    for ref in refs:
-        calculation = qn.question(ref).expression(Where.CALCULATION)
-        if calculation is None:
-            yield ref
-        else:
-            yield from _answered_from(qn, calculation.refs)
-
-
-def expected_count(qn: Questionnaire, answers: Mapping[str, Any]) -> int:
-    """How many answerable questions this person will probably be asked: a question whose condition
-    rests on a question not answered yet counts as asked, so "Câu 1/14" does not start as "Câu 1/1"."""
-    shown = {q.id for q in visible(qn, answers)}
-    count = 0
-    for q in qn.questions:
-        if not q.answerable:
-            continue
-        undecided = q.show_if is not None and any(
-            ref not in answers for ref in _answered_from(qn, q.show_if.referenced())
-        )
-        if q.id in shown or undecided:
-            count += 1
-    return count
+def expected_count(qn: Questionnaire, answers: Mapping[str, Any], shown: Iterable[Question]) -> int:
+    """How many answerable questions this person will probably be asked, given those `shown` (visible now): a
+    question whose condition rests on a question not answered yet counts as asked, so "Câu 1/14" does not start
+    as "Câu 1/1"."""
+    shown_ids = {q.id for q in shown}
+    return sum(
+        1
+        for q in qn.questions
+        if q.answerable and (q.id in shown_ids or not qn.rests_on(q.id) <= answers.keys())
+    )
 
 
 def effective_answers(qn: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ points and group maxima), so a bad file is refused at start with the file, the q
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -299,6 +299,8 @@ class Questionnaire(Strict):
     groups: list[Group]
     _flat: tuple[Question, ...] = PrivateAttr(default=())
     _by_id: dict[str, Question] = PrivateAttr(default_factory=dict)
+    _position: dict[str, int] = PrivateAttr(default_factory=dict)
+    _rests_on: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -309,6 +311,28 @@ class Questionnaire(Strict):
 
     def has(self, question_id: str) -> bool:
         return question_id in self._by_id
+
+    def position(self, question_id: str) -> int:
+        """Where the question stands in the questionnaire, counting from 0."""
+        return self._position[question_id]
+
+    def rests_on(self, question_id: str) -> frozenset[str]:
+        """The answered questions the question's show-if rests on: a calculated value rests on those its
+        calculation names. Worked out once per question (the engine asks at every message)."""
+        found = self._rests_on.get(question_id)
+        if found is None:
+            show_if = self.question(question_id).show_if
+            found = frozenset(self._answered_from(show_if.referenced())) if show_if is not None else frozenset()
+            self._rests_on[question_id] = found
+        return found
+
+    def _answered_from(self, refs: Iterable[str]) -> Iterator[str]:
+        for ref in refs:
+            calculation = self.question(ref).expression(Where.CALCULATION)
+            if calculation is None:
+                yield ref
+            else:
+                yield from self._answered_from(calculation.refs)
 
     def group(self, code: str) -> Group:
         return next(g for g in self.groups if g.code == code)
@@ -324,6 +348,7 @@ class Questionnaire(Strict):
     def model_post_init(self, _context: Any) -> None:
         self._flat = tuple(q.model_copy(update={"group": g.code}) for g in self.groups for q in g.questions)
         self._by_id = {q.id: q for q in self._flat}
+        self._position = {q.id: index for index, q in enumerate(self._flat)}
 
 
 _EXPRESSION_FIELDS = {

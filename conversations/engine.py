@@ -143,14 +143,15 @@ def current_question(qn: Questionnaire, state: State) -> Question | None:
 
 
 def _progress(qn: Questionnaire, state: State, q: Question) -> str:
-    asked = [x.id for x in visible(qn, state["answers"]) if x.answerable]
+    shown = visible(qn, state["answers"])
+    asked = [x.id for x in shown if x.answerable]
     index = asked.index(q.id) + 1 if q.id in asked else len(asked)
-    header = m.PROGRESS.format(index=index, total=max(index, expected_count(qn, state["answers"])))
+    header = m.PROGRESS.format(index=index, total=max(index, expected_count(qn, state["answers"], shown)))
     return f"{header} · {q.code}" if q.code else header
 
 
 def _question_message(qn: Questionnaire, state: State, q: Question, *, replaces: bool = False) -> Outgoing:
-    q = as_asked(q, effective_answers(qn, state["answers"]))
+    q = as_asked(qn, q, state["answers"])
     lines = [q.text + ("" if q.required else f" {m.OPTIONAL}")]
     if q.help:
         lines.append(q.help)
@@ -257,14 +258,13 @@ def _advance(qn: Questionnaire, state: State, after: str | None) -> Step:
     state["selection"] = []
     notes: list[Outgoing] = []
     shown = visible(qn, state["answers"])
-    ids = [q.id for q in qn.questions]
-    start_at = ids.index(after) + 1 if after is not None else 0
-    order = [q for q in shown if ids.index(q.id) >= start_at]
+    start_at = qn.position(after) + 1 if after is not None else 0
+    order = [q for q in shown if qn.position(q.id) >= start_at]
     if state.get("revisit") is not None:  # reopened: the listed questions, and any new ones they bring up
         order = [q for q in order if q.id in state["revisit"] or (q.answerable and _pending(state, q))]
     if state["editing"]:
         order = [q for q in order if not q.answerable or _pending(state, q)]
-        order += [q for q in shown if ids.index(q.id) < start_at and q.answerable and _pending(state, q)]
+        order += [q for q in shown if qn.position(q.id) < start_at and q.answerable and _pending(state, q)]
         order = [q for q in order if q.answerable]
     for q in order:
         if not q.answerable:
@@ -352,7 +352,7 @@ def handle(qn: Questionnaire, state: State, inbound: Inbound, now: datetime) -> 
     q = current_question(qn, state)
     if q is None:  # the definition changed under a draft: find the right place again
         return _advance(qn, state, after=None)
-    q = as_asked(q, effective_answers(qn, state["answers"]))
+    q = as_asked(qn, q, state["answers"])
     if inbound.button is not None:
         return _handle_button(qn, state, q, inbound.button)
     if inbound.files:
