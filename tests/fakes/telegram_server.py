@@ -679,6 +679,19 @@ class FakeTelegram:
         content: JSONDict = {"location": {"latitude": lat, "longitude": lon}}
         return self._inject({"message": self._user_message(user_id, content)})
 
+    def send_voice(self, user_id: int, duration: int = 3, *, first_name: str | None = None) -> dict[str, Any]:
+        """Inject a voice note."""
+        self._ensure_user(user_id, first_name)
+        stored = self._store_file(b"OggS\x00\x02", "audio/ogg", None, "voice")
+        voice: JSONDict = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(stored.data),
+        }
+        return self._inject({"message": self._user_message(user_id, {"voice": voice})})
+
     def press_button(
         self, user_id: int, message_id: int, data: str, *, force: bool = False
     ) -> dict[str, Any]:
