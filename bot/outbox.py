@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 class Delivery:
     """What one attempt to send a notification came to."""
 
-    status: Literal["sent", "retry", "blocked", "failed"]
+    status: Literal["sent", "held", "retry", "blocked", "failed"]
+    """"held": the channel keeps the message and sends it when the person next writes (Zalo OA's reply window)."""
     retry_after: float | None = None
     """For "retry": how long the platform asked us to wait (Telegram's 429), when it said."""
     detail: str = ""

@@ -285,7 +285,8 @@ class OutboxMessage(Base):
     """A notification to send (reminder, digest, return, approval): kept until sent, so it survives a restart.
 
     status: "pending" (due at next_attempt_at) → "sending" (claimed by one process until claimed_until) → "sent",
-    "failed" (refused, or too many attempts) or "blocked" (the person blocked the bot). `dedupe_key` makes a
+    "held" (the channel keeps it until the person writes: Zalo OA's reply window), "failed" (refused, or too many
+    attempts) or "blocked" (the person blocked the bot). `dedupe_key` makes a
     scheduled notification exist once, however many processes schedule it."""
 
     __tablename__ = "outbox"

@@ -137,6 +137,18 @@ async def test_a_blocked_person_is_marked_and_not_tried_again_until_a_message_ge
         assert (await session.scalars(select(BlockedRecipient))).all() == [], "unblocked once a message arrives"
 
 
+async def test_a_message_the_channel_holds_is_recorded_as_held_and_not_tried_again(db: Database) -> None:
+    clock = Clock()
+    await queue(db, clock, [("7", "nhắc")])
+    channel = FakeChannel(Delivery("held", detail="outside the reply window"))
+    assert await worker(db, channel, clock).run_once() == 1
+    clock.advance(hours=2)
+    assert await worker(db, channel, clock).run_once() == 0, "the channel has it; the outbox does not send it again"
+    assert channel.tried == [("7", "nhắc")] and await statuses(db) == {"held": 1}
+    async with db.read() as session:
+        assert (await session.scalars(select(OutboxMessage))).one().sent_at is None
+
+
 async def test_stopping_gives_back_what_was_not_sent(db: Database) -> None:
     clock = Clock()
     await queue(db, clock, [("1", f"tin {n}") for n in range(5)])

@@ -300,13 +300,15 @@ async def test_messages_outside_the_reply_window_are_held_until_the_person_write
 ) -> None:
     officer, stranger = "6142494823000000201", "6142494823000000202"
     async with FakeZaloOA() as fake, zalo_oa_bot(fake, tmp_path, database_url) as bot:
-        await bot.channel.send(stranger, [Outgoing("Nhắc nhở: còn 3 ngày đến hạn nộp.")])
+        delivery = await bot.channel.notify(stranger, Outgoing("Nhắc nhở: còn 3 ngày đến hạn nộp."))
         assert fake.texts(stranger) == [] and fake.refusals == [], "never wrote: held without trying"
+        assert delivery.status == "held", "the outbox is told it is held, not that it was sent"
 
         await bot.say(officer, "trợ giúp")
+        assert (await bot.channel.notify(officer, Outgoing("Nhắc nhở: còn 2 ngày."))).status == "sent"
         fake.advance(hours=49)  # Zalo closes the window; the bot still thinks it is open
-        await bot.channel.send(officer, [Outgoing("Nhắc nhở: còn 1 ngày đến hạn nộp.")])
-        assert fake.refusals == [(officer, -230)]
+        delivery = await bot.channel.notify(officer, Outgoing("Nhắc nhở: còn 1 ngày đến hạn nộp."))
+        assert fake.refusals == [(officer, -230)] and delivery.status == "held"
         bot.channel.clock = lambda: datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
         await bot.channel.send(officer, [Outgoing("Nhắc nhở: hôm nay là hạn nộp.")])
         assert len(fake.refusals) == 1, "outside the window by the bot's own clock: held without trying"
@@ -327,6 +329,8 @@ async def test_messages_outside_the_reply_window_are_held_until_the_person_write
         fake.fail_next_send(-201, "Invalid message")
         await bot.say(officer, "trợ giúp")
         assert (await bot.held())[-1][:2] == (officer, "undeliverable"), "another refusal is recorded, not dropped"
+        fake.fail_next_send(-201, "Invalid message")
+        assert (await bot.channel.notify(officer, Outgoing("Nhắc nhở."))).status == "failed"
 
         assert await fake.unfollow(stranger) == 200
         await bot.channel.inbox.join()

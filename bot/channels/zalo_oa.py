@@ -324,9 +324,10 @@ class ZaloOaChannel:
             found[-1]["attachment"] = {"type": "template", "payload": {"buttons": tappable}}
         return found
 
-    async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
+    async def send(self, user_id: str, replies: Sequence[Reply]) -> Delivery:
         """Send to one person: messages held for them first, then these. Outside the reply window everything is
-        held until they write again. This is also the way in for notifications that answer no message."""
+        held until they write again. This is also the way in for notifications that answer no message. Returns
+        what became of these replies: sent, held until the person writes, or refused."""
         fresh = [message for reply in replies for message in self.messages(reply)]
         async with self._locks.hold(user_id):
             async with self.service.db.read() as db:
@@ -359,12 +360,15 @@ class ZaloOaChannel:
                     if held_id is not None:
                         sent.append(held_id)
             await self._settle(user_id, sent, refused, hold, reason)
+        if any(held_id is None for held_id, _ in hold):
+            return Delivery("held", detail=reason)
+        problems = [why for held_id, _, why in refused if held_id is None]
+        return Delivery("failed", detail=problems[0]) if problems else SENT
 
     async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
         """A notification: sent now inside the reply window; outside it, or when Zalo cannot be reached, held in the
-        database by `send` until the person writes again, never dropped. Either way the channel has it."""
-        await self.send(platform_id, [message])
-        return SENT
+        database by `send` until the person writes again, never dropped (the outbox records it as held)."""
+        return await self.send(platform_id, [message])
 
     async def _settle(
         self,

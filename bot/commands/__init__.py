@@ -32,7 +32,7 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable["list[Reply]"]]
-Interim = Callable[["list[Reply]"], Awaitable[None]]
+Interim = Callable[["list[Reply]"], Awaitable[object]]
 Waiting = Callable[[Call, "AsyncSession", dict[str, Any]], Awaitable["list[Reply]"]]
 COMMANDS: dict[str, Handler] = {}
 ADMIN_COMMANDS: set[str] = set()
