@@ -1,5 +1,6 @@
 """The file fetchers: a workbook sent on Telegram (fetched over HTTP from the fake Bot API with getFile and the
-download) and on the console (`/file <path>`) reaches the questionnaire upload."""
+download), on Zalo OA (the download link in the signed event) and on the console (`/file <path>`) reaches the
+questionnaire upload."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from conversations.definition import load_questionnaire
 from conversations.xlsform import write_xlsform
 from tests.client import running_service
 from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.zalo_oa_server import FakeZaloOA
 from tests.test_questionnaire_upload import XLSX, add_criterion
 from tests.test_telegram_e2e import ADMIN, User, telegram_bot
+from tests.test_zalo_oa import ADMIN as ZALO_ADMIN
+from tests.test_zalo_oa import zalo_oa_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 SELF_ASSESSMENT = load_questionnaire(ROOT / "presets/questionnaires/tu-danh-gia.yaml")
@@ -45,3 +49,12 @@ async def test_console_file_command_uploads_a_workbook(tmp_path: Path) -> None:
         await chat.line(f"/file {path}")
         assert "Tệp tu-danh-gia.xlsx dùng được." in output.getvalue()
         assert "• Tổng điểm tối đa: 100 → 102" in output.getvalue()
+
+
+async def test_zalo_oa_admin_uploads_a_workbook(tmp_path: Path) -> None:
+    async with FakeZaloOA() as fake, zalo_oa_bot(fake, tmp_path) as bot:
+        workbook = add_criterion(write_xlsform(SELF_ASSESSMENT))
+        assert await fake.send_file(ZALO_ADMIN, workbook, "tu-danh-gia-sua.xlsx") == 200
+        await bot.channel.inbox.join()
+        reply = "\n".join(fake.texts(ZALO_ADMIN))
+        assert "Tệp tu-danh-gia-sua.xlsx dùng được." in reply and "• Thêm câu N5.5" in reply

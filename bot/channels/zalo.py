@@ -9,12 +9,16 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+import aiohttp
+
 from bot.links import DownloadLinks
 from bot.render import plain, split_text
 from bot.service import Document, Reply
 from conversations.engine import Outgoing
 
 TEXT_LIMIT = 2000
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
+"""Zalo itself takes files of up to 25 MB; what the bot reads from a user (a workbook, a unit list) is far smaller."""
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 
@@ -31,6 +35,21 @@ def answer_line(count: int) -> str:
 def text_of(message: Outgoing) -> str:
     text = plain(message)
     return f"{text}\n{answer_line(len(message.choices))}" if message.choices else text
+
+
+async def download(http: aiohttp.ClientSession | None, url: str) -> bytes:
+    """The bytes of a file a person sent: Zalo puts a download link in the (signed) event. At most
+    DOWNLOAD_LIMIT + 1 bytes are read, so that a file too large is seen as too large without being held whole."""
+    if http is None:
+        raise RuntimeError("the Zalo channel is not started")
+    async with http.get(url, timeout=aiohttp.ClientTimeout(total=60)) as response:
+        response.raise_for_status()
+        content = bytearray()
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            content += chunk
+            if len(content) > DOWNLOAD_LIMIT:
+                break
+        return bytes(content)
 
 
 def pieces(reply: Reply, links: DownloadLinks) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.zalo import Inbox, pieces
+from bot.channels.zalo import Inbox, download, pieces
 from bot.config import ConfigError
 from bot.links import DownloadLinks
 from bot.outbox import SENT, Delivery
@@ -82,6 +82,11 @@ class ZaloBotChannel:
         self._http: aiohttp.ClientSession | None = None
         self._poller: asyncio.Task[None] | None = None
         self.inbox: Inbox[Event] = Inbox(self._process)
+        service.file_fetchers[CHANNEL] = self.fetch_file
+
+    async def fetch_file(self, ref: FileRef) -> bytes:
+        """The service's file fetcher: a file's id on Zalo is its download link."""
+        return await download(self._http, ref.file_id)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(PATH, self.webhook)]

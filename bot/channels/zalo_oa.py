@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.zalo import Inbox, pieces
+from bot.channels.zalo import Inbox, download, pieces
 from bot.config import ConfigError
 from bot.identity import KeyedLocks, actor_key
 from bot.links import DownloadLinks
@@ -240,6 +240,11 @@ class ZaloOaChannel:
         self._tokens: OaTokens | None = None
         self._locks = KeyedLocks()
         self.inbox: Inbox[Event] = Inbox(self._process)
+        service.file_fetchers[CHANNEL] = self.fetch_file
+
+    async def fetch_file(self, ref: FileRef) -> bytes:
+        """The service's file fetcher: a file's id on Zalo is its download link."""
+        return await download(self._http, ref.file_id)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(PATH, self.webhook)]

@@ -43,8 +43,8 @@ UNKNOWN = "Không có bảng hỏi mã “{id}”. Các mã: {ids}."
 CAPTION = "«{title}», phiên bản {version}, dạng XLSForm. Sửa rồi gửi lại tệp .xlsx để tải lên phiên bản mới."
 TOO_BIG = "Tệp {name} quá lớn ({size} KB). Tệp bảng hỏi XLSForm thường nhỏ hơn {limit} KB."
 NO_FETCH = (
-    "Kênh này chưa nhận được tệp tải lên. Hãy gửi tệp qua Telegram, hoặc kiểm tra tệp trên máy chủ bằng lệnh "
-    "“pbgdpl questionnaire check <tệp>”."
+    "Kênh này chưa nhận được tệp tải lên. Hãy gửi tệp qua Telegram hoặc Zalo OA, hoặc kiểm tra tệp trên máy chủ "
+    "bằng lệnh “pbgdpl questionnaire check <tệp>”."
 )
 PROBLEMS = "Tệp {name} chưa dùng được. Các chỗ cần sửa:\n{lines}\n\nSửa rồi gửi lại tệp."
 MORE = "… và {count} chỗ khác."

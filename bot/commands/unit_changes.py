@@ -28,7 +28,10 @@ SEND_FILE = (
     "Gửi tệp danh sách đơn vị (.csv UTF-8 hoặc .xlsx). Dòng đầu là tên cột: code, name, kind, parent "
     "(hoặc: mã, tên, loại, cấp trên); kind là commune (xã) hoặc department. Gõ /huy để thôi."
 )
-NO_FETCH = "Kênh này chưa nhận được tệp tải lên. Hãy gửi tệp qua Telegram, hoặc dùng lệnh “pbgdpl units import <tệp>”."
+NO_FETCH = (
+    "Kênh này chưa nhận được tệp tải lên. Hãy gửi tệp qua Telegram hoặc Zalo OA, hoặc dùng lệnh "
+    "“pbgdpl units import <tệp>”."
+)
 IMPORTED = "Đã nhập {count} đơn vị từ {name}: {added} mới, {updated} cập nhật. Gõ /donvi để xem."
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
 RENAME_USAGE = "Gõ /doiten <mã đơn vị> <tên mới>, ví dụ: /doiten 16012 Xã Hậu Lộc."
