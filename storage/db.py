@@ -35,15 +35,18 @@ def ensure_sqlite_directory(url: str) -> None:
 
 
 def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
+    """The writer runs its statements on the event loop, readers in aiosqlite's threads (see storage.sqlite_driver)."""
+    connect = sqlite_driver.connect_inline if writer else sqlite_driver.connect
     engine = create_async_engine(
-        url, pool_size=1 if writer else 4, max_overflow=0, connect_args={"async_creator_fn": sqlite_driver.connect}
+        url, pool_size=1 if writer else 4, max_overflow=0, connect_args={"async_creator_fn": connect}
     )
+    # The writer must not wait for another process's lock inside SQLite: that would stop the event loop.
+    busy_timeout = 0 if writer else 10000
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (Python 3.11 sqlite3)
         cursor = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={busy_timeout}", "foreign_keys=ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

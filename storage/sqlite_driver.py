@@ -1,19 +1,25 @@
-"""aiosqlite with one thread hop per statement.
+"""SQLite connections for SQLAlchemy's aiosqlite dialect, with fewer trips between threads.
 
 SQLAlchemy's aiosqlite adapter makes four trips to aiosqlite's worker thread for each SELECT (open a cursor,
 execute, fetch, close) and three for each write; each trip is a queue put, a thread wake-up and an event-loop
-wake-up. On SQLite every answer is a write transaction through the one writer connection, so those trips are
-what limits answers per second. Here a statement is one trip: the cursor is opened, executed, read and closed in
-the worker thread, and SQLAlchemy reads the rows it already has. Hand it to the engine as
-`connect_args={"async_creator_fn": connect}`.
+wake-up, which on a VM costs more than the statement itself. Two connections replace it, handed to an engine as
+`connect_args={"async_creator_fn": ...}`:
+
+- `connect`: aiosqlite's worker thread, one trip per statement (the cursor is opened, executed, read and closed
+  there, and SQLAlchemy reads the rows it already has). For readers, whose queries (exports) may be long.
+- `connect_inline`: no thread; statements run on the event loop. For the one writer: every answer is a short write
+  transaction (a few point lookups and one update, microseconds each), serialised anyway by SQLite's single writer.
+  It never waits on SQLite's lock inside C, which would stop the loop: with `busy_timeout` 0 a locked database
+  (another process writing, such as `pbgdpl units import`) is retried here with `asyncio.sleep`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -36,12 +42,16 @@ def _statement(connection: sqlite3.Connection, sql: str, parameters: Any, many: 
         cursor.close()
 
 
+class Runner(Protocol):
+    async def run(self, function: partial[Outcome]) -> Outcome: ...
+
+
 class PrefetchedCursor:
     """The part of aiosqlite's cursor that SQLAlchemy's adapter uses, with the rows fetched in the same trip."""
 
     arraysize = 1
 
-    def __init__(self, connection: OneHopConnection) -> None:
+    def __init__(self, connection: Runner) -> None:
         self._connection = connection
         self.description: Any = None
         self.rowcount = -1
@@ -93,8 +103,72 @@ class OneHopConnection(aiosqlite.Connection):
 
 
 async def connect(database: str, **options: Any) -> OneHopConnection:
-    connection = OneHopConnection(partial(sqlite3.connect, database, **options), iter_chunk_size=64)
+    connector = partial(sqlite3.connect, database, **{**options, "isolation_level": None})  # we emit BEGIN ourselves
+    connection = OneHopConnection(connector, iter_chunk_size=64)
     connection._thread.daemon = True  # as SQLAlchemy's adapter does: a forgotten connection must not hold exit
     await connection
     return connection
+
+
+BUSY_WAIT = 10.0
+"""How long a statement waits, in all, for another process to release SQLite's write lock."""
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+class InlineConnection:
+    """The part of aiosqlite's connection that SQLAlchemy's adapter uses, on the event loop's own thread."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection: sqlite3.Connection | None = connection
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise ValueError("no active connection")
+        return self._connection
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    def cursor(self) -> PrefetchedCursor:
+        return PrefetchedCursor(self)
+
+    async def run(self, function: partial[Outcome]) -> Outcome:
+        delay, waited = 0.002, 0.0
+        while True:
+            try:
+                return function(self._conn)
+            except sqlite3.OperationalError as error:
+                if not _busy(error) or waited >= BUSY_WAIT:
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.25)
+
+    async def commit(self) -> None:
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
+
+    async def close(self) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+async def connect_inline(database: str, **options: Any) -> InlineConnection:
+    """Give it `PRAGMA busy_timeout = 0`: waiting for the lock is done in `InlineConnection.run`."""
+    options = {**options, "isolation_level": None, "check_same_thread": False}
+    return InlineConnection(sqlite3.connect(database, **options))
 
