@@ -1,5 +1,4 @@
 PYTHON ?= python3
-BENCH_ARGS ?=
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -36,9 +35,9 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.load $(BENCH_ARGS)
+	$(BIN)/python -m bench.load
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
-		$(BIN)/python -m bench.load $(BENCH_ARGS) --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/pbgdpl_bench; fi
+		$(BIN)/python -m bench.load --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/pbgdpl_bench; fi
 
 bench-export: $(STAMP)
 	$(BIN)/python -m bench.export

@@ -48,8 +48,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def start(*args: str, env: dict[str, str] | None = None, cpu: int | None = None) -> asyncio.subprocess.Process:
-    """A Python process; with `cpu`, it and every thread it starts run on that one core (as `taskset -c` would)."""
+async def start(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         *args,
@@ -57,7 +56,6 @@ async def start(*args: str, env: dict[str, str] | None = None, cpu: int | None =
         env={**os.environ, **(env or {})},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
-        preexec_fn=None if cpu is None else lambda: os.sched_setaffinity(0, {cpu}),
     )
 
 
@@ -74,13 +72,7 @@ async def control(port: int, action: str, timeout: float = 900) -> dict[str, Any
 
 
 async def run_load(
-    mode: str,
-    citizens: int,
-    bot_command: list[str],
-    env: dict[str, str],
-    rounds: int,
-    think: tuple[float, float],
-    bot_cpu: int | None = None,
+    mode: str, citizens: int, bot_command: list[str], env: dict[str, str], rounds: int, think: tuple[float, float]
 ) -> dict[str, Any]:
     port = free_port()
     options = {"--port": port, "--citizens": citizens, "--mode": mode, "--rounds": rounds}
@@ -89,8 +81,7 @@ async def run_load(
     bot = None
     try:
         await control(port, "up")  # the bot must find the server listening, or it gives up at its first call
-        bot_env = {**env, "PBGDPL_TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot"}
-        bot = await start(*bot_command, env=bot_env, cpu=bot_cpu)
+        bot = await start(*bot_command, env={**env, "PBGDPL_TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot"})
         await control(port, "ready")
         await asyncio.sleep(0.5)  # let the first long poll settle
         await control(port, "begin")
@@ -157,7 +148,7 @@ async def survey_run(n: int, think: tuple[float, float], args: argparse.Namespac
         "PBGDPL_LOG_LEVEL": "WARNING",
     }
     command = os.environ.get("BENCH_BOT", "-m bot.cli run").split()
-    result = summary(await run_load("survey", n, command, env, 0, think, args.bot_cpu))
+    result = summary(await run_load("survey", n, command, env, 0, think))
     result["lost"], result["doubled"] = await check_answers(url, n)
     return result
 
@@ -168,13 +159,8 @@ async def main() -> None:
     parser.add_argument("--think", type=float, nargs=2, default=(5.0, 15.0), metavar=("MIN", "MAX"))
     parser.add_argument("--database-url", default=None, help="a PostgreSQL URL; SQLite when not given")
     parser.add_argument("--echo-rounds", type=int, default=15)
-    parser.add_argument(
-        "--bot-cpu", type=int, default=None, help="run the bot on this one core (as CPUAffinity= or taskset -c would)"
-    )
     args = parser.parse_args()
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    if args.bot_cpu is not None:
-        backend += f" (bot on core {args.bot_cpu})"
 
     echo = summary(await run_load("echo", 200, ["bench/echo_bot.py"], {}, args.echo_rounds, (0.0, 0.0)))
     print(f"floor: bare python-telegram-bot echo bot, 200 users: {echo['per_second']:.0f} replies/s")
