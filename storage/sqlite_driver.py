@@ -8,7 +8,8 @@ wake-up, which on a VM costs more than the statement itself. Two connections rep
 - `connect`: aiosqlite's worker thread, one trip per statement (the cursor is opened, executed, read and closed
   there, and SQLAlchemy reads the rows it already has). For readers, whose queries (exports) may be long.
 - `connect_inline`: no thread; statements run on the event loop. For the one writer: every answer is a short write
-  transaction (a few point lookups and one update, microseconds each), serialised anyway by SQLite's single writer.
+  transaction (a few point lookups and one update, microseconds each), serialised anyway by SQLite's single writer;
+  a commit that crosses the WAL's autocheckpoint size also copies pages back into the database file (milliseconds).
   It never waits on SQLite's lock inside C, which would stop the loop: with `busy_timeout` 0 a locked database
   (another process writing, such as `pbgdpl units import`) is retried here with `asyncio.sleep`.
 """
@@ -169,6 +170,7 @@ class InlineConnection:
 
 async def connect_inline(database: str, **options: Any) -> InlineConnection:
     """Give it `PRAGMA busy_timeout = 0`: waiting for the lock is done in `InlineConnection.run`."""
-    options = {**options, "isolation_level": None, "check_same_thread": False}
+    # timeout 0: Python's sqlite3 would otherwise wait up to 5 s for a lock inside SQLite until the pragmas are set
+    options = {**options, "isolation_level": None, "check_same_thread": False, "timeout": 0.0}
     return InlineConnection(sqlite3.connect(database, **options))
 
