@@ -166,7 +166,7 @@ async def main() -> None:
     print(f"floor: bare python-telegram-bot echo bot, 200 users: {echo['per_second']:.0f} replies/s")
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.citizens:
-            for think in ((0.0, 0.0), tuple(args.think)):
+            for think in dict.fromkeys([(0.0, 0.0), tuple(args.think)]):  # each pace once (--think 0 0)
                 result = await survey_run(n, think, args, Path(tmp))
                 pace = "no pause (closed loop)" if think[1] == 0 else f"{think[0]:g}–{think[1]:g} s to answer"
                 print(
