@@ -3,7 +3,7 @@
 ``FakeTelegram`` is a small aiohttp server that speaks enough of the Bot API for python-telegram-bot
 (PTB) to run against it unchanged (``Bot(token, base_url=tg.base_url, base_file_url=tg.base_file_url)``).
 Every request is recorded in :attr:`FakeTelegram.calls` and validated against the machine-readable
-Bot API spec (``shared/specs/telegram-bot-api.min.json``); problems end up in
+Bot API spec (``tests/fixtures/telegram-bot-api/``); problems end up in
 :attr:`FakeTelegram.violations` so that a test can finish with :meth:`FakeTelegram.assert_no_violations`.
 
 The test side injects user activity with plain (synchronous) methods such as
@@ -60,9 +60,9 @@ __all__ = [
 ]
 
 DEFAULT_TOKEN = "123456:TEST-fake-token-abcdefghijklmnopqrstu"
-#: ``<repo root>/../shared/specs/...``: ``/work/shared/...`` locally, ``<checkout>/../shared/...`` in CI.
+#: Kept in the repository (with its licence) so that a fresh clone needs nothing beside it.
 DEFAULT_SPEC_PATH = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "telegram-bot-api.min.json"
+    Path(__file__).resolve().parents[1] / "fixtures" / "telegram-bot-api" / "telegram-bot-api.min.json"
 )
 
 JSONDict = dict[str, Any]
