@@ -131,6 +131,8 @@ def seed(db_path: Path, questionnaires: Path, responses: int, seed_value: int = 
     """Units, the period, one submitted self-assessment per unit and `responses` citizen surveys."""
     from conversations.definition import load_directory
     from conversations.scoring import score
+    from conversations.status import Status
+    from storage.repo import response_key
 
     qns = load_directory(questionnaires)
     assessment, survey = qns["tu-danh-gia"], qns["khao-sat-nguoi-dan"]
@@ -170,13 +172,13 @@ def seed(db_path: Path, questionnaires: Path, responses: int, seed_value: int = 
                 response_sql,
                 (
                     next_id,
-                    f"{assessment.id}|{PERIOD}|{unit['code']}",
+                    response_key(assessment.id, PERIOD, unit["code"]),
                     assessment.id,
                     assessment.version,
                     PERIOD,
                     unit["code"],
                     None,
-                    "submitted",
+                    Status.SUBMITTED.value,
                     json.dumps(state),
                     score(assessment, answers).total,
                     at,
@@ -207,13 +209,13 @@ def seed(db_path: Path, questionnaires: Path, responses: int, seed_value: int = 
         batch.append(
             (
                 next_id,
-                f"{survey.id}|{PERIOD}|{unit['code']}|{respondent}",
+                response_key(survey.id, PERIOD, unit["code"], respondent),
                 survey.id,
                 survey.version,
                 PERIOD,
                 unit["code"],
                 respondent,
-                "submitted",
+                Status.SUBMITTED.value,
                 json.dumps(state),
                 None,
                 at,

@@ -25,6 +25,7 @@ import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from conversations.status import Status
 from storage.models import Response
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +103,7 @@ async def check_answers(url: str, citizens: int) -> tuple[int, int]:
     async with engine.connect() as connection:
         rows = (await connection.execute(select(Response.status, Response.state))).all()
     await engine.dispose()
-    submitted = [json.dumps(state["answers"], sort_keys=True) for status, state in rows if status == "submitted"]
+    submitted = [json.dumps(state["answers"], sort_keys=True) for status, state in rows if status is Status.SUBMITTED]
     usual = Counter(submitted).most_common(1)[0][1] if submitted else 0
     return citizens - len(submitted), len(submitted) - usual
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.service import Document
-from conversations.engine import VIETNAM
+from conversations.localtime import clock_then_day
 
 ROUTE = "/exports/{file_id}"
 LINK_TEXT = "{caption}\nTải tệp {filename} tại:\n{url}\n(Đường dẫn dùng được đến {time}.)"
@@ -57,7 +57,7 @@ class DownloadLinks:
         (folder / name).write_bytes(document.content)
         expires = self.clock() + self.ttl
         url = self.url(file_id, expires)
-        when = expires.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
+        when = clock_then_day(expires)
         return LINK_TEXT.format(caption=document.caption, filename=name, url=url, time=when)
 
     def url(self, file_id: str, expires: datetime) -> str:

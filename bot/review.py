@@ -13,10 +13,12 @@ from bot.outbox import Recipient, notify
 from conversations import engine
 from conversations.answers import display, number_text
 from conversations.definition import Question, Questionnaire, QuestionType
+from conversations.localtime import local_time
 from conversations.scoring import question_points, score
+from conversations.status import LABELS
 from conversations.text import fold
 from exports.assessment import supporting
-from exports.results import STATUS_LABELS, local_time, question_label
+from exports.results import question_label
 from storage import repo
 from storage.models import Account, Answer, Evidence, Response, Review, Unit
 
@@ -102,7 +104,7 @@ def submission_text(
     evidence sent for it."""
     answers = response.state["answers"]
     card = score(qn, answers)
-    status = STATUS_LABELS[response.status]
+    status = LABELS[response.status]
     lines = [f"Phiếu tự đánh giá kỳ {period} – {unit.name} ({unit.code})", f"Trạng thái: {status}"]
     if response.submitted_at is not None:
         lines.append(f"Nộp lúc: {local_time(response.submitted_at)}")

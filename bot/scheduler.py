@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from bot.commands.reminders import queue_digest, queue_reminders
 from bot.outbox import Outbox
 from bot.service import BotService
-from conversations.engine import VIETNAM
+from conversations.localtime import VIETNAM
 from storage import repo
 
 log = logging.getLogger(__name__)

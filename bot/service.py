@@ -22,13 +22,14 @@ from bot.config import Settings
 from bot.identity import AttemptLimit, KeyedLocks, actor_key
 from conversations import engine
 from conversations.answers import InvalidAnswer, display, pick
-from conversations.definition import Questionnaire, QuestionType, parse_questionnaire
+from conversations.definition import Questionnaire, QuestionType, of_kind, parse_questionnaire
 from conversations.engine import Button, FileRef, Inbound, Outgoing
 from conversations.scoring import question_points, score
+from conversations.status import Status
 from conversations.text import clean_input, vi_sort_key
 from storage import repo
 from storage.db import Database
-from storage.models import EDITABLE, Account, Answer, Evidence, Response, Unit
+from storage.models import Account, Answer, Evidence, Response, Unit
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class BotService:
         return await fetch(ref) if fetch is not None else None
 
     def of_kind(self, kind: str) -> Questionnaire | None:
-        return next((q for _, q in sorted(self.questionnaires.items()) if q.kind == kind), None)
+        return of_kind(self.questionnaires, kind)
 
     def deep_link(self, payload: str) -> str:
         return f"https://t.me/{self.bot_username or '<tên_bot>'}?start={payload}"
@@ -196,7 +197,7 @@ class BotService:
                     return await self._answer_unit_pick(db, sender, actor, inbound, text)
                 if parsed is None and session is not None and session.response_id is not None:
                     response = await repo.get_response(db, session.response_id)
-                    if response is not None and response.status in EDITABLE:
+                    if response is not None and response.status.editable:
                         return await self._step(db, sender, actor, response, inbound)
         elif update_id is not None:
             async with self.db.write(lock=actor) as db:
@@ -243,8 +244,8 @@ class BotService:
         self, db: AsyncSession, qn: Questionnaire, response: Response, role: Role, now: datetime
     ) -> None:
         answers = response.state["answers"]
-        resubmitted = response.status == "returned"
-        response.status, response.submitted_at = "submitted", now
+        resubmitted = response.status is Status.RETURNED
+        response.status, response.submitted_at = Status.SUBMITTED, now
         response.total_points = score(qn, answers).total if qn.scored else None
         response.submitted_by = role.account.id if role.account and not qn.anonymous else None
         rows, files = [], []
@@ -291,10 +292,10 @@ class BotService:
         heading: str,
     ) -> list[Reply] | None:
         """Start or resume a response (a returned one at its flagged questions); None when it is submitted."""
-        key = "|".join([qn.id, period, unit.code] + ([respondent] if respondent else []))
+        key = repo.response_key(qn.id, period, unit.code, respondent)
         response = await repo.find_response(db, key)
         now = self.clock()
-        if response is not None and response.status not in EDITABLE:
+        if response is not None and not response.status.editable:
             return None
         if response is None:
             step = engine.start(qn, now)
@@ -307,13 +308,13 @@ class BotService:
                     period_code=period,
                     unit_code=unit.code,
                     respondent=respondent,
-                    status="draft",
+                    status=Status.DRAFT,
                     state=step.state,
                     created_at=now,
                     updated_at=now,
                 ),
             )
-        elif response.status == "returned":
+        elif response.status is Status.RETURNED:
             step = await review.reopen_returned(db, await self.definition_of(db, response) or qn, response, now)
         else:
             step = engine.resume(await self.definition_of(db, response) or qn, response.state)

@@ -514,6 +514,11 @@ def load_directory(directory: Path) -> dict[str, Questionnaire]:
     return found
 
 
+def of_kind(questionnaires: Mapping[str, Questionnaire], kind: str) -> Questionnaire | None:
+    """The questionnaire of a kind ("self_assessment", "citizen_survey"): the first by id when there are several."""
+    return next((q for _, q in sorted(questionnaires.items()) if q.kind == kind), None)
+
+
 def measure_problems(found: Mapping[str, Questionnaire]) -> Iterator[tuple[str, str, str]]:
     """(questionnaire id, question id, problem) for each criterion whose `measured_by` does not fit the
     citizen survey among `found`."""

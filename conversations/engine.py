@@ -24,18 +24,17 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from conversations import messages as m
 from conversations.answers import InvalidAnswer, display, hint, number_text, parse_typed
 from conversations.conditions import as_asked, effective_answers, expected_count, unoffered, visible
 from conversations.definition import Question, Questionnaire, QuestionType
 from conversations.expressions import Where
+from conversations.localtime import clock_then_day
 from conversations.scoring import ScoreCard, score
 from conversations.text import clean_input, fold
 
 State = dict[str, Any]
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
@@ -334,7 +333,7 @@ def _submit(qn: Questionnaire, state: State, now: datetime) -> Step:
     lines = [qn.outro]
     if shows_score(qn):
         lines += ["", *_score_lines(score(qn, state["answers"]))]
-    lines.append(m.SUBMITTED.format(time=now.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")))
+    lines.append(m.SUBMITTED.format(time=clock_then_day(now)))
     return Step(state, [Outgoing("\n".join(lines))], submitted=True)
 
 

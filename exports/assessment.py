@@ -16,6 +16,7 @@ from conversations import engine
 from conversations.answers import display
 from conversations.conditions import visible
 from conversations.definition import Question, Questionnaire, QuestionType, SurveyMeasure
+from conversations.localtime import local_cell
 from conversations.measures import (
     Rate,
     SurveyTally,
@@ -25,11 +26,12 @@ from conversations.measures import (
     with_survey_figures,
 )
 from conversations.scoring import ScoreCard, question_points, score
+from conversations.status import COUNTED, LABELS, ORDER, Status
 from exports import queries
 from exports.queries import Selection
-from exports.results import STATUS_LABELS, STATUS_ORDER, local_cell, question_label, units_for
+from exports.results import question_label, units_for
 from exports.workbook import HIDDEN, Column, Sheet
-from storage.models import COUNTED, Evidence, Response, Unit
+from storage.models import Evidence, Response, Unit
 
 NO_THRESHOLDS = "Chưa có ngưỡng chính thức"
 CHANNELS = {"telegram": "Telegram", "console": "Dòng lệnh"}
@@ -49,7 +51,7 @@ class UnitResult:
     rank: int | None = None
 
     @property
-    def status(self) -> str | None:
+    def status(self) -> Status | None:
         return self.response.status if self.response else None
 
     @property
@@ -163,7 +165,7 @@ def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
         row: list[Any] = [
             r.unit.code,
             r.unit.name,
-            STATUS_LABELS[r.status],
+            LABELS[r.status],
             local_cell(r.response.submitted_at if r.response else None),
             *[points.get(g.code) for g in groups],
             r.card.total if r.card else None,
@@ -309,14 +311,14 @@ def progress_sheet(a: Assessment, name: str = "Tiến độ") -> Sheet:
         Column("Số phiếu khảo sát", "integer"),
     ]
     rows = []
-    ordered = sorted(a.units, key=lambda r: STATUS_ORDER[r.status])  # stable: Vietnamese order within a status
+    ordered = sorted(a.units, key=lambda r: ORDER[r.status])  # stable: Vietnamese order within a status
     for r in ordered:
         asked = engine.review_items(a.qn, r.response.state) if r.response else []
         rows.append(
             [
                 r.unit.code,
                 r.unit.name,
-                STATUS_LABELS[r.status],
+                LABELS[r.status],
                 sum(q.id in r.answers for q in asked) if r.response else None,
                 len(asked) if r.response else None,
                 local_cell(r.response.updated_at if r.response else None),
@@ -329,6 +331,6 @@ def progress_sheet(a: Assessment, name: str = "Tiến độ") -> Sheet:
 
 def status_counts(a: Assessment) -> dict[str, int]:
     """Submitted (approved too), in progress (a returned one is being corrected), not started."""
-    grouped = {"approved": "submitted", "returned": "draft"}
-    counts = Counter(grouped.get(r.status or "", r.status) for r in a.units)
-    return {STATUS_LABELS[s]: counts[s] for s in ("submitted", "draft", None)}
+    grouped = {Status.APPROVED: Status.SUBMITTED, Status.RETURNED: Status.DRAFT}
+    counts = Counter(grouped.get(r.status, r.status) if r.status else None for r in a.units)
+    return {LABELS[s]: counts[s] for s in (Status.SUBMITTED, Status.DRAFT, None)}

@@ -11,15 +11,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from conversations.answers import number_text
-from exports.results import STATUS_LABELS
+from conversations.status import LABELS, Status
 
 BAR = "#2F5597"
 STATUS_COLOURS = {
-    STATUS_LABELS["approved"]: "#2E6B04",
-    STATUS_LABELS["submitted"]: "#4E9A06",
-    STATUS_LABELS["returned"]: "#CC3333",
-    STATUS_LABELS["draft"]: "#F0A30A",
-    STATUS_LABELS[None]: "#A6A6A6",
+    LABELS[Status.APPROVED]: "#2E6B04",
+    LABELS[Status.SUBMITTED]: "#4E9A06",
+    LABELS[Status.RETURNED]: "#CC3333",
+    LABELS[Status.DRAFT]: "#F0A30A",
+    LABELS[None]: "#A6A6A6",
 }
 WIDTH_INCHES = 7.5
 
@@ -58,8 +58,8 @@ def bar_chart(
 def progress_chart(
     statuses: Mapping[str, int], surveys: Sequence[tuple[str, int]], title: str, target: int | None = None
 ) -> bytes:
-    """How many units are at each status (labels of STATUS_LABELS); beside it, survey responses per unit, against
-    the target number of responses when one is given."""
+    """How many units are at each status (labels of conversations.status.LABELS); beside it, survey responses per unit,
+    against the target number of responses when one is given."""
     rows = max(len(surveys), 3)
     figure = Figure(figsize=(WIDTH_INCHES + 2, 1.6 + 0.3 * rows), layout="constrained")
     left, right = figure.subplots(1, 2, width_ratios=[2, 3])

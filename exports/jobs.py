@@ -15,12 +15,13 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.definition import Questionnaire, SurveyMeasure
+from conversations.definition import Questionnaire, SurveyMeasure, of_kind
+from conversations.localtime import day_text, file_stamp, local_date
 from conversations.measures import measured_criteria
 from conversations.text import fold
 from exports import assessment, audit, queries, report, survey
 from exports.queries import Selection
-from exports.results import LOCAL_TIME, notes_sheet, suppression_note
+from exports.results import notes_sheet, suppression_note
 from exports.workbook import Sheet, write_csv, write_xlsx
 from storage import repo
 from storage.db import Database
@@ -77,10 +78,6 @@ class ExportFile:
     filename: str
     content: bytes
     mime: str
-
-
-def of_kind(questionnaires: Mapping[str, Questionnaire], kind: str) -> Questionnaire | None:
-    return next((q for _, q in sorted(questionnaires.items()) if q.kind == kind), None)
 
 
 def survey_measures(questionnaires: Mapping[str, Questionnaire], survey_id: str) -> list[SurveyMeasure]:
@@ -197,14 +194,14 @@ async def build(
         raise ExportError(f"Không có kỳ đánh giá “{request.period}”.")
     if request.unit is not None and await repo.get_unit(db, request.unit) is None:
         raise ExportError(f"Không tìm thấy đơn vị có mã “{request.unit}”.")
-    in_force = await repo.units_in_force(db, min(made_at.astimezone(LOCAL_TIME).date(), period.deadline))
-    stamp = made_at.astimezone(LOCAL_TIME).strftime("%Y%m%d-%H%M")
+    in_force = await repo.units_in_force(db, min(local_date(made_at), period.deadline))
+    stamp = file_stamp(made_at)
     filename = "-".join([STEMS[request.kind], request.period, *([request.unit] if request.unit else []), stamp])
     filename += f".{request.format}"
     if request.kind == "baocao":
         data = report.ReportData(
             period=period.code,
-            deadline=period.deadline.strftime("%d/%m/%Y"),
+            deadline=day_text(period.deadline),
             assessment=await _assessment(db, questionnaires, request, in_force),
             survey=await _survey(db, questionnaires, request, in_force),
             made_at=made_at,

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from conversations.measures import SurveyTally
-from storage.models import COUNTED, Answer, Evidence, Period, Response
+from conversations.status import COUNTED
+from storage.models import Answer, Evidence, Period, Response
 
 STREAM_BATCH = 2000
 

@@ -20,12 +20,12 @@ from docx.table import Table
 
 from conversations.answers import number_text
 from conversations.definition import Question
+from conversations.localtime import local_time
 from conversations.measures import SurveyTally
 from conversations.scoring import question_points
 from conversations.text import fold
 from exports import charts
 from exports.assessment import Assessment, status_counts
-from exports.results import local_time
 from exports.survey import ALL_UNITS, SurveyResults
 from exports.workbook import HIDDEN
 

@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.definition import Question, Questionnaire
+from conversations.localtime import local_time
 from conversations.text import vi_sort_key
 from exports.workbook import HIDDEN, Column, Sheet
 from storage import repo
 from storage.models import Unit
-
-LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
-STATUS_LABELS = {
-    "submitted": "Đã nộp",
-    "draft": "Đang làm",
-    None: "Chưa bắt đầu",
-    "returned": "Bị trả lại",
-    "approved": "Đã duyệt",
-}
-STATUS_ORDER = {None: 0, "draft": 1, "returned": 2, "submitted": 3, "approved": 4}
-
-
-def local_time(moment: datetime | None) -> str:
-    return moment.astimezone(LOCAL_TIME).strftime("%d/%m/%Y %H:%M") if moment else ""
-
-
-def local_cell(moment: datetime | None) -> datetime | None:
-    """A moment as Vietnamese wall-clock time, for a date cell."""
-    return moment.astimezone(LOCAL_TIME).replace(tzinfo=None) if moment else None
-
-
-def local_date(moment: datetime | None) -> date | None:
-    return moment.astimezone(LOCAL_TIME).date() if moment else None
 
 
 def question_label(q: Question) -> str:

@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from conversations.status import Status
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -48,6 +50,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StatusType(TypeDecorator[Status]):
+    """A response's status, stored as its text."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: Status | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else Status(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Status | None:
+        return None if value is None else Status(value)
 
 
 class Base(DeclarativeBase):
@@ -115,7 +130,7 @@ class Response(Base):
     period_code: Mapped[str] = mapped_column(ForeignKey("periods.code"), index=True)
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
     respondent: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[Status] = mapped_column(StatusType(), default=Status.DRAFT)
     state: Mapped[dict[str, Any]]
     total_points: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime]
@@ -226,10 +241,6 @@ class QuestionnaireVersion(Base):
 
 # ---------------------------------------------------------------- running the evaluation (issue 4)
 
-COUNTED = ("submitted", "approved")
-"""Self-assessment statuses whose answers count (exports, ranks, "đã nộp"); "returned" is being corrected."""
-EDITABLE = ("draft", "returned")
-"""Statuses in which the unit's officers can still answer (a returned response is reopened on some criteria)."""
 ADMIN_UNITS = "quan-tri"
 """The unit set of units an admin uploaded or changed: applying the preset files at start leaves them alone."""
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from conversations.status import Status
 from storage.models import (
     ADMIN_UNITS,
     Account,
@@ -151,6 +152,12 @@ async def get_response(db: AsyncSession, response_id: int) -> Response | None:
     return await db.get(Response, response_id, with_for_update=True, populate_existing=True)
 
 
+def response_key(questionnaire_id: str, period: str, unit: str, respondent: str | None = None) -> str:
+    """What makes a response one of a kind: a unit's self-assessment once per period, a citizen's survey once per
+    period and unit."""
+    return "|".join([questionnaire_id, period, unit] + ([respondent] if respondent else []))
+
+
 async def find_response(db: AsyncSession, dedupe_key: str) -> Response | None:
     query = select(Response).where(Response.dedupe_key == dedupe_key).with_for_update()
     return (await db.scalars(query)).first()
@@ -160,7 +167,7 @@ async def latest_draft(db: AsyncSession, respondent: str) -> Response | None:
     """The survey this person left unfinished most recently."""
     query = (
         select(Response)
-        .where(Response.respondent == respondent, Response.status == "draft")
+        .where(Response.respondent == respondent, Response.status == Status.DRAFT)
         .order_by(Response.updated_at.desc())
         .limit(1)
     )
@@ -184,7 +191,7 @@ async def store_submission(
 
 
 async def responses(
-    db: AsyncSession, questionnaire_id: str, period_code: str, status: str | None = None
+    db: AsyncSession, questionnaire_id: str, period_code: str, status: Status | None = None
 ) -> list[Response]:
     query = select(Response).where(Response.questionnaire_id == questionnaire_id, Response.period_code == period_code)
     if status is not None:
@@ -199,7 +206,7 @@ async def submitted_answers(db: AsyncSession, questionnaire_id: str, period_code
         .where(
             Response.questionnaire_id == questionnaire_id,
             Response.period_code == period_code,
-            Response.status == "submitted",
+            Response.status == Status.SUBMITTED,
         )
         .order_by(Response.id, Answer.id)
     )

@@ -8,7 +8,7 @@ from bot.commands.invites import redeem_invite
 from bot.service import Reply
 from conversations.answers import number_text
 from conversations.engine import Outgoing
-from exports.results import local_time
+from conversations.localtime import local_time
 from storage import repo
 
 
@@ -76,7 +76,7 @@ async def assess(call: Call) -> list[Reply]:
         opened = await service.open_response(db, call.actor, qn, period.code, unit, None, heading)
         if opened is not None:
             return opened
-        response = await repo.find_response(db, f"{qn.id}|{period.code}|{unit.code}")
+        response = await repo.find_response(db, repo.response_key(qn.id, period.code, unit.code))
         assert response is not None
         points = number_text(response.total_points or 0)
         locked = t.ASSESSMENT_LOCKED.format(

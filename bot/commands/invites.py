@@ -9,7 +9,7 @@ from bot import texts as t
 from bot.commands import Call, command
 from bot.service import Reply
 from conversations.engine import Outgoing
-from exports.results import local_time
+from conversations.localtime import local_time
 from storage import repo
 from storage.models import Invite
 

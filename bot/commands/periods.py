@@ -20,6 +20,7 @@ from bot.commands import Call, command
 from bot.service import BotService, Reply
 from conversations.definition import load_directory
 from conversations.engine import Outgoing
+from conversations.localtime import day_text
 from exports.queries import get_period
 from storage import repo
 from storage.models import Period
@@ -112,13 +113,9 @@ async def periods(call: Call) -> list[Reply]:
         lines = []
         for p in await repo.all_periods(db):
             versions = versions_text(await versions_for(db, p.code, call.service.settings.questionnaires_dir))
-            state, deadline = STATES[period_state(p)], _day(p.deadline)
+            state, deadline = STATES[period_state(p)], day_text(p.deadline)
             lines.append(LINE.format(code=p.code, title=p.title, state=state, deadline=deadline, versions=versions))
     return [Outgoing("\n".join(["Các kỳ đánh giá:", *lines, "", USAGE]))]
-
-
-def _day(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
 
 
 async def _create(call: Call, db: AsyncSession, words: list[str], now: datetime) -> str:
@@ -133,7 +130,7 @@ async def _create(call: Call, db: AsyncSession, words: list[str], now: datetime)
     db.add(Period(code=code, title=title, deadline=deadline, is_open=False, created_at=now))
     await db.flush()
     await audit.record(db, call.sender, now, "period_create", code, {"deadline": deadline.isoformat()})
-    return CREATED.format(code=code, title=title, deadline=_day(deadline))
+    return CREATED.format(code=code, title=title, deadline=day_text(deadline))
 
 
 async def _open(call: Call, db: AsyncSession, code: str, now: datetime) -> str:
@@ -148,7 +145,7 @@ async def _open(call: Call, db: AsyncSession, code: str, now: datetime) -> str:
     period.is_open, period.closed_at = True, None
     await audit.record(db, call.sender, now, "period_open", code)
     versions = await use_period_versions(call.service, db, code)
-    return OPENED.format(code=code, deadline=_day(period.deadline), versions=versions)
+    return OPENED.format(code=code, deadline=day_text(period.deadline), versions=versions)
 
 
 async def _deadline(call: Call, db: AsyncSession, code: str, text: str, now: datetime) -> str:
@@ -160,7 +157,7 @@ async def _deadline(call: Call, db: AsyncSession, code: str, text: str, now: dat
     old, period.deadline = period.deadline, deadline
     detail = {"old": old.isoformat(), "new": deadline.isoformat()}
     await audit.record(db, call.sender, now, "period_deadline", code, detail)
-    return DEADLINE.format(code=code, old=_day(old), new=_day(deadline))
+    return DEADLINE.format(code=code, old=day_text(old), new=day_text(deadline))
 
 
 async def _close(call: Call, db: AsyncSession, code: str | None, now: datetime) -> str:

@@ -17,15 +17,16 @@ from bot.commands import Call, command
 from bot.service import BotService, Document, Reply
 from conversations import engine
 from conversations.answers import number_text
-from conversations.engine import VIETNAM, Outgoing
+from conversations.engine import Outgoing
+from conversations.localtime import day_text, local_date
+from conversations.status import LABELS, Status
 from conversations.text import vi_sort_key
 from exports.charts import progress_chart
 from exports.queries import Selection, submitted_counts
-from exports.results import STATUS_LABELS
 from storage import repo
-from storage.models import COUNTED, Period, Response, Unit
+from storage.models import Period, Response, Unit
 
-STATUS_KEYS = (None, "draft", "submitted", "returned", "approved")
+STATUS_KEYS = (None, Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED)
 PROGRESS_SUMMARY = (
     "Tự đánh giá: {counted}/{total} đơn vị đã nộp, {draft} đang làm, {missing} chưa bắt đầu, {returned} bị trả lại "
     "(đã duyệt {approved}/{counted})."
@@ -53,12 +54,12 @@ class UnitProgress:
     surveys: int
 
     @property
-    def status(self) -> str | None:
+    def status(self) -> Status | None:
         return self.response.status if self.response else None
 
     @property
     def counted(self) -> bool:
-        return self.status in COUNTED
+        return self.status is not None and self.status.counted
 
 
 async def period_progress(
@@ -67,7 +68,7 @@ async def period_progress(
     """Each unit in force (or only one), in Vietnamese order: its self-assessment, how much of it is answered (on the
     version it was started on), and its citizens' responses."""
     qn, survey = service.of_kind("self_assessment"), service.of_kind("citizen_survey")
-    units = await repo.units_in_force(db, service.clock().astimezone(VIETNAM).date())
+    units = await repo.units_in_force(db, local_date(service.clock()))
     units = sorted((u for u in units if only is None or u.code == only), key=lambda u: vi_sort_key(u.name))
     responses = {r.unit_code: r for r in await repo.responses(db, qn.id, period.code)} if qn else {}
     surveys = await submitted_counts(db, Selection(survey.id, period.code)) if survey else {}
@@ -88,7 +89,7 @@ def days_left_text(deadline: date, today: date) -> str:
     return DAYS_LEFT.format(days=days) if days > 0 else LAST_DAY if days == 0 else OVERDUE.format(days=-days)
 
 
-def status_counts(progress: list[UnitProgress]) -> dict[str | None, int]:
+def status_counts(progress: list[UnitProgress]) -> dict[Status | None, int]:
     counts = Counter(p.status for p in progress)
     return {key: counts[key] for key in STATUS_KEYS}
 
@@ -98,10 +99,10 @@ def summary_line(progress: list[UnitProgress]) -> str:
     return PROGRESS_SUMMARY.format(
         counted=sum(p.counted for p in progress),
         total=len(progress),
-        draft=counts["draft"],
+        draft=counts[Status.DRAFT],
         missing=counts[None],
-        returned=counts["returned"],
-        approved=counts["approved"],
+        returned=counts[Status.RETURNED],
+        approved=counts[Status.APPROVED],
     )
 
 
@@ -110,11 +111,11 @@ def unit_status(p: UnitProgress) -> str:
     if response is None:
         return t.STATUS_MISSING
     points = number_text(response.total_points or 0)
-    if response.status == "submitted":
+    if response.status is Status.SUBMITTED:
         return t.STATUS_SUBMITTED.format(points=points)
-    if response.status == "approved":
+    if response.status is Status.APPROVED:
         return STATUS_APPROVED.format(points=points)
-    if response.status == "returned":
+    if response.status is Status.RETURNED:
         return STATUS_RETURNED
     return STATUS_DRAFT.format(answered=p.answered, total=p.asked, share=round(100 * p.answered / max(p.asked, 1)))
 
@@ -138,7 +139,7 @@ async def progress(call: Call) -> list[Reply]:
             if account is not None and account.unit_code is not None:
                 unit = await repo.get_unit(db, account.unit_code)
                 blocked_names.append(f"{account.display_name or 'cán bộ'} ({unit.name if unit else account.unit_code})")
-    today = service.clock().astimezone(VIETNAM).date()
+    today = local_date(service.clock())
     targets = [STATUS_TARGET.format(count=p.surveys, target=target) for p in units]
     lines = [
         t.PROGRESS_LINE.format(unit=p.unit.name, status=f"{unit_status(p)}; {survey}")
@@ -146,7 +147,7 @@ async def progress(call: Call) -> list[Reply]:
     ]
     late = [p.unit.name for p in units if not p.counted] if today > period.deadline else []
     header = [
-        t.PROGRESS_TITLE.format(period=period.code, deadline=period.deadline.strftime("%d/%m/%Y")),
+        t.PROGRESS_TITLE.format(period=period.code, deadline=day_text(period.deadline)),
         days_left_text(period.deadline, today),
         summary_line(units),
         SURVEY_TARGET.format(
@@ -163,7 +164,7 @@ async def progress(call: Call) -> list[Reply]:
     text = Outgoing("\n".join([*header, "", *lines]))
     if not role.is_admin:
         return [text]
-    counts = {STATUS_LABELS[k]: n for k, n in status_counts(units).items()}
+    counts = {LABELS[k]: n for k, n in status_counts(units).items()}
     surveyed = [(p.unit.name, p.surveys) for p in units]
     chart = await asyncio.to_thread(progress_chart, counts, surveyed, f"Tiến độ kỳ {period.code}", target)
     return [text, Document(f"tien-do-{period.code}.png", chart, f"Biểu đồ tiến độ kỳ {period.code}", "image/png")]

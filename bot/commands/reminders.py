@@ -3,8 +3,6 @@ outbox, by the scheduler at set times (bot.scheduler) or by an admin with /nhacn
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
@@ -13,7 +11,8 @@ from bot.commands import Call, command
 from bot.commands.progress import days_left_text, period_progress, summary_line, unit_status
 from bot.outbox import admin_recipients, notify, recipients
 from bot.service import BotService, Reply
-from conversations.engine import VIETNAM, Outgoing
+from conversations.engine import Outgoing
+from conversations.localtime import day_text, local_date
 from storage import repo
 from storage.models import Period
 
@@ -30,10 +29,6 @@ NO_OFFICERS = "Đơn vị chưa có cán bộ nào dùng bot (hãy gửi mã m�
 UNIT_NOT_FOUND = "Không có đơn vị “{code}” đang áp dụng. Gõ /donvi để xem mã các đơn vị."
 
 
-def _day(moment: datetime) -> str:
-    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y")
-
-
 async def queue_reminders(
     service: BotService, db: AsyncSession, period: Period, key: str | None, only: str | None = None
 ) -> tuple[int, list[str], list[str]]:
@@ -41,7 +36,7 @@ async def queue_reminders(
     officer gets that reminder once, however often and by however many processes this runs. Returns the messages
     queued, the units reminded and the units that have nobody to remind."""
     now = service.clock()
-    left = days_left_text(period.deadline, now.astimezone(VIETNAM).date())
+    left = days_left_text(period.deadline, local_date(now))
     queued, reminded, nobody = 0, [], []
     for p in await period_progress(service, db, period, only):
         if p.counted:
@@ -54,7 +49,7 @@ async def queue_reminders(
             period=period.code,
             unit=p.unit.name,
             status=unit_status(p),
-            deadline=period.deadline.strftime("%d/%m/%Y"),
+            deadline=day_text(period.deadline),
             left=left,
         )
         queued += await notify(db, recipients(officers), "reminder", text, now, key)
@@ -69,10 +64,10 @@ async def queue_digest(service: BotService, db: AsyncSession, period: Period, ke
     missing = [p.unit.name for p in progress if not p.counted]
     lines = [
         DIGEST.format(
-            day=_day(now),
+            day=day_text(now),
             period=period.code,
-            deadline=period.deadline.strftime("%d/%m/%Y"),
-            left=days_left_text(period.deadline, now.astimezone(VIETNAM).date()),
+            deadline=day_text(period.deadline),
+            left=days_left_text(period.deadline, local_date(now)),
             counted=len(progress) - len(missing),
             total=len(progress),
             summary=summary_line(progress),

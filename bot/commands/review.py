@@ -26,8 +26,9 @@ from conversations import engine
 from conversations.answers import number_text
 from conversations.definition import Questionnaire
 from conversations.engine import Outgoing
+from conversations.localtime import local_time
+from conversations.status import LABELS, Status
 from exports import queries
-from exports.results import STATUS_LABELS, local_time
 from storage import repo
 from storage.models import Period, Response, Review, Unit
 
@@ -61,7 +62,7 @@ async def _target(service: BotService, db: AsyncSession, code: str, period: Peri
     unit = await repo.get_unit(db, code)
     if unit is None:
         return UNIT_NOT_FOUND.format(code=code)
-    response = await repo.find_response(db, f"{qn.id}|{period.code}|{unit.code}")
+    response = await repo.find_response(db, repo.response_key(qn.id, period.code, unit.code))
     if response is not None:
         qn = await service.definition_of(db, response) or qn
     return Target(period, unit, qn, response)
@@ -84,14 +85,14 @@ async def _submitted(service: BotService, db: AsyncSession, code: str) -> tuple[
 def _not_counted(target: Target) -> str | None:
     """Why the unit's response cannot be approved or returned now; None when it can."""
     response, unit = target.response, target.unit
-    if response is None or response.status == "draft":
+    if response is None or response.status is Status.DRAFT:
         asked = engine.review_items(target.qn, response.state) if response else []
         answered = sum(q.id in response.state["answers"] for q in asked) if response else 0
-        status = STATUS_LABELS[response.status if response else None].lower()
+        status = LABELS[response.status if response else None].lower()
         if response is not None:
             status += f" {answered}/{len(asked)} câu"
         return NOT_SUBMITTED.format(unit=unit.name, period=target.period.code, status=status)
-    if response.status == "returned":
+    if response.status is Status.RETURNED:
         return BEING_CORRECTED.format(unit=unit.name)
     return None
 
@@ -122,7 +123,7 @@ async def show(call: Call) -> list[Reply]:
         if isinstance(target, str):
             return [Outgoing(target)]
         response = target.response
-        if response is None or response.status == "draft":
+        if response is None or response.status is Status.DRAFT:
             return [Outgoing(_not_counted(target) or "")]
         files = await queries.evidence_files(db, [response.id])
         reviews = await repo.reviews_of(db, response.id)
@@ -141,13 +142,13 @@ async def approve(call: Call) -> list[Reply]:
             return [Outgoing(found)]
         target, response = found
         period, unit = target.period, target.unit
-        if response.status == "approved":
+        if response.status is Status.APPROVED:
             reviews = await repo.reviews_of(db, response.id)
             return [Outgoing(ALREADY_APPROVED.format(unit=unit.name, time=local_time(reviews[-1].at)))]
         now = service.clock()
         points = number_text(response.total_points or 0)
         account = await audit.record(db, call.sender, now, "approve", unit.code, {"points": response.total_points})
-        response.status = "approved"
+        response.status = Status.APPROVED
         await repo.add_review(
             db,
             Review(
@@ -177,7 +178,7 @@ async def send_back(call: Call) -> list[Reply]:
         now = service.clock()
         items = [{"question_id": q, "code": qn.question(q).code or q, "note": note} for q, note in flagged.items()]
         account = await audit.record(db, call.sender, now, "return", unit.code, {"items": items})
-        response.status = "returned"
+        response.status = Status.RETURNED
         await repo.add_review(
             db,
             Review(

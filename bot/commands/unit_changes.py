@@ -18,7 +18,8 @@ from bot.commands import Call, command, on_file, on_waiting
 from bot.commands.periods import parse_date
 from bot.service import Reply
 from bot.units import UnitFileError, end_on, import_units, merge, parse_units
-from conversations.engine import VIETNAM, Outgoing
+from conversations.engine import Outgoing
+from conversations.localtime import day_text, local_date
 from conversations.text import clean_input, fold
 from storage import repo
 from storage.models import ADMIN_UNITS
@@ -120,14 +121,14 @@ async def end(call: Call) -> list[Reply]:
         unit = await repo.get_unit(db, call.args[0])
         if unit is None:
             return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
-        day = parse_date(call.args[1]) if len(call.args) > 1 else service.clock().astimezone(VIETNAM).date()
+        day = parse_date(call.args[1]) if len(call.args) > 1 else local_date(service.clock())
         if day is None:
             return [Outgoing(END_USAGE)]
         old = unit.valid_to.isoformat() if unit.valid_to else None
         end_on(unit, day)
         detail = {"old_valid_to": old, "from": day.isoformat()}
         await audit.record(db, call.sender, service.clock(), "unit_deactivate", unit.code, detail)
-    return [Outgoing(ENDED.format(name=unit.name, code=unit.code, day=day.strftime("%d/%m/%Y")))]
+    return [Outgoing(ENDED.format(name=unit.name, code=unit.code, day=day_text(day)))]
 
 
 @command("gopdonvi", words=("gop don vi",), admin=True)
@@ -147,9 +148,9 @@ async def merge_units(call: Call) -> list[Reply]:
             old.append(unit)
         if await repo.get_unit(db, code) is not None:
             return [Outgoing(CODE_TAKEN.format(code=code))]
-        day = service.clock().astimezone(VIETNAM).date()
+        day = local_date(service.clock())
         new, moved = await merge(db, old, code, name[:200], day)
         detail = {"from": codes, "name": name, "officers_moved": moved, "valid_from": day.isoformat()}
         await audit.record(db, call.sender, service.clock(), "unit_merge", code, detail)
     names = ", ".join(u.name for u in old)
-    return [Outgoing(MERGED.format(old=names, name=new.name, code=new.code, day=day.strftime("%d/%m/%Y"), moved=moved))]
+    return [Outgoing(MERGED.format(old=names, name=new.name, code=new.code, day=day_text(day), moved=moved))]
