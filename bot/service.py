@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import commands, review
 from bot import texts as t
 from bot.config import Settings
-from bot.identity import AttemptLimit, KeyedLocks, actor_key
+from bot.identity import AttemptLimit, actor_key
+from bot.order import PersonOrder
 from conversations import engine
 from conversations.answers import InvalidAnswer, display, pick
 from conversations.definition import Questionnaire, QuestionType, of_kind, parse_questionnaire
@@ -104,7 +105,7 @@ class BotService:
         self.admins = admins
         self.invite_ttl = invite_ttl
         self.clock = clock
-        self.locks = KeyedLocks()
+        self.locks = PersonOrder()
         self.invite_attempts = AttemptLimit(5, timedelta(minutes=15))
         self.bot_username: str | None = None
         self.versions: dict[tuple[str, str], Questionnaire] = {(q.id, q.version): q for q in questionnaires.values()}
@@ -169,12 +170,21 @@ class BotService:
         """Apply one message. With the platform's `update_id`, a message delivered twice is applied once
         (the second delivery gets no reply)."""
         actor = actor_key(self.secret, sender.channel, sender.user_id)
-        async with self.locks.hold(actor):
+        async with self.locks.turn(actor):
             try:
                 return await self._dispatch(sender, actor, inbound, update_id, interim)
             except Exception:
                 log.exception("failed to handle a message on %s", sender.channel)
+                if update_id is not None:  # told to try again: never applied later, behind their newer messages
+                    await self._give_up(sender.channel, update_id)
                 return [Outgoing(t.ERROR_TRY_AGAIN)]
+
+    async def _give_up(self, channel: str, update_id: str) -> None:
+        try:
+            async with self.db.write() as db:
+                await repo.claim_update(db, channel, update_id, self.clock())
+        except Exception:  # the database is down: the event stays in the inbox, applied after a restart
+            log.exception("could not mark a failed update as handled on %s", channel)
 
     async def _dispatch(
         self, sender: Sender, actor: str, inbound: Inbound, update_id: str | None, interim: commands.Interim | None

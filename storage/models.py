@@ -176,13 +176,23 @@ class ConversationSession(Base):
     updated_at: Mapped[datetime]
 
 
-class ProcessedUpdate(Base):
-    """A platform update already applied, so a redelivery (webhook retry, poller restart) is not applied twice."""
+class InboxEvent(Base):
+    """A platform event (webhook delivery, polled update): stored before it is acknowledged, so nothing the platform
+    was told we have is lost in a crash, and marked done in the transaction that applies it, so a redelivery or a
+    restart applies it once. `payload` is the platform's event as received, sealed under the server secret (it
+    holds the sender's platform id and words) and kept only until it is applied; `person` is the sender's keyed
+    hash (as in sessions). Long polling, which confirms a batch only after it is processed, records its updates
+    here when they are applied, with no payload."""
 
-    __tablename__ = "processed_updates"
-    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
-    update_key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(index=True)
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "update_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    update_key: Mapped[str] = mapped_column(String(100))
+    person: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    done_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class ZaloOaToken(Base):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,10 +22,10 @@ from storage.models import (
     BlockedRecipient,
     ConversationSession,
     Evidence,
+    InboxEvent,
     Invite,
     OutboxMessage,
     Period,
-    ProcessedUpdate,
     QuestionnaireVersion,
     Response,
     Review,
@@ -125,11 +125,36 @@ async def get_invite(db: AsyncSession, code: str) -> Invite | None:
 # ---------------------------------------------------------------- conversations and responses
 
 
+def _insert(db: AsyncSession) -> Any:
+    return sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+
+
+async def store_inbound(
+    db: AsyncSession, channel: str, update_key: str, person: str, payload: str, now: datetime
+) -> int | None:
+    """Keep a platform event until it is applied; its inbox id, or None when it was stored before (a redelivery)."""
+    values = {"channel": channel, "update_key": update_key, "person": person, "payload": payload, "received_at": now}
+    query = _insert(db)(InboxEvent).values(values).on_conflict_do_nothing().returning(InboxEvent.id)
+    return (await db.execute(query)).scalar_one_or_none()
+
+
+async def pending_inbound(db: AsyncSession, channel: str) -> list[InboxEvent]:
+    """The channel's stored events not applied yet, oldest first."""
+    query = select(InboxEvent).where(InboxEvent.channel == channel, InboxEvent.done_at.is_(None))
+    return list((await db.scalars(query.order_by(InboxEvent.id))).all())
+
+
 async def claim_update(db: AsyncSession, channel: str, update_key: str, now: datetime) -> bool:
-    """Record a platform update as applied; False when it already was (a redelivery). One statement."""
-    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
-    values = {"channel": channel, "update_key": update_key, "processed_at": now}
-    result = await db.execute(insert(ProcessedUpdate).values(values).on_conflict_do_nothing())
+    """Mark a platform update as applied, in the transaction that applies it; False when it already was (a
+    redelivery). A stored event loses its payload; an update that was never stored (long polling) is recorded.
+    One statement."""
+    insert = _insert(db)(InboxEvent).values(channel=channel, update_key=update_key, received_at=now, done_at=now)
+    query = insert.on_conflict_do_update(
+        index_elements=[InboxEvent.channel, InboxEvent.update_key],
+        set_={"done_at": now, "payload": null()},
+        where=InboxEvent.done_at.is_(None),
+    )
+    result = await db.execute(query)
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
@@ -448,7 +473,7 @@ async def enqueue(
 ) -> bool:
     """Queue a notification; False when one with the same key exists already (scheduled by another process, or
     earlier). One statement, so two processes scheduling the same reminder make one row."""
-    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+    insert = _insert(db)
     values = {
         "channel": channel,
         "recipient": recipient,

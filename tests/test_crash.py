@@ -1,19 +1,19 @@
-"""SIGKILL during a burst of answers, then a restart on the same database: no answer lost or doubled."""
+"""SIGKILL during a burst of answers, then a restart on the same database: no answer lost or doubled, whether the
+platform is polled (Telegram) or calls a webhook that was already answered 200 (Zalo OA)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
-from sqlalchemy import select
+import aiohttp
 
 from bot.identity import actor_key
-from storage.db import Database
-from storage.models import Response
 from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.zalo_common import free_port
+from tests.fakes.zalo_oa_server import FakeZaloOA
+from tests.helpers import SECRET, eventually, start_bot, stored_states, undone_events
 
 CITIZENS = range(5001, 5021)
 ANSWERS = ["có", "2", "nữ", "3", "có", "1, 2"]
@@ -25,41 +25,16 @@ EXPECTED = {
     "nhan_thong_tin": "co",
     "hinh_thuc": ["hoi_nghi", "loa"],
 }
-SECRET = "crash-test-secret"
 
 
-async def start_bot(tg: FakeTelegram, data_dir: Path, database_url: str, log: Path) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "PBGDPL_TELEGRAM_TOKEN": tg.token,
-        "PBGDPL_TELEGRAM_BASE_URL": tg.base_url,
-        "PBGDPL_TELEGRAM_BASE_FILE_URL": tg.base_file_url,
-        "PBGDPL_DATA_DIR": str(data_dir),
-        "PBGDPL_SECRET": SECRET,
-        "PBGDPL_PERIOD": "2026",
-        "PBGDPL_CONSOLE": "false",
-        "PBGDPL_HTTP_PORT": "0",
-        "PBGDPL_DATABASE_URL": database_url,
-    }
-    with log.open("ab") as handle:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", env=env, stdout=handle, stderr=handle
-        )
-
-
-async def stored_states(database_url: str) -> dict[str, dict[str, object]]:
-    database = Database(database_url)
-    try:
-        async with database.read() as db:
-            return {r.respondent: dict(r.state) for r in await db.scalars(select(Response))}
-    finally:
-        await database.dispose()
+def telegram_settings(tg: FakeTelegram) -> dict[str, str]:
+    return {"telegram_token": tg.token, "telegram_base_url": tg.base_url, "telegram_base_file_url": tg.base_file_url}
 
 
 async def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path, database_url: str) -> None:
     log = tmp_path / "bot.log"
     async with FakeTelegram() as tg:
-        first = await start_bot(tg, tmp_path, database_url, log)
+        first = await start_bot(tmp_path, database_url, log, telegram_settings(tg))
         try:
             await tg.wait_for_calls("setMyCommands", timeout=60)
             for citizen in CITIZENS:
@@ -73,7 +48,7 @@ async def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path, 
             await first.wait()
         assert tg.pending_updates, "the kill came after the burst was done; nothing was tested"
 
-        second = await start_bot(tg, tmp_path, database_url, log)
+        second = await start_bot(tmp_path, database_url, log, telegram_settings(tg))
         try:
             await tg.wait_until(lambda: not tg.pending_updates, timeout=60)
         finally:
@@ -86,3 +61,60 @@ async def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path, 
         state = rows[actor_key(SECRET.encode(), "telegram", str(citizen))]
         assert state["answers"] == EXPECTED, citizen
         assert state["current"] == "tu_tim_hieu"
+
+
+ZALO_CITIZENS = [f"61424948230000{n:05d}" for n in range(1, 13)]
+
+
+async def answers_http(port: int) -> bool:
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as response:
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+async def test_sigkill_right_after_webhooks_are_acknowledged_loses_and_doubles_nothing(
+    tmp_path: Path, database_url: str
+) -> None:
+    log, port = tmp_path / "bot.log", free_port()
+    async with FakeZaloOA() as oa:
+        oa.webhook_url = f"http://127.0.0.1:{port}/webhooks/zalo-oa"
+        settings = {**oa.settings(), "http_port": str(port)}
+
+        async def citizen(user_id: str) -> None:
+            for text in ["/start ks_16012", *ANSWERS]:
+                assert await oa.send_text(user_id, text) == 200
+
+        first = await start_bot(tmp_path, database_url, log, settings)
+        try:
+            await eventually(lambda: answers_http(port), what="the bot's web app")
+            await asyncio.gather(*(citizen(user_id) for user_id in ZALO_CITIZENS))
+        finally:
+            first.send_signal(signal.SIGKILL)  # right after the last 200
+            await first.wait()
+        assert await undone_events(database_url) > 0, "everything was applied before the kill; nothing was tested"
+
+        second = await start_bot(tmp_path, database_url, log, settings)
+        try:
+            await eventually(lambda: answers_http(port), what="the restarted bot's web app")
+            await eventually(lambda: _none_undone(database_url), what="applying the stored events")
+            before = await stored_states(database_url)
+            last_answer, _ = oa.deliveries[-1]
+            assert await oa.deliver(last_answer) == 200, "a redelivery after the restart is acknowledged..."
+            await asyncio.sleep(0.5)
+            assert await stored_states(database_url) == before, "...and not applied again"
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(second.wait(), 30) == 0, log.read_text()
+
+    rows = await stored_states(database_url)
+    assert len(rows) == len(ZALO_CITIZENS)
+    for user_id in ZALO_CITIZENS:
+        state = rows[actor_key(SECRET.encode(), "zalo_oa", user_id)]
+        assert state["answers"] == EXPECTED, user_id
+        assert state["current"] == "tu_tim_hieu"
+
+
+async def _none_undone(database_url: str) -> bool:
+    return await undone_events(database_url) == 0

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
@@ -19,7 +20,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.channels.base import PlatformChannel, Received
 from bot.channels.telegram_request import AiohttpRequest
+from bot.order import each_in_order
 from bot.outbox import SENT, Delivery
 from bot.render import split_text
 from bot.service import BotService, Document, Reply, Sender
@@ -89,24 +92,11 @@ def inbound_of(message: Message) -> Inbound:
     return Inbound(unsupported=kind)
 
 
-def chat_key(update: Update) -> int:
-    return update.effective_chat.id if update.effective_chat else 0
+def chat_key(update: Update) -> str:
+    return str(update.effective_chat.id if update.effective_chat else 0)
 
 
-async def process_in_order(updates: Sequence[Update], process: Callable[[Update], Awaitable[None]]) -> None:
-    """One person's updates one after another, in order; different people at the same time."""
-    queues: dict[int, list[Update]] = {}
-    for update in updates:
-        queues.setdefault(chat_key(update), []).append(update)
-
-    async def run(queue: list[Update]) -> None:
-        for update in queue:
-            await process(update)
-
-    await asyncio.gather(*(run(queue) for queue in queues.values()))
-
-
-class TelegramChannel:
+class TelegramChannel(PlatformChannel[Update]):
     name = CHANNEL
 
     def __init__(
@@ -122,7 +112,7 @@ class TelegramChannel:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
     ) -> None:
-        self.service = service
+        super().__init__(service)
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret or secrets.token_urlsafe(32)
         self.retry_delay, self.max_attempts = retry_delay, max_attempts
@@ -150,6 +140,7 @@ class TelegramChannel:
         self.service.bot_username = self.app.bot.username
         await self.app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         await self.app.start()
+        await self.recover()  # what a crash left undone in webhook mode, even if it polls now
         if self.webhook_url is not None:
             await self.app.bot.set_webhook(
                 self.webhook_url, secret_token=self.webhook_secret, allowed_updates=["message", "callback_query"]
@@ -167,18 +158,29 @@ class TelegramChannel:
         return [web.post(WEBHOOK_PATH, self.webhook)]
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Webhook mode: a request with the secret registered by setWebhook is processed before it is answered, so an
-        update is never acknowledged and then lost in a crash; Telegram's retries are applied once (update ids)."""
+        """Webhook mode: a request with the secret registered by setWebhook is stored in the inbox before it is
+        answered, so an update is never acknowledged and then lost in a crash; Telegram's retries are applied once."""
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
         if self.webhook_url is None or not hmac.compare_digest(given, self.webhook_secret.encode()):
             log.warning("refused a Telegram webhook request from %s: wrong or missing secret token", request.remote)
             return web.Response(status=401)
         try:
-            update = Update.de_json(await request.json(), self.app.bot)
+            payload = await request.json()
+            if not isinstance(payload, dict):
+                raise ValueError("an update is a JSON object")
+            self.received(payload)
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400)
-        await self.app.process_update(update)
+        await self.accept(payload)
         return web.Response()
+
+    def received(self, payload: dict[str, Any]) -> Received[Update] | None:
+        update = Update.de_json(payload, self.app.bot)
+        sender = self._sender(update)
+        return Received(str(update.update_id), sender.user_id, update) if sender is not None else None
+
+    async def apply(self, key: str, event: Update) -> None:
+        await self.app.process_update(event)
 
     async def stop(self) -> None:
         if self._poller is not None:
@@ -186,6 +188,7 @@ class TelegramChannel:
             with suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
+        await self.inbox.join()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
@@ -208,7 +211,7 @@ class TelegramChannel:
                 await asyncio.sleep(min(self.retry_delay * 2 ** min(failures, 6), 30))
                 continue
             if updates:
-                await process_in_order(updates, self.app.process_update)
+                await each_in_order(updates, chat_key, self.app.process_update)
                 offset = updates[-1].update_id + 1
 
     @staticmethod

@@ -19,7 +19,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.zalo import Inbox, download, pieces
+from bot.channels.base import PlatformChannel, Received
+from bot.channels.zalo import download, pieces
 from bot.config import ConfigError
 from bot.links import DownloadLinks
 from bot.outbox import SENT, Delivery
@@ -57,10 +58,9 @@ class Event:
     chat_id: str
     sender: Sender
     inbound: Inbound
-    key: str
 
 
-class ZaloBotChannel:
+class ZaloBotChannel(PlatformChannel[Event]):
     name = CHANNEL
 
     def __init__(
@@ -75,13 +75,13 @@ class ZaloBotChannel:
         poll_timeout: int = 30,
         retry_delay: float = 2.0,
     ) -> None:
-        self.service, self.links = service, links
+        super().__init__(service)
+        self.links = links
         self._api = f"{base_url.rstrip('/')}/bot{token}/"
         self.webhook_url, self.webhook_secret = webhook_url, webhook_secret
         self.poll_timeout, self.retry_delay = poll_timeout, retry_delay
         self._http: aiohttp.ClientSession | None = None
         self._poller: asyncio.Task[None] | None = None
-        self.inbox: Inbox[Event] = Inbox(self._process)
         service.file_fetchers[CHANNEL] = self.fetch_file
 
     async def fetch_file(self, ref: FileRef) -> bytes:
@@ -93,6 +93,7 @@ class ZaloBotChannel:
 
     async def start(self) -> None:
         self._http = aiohttp.ClientSession()
+        await self.recover()
         try:
             me = await self._call("getMe")
         except ZaloBotError as exc:
@@ -131,7 +132,11 @@ class ZaloBotChannel:
                 log.warning("Zalo Bot getUpdates failed: %s", type(exc).__name__)
                 await asyncio.sleep(self.retry_delay)
                 continue
-            self._accept(update)
+            try:
+                await self.accept(update)
+            except Exception:
+                log.exception("could not store a Zalo Bot update")
+                await asyncio.sleep(self.retry_delay)
 
     async def webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -143,26 +148,28 @@ class ZaloBotChannel:
         except ValueError:
             return web.Response(status=400)
         wrapped = isinstance(body, dict) and body.get("ok") is True and isinstance(body.get("result"), dict)
-        self._accept(body["result"] if wrapped else body)
+        update = body["result"] if wrapped else body
+        if isinstance(update, dict):
+            await self.accept(update)
         return web.Response()
 
-    def _accept(self, update: object) -> None:
-        message = update.get("message") if isinstance(update, dict) else None
-        if not isinstance(update, dict) or not isinstance(message, dict):
+    def received(self, payload: dict[str, Any]) -> Received[Event] | None:
+        message = payload.get("message")
+        if not isinstance(message, dict):
             log.debug("ignored a Zalo Bot update without a message")
-            return
+            return None
         chat, person = message.get("chat") or {}, message.get("from") or {}
         if chat.get("chat_type", "PRIVATE") != "PRIVATE" or not chat.get("id") or not message.get("message_id"):
-            return
+            return None
         name = person.get("display_name") or person.get("first_name")
         sender = Sender(CHANNEL, str(person.get("id") or chat["id"]), name if isinstance(name, str) else None)
-        event = Event(str(chat["id"]), sender, inbound_of(update), str(message["message_id"]))
-        self.inbox.put(event.chat_id, event)
+        key = str(message["message_id"])
+        return Received(key, sender.user_id, Event(str(chat["id"]), sender, inbound_of(payload)))
 
-    async def _process(self, event: Event) -> None:
+    async def apply(self, key: str, event: Event) -> None:
         log.debug("message from zalo_bot user %s", event.sender.user_id)
         replies = await self.service.handle(
-            event.sender, event.inbound, update_id=event.key, interim=partial(self.send, event.chat_id)
+            event.sender, event.inbound, update_id=key, interim=partial(self.send, event.chat_id)
         )
         await self.send(event.chat_id, replies)
 

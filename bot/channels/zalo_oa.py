@@ -29,10 +29,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.zalo import Inbox, download, pieces
+from bot.channels.base import PlatformChannel, Received
+from bot.channels.zalo import download, pieces
 from bot.config import ConfigError
-from bot.identity import KeyedLocks, actor_key
+from bot.identity import actor_key
 from bot.links import DownloadLinks
+from bot.order import PersonOrder
 from bot.outbox import SENT, Delivery
 from bot.service import BotService, Reply, Sender
 from conversations.engine import FileRef, Inbound, Outgoing
@@ -213,7 +215,7 @@ class OaTokens:
         return str(body["access_token"]), str(body["refresh_token"]), expires
 
 
-class ZaloOaChannel:
+class ZaloOaChannel(PlatformChannel[Event]):
     name = CHANNEL
 
     def __init__(
@@ -231,15 +233,15 @@ class ZaloOaChannel:
         replay_window: timedelta = timedelta(minutes=10),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.service, self.links = service, links
+        super().__init__(service)
+        self.links = links
         self.app_id, self.secret_key = app_id, secret_key
         self.base_url = base_url.rstrip("/")
         self.use_buttons, self.replay_window, self.clock = use_buttons, replay_window, clock
         self._app_secret, self._bootstrap, self._oauth_url = app_secret, refresh_token, oauth_url
         self._http: aiohttp.ClientSession | None = None
         self._tokens: OaTokens | None = None
-        self._locks = KeyedLocks()
-        self.inbox: Inbox[Event] = Inbox(self._process)
+        self._locks = PersonOrder()
         service.file_fetchers[CHANNEL] = self.fetch_file
 
     async def fetch_file(self, ref: FileRef) -> bytes:
@@ -263,6 +265,7 @@ class ZaloOaChannel:
             ) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("Zalo OA token endpoint unreachable at start (%s); retried when sending", type(exc).__name__)
+        await self.recover()
         log.info("Zalo OA webhook at %s", PATH)
 
     async def stop(self) -> None:
@@ -283,31 +286,32 @@ class ZaloOaChannel:
             log.info("ignored a Zalo OA event outside the replay window (%s)", event.get("event_name"))
             return web.Response()
         try:
-            accepted = self._event(event)
+            self.received(event)
         except (AttributeError, TypeError, ValueError):  # signed, yet not shaped as documented: nothing to retry
             log.warning("ignored a malformed Zalo OA event (%s)", event.get("event_name"))
             return web.Response()
-        if accepted is not None:
-            self.inbox.put(accepted.user_id, accepted)
+        await self.accept(event)
         return web.Response()
 
-    @staticmethod
-    def _event(event: dict[str, Any]) -> Event | None:
-        name = str(event.get("event_name", ""))
+    def received(self, payload: dict[str, Any]) -> Received[Event] | None:
+        name = str(payload.get("event_name", ""))
         if name in ("follow", "unfollow"):
-            user_id = str((event.get("follower") or {}).get("id", ""))
+            user_id = str((payload.get("follower") or {}).get("id", ""))
             inbound = Inbound(text="/start") if name == "follow" else None
-            return Event(user_id, inbound, f"{name}:{user_id}:{event.get('timestamp')}") if user_id else None
+            key = f"{name}:{user_id}:{payload.get('timestamp')}"
+            return Received(key, user_id, Event(user_id, inbound, key)) if user_id else None
         if name.startswith("user_send_"):
-            user_id = str((event.get("sender") or {}).get("id", ""))
-            msg_id = str((event.get("message") or {}).get("msg_id", ""))
-            return Event(user_id, inbound_of(event), msg_id) if user_id and msg_id else None
+            user_id = str((payload.get("sender") or {}).get("id", ""))
+            msg_id = str((payload.get("message") or {}).get("msg_id", ""))
+            if not (user_id and msg_id):
+                return None
+            return Received(msg_id, user_id, Event(user_id, inbound_of(payload), msg_id))
         log.debug("ignored Zalo OA event %s", name)
         return None
 
-    async def _process(self, event: Event) -> None:
+    async def apply(self, key: str, event: Event) -> None:
         if event.inbound is None:
-            await self._give_up(event.user_id, "unfollowed the Official Account")
+            await self._give_up(event.user_id, "unfollowed the Official Account", key)
             return
         log.debug("message from zalo_oa user %s", event.user_id)
         async with self.service.db.write() as db:
@@ -334,7 +338,7 @@ class ZaloOaChannel:
         held until they write again. This is also the way in for notifications that answer no message. Returns
         what became of these replies: sent, held until the person writes, or refused."""
         fresh = [message for reply in replies for message in self.messages(reply)]
-        async with self._locks.hold(user_id):
+        async with self._locks.turn(user_id):
             async with self.service.db.read() as db:
                 held = await repo.held_zalo_oa_messages(db, user_id)
                 last = await repo.zalo_oa_last_inbound(db, self._actor(user_id))
@@ -396,8 +400,9 @@ class ZaloOaChannel:
                     await repo.settle_zalo_oa_messages(db, [held_id], "undeliverable", now, why)
             await repo.hold_zalo_oa_messages(db, user_id, new_holds, reason, now)
 
-    async def _give_up(self, user_id: str, reason: str) -> None:
-        async with self._locks.hold(user_id), self.service.db.write() as db:
+    async def _give_up(self, user_id: str, reason: str, key: str) -> None:
+        async with self._locks.turn(user_id), self.service.db.write() as db:
+            await repo.claim_update(db, CHANNEL, key, self.clock())
             held = await repo.held_zalo_oa_messages(db, user_id)
             await repo.settle_zalo_oa_messages(db, [h.id for h in held], "undeliverable", self.clock(), reason)
         if held:

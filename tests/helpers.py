@@ -1,0 +1,68 @@
+"""What several tests do alike: run a real `pbgdpl run` in a subprocess, wait for a condition, read what a
+database holds."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from storage.db import Database
+from storage.models import InboxEvent, Response
+
+SECRET = "crash-test-secret"
+
+
+async def start_bot(
+    data_dir: Path, database_url: str, log: Path, settings: dict[str, str]
+) -> asyncio.subprocess.Process:
+    """`pbgdpl run` in a subprocess, its output appended to `log`; `settings` are PBGDPL_* names without the prefix."""
+    env = {
+        **os.environ,
+        "PBGDPL_DATA_DIR": str(data_dir),
+        "PBGDPL_SECRET": SECRET,
+        "PBGDPL_PERIOD": "2026",
+        "PBGDPL_CONSOLE": "false",
+        "PBGDPL_HTTP_PORT": "0",
+        "PBGDPL_DATABASE_URL": database_url,
+        **{f"PBGDPL_{name.upper()}": value for name, value in settings.items()},
+    }
+    with log.open("ab") as handle:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", env=env, stdout=handle, stderr=handle
+        )
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60.0, what: str = "condition") -> None:
+    """Wait until `check()` is true, looking every 50 ms."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what}: not met within {timeout} s")
+        await asyncio.sleep(0.05)
+
+
+async def stored_states(database_url: str) -> dict[str | None, dict[str, object]]:
+    """Every response's engine state, by respondent."""
+    database = Database(database_url)
+    try:
+        async with database.read() as db:
+            return {r.respondent: dict(r.state) for r in await db.scalars(select(Response))}
+    finally:
+        await database.dispose()
+
+
+async def undone_events(database_url: str) -> int:
+    """How many stored platform events are not applied yet (0 before the inbox table exists)."""
+    database = Database(database_url)
+    try:
+        async with database.read() as db:
+            query = select(func.count()).select_from(InboxEvent).where(InboxEvent.done_at.is_(None))
+            return int(await db.scalar(query) or 0)
+    finally:
+        await database.dispose()
