@@ -1,13 +1,7 @@
 """What the two Zalo channels share: plain-text rendering under Zalo's 2,000-character limit, files as links, and
-handling each person's messages one after another while different people go in parallel."""
+reading the files people send."""
 
 from __future__ import annotations
-
-import asyncio
-import logging
-from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
 
 import aiohttp
 
@@ -19,8 +13,6 @@ from conversations.engine import Outgoing
 TEXT_LIMIT = 2000
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 """Zalo itself takes files of up to 25 MB; what the bot reads from a user (a workbook, a unit list) is far smaller."""
-log = logging.getLogger(__name__)
-Item = TypeVar("Item")
 
 
 def answer_line(count: int) -> str:
@@ -56,39 +48,3 @@ def pieces(reply: Reply, links: DownloadLinks) -> list[str]:
     """A reply as the texts to send: files become a signed download link."""
     text = links.publish(reply) if isinstance(reply, Document) else text_of(reply)
     return split_text(text, TEXT_LIMIT)
-
-
-class Inbox(Generic[Item]):
-    """Runs `work` on each person's items in arrival order, one at a time; different people run in parallel."""
-
-    def __init__(self, work: Callable[[Item], Awaitable[None]]) -> None:
-        self._work = work
-        self._queues: dict[str, deque[Item]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def put(self, person: str, item: Item) -> None:
-        queue = self._queues.get(person)
-        if queue is not None:
-            queue.append(item)
-            return
-        self._queues[person] = deque([item])
-        task = asyncio.create_task(self._drain(person))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _drain(self, person: str) -> None:
-        queue = self._queues[person]
-        try:
-            while queue:
-                try:
-                    await self._work(queue[0])
-                except Exception:
-                    log.exception("failed to handle a message")
-                queue.popleft()
-        finally:
-            del self._queues[person]
-
-    async def join(self) -> None:
-        """Wait until every item put so far (and any put meanwhile) has been handled."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks)
