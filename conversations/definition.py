@@ -26,20 +26,12 @@ from pydantic import (
     model_validator,
 )
 
+from conversations.definition_errors import DefinitionCode, DefinitionError, DefinitionProblem
 from conversations.expressions import Expression, ExpressionError, Where, parse
 from conversations.text import nfc
 
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,23}$"
 """Ids end up in button data (≤64 bytes on Telegram): short ASCII keeps every token well under the limit."""
-
-
-class DefinitionError(ValueError):
-    """A questionnaire file that cannot be used; says where and what."""
-
-    def __init__(self, source: str, problem: str, question_id: str | None = None) -> None:
-        self.source, self.problem, self.question_id = source, problem, question_id
-        where = f"{source}" + (f", câu '{question_id}'" if question_id else "")
-        super().__init__(f"{where}: {problem}")
 
 
 class QuestionType(StrEnum):
@@ -358,96 +350,133 @@ _EXPRESSION_FIELDS = {
 }
 
 
-def _check_expressions(q: Question, earlier: set[str], qn: Questionnaire) -> str | None:
-    """The problem with a question's XLSForm expressions (constraint, calculation, choice_filter), or None."""
+def _reference_problems(
+    q: Question, field: str, named: str, refs: Iterable[str], earlier: set[str], qn: Questionnaire
+) -> Iterator[DefinitionProblem]:
+    """Each reference of a question's field to a question that is not an earlier one with an answer."""
+    for ref in refs:
+        if ref not in earlier:
+            code, said = DefinitionCode.REFERENCE_NOT_EARLIER, "không phải một câu đứng trước"
+        elif not qn.question(ref).has_value:
+            code, said = DefinitionCode.REFERENCE_NO_VALUE, "là câu thông tin không có trả lời"
+        else:
+            continue
+        yield DefinitionProblem(code, f"{named} nhắc tới '{ref}', {said}", field, q.id)
+
+
+def _expression_problems(q: Question, earlier: set[str], qn: Questionnaire) -> Iterator[DefinitionProblem]:
+    """The problems with a question's XLSForm expressions (constraint, calculation, choice_filter)."""
+
+    def problem(code: DefinitionCode, message: str, field: str) -> DefinitionProblem:
+        return DefinitionProblem(code, message, field, q.id)
+
     if (q.type is QuestionType.CALCULATE) != (q.calculation is not None):
-        return "câu 'calculate' cần 'calculation' (biểu thức tính), và chỉ câu 'calculate' mới có nó"
+        said = "câu 'calculate' cần 'calculation' (biểu thức tính), và chỉ câu 'calculate' mới có nó"
+        yield problem(DefinitionCode.CALCULATION_MISMATCH, said, "calculation")
     if q.constraint is not None and (not q.answerable or q.type is QuestionType.EVIDENCE):
-        return f"loại câu '{q.type}' không có ràng buộc 'constraint'"
+        yield problem(
+            DefinitionCode.FIELD_NOT_ALLOWED, f"loại câu '{q.type}' không có ràng buộc 'constraint'", "constraint"
+        )
     if q.choice_filter is not None and q.type not in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
-        return "'choice_filter' chỉ dùng cho câu chọn một hoặc chọn nhiều phương án"
+        said = "'choice_filter' chỉ dùng cho câu chọn một hoặc chọn nhiều phương án"
+        yield problem(DefinitionCode.FIELD_NOT_ALLOWED, said, "choice_filter")
     for where, name in _EXPRESSION_FIELDS.items():
         try:
             expression = q.expression(where)
-        except ExpressionError as problem:
-            return f"'{name}': {problem}"
+        except ExpressionError as error:
+            yield problem(DefinitionCode.EXPRESSION_INVALID, f"'{name}': {error}", name)
+            continue
         if expression is None:
             continue
-        for ref in expression.refs:
-            if ref == q.id and where is Where.CONSTRAINT:
-                continue
-            if ref not in earlier:
-                return f"'{name}' nhắc tới '{ref}', không phải một câu đứng trước"
-            if not qn.question(ref).has_value:
-                return f"'{name}' nhắc tới '{ref}', là câu thông tin không có trả lời"
+        refs = [ref for ref in expression.refs if not (ref == q.id and where is Where.CONSTRAINT)]
+        yield from _reference_problems(q, name, f"'{name}'", refs, earlier, qn)
         offered = {"name"} | {key for c in q.choices for key in c.attributes}
         unknown = [c for c in expression.columns if c not in offered]
         if unknown:
-            return f"'{name}' nhắc tới cột '{unknown[0]}', không có ở các phương án của câu"
-    return None
+            said = f"'{name}' nhắc tới cột '{unknown[0]}', không có ở các phương án của câu"
+            yield problem(DefinitionCode.REFERENCE_UNKNOWN_COLUMN, said, name)
 
 
-def _check_question(q: Question, earlier: set[str], qn: Questionnaire) -> str | None:
-    """The problem with one question, or None."""
+def _type_problems(q: Question) -> Iterator[tuple[DefinitionCode, str, str]]:
+    """(code, message, field) for each field that does not fit the question's type or the other fields."""
     if q.type in CHOICE_TYPES and q.type is not QuestionType.YES_NO:
         if len(q.choices) < 2:
-            return "câu lựa chọn cần ít nhất 2 phương án"
+            yield DefinitionCode.CHOICES_TOO_FEW, "câu lựa chọn cần ít nhất 2 phương án", "choices"
         values = [c.value for c in q.choices]
         if len(set(values)) != len(values):
-            return "hai phương án trùng mã 'value'"
+            yield DefinitionCode.CHOICES_DUPLICATE, "hai phương án trùng mã 'value'", "choices"
     elif q.choices:
-        return f"loại câu '{q.type}' không có phương án 'choices'"
+        yield DefinitionCode.CHOICES_NOT_ALLOWED, f"loại câu '{q.type}' không có phương án 'choices'", "choices"
     if q.bands and q.type not in NUMBER_TYPES and q.type is not QuestionType.CALCULATE:
-        return "chỉ câu số, tỉ lệ hoặc câu tính ('calculate') mới có khoảng điểm 'bands'"
+        said = "chỉ câu số, tỉ lệ hoặc câu tính ('calculate') mới có khoảng điểm 'bands'"
+        yield DefinitionCode.FIELD_NOT_ALLOWED, said, "bands"
     if q.accept != "any" and q.type is not QuestionType.EVIDENCE:
-        return "'accept' chỉ dùng cho câu minh chứng"
+        yield DefinitionCode.FIELD_NOT_ALLOWED, "'accept' chỉ dùng cho câu minh chứng", "accept"
     if (q.points_yes is not None or q.points_no is not None) and q.type is not QuestionType.YES_NO:
-        return "'points_yes'/'points_no' chỉ dùng cho câu có/không"
+        field = "points_yes" if q.points_yes is not None else "points_no"
+        yield DefinitionCode.FIELD_NOT_ALLOWED, "'points_yes'/'points_no' chỉ dùng cho câu có/không", field
     if q.measured_by is not None and (q.type is not QuestionType.PERCENTAGE or not q.bands):
-        return "'measured_by' chỉ dùng cho câu tỉ lệ phần trăm có khoảng điểm 'bands'"
+        said = "'measured_by' chỉ dùng cho câu tỉ lệ phần trăm có khoảng điểm 'bands'"
+        yield DefinitionCode.FIELD_NOT_ALLOWED, said, "measured_by"
     if q.type is QuestionType.PERCENTAGE and ((q.min or 0) < 0 or (q.max if q.max is not None else 100) > 100):
-        return "tỉ lệ phần trăm phải nằm trong 0–100"
+        field = "min" if (q.min or 0) < 0 else "max"
+        yield DefinitionCode.PERCENTAGE_RANGE, "tỉ lệ phần trăm phải nằm trong 0–100", field
     if q.min is not None and q.max is not None and q.min > q.max:
-        return "'min' lớn hơn 'max'"
+        yield DefinitionCode.MIN_ABOVE_MAX, "'min' lớn hơn 'max'", "min"
     if q.type is QuestionType.TEXT and (q.max_length is None or q.max_length < 1):
-        return "câu trả lời chữ cần 'max_length' (số ký tự tối đa)"
+        yield DefinitionCode.MAX_LENGTH_MISSING, "câu trả lời chữ cần 'max_length' (số ký tự tối đa)", "max_length"
+
+
+def _question_problems(q: Question, earlier: set[str], qn: Questionnaire) -> Iterator[DefinitionProblem]:
+    """Every problem with one question."""
+    for code, message, field in _type_problems(q):
+        yield DefinitionProblem(code, message, field, q.id)
     if q.show_if is not None:
-        for ref in q.show_if.referenced():
-            if ref not in earlier:
-                return f"điều kiện hiển thị nhắc tới '{ref}', không phải một câu đứng trước"
-            if not qn.question(ref).has_value:
-                return f"điều kiện hiển thị nhắc tới '{ref}', là câu thông tin không có trả lời"
+        named = "điều kiện hiển thị"
+        yield from _reference_problems(q, "show_if", named, q.show_if.referenced(), earlier, qn)
         for ref, value in q.show_if.compared_values():
-            target = qn.question(ref)
-            if target.options and value not in {c.value for c in target.options}:
-                return f"điều kiện hiển thị so với '{value}', không phải mã phương án của câu '{ref}'"
-    return _check_expressions(q, earlier, qn)
+            target = qn.question(ref) if ref in earlier else None
+            if target is not None and target.options and value not in {c.value for c in target.options}:
+                said = f"{named} so với '{value}', không phải mã phương án của câu '{ref}'"
+                yield DefinitionProblem(DefinitionCode.REFERENCE_UNKNOWN_CHOICE, said, "show_if", q.id)
+    yield from _expression_problems(q, earlier, qn)
 
 
-def validate(qn: Questionnaire, source: str) -> Questionnaire:
-    seen: set[str] = set()
+def definition_problems(qn: Questionnaire) -> list[DefinitionProblem]:
+    """Every problem the model's own checks leave to a questionnaire as a whole, in the order of the questions."""
+    found: list[DefinitionProblem] = []
     codes = [g.code for g in qn.groups]
-    if len(set(codes)) != len(codes):
-        raise DefinitionError(source, "hai nhóm trùng mã 'code'")
+    for code in sorted({c for c in codes if codes.count(c) > 1}):
+        said = "hai nhóm trùng mã 'code'"
+        found.append(DefinitionProblem(DefinitionCode.GROUP_DUPLICATE, said, "code", group=code))
+    seen: set[str] = set()
     for q in qn.questions:
         if q.id in seen:
-            raise DefinitionError(source, "mã câu hỏi bị trùng", q.id)
-        problem = _check_question(q, seen, qn)
-        if problem:
-            raise DefinitionError(source, problem, q.id)
+            found.append(DefinitionProblem(DefinitionCode.QUESTION_DUPLICATE, "mã câu hỏi bị trùng", "id", q.id))
+            continue
+        found += _question_problems(q, seen, qn)
         seen.add(q.id)
     for g in qn.groups:
         total = sum(q.max_points for q in g.questions)
         if g.max_points is not None and total > g.max_points + 1e-9:
-            raise DefinitionError(
-                source, f"nhóm '{g.code}': tổng điểm tối đa các câu ({total:g}) vượt điểm nhóm ({g.max_points:g})"
-            )
+            said = f"nhóm '{g.code}': tổng điểm tối đa các câu ({total:g}) vượt điểm nhóm ({g.max_points:g})"
+            found.append(DefinitionProblem(DefinitionCode.GROUP_POINTS_EXCEEDED, said, "max_points", group=g.code))
         if g.max_points is None and total:
-            raise DefinitionError(source, f"nhóm '{g.code}' có câu chấm điểm nhưng thiếu 'max_points'")
+            said = f"nhóm '{g.code}' có câu chấm điểm nhưng thiếu 'max_points'"
+            found.append(DefinitionProblem(DefinitionCode.GROUP_POINTS_MISSING, said, "max_points", group=g.code))
     if qn.classification:
         mins = [level.min_points for level in qn.classification]
         if mins != sorted(mins, reverse=True):
-            raise DefinitionError(source, "các mức xếp loại phải xếp từ ngưỡng cao xuống thấp")
+            said = "các mức xếp loại phải xếp từ ngưỡng cao xuống thấp"
+            found.append(DefinitionProblem(DefinitionCode.CLASSIFICATION_ORDER, said, "classification"))
+    return found
+
+
+def validate(qn: Questionnaire, source: str) -> Questionnaire:
+    """The questionnaire, or DefinitionError naming the first problem and holding all."""
+    problems = definition_problems(qn)
+    if problems:
+        raise DefinitionError.of(source, problems)
     return qn
 
 
@@ -509,8 +538,8 @@ def load_directory(directory: Path) -> dict[str, Questionnaire]:
         if qn.id in found:
             raise DefinitionError(str(path), f"mã bảng hỏi '{qn.id}' đã có ở tệp khác")
         found[qn.id], sources[qn.id] = qn, str(path)
-    for qn_id, question_id, problem in measure_problems(found):
-        raise DefinitionError(sources[qn_id], problem, question_id)
+    for qn_id, problem in measure_problems(found):
+        raise DefinitionError.of(sources[qn_id], [problem])
     return found
 
 
@@ -519,11 +548,11 @@ def of_kind(questionnaires: Mapping[str, Questionnaire], kind: str) -> Questionn
     return next((q for _, q in sorted(questionnaires.items()) if q.kind == kind), None)
 
 
-def measure_problems(found: Mapping[str, Questionnaire]) -> Iterator[tuple[str, str, str]]:
-    """(questionnaire id, question id, problem) for each criterion whose `measured_by` does not fit the
-    citizen survey among `found`."""
+def measure_problems(found: Mapping[str, Questionnaire]) -> Iterator[tuple[str, DefinitionProblem]]:
+    """(questionnaire id, problem) for each criterion whose `measured_by` does not fit the citizen survey among
+    `found`."""
     for qn in found.values():
         for q in qn.questions:
-            problem = _measure_problem(q.measured_by, found) if q.measured_by is not None else None
-            if problem:
-                yield qn.id, q.id, problem
+            said = _measure_problem(q.measured_by, found) if q.measured_by is not None else None
+            if said:
+                yield qn.id, DefinitionProblem(DefinitionCode.MEASURE_REFERENCE, said, "measured_by", q.id, q.group)

@@ -19,7 +19,8 @@ import yaml
 
 from bot.cli import main as cli_main
 from bot.service import BotService
-from conversations.definition import DefinitionError, load_directory
+from conversations.definition import load_directory
+from conversations.definition_errors import DefinitionError
 from exports.workbook import HIDDEN, SheetNames
 from tests.client import Chat, Clock, running_service
 

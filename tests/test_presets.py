@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from conversations.definition import DefinitionError, Questionnaire, load_directory, parse_questionnaire
+from conversations.definition import Questionnaire, load_directory, parse_questionnaire
+from conversations.definition_errors import DefinitionCode, DefinitionError
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONNAIRES = ROOT / "presets" / "questionnaires"
@@ -271,3 +272,18 @@ def test_group_points_over_max_are_refused() -> None:
         parse_questionnaire(data, "x.yaml")
     assert "N1" in info.value.problem
     assert info.value.source == "x.yaml"
+
+
+def test_a_definition_error_holds_every_problem_with_its_code_and_field() -> None:
+    data = yaml.safe_load((ROOT / "presets/questionnaires/tu-danh-gia.yaml").read_text(encoding="utf-8"))
+    first, second = data["groups"][0]["questions"][:2]
+    first["min"], first["max"] = 5, 1
+    second["show_if"] = {"question": "khong_co", "equals": "x"}
+    with pytest.raises(DefinitionError) as info:
+        parse_questionnaire(data, "tu-danh-gia.yaml")
+    coded = [(p.code, p.field, p.question) for p in info.value.coded]
+    assert coded[:2] == [
+        (DefinitionCode.MIN_ABOVE_MAX, "min", first["id"]),
+        (DefinitionCode.REFERENCE_NOT_EARLIER, "show_if", second["id"]),
+    ]
+    assert info.value.problem == "'min' lớn hơn 'max'"

@@ -4,6 +4,7 @@ in the engine; each refusal names the sheet, the row and the column, in Vietname
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyxform.errors import ErrorCode
 
 from conversations import engine
 from conversations.conditions import visible
@@ -20,6 +22,7 @@ from conversations.definition import Questionnaire, QuestionType, load_directory
 from conversations.engine import FileRef, Inbound
 from conversations.scoring import score
 from conversations.xlsform import FormError, Problem, read_xlsform
+from conversations.xlsform.pyxform_errors import coded_message
 from tests.test_engine_properties import check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -406,6 +409,14 @@ def test_a_message_pyxform_gives_that_is_not_translated_is_shown_with_its_row() 
     assert problem.message.startswith("pyxform (công cụ kiểm tra XLSForm) không nhận tệp:")
 
 
+@pytest.mark.parametrize("code", list(ErrorCode))
+def test_every_pyxform_error_code_has_a_vietnamese_message(code: ErrorCode) -> None:
+    context = {"row": 4, "sheet": "survey", "value": "ten", "q": "ten", "name": "ten", "type": "group"}
+    message = coded_message(code, context)
+    assert message is not None
+    assert re.search("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", message), message
+
+
 @pytest.mark.parametrize(
     ("row", "expected", "message"),
     [
@@ -485,6 +496,27 @@ def test_every_problem_of_the_rows_is_listed_at_once() -> None:
         ("settings", 2, "kind"),
     ]
     assert str(problems[1]) == "trang “survey”, dòng 3, cột “required”: “maybe” không phải yes hoặc no"
+
+
+def test_the_model_checks_are_all_listed_at_their_rows_and_columns_from_their_fields() -> None:
+    survey = [
+        *group("N1", "Nhóm", max_points=1),
+        {"type": "select_one cokhong", "name": "a", "label": "A"},
+        {"type": "integer", "name": "b", "label": "B", "relevant": "${d} = 1", "min": 5, "max": 2},
+        {"type": "text", "name": "c", "label": "C", "choice_filter": "x = 1", "bands": "[{min: 1, max: 5, points: 2}]"},
+        {"type": "integer", "name": "d", "label": "D"},
+        *END,
+    ]
+    problems = refused(workbook(survey, YES_NO))
+    assert where(problems) == [
+        ("survey", 4, "min"),
+        ("survey", 4, "relevant"),
+        ("survey", 5, "bands"),
+        ("survey", 5, "choice_filter"),
+        ("survey", 5, "choice_filter"),
+        ("survey", 2, "max_points"),
+    ]
+    assert "không phải một câu đứng trước" in problems[1].message
 
 
 def test_nested_groups_and_bad_choice_names_and_group_points() -> None:

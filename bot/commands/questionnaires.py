@@ -232,7 +232,8 @@ async def activate(call: Call) -> list[Reply]:
             return [Outgoing(NONE_WAITING)]
         broken = next(measure_problems({**service.questionnaires, qn.id: qn}), None)
         if broken is not None:
-            problem = f"bảng hỏi “{broken[0]}”, câu “{broken[1]}”: {broken[2]}"
+            qn_id, wrong = broken
+            problem = f"bảng hỏi “{qn_id}”, câu “{wrong.question}”: {wrong.message}"
             return [Outgoing(BROKEN_REFERENCE.format(version=qn.version, problem=problem))]
         row.period_code, row.activated_at = period.code, service.clock()
     service.use(qn)

@@ -87,4 +87,5 @@ COLUMN_OF_FIELD = {
     "points_yes": "type",
     "points_no": "type",
 }
+GROUP_COLUMN_OF_FIELD = {"code": "name", "title": "label", "note": "hint"}
 SETTING_OF_FIELD = {"id": "form_id", "title": "form_title"}

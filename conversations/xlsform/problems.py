@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from conversations.definition import DefinitionError
+from conversations.definition_errors import DefinitionError
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from conversations.definition import DefinitionError, Questionnaire, QuestionType, measure_problems, validate
+from conversations.definition import Questionnaire, QuestionType, definition_problems, measure_problems
+from conversations.definition_errors import DefinitionProblem
 from conversations.expressions import ExpressionError, Where, parse
 from conversations.xlsform.layout import (
     CHOICES,
@@ -21,6 +22,7 @@ from conversations.xlsform.layout import (
     DEFAULT_OUTRO,
     DEFAULT_TEXT_LENGTH,
     FALSE_WORDS,
+    GROUP_COLUMN_OF_FIELD,
     IMPLICIT_GROUP,
     INHERITED,
     METADATA_TYPES,
@@ -28,7 +30,6 @@ from conversations.xlsform.layout import (
     SETTINGS,
     SUPPORTED,
     SURVEY,
-    SURVEY_COLUMNS,
     TRUE_WORDS,
     TYPES,
 )
@@ -386,13 +387,6 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
     return f"giá trị không hợp lệ ({error['msg']})"
 
 
-def _column_in(problem: str) -> str | None:
-    if "điều kiện hiển thị" in problem:
-        return "relevant"
-    named = [n for n in re.findall(r"'(\w+)'", problem) if n in SURVEY_COLUMNS]
-    return named[0] if named else None
-
-
 @dataclass
 class _Located:
     """Where each part of the definition data came from, to put the model's problems back on rows."""
@@ -416,19 +410,21 @@ class _Located:
             return Problem(SURVEY, rows.question_rows.get(question), column, message)
         if len(loc) >= 3 and loc[0] == "groups":
             code = str(self.data["groups"][int(loc[1])].get("code"))
-            column = {"code": "name", "title": "label", "note": "hint"}.get(str(loc[2]), str(loc[2]))
+            column = GROUP_COLUMN_OF_FIELD.get(str(loc[2]), str(loc[2]))
             return Problem(SURVEY, rows.group_rows.get(code), column, message)
         setting = str(loc[0]) if loc else None
         return Problem(SETTINGS, 2, SETTING_OF_FIELD.get(setting or "", setting), message)
 
-    def definition(self, error: DefinitionError) -> Problem:
-        if error.question_id is not None:
-            row = self.reader.question_rows.get(error.question_id)
-            return Problem(SURVEY, row, _column_in(error.problem), error.problem)
-        group = re.match(r"nhóm '([^']*)'", error.problem)
-        if group:
-            return Problem(SURVEY, self.reader.group_rows.get(group[1]), "max_points", error.problem)
-        return Problem(SURVEY if "nhóm" in error.problem else SETTINGS, None, None, error.problem)
+    def coded(self, problem: DefinitionProblem) -> Problem:
+        """A problem of the model's checks at the row and column its field came from."""
+        field_name = problem.field
+        if problem.question is not None:
+            column = COLUMN_OF_FIELD.get(field_name or "", field_name)
+            return Problem(SURVEY, self.reader.question_rows.get(problem.question), column, problem.message)
+        if problem.group is not None:
+            column = GROUP_COLUMN_OF_FIELD.get(field_name or "", field_name)
+            return Problem(SURVEY, self.reader.group_rows.get(problem.group), column, problem.message)
+        return Problem(SETTINGS, 2, SETTING_OF_FIELD.get(field_name or "", field_name), problem.message)
 
 
 def read_xlsform(content: bytes, source: str, installed: Mapping[str, Questionnaire] | None = None) -> Questionnaire:
@@ -459,17 +455,15 @@ def read_xlsform(content: bytes, source: str, installed: Mapping[str, Questionna
         raise FormError(source, reader.problems)
     located = _Located(reader, data)
     try:
-        qn = validate(Questionnaire.model_validate(data), source)
+        qn = Questionnaire.model_validate(data)
     except ValidationError as exc:
         raise FormError(source, [located.pydantic(e) for e in exc.errors()]) from exc
-    except DefinitionError as exc:
-        raise FormError(source, [located.definition(exc)]) from exc
-    problems = []
-    for qn_id, question_id, said in measure_problems({**installed, qn.id: qn}):
+    problems = [located.coded(p) for p in definition_problems(qn)]
+    for qn_id, broken in measure_problems({**installed, qn.id: qn}):
         if qn_id == qn.id:
-            problems.append(Problem(SURVEY, reader.question_rows.get(question_id), "measured_by", said))
+            problems.append(located.coded(broken))
         else:
-            needed = f"bảng hỏi “{qn_id}”, câu “{question_id}” cần bảng này: {said}"
+            needed = f"bảng hỏi “{qn_id}”, câu “{broken.question}” cần bảng này: {broken.message}"
             problems.append(Problem(SURVEY, None, None, needed))
     if problems:
         raise FormError(source, problems)
