@@ -11,11 +11,25 @@ from datetime import timedelta
 
 from pydantic import SecretStr
 
+from bot import jobs
 from bot.channels import zalo_bot
 from bot.channels.console import ConsoleChat
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOaChannel
+from bot.commands import (
+    conversation,
+    export,
+    invites,
+    periods,
+    posters,
+    progress,
+    questionnaires,
+    reminders,
+    review,
+    unit_changes,
+    units,
+)
 from bot.config import ConfigError, Settings
 from bot.identity import load_or_create_secret
 from bot.links import DownloadLinks
@@ -23,12 +37,150 @@ from bot.logs import setup_logging
 from bot.outbox import Notifier, Outbox
 from bot.scheduler import Scheduler
 from bot.service import BotService, load_unit_presets
+from bot.table import Command, CommandTable, FileHandler, JobKind, Permission, Wait
 from bot.web import Channel, WebServer
 from conversations.definition import load_directory
 from storage.db import Database
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
+
+ANYONE, OFFICER, STAFF, ADMIN = Permission.ANYONE, Permission.OFFICER, Permission.STAFF, Permission.ADMIN
+
+
+def command_table() -> CommandTable:
+    """Everything people can ask the bot for, who may, and what it is: the menu and the help come from here."""
+    c = conversation
+    return CommandTable(
+        [
+            Command(("start",), c.start, ANYONE, "Bắt đầu", words=("bat dau", "chao", "xin chao"), listed=False),
+            Command(
+                ("danhgia",),
+                c.assess,
+                OFFICER,
+                "làm hoặc tiếp tục phiếu tự đánh giá của đơn vị",
+                words=("danh gia", "tu danh gia"),
+            ),
+            Command(("tiendo",), progress.progress, STAFF, "tiến độ tự đánh giá và khảo sát", words=("tien do",)),
+            Command(
+                ("xem",), review.show, STAFF, "xem phiếu tự đánh giá của đơn vị", "[mã đơn vị]", words=("xem phieu",)
+            ),
+            Command(("khaosat",), c.survey, ANYONE, "trả lời khảo sát người dân", words=("khao sat",)),
+            Command(
+                ("huy",),
+                c.pause,
+                ANYONE,
+                "tạm dừng (câu trả lời đã lưu, gõ lại lệnh để tiếp tục)",
+                words=("huy", "tam dung", "dung lai"),
+            ),
+            Command(("donvi",), units.units, ANYONE, "danh sách đơn vị và mã", words=("don vi", "danh sach don vi")),
+            Command(
+                ("trogiup", "help"), c.help_, ANYONE, "xem hướng dẫn này", words=("tro giup", "huong dan", "giup do")
+            ),
+            Command(
+                ("moi",),
+                invites.invite,
+                ADMIN,
+                "tạo mã mời cán bộ của đơn vị",
+                "<mã đơn vị>",
+                words=("moi can bo", "ma moi", "tao ma moi"),
+            ),
+            Command(
+                ("xuat",),
+                export.export,
+                ADMIN,
+                "các tệp xuất: /xuat danhgia, /xuat khaosat (Excel), /xuat baocao (Word), /xuat nhatky",
+                words=("xuat", "xuat ket qua"),
+            ),
+            Command(("ky",), periods.periods, ADMIN, "kỳ đánh giá: tạo, mở, đổi hạn, đóng", words=("ky danh gia",)),
+            Command(
+                ("duyet",),
+                review.approve,
+                ADMIN,
+                "duyệt phiếu tự đánh giá",
+                "<mã đơn vị>",
+                words=("duyet", "duyet phieu"),
+            ),
+            Command(
+                ("tralai",),
+                review.send_back,
+                ADMIN,
+                "trả lại phiếu để sửa trên một số tiêu chí",
+                "<mã đơn vị> <tiêu chí…>",
+                words=("tra lai",),
+            ),
+            Command(
+                ("nhacnho",),
+                reminders.remind,
+                ADMIN,
+                "nhắc các đơn vị chưa nộp",
+                "[mã đơn vị]",
+                words=("nhac nho", "nhac viec"),
+            ),
+            Command(
+                ("qr",), posters.poster, ADMIN, "áp phích khảo sát có mã QR", "<mã đơn vị>", words=("ma qr", "ap phich")
+            ),
+            Command(
+                ("banghoi",),
+                questionnaires.questionnaires,
+                ADMIN,
+                "bảng hỏi đang dùng; kèm mã để nhận tệp Excel (XLSForm) để sửa, rồi gửi lại tệp .xlsx",
+                "[mã]",
+                words=("bang hoi",),
+            ),
+            Command(
+                ("xemthu",),
+                questionnaires.preview,
+                ADMIN,
+                "làm thử phiên bản bảng hỏi vừa gửi",
+                "[mã]",
+                words=("xem thu",),
+            ),
+            Command(
+                ("kichhoat",),
+                questionnaires.activate,
+                ADMIN,
+                "áp dụng phiên bản bảng hỏi vừa gửi cho kỳ hiện tại",
+                "[mã]",
+                words=("kich hoat",),
+            ),
+            Command(
+                ("nhapdonvi",),
+                unit_changes.upload_units,
+                ADMIN,
+                "nhập danh sách đơn vị từ tệp .csv hoặc .xlsx",
+                words=("nhap don vi",),
+            ),
+            Command(
+                ("doiten",), unit_changes.rename, ADMIN, "đổi tên đơn vị", "<mã> <tên mới>", words=("doi ten don vi",)
+            ),
+            Command(
+                ("ngungdonvi",),
+                unit_changes.end,
+                ADMIN,
+                "đơn vị không còn áp dụng từ một ngày",
+                "<mã> [dd/mm/yyyy]",
+                words=("ngung don vi",),
+            ),
+            Command(
+                ("gopdonvi",),
+                unit_changes.merge_units,
+                ADMIN,
+                "gộp đơn vị",
+                "<mã cũ…> vao <mã mới> <tên>",
+                words=("gop don vi",),
+            ),
+        ],
+        files=[
+            FileHandler(".csv", unit_changes.csv_sent, ADMIN, "danh sách đơn vị"),
+            FileHandler(".xlsx", questionnaires.upload, ADMIN, "bảng hỏi dạng XLSForm, kiểm tra rồi lưu chờ áp dụng"),
+        ],
+        waits=[
+            Wait(unit_changes.UPLOAD, unit_changes.uploaded, ADMIN, "tệp danh sách đơn vị sau /nhapdonvi"),
+            Wait(questionnaires.PREVIEW, questionnaires.preview_step, ADMIN, "câu trả lời khi làm thử bảng hỏi"),
+        ],
+        jobs=[JobKind(export.JOB, export.make, export.finish, export.interrupted)],
+    )
 
 
 @asynccontextmanager
@@ -48,6 +200,7 @@ async def open_service(settings: Settings, *, console: bool = False) -> AsyncIte
         db,
         questionnaires,
         secret,
+        command_table(),
         admins=admins,
         invite_ttl=timedelta(hours=settings.invite_ttl_hours),
         settings=settings,
@@ -55,6 +208,7 @@ async def open_service(settings: Settings, *, console: bool = False) -> AsyncIte
     service.bot_username = settings.telegram_bot_username  # the Telegram channel confirms it with getMe
     try:
         await service.seed(load_unit_presets(settings.units_dir), settings.period, settings.deadline)
+        await jobs.sweep(service)  # what a crash cut short: its requesters are told
         yield service
     finally:
         await db.dispose()

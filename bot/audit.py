@@ -11,7 +11,7 @@ from storage import repo
 from storage.models import Account, AuditEntry
 
 if TYPE_CHECKING:
-    from bot.service import Sender
+    from bot.messages import Sender
 
 
 def actor_of(sender: Sender) -> str:

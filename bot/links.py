@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.service import Document
+from bot.messages import Document
 from conversations.localtime import clock_then_day
 
 ROUTE = "/exports/{file_id}"

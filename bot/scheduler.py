@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 
+from bot import jobs
 from bot.commands.reminders import queue_digest, queue_reminders
 from bot.outbox import Outbox
 from bot.service import BotService
@@ -70,6 +71,7 @@ class Scheduler:
                 day = digest_day(period.deadline, self.digest_days, self.hour, now)
                 if day is not None:
                     queued += await queue_digest(self.service, db, period, f"tomtat:{period.code}:{day.isoformat()}")
+        queued += await jobs.sweep(self.service)
         if queued:
             log.info("scheduled %d notification(s)", queued)
             if self.outbox is not None:

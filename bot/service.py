@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import commands, review
+from bot import jobs, review
 from bot import texts as t
 from bot.config import Settings
 from bot.identity import AttemptLimit, actor_key
+from bot.messages import FileFetcher, Reply, Sender
 from bot.order import PersonOrder
+from bot.table import REFUSALS, Call, CommandTable, Interim, Role
 from conversations import engine
 from conversations.answers import InvalidAnswer, display, pick
 from conversations.definition import Questionnaire, QuestionType, of_kind, parse_questionnaire
@@ -30,40 +31,10 @@ from conversations.status import Status
 from conversations.text import clean_input, vi_sort_key
 from storage import repo
 from storage.db import Database
-from storage.models import Account, Answer, Evidence, Response, Unit
+from storage.models import Answer, Evidence, Response, Unit
 
 log = logging.getLogger(__name__)
 
-
-
-@dataclass(frozen=True)
-class Sender:
-    channel: str
-    user_id: str
-    display_name: str | None = None
-
-
-@dataclass(frozen=True)
-class Document:
-    filename: str
-    content: bytes
-    caption: str
-    mime: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-Reply = Outgoing | Document
-FileFetcher = Callable[[FileRef], Awaitable[bytes]]
-"""How a channel gets the bytes of a file a user sent it."""
-
-
-@dataclass(frozen=True)
-class Role:
-    account: Account | None
-    is_admin: bool
-
-    @property
-    def unit_code(self) -> str | None:
-        return self.account.unit_code if self.account else None
 
 
 def load_unit_presets(directory: Any) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -92,12 +63,15 @@ class BotService:
         db: Database,
         questionnaires: Mapping[str, Questionnaire],
         secret: bytes,
+        commands: CommandTable,
         admins: frozenset[str] = frozenset(),
         invite_ttl: timedelta = timedelta(hours=72),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         settings: Settings | None = None,
     ) -> None:
         self.db = db
+        self.commands = commands
+        """What people can ask for (bot.app builds it); dispatch goes through it."""
         self.settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
         """The configuration commands read (export suppression, survey targets, preset folders)."""
         self.questionnaires = dict(questionnaires)
@@ -112,7 +86,6 @@ class BotService:
         """Every questionnaire version loaded so far; `questionnaires` are the ones in use for new responses."""
         self.file_fetchers: dict[str, FileFetcher] = {}
         """Set by each channel that can fetch the files users send it, under the channel's name."""
-        commands.load()
 
     # ------------------------------------------------------------ setup
 
@@ -165,7 +138,7 @@ class BotService:
         sender: Sender,
         inbound: Inbound,
         update_id: str | None = None,
-        interim: commands.Interim | None = None,
+        interim: Interim | None = None,
     ) -> list[Reply]:
         """Apply one message. With the platform's `update_id`, a message delivered twice is applied once
         (the second delivery gets no reply)."""
@@ -187,46 +160,68 @@ class BotService:
             log.exception("could not mark a failed update as handled on %s", channel)
 
     async def _dispatch(
-        self, sender: Sender, actor: str, inbound: Inbound, update_id: str | None, interim: commands.Interim | None
+        self, sender: Sender, actor: str, inbound: Inbound, update_id: str | None, interim: Interim | None
     ) -> list[Reply]:
+        # One transaction per message: the update's claim and everything the message does commit together, or
+        # nothing does (and the platform's redelivery is applied later).
+        async with self.db.write(lock=actor) as db:
+            if update_id is not None and not await repo.claim_update(db, sender.channel, update_id, self.clock()):
+                return []
+            routed = await self._route(db, sender, actor, inbound)
+            if isinstance(routed, list):
+                return routed
+            call, handler = routed
+            replies = await handler(call)
+        if call.jobs:  # long work recorded in the transaction: the requester hears at once that it is under way
+            if interim is not None:
+                await interim(replies)
+                replies = []
+            for job_id in call.jobs:
+                replies += await jobs.run(self, job_id)
+        for work in call.later:
+            replies += await work()
+        return replies
+
+    async def _route(
+        self, db: AsyncSession, sender: Sender, actor: str, inbound: Inbound
+    ) -> list[Reply] | tuple[Call, Callable[[Call], Awaitable[list[Reply]]]]:
+        """What the message is (a command, a file, an answer, what the session waits for) and who may do it: the
+        handler to call, or the replies when there is nothing more to do."""
+        table = self.commands
         text = clean_input(inbound.text) if inbound.text else ""
-        parsed = commands.parse(text, with_arguments=True) if text.startswith("/") else None
+        parsed = table.parse(text, with_arguments=True) if text.startswith("/") else None
         if parsed is None:
-            async with self.db.write(lock=actor) as db:
-                # Claimed in the transaction that stores the answer: both happen, or neither does.
-                if update_id is not None and not await repo.claim_update(db, sender.channel, update_id, self.clock()):
-                    return []
-                session = await repo.get_session(db, actor)
-                busy = session is not None and (session.waiting_for is not None or session.response_id is not None)
-                # Inside a questionnaire, plain words are answers unless they are a whole command ("huỷ").
-                parsed = commands.parse(text, with_arguments=not busy) if text else None
-                if parsed is None and session is not None and session.waiting_for is not None:
-                    waiting = commands.WAITING.get(next(iter(session.waiting_for), ""))
-                    if waiting is not None:
-                        return await waiting(commands.Call(self, sender, actor, [], inbound), db, session.waiting_for)
-                    return await self._answer_unit_pick(db, sender, actor, inbound, text)
-                if parsed is None and session is not None and session.response_id is not None:
-                    response = await repo.get_response(db, session.response_id)
-                    if response is not None and response.status.editable:
-                        return await self._step(db, sender, actor, response, inbound)
-        elif update_id is not None:
-            async with self.db.write(lock=actor) as db:
-                if not await repo.claim_update(db, sender.channel, update_id, self.clock()):
-                    return []
+            session = await repo.get_session(db, actor)
+            busy = session is not None and (session.waiting_for is not None or session.response_id is not None)
+            # Inside a questionnaire, plain words are answers unless they are a whole command ("huỷ").
+            parsed = table.parse(text, with_arguments=not busy) if text else None
+            if parsed is None and session is not None and session.waiting_for is not None:
+                wait = table.wait(next(iter(session.waiting_for), ""))
+                if wait is None:
+                    return await self._answer_unit_pick(db, actor, inbound, text)
+                role = await self.role(db, sender)
+                if not role.may(wait.permission):  # no longer theirs (an admin removed since): the wait ends
+                    await repo.save_session(db, actor, self.clock(), None, None)
+                    return [Outgoing(REFUSALS[wait.permission])]
+                waiting_for = session.waiting_for
+                return Call(self, sender, actor, db, role, inbound=inbound), lambda c: wait.handler(c, waiting_for)
+            if parsed is None and session is not None and session.response_id is not None:
+                response = await repo.get_response(db, session.response_id)
+                if response is not None and response.status.editable:
+                    return await self._step(db, sender, actor, response, inbound)
+        role = await self.role(db, sender)
         if parsed is None:
-            on_file = commands.file_handler(inbound)
-            if on_file is not None:
-                return await on_file(commands.Call(self, sender, actor, [], inbound))
-            return [Outgoing(t.NOT_IN_CONVERSATION)]
+            on_file = table.file_handler(inbound)
+            if on_file is None or not role.may(on_file.permission):
+                return [Outgoing(t.NOT_IN_CONVERSATION)]
+            return Call(self, sender, actor, db, role, inbound=inbound), on_file.handler
         name, args = parsed
-        handler = commands.COMMANDS.get(name)
-        if handler is None:
+        command = table.command(name)
+        if command is None:
             return [Outgoing(t.UNKNOWN_COMMAND.format(command="/" + name))]
-        if name in commands.ADMIN_COMMANDS:
-            async with self.db.read() as db:
-                if not (await self.role(db, sender)).is_admin:
-                    return [Outgoing(t.ADMIN_ONLY)]
-        return await handler(commands.Call(self, sender, actor, args, interim=interim))
+        if not role.may(command.permission):
+            return [Outgoing(REFUSALS[command.permission])]
+        return Call(self, sender, actor, db, role, args), command.handler
 
     async def role(self, db: AsyncSession, sender: Sender) -> Role:
         account = await repo.get_account(db, sender.channel, sender.user_id)
@@ -348,9 +343,7 @@ class BotService:
         units = await repo.units_in_force(db, self.clock().date(), kind="commune")
         return sorted(units, key=lambda u: vi_sort_key(u.name))
 
-    async def _answer_unit_pick(
-        self, db: AsyncSession, sender: Sender, actor: str, inbound: Inbound, text: str
-    ) -> list[Reply]:
+    async def _answer_unit_pick(self, db: AsyncSession, actor: str, inbound: Inbound, text: str) -> list[Reply]:
         units = await self.survey_units(db)
         chosen: Unit | None = None
         if inbound.button and inbound.button.startswith("u:"):

@@ -9,40 +9,21 @@ WELCOME_CITIZEN = (
 WELCOME_OFFICER = "Xin chào{name}! Bạn là cán bộ của {unit}.\nGõ /danhgia để làm hoặc tiếp tục phiếu tự đánh giá."
 WELCOME_ADMIN = "Xin chào! Bạn là quản trị viên (Phòng Tư pháp)."
 
-HELP_CITIZEN = (
-    "Các lệnh:\n"
-    "/khaosat – trả lời khảo sát người dân\n"
-    "/huy – tạm dừng (câu trả lời đã lưu, gõ lại lệnh để tiếp tục)\n"
-    "/trogiup – xem hướng dẫn này\n"
+HELP_TITLE = "Các lệnh:"
+HELP_ADMIN_TITLE = "Lệnh quản trị:"
+HELP_CITIZEN_TIP = (
     "Khi trả lời: bấm nút hoặc gõ số thứ tự; gõ “quay lại” để về câu trước, “bỏ qua” với câu không bắt buộc."
 )
-HELP_OFFICER = (
-    "Các lệnh:\n"
-    "/danhgia – làm hoặc tiếp tục phiếu tự đánh giá của đơn vị\n"
-    "/tiendo – xem tình trạng phiếu của đơn vị\n"
-    "/khaosat – trả lời khảo sát người dân\n"
-    "/huy – tạm dừng (câu trả lời đã lưu)\n"
-    "/trogiup – xem hướng dẫn này\n"
+HELP_OFFICER_TIP = (
     "Khi trả lời: bấm nút hoặc gõ số thứ tự; “quay lại” để về câu trước; “bỏ qua” với câu không bắt buộc; "
     "với câu minh chứng, gửi ảnh hoặc tệp rồi bấm “Xong”."
-)
-HELP_ADMIN = (
-    "Lệnh quản trị:\n"
-    "/moi <mã đơn vị> – tạo mã mời cán bộ của đơn vị\n"
-    "/tiendo – tiến độ tự đánh giá và khảo sát của các đơn vị\n"
-    "/xuat – các tệp xuất: /xuat danhgia, /xuat khaosat (Excel), /xuat baocao (Word), /xuat nhatky\n"
-    "/ky – kỳ đánh giá: tạo, mở, đổi hạn, đóng\n"
-    "/xem, /duyet, /tralai <mã đơn vị> – xem, duyệt, trả lại phiếu tự đánh giá\n"
-    "/nhacnho – nhắc các đơn vị chưa nộp; /qr <mã đơn vị> – áp phích khảo sát có mã QR\n"
-    "/banghoi – bảng hỏi đang dùng; /banghoi <mã> nhận tệp Excel (XLSForm) để sửa, rồi gửi lại tệp .xlsx\n"
-    "/xemthu, /kichhoat – làm thử, rồi áp dụng phiên bản bảng hỏi vừa gửi cho kỳ hiện tại\n"
-    "/donvi – danh sách đơn vị và mã; /nhapdonvi, /doiten, /ngungdonvi, /gopdonvi – sửa danh sách đơn vị\n"
-    "/danhgia, /khaosat, /huy, /trogiup – như người dùng khác"
 )
 
 UNKNOWN_COMMAND = "Không có lệnh “{command}”. Gõ /trogiup để xem các lệnh."
 NOT_IN_CONVERSATION = "Bạn chưa mở phiếu nào. Gõ /khaosat để trả lời khảo sát, hoặc /trogiup để xem hướng dẫn."
 ADMIN_ONLY = "Lệnh này chỉ dành cho quản trị viên (Phòng Tư pháp)."
+STAFF_ONLY = "Lệnh này dành cho quản trị viên (Phòng Tư pháp) và cán bộ các đơn vị."
+CITIZEN_ONLY = "Lệnh này dành cho người dân."
 OFFICER_ONLY = (
     "Phiếu tự đánh giá chỉ dành cho cán bộ đã được gắn với đơn vị. "
     "Hãy xin Phòng Tư pháp mã mời, rồi gõ /start kèm mã (ví dụ: /start dk_ABCD2345)."
@@ -51,6 +32,7 @@ PAUSED = "Đã tạm dừng. Các câu trả lời đã được lưu; gõ {comm
 NOTHING_TO_PAUSE = "Bạn không có phiếu nào đang mở."
 PREVIEW_STOPPED = "Đã dừng xem thử, không có gì được lưu. Gõ /xemthu để làm thử lại từ đầu, /kichhoat để áp dụng."
 ERROR_TRY_AGAIN = "Xin lỗi, hệ thống vừa gặp lỗi nên câu trả lời chưa được lưu. Bạn hãy gửi lại sau ít phút."
+JOB_FAILED = "Xin lỗi, hệ thống vừa gặp lỗi nên chưa làm xong việc bạn yêu cầu. Bạn hãy thử lại sau ít phút."
 NO_PERIOD = "Hiện chưa có kỳ đánh giá nào đang mở. Hãy liên hệ Phòng Tư pháp."
 NO_QUESTIONNAIRE = "Chưa có bảng hỏi này trên hệ thống. Hãy liên hệ Phòng Tư pháp."
 

@@ -335,3 +335,21 @@ class BlockedRecipient(Base):
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     recipient: Mapped[str] = mapped_column(String(100), primary_key=True)
     blocked_at: Mapped[datetime]
+
+
+class Job(Base):
+    """Long work a message asked for (an export): recorded in that message's transaction and run once it commits,
+    so a crash never loses the request. `heartbeat_at` moves while the job runs; a running job whose heartbeat
+    stopped was cut short by a crash, and its requester is told. `requester` is the platform id to tell."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20))
+    requester: Mapped[str] = mapped_column(String(140))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    """"running", "done" or "failed"."""
+    created_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -24,6 +24,7 @@ from storage.models import (
     Evidence,
     InboxEvent,
     Invite,
+    Job,
     OutboxMessage,
     Period,
     QuestionnaireVersion,
@@ -557,3 +558,26 @@ async def clear_blocked(db: AsyncSession, channel: str, recipient: str) -> None:
 
 async def blocked_recipients(db: AsyncSession) -> list[BlockedRecipient]:
     return list((await db.scalars(select(BlockedRecipient).order_by(BlockedRecipient.blocked_at))).all())
+
+
+# ---------------------------------------------------------------- jobs
+
+
+async def add_job(db: AsyncSession, job: Job) -> int:
+    db.add(job)
+    await db.flush()
+    return job.id
+
+
+async def get_job(db: AsyncSession, job_id: int) -> Job | None:
+    return await db.get(Job, job_id, with_for_update=True)
+
+
+async def stalled_jobs(db: AsyncSession, before: datetime) -> list[Job]:
+    """Running jobs whose heartbeat stopped before then: the process running them is gone."""
+    query = select(Job).where(Job.status == "running", Job.heartbeat_at < before).order_by(Job.id).with_for_update()
+    return list((await db.scalars(query)).all())
+
+
+async def beat(db: AsyncSession, job_id: int, now: datetime) -> None:
+    await db.execute(update(Job).where(Job.id == job_id, Job.status == "running").values(heartbeat_at=now))

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from bot.app import open_service
 from bot.config import Settings
+from bot.messages import Document, Reply, Sender
 from bot.render import plain
-from bot.service import BotService, Document, Reply, Sender
+from bot.service import BotService
 from conversations.engine import FileRef, Inbound, Outgoing
 
 

@@ -27,8 +27,9 @@ from bot.channels.console import ConsoleChat
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOaChannel
+from bot.messages import Document, Reply, Sender
 from bot.render import plain
-from bot.service import BotService, Document, Reply, Sender
+from bot.service import BotService
 from conversations import messages as m
 from tests.client import settings_for
 from tests.fakes.telegram_server import FakeTelegram

@@ -104,8 +104,10 @@ async def complete(user: User, *, photo: bool = False) -> str:
 
 async def test_invite_assess_survey_and_export(tmp_path: Path) -> None:
     async with FakeTelegram() as tg, telegram_bot(tg, tmp_path):
-        commands = tg.calls_to("setMyCommands")[0].params["commands"]
-        assert {"command": "danhgia", "description": "Làm phiếu tự đánh giá (cán bộ)"} in commands
+        everyone = {c["command"] for c in tg.commands[('{"type": "default"}', "")]}
+        admins = {c["command"] for c in tg.commands[(f'{{"chat_id": {ADMIN}, "type": "chat"}}', "")]}
+        assert {"danhgia", "khaosat", "trogiup"} <= everyone and not {"moi", "xuat", "duyet"} & everyone
+        assert {"moi", "xuat", "duyet", "danhgia", "khaosat"} <= admins, "admins see the admin commands"
 
         admin, officer = User(tg, ADMIN), User(tg, OFFICER)
         invite = await admin.say("/moi 16012")

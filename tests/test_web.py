@@ -12,7 +12,7 @@ import pytest
 from bot.app import open_service, serve
 from bot.config import ConfigError
 from bot.links import DownloadLinks
-from bot.service import Document
+from bot.messages import Document
 from bot.web import WebServer
 from tests.client import Clock, settings_for
 from tests.fakes.telegram_server import FakeTelegram

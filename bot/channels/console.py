@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import texts
+from bot.messages import Document, Reply, Sender
 from bot.outbox import SENT, Delivery
 from bot.render import plain
-from bot.service import BotService, Document, Reply, Sender
+from bot.service import BotService
 from conversations.engine import FileRef, Inbound, Outgoing
 
 CHANNEL = "console"

@@ -15,17 +15,26 @@ from functools import partial
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels.base import PlatformChannel, Received
 from bot.channels.telegram_request import AiohttpRequest
+from bot.messages import Document, Reply, Sender
 from bot.order import each_in_order
-from bot.outbox import SENT, Delivery
+from bot.outbox import SENT, Delivery, admin_recipients
 from bot.render import split_text
-from bot.service import BotService, Document, Reply, Sender
+from bot.service import BotService
 from conversations.engine import FileRef, Inbound, Outgoing
 
 CHANNEL = "telegram"
@@ -33,27 +42,6 @@ WEBHOOK_PATH = "/webhooks/telegram"
 TEXT_LIMIT = 4096
 POLL_TIMEOUT = 25
 log = logging.getLogger(__name__)
-
-COMMANDS = [
-    ("start", "Bắt đầu"),
-    ("danhgia", "Làm phiếu tự đánh giá (cán bộ)"),
-    ("khaosat", "Trả lời khảo sát người dân"),
-    ("huy", "Tạm dừng phiếu đang làm"),
-    ("tiendo", "Xem tiến độ"),
-    ("xem", "Xem phiếu tự đánh giá của đơn vị"),
-    ("moi", "Tạo mã mời cán bộ (quản trị)"),
-    ("ky", "Kỳ đánh giá: tạo, mở, đóng (quản trị)"),
-    ("nhacnho", "Nhắc các đơn vị chưa nộp (quản trị)"),
-    ("duyet", "Duyệt phiếu của đơn vị (quản trị)"),
-    ("tralai", "Trả lại phiếu để sửa (quản trị)"),
-    ("xuat", "Xuất kết quả: Excel, báo cáo Word (quản trị)"),
-    ("qr", "Áp phích mã QR khảo sát của đơn vị (quản trị)"),
-    ("banghoi", "Bảng hỏi: tải về, gửi lại bản sửa (quản trị)"),
-    ("donvi", "Danh sách đơn vị và mã"),
-    ("trogiup", "Hướng dẫn"),
-    ("help", "Hướng dẫn"),
-]
-
 
 def html_text(message: Outgoing) -> str:
     parts = []
@@ -135,10 +123,21 @@ class TelegramChannel(PlatformChannel[Update]):
         self.app.add_error_handler(self._on_error)
         service.file_fetchers[CHANNEL] = self.fetch_file
 
+    async def _set_menus(self) -> None:
+        """Everyone's menu, and for each admin a menu with the admin commands too (in their private chat)."""
+        table, bot = self.service.commands, self.app.bot
+        await bot.set_my_commands([BotCommand(name, text[:256]) for name, text in table.menu(admin=False)])
+        admin_menu = [BotCommand(name, text[:256]) for name, text in table.menu(admin=True)]
+        async with self.service.db.read() as db:
+            admins = await admin_recipients(db, self.service.admins)
+        for admin in admins:
+            if admin.channel == CHANNEL and admin.platform_id.lstrip("-").isdigit():
+                await bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(int(admin.platform_id)))
+
     async def start(self) -> None:
         await self.app.initialize()
         self.service.bot_username = self.app.bot.username
-        await self.app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        await self._set_menus()
         await self.app.start()
         await self.recover()  # what a crash left undone in webhook mode, even if it polls now
         if self.webhook_url is not None:

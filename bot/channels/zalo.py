@@ -6,8 +6,8 @@ from __future__ import annotations
 import aiohttp
 
 from bot.links import DownloadLinks
+from bot.messages import Document, Reply
 from bot.render import plain, split_text
-from bot.service import Document, Reply
 from conversations.engine import Outgoing
 
 TEXT_LIMIT = 2000

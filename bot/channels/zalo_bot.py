@@ -23,8 +23,9 @@ from bot.channels.base import PlatformChannel, Received
 from bot.channels.zalo import download, pieces
 from bot.config import ConfigError
 from bot.links import DownloadLinks
+from bot.messages import Reply, Sender
 from bot.outbox import SENT, Delivery
-from bot.service import BotService, Reply, Sender
+from bot.service import BotService
 from conversations.engine import FileRef, Inbound, Outgoing
 
 CHANNEL = "zalo_bot"

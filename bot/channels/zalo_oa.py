@@ -34,9 +34,10 @@ from bot.channels.zalo import download, pieces
 from bot.config import ConfigError
 from bot.identity import actor_key
 from bot.links import DownloadLinks
+from bot.messages import Reply, Sender
 from bot.order import PersonOrder
 from bot.outbox import SENT, Delivery
-from bot.service import BotService, Reply, Sender
+from bot.service import BotService
 from conversations.engine import FileRef, Inbound, Outgoing
 from storage import repo
 from storage.db import Database

@@ -10,23 +10,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import asdict
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
+from bot import audit, jobs
 from bot import texts as t
-from bot.commands import Call, command
 from bot.config import Settings
-from bot.service import Document, Reply
+from bot.messages import Document, Reply, Sender
+from bot.service import BotService
+from bot.table import Call
 from conversations.engine import Outgoing
 from conversations.text import fold
-from exports.jobs import ExportError, ExportRequest, Format, Kind, run_export
+from exports.jobs import ExportError, ExportFile, ExportRequest, Format, Kind, run_export
 from exports.queries import get_period
 from storage import repo
 
 PREPARING = "Đang chuẩn bị tệp xuất, xin chờ trong giây lát…"
+INTERRUPTED = "Tệp xuất bạn yêu cầu chưa làm xong vì hệ thống vừa khởi động lại. Gõ lại {command} để xuất lại."
+JOB = "export"
 
 log = logging.getLogger(__name__)
+Made = tuple[ExportFile | str, float]
+"""The file (or why there is none) and the seconds it took."""
 
 MENU = (
     "Các tệp xuất được (chỉ quản trị viên):\n"
@@ -91,35 +98,53 @@ async def parse_request(db: AsyncSession, args: list[str], period: str, settings
     )
 
 
-@command("xuat", words=("xuat", "xuat ket qua"), admin=True)
 async def export(call: Call) -> list[Reply]:
-    service = call.service
-    async with service.db.read() as db:
-        current = await repo.current_period(db)
-        if current is None:
-            return [Outgoing(t.NO_PERIOD)]
-        request = await parse_request(db, call.args, current.code, call.service.settings)
+    """Check the words and record the export as a job: it is built once this message has committed."""
+    current = await repo.current_period(call.db)
+    if current is None:
+        return [Outgoing(t.NO_PERIOD)]
+    request = await parse_request(call.db, call.args, current.code, call.service.settings)
     if isinstance(request, str):
         return [Outgoing(request)]
+    await jobs.record(call, JOB, {"request": asdict(request), "words": " ".join(call.args)})
+    return [Outgoing(PREPARING)]
+
+
+def _request(payload: dict[str, Any]) -> ExportRequest:
+    fields = payload["request"]
+    return ExportRequest(**{**fields, "breakdowns": tuple(fields["breakdowns"])})
+
+
+async def make(service: BotService, payload: dict[str, Any]) -> Made:
+    """The file, built on a worker thread with its own connections, so nobody's conversation waits for it."""
     started = time.monotonic()
-    if call.interim is not None:
-        await call.interim([Outgoing(PREPARING)])
     try:
-        made = await asyncio.to_thread(run_export, service.db.url, service.questionnaires, request, service.clock())
+        made = await asyncio.to_thread(
+            run_export, service.db.url, service.questionnaires, _request(payload), service.clock()
+        )
     except ExportError as problem:
-        return [Outgoing(str(problem))]
-    async with service.db.write() as db:
-        detail = {"kind": request.kind, "format": request.format, "period": request.period, "unit": request.unit}
-        await audit.record(db, call.sender, service.clock(), "export", request.kind, detail)
+        return str(problem), 0.0
+    return made, time.monotonic() - started
+
+
+async def finish(
+    service: BotService, db: AsyncSession, sender: Sender, payload: dict[str, Any], done: Made
+) -> list[Reply]:
+    made, seconds = done
+    if isinstance(made, str):
+        return [Outgoing(made)]
+    request = _request(payload)
+    detail = {"kind": request.kind, "format": request.format, "period": request.period, "unit": request.unit}
+    await audit.record(db, sender, service.clock(), "export", request.kind, detail)
     log.info(
         "export %s (%s) of period %s%s by an admin on %s: %d bytes in %.1f s",
         request.kind,
         request.format,
         request.period,
         f", unit {request.unit}" if request.unit else "",
-        call.sender.channel,
+        sender.channel,
         len(made.content),
-        time.monotonic() - started,
+        seconds,
     )
     unit = f", đơn vị {request.unit}" if request.unit else ""
     caption = CAPTIONS[request.kind].format(period=request.period, unit=unit)
@@ -128,3 +153,8 @@ async def export(call: Call) -> list[Reply]:
         menu = MENU.format(period=request.period) + "\n\n" + MENU_WORKBOOK.format(period=request.period)
         return [Outgoing(menu), document]
     return [document]
+
+
+def interrupted(payload: dict[str, Any]) -> str:
+    words = payload.get("words", "")
+    return INTERRUPTED.format(command=f"/xuat {words}".strip())

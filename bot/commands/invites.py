@@ -6,8 +6,8 @@ import secrets
 
 from bot import audit
 from bot import texts as t
-from bot.commands import Call, command
-from bot.service import Reply
+from bot.messages import Reply
+from bot.table import Call
 from conversations.engine import Outgoing
 from conversations.localtime import local_time
 from storage import repo
@@ -16,22 +16,20 @@ from storage.models import Invite
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-@command("moi", words=("moi can bo", "ma moi", "tao ma moi"), admin=True)
 async def invite(call: Call) -> list[Reply]:
-    service, sender = call.service, call.sender
-    async with service.db.write(lock=call.actor) as db:
-        if not call.args:
-            return [Outgoing(t.INVITE_USAGE)]
-        unit = await repo.get_unit(db, call.args[0])
-        if unit is None:
-            return [Outgoing(t.UNIT_UNKNOWN.format(code=call.args[0])), Outgoing(t.INVITE_USAGE)]
-        now = service.clock()
-        account = await audit.record(db, sender, now, "invite", unit.code)
-        code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(10))
-        created = Invite(
-            code=code, unit_code=unit.code, created_by=account.id, created_at=now, expires_at=now + service.invite_ttl
-        )
-        await repo.add_invite(db, created)
+    service, db = call.service, call.db
+    if not call.args:
+        return [Outgoing(t.INVITE_USAGE)]
+    unit = await repo.get_unit(db, call.args[0])
+    if unit is None:
+        return [Outgoing(t.UNIT_UNKNOWN.format(code=call.args[0])), Outgoing(t.INVITE_USAGE)]
+    now = service.clock()
+    account = await audit.record(db, call.sender, now, "invite", unit.code)
+    code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(10))
+    created = Invite(
+        code=code, unit_code=unit.code, created_by=account.id, created_at=now, expires_at=now + service.invite_ttl
+    )
+    await repo.add_invite(db, created)
     text = t.INVITE_CREATED.format(unit=unit.name, code=code, expires=local_time(created.expires_at))
     if service.bot_username:
         text += "\n" + t.INVITE_LINK.format(link=service.deep_link(f"dk_{code}"))
@@ -39,20 +37,19 @@ async def invite(call: Call) -> list[Reply]:
 
 
 async def redeem_invite(call: Call, code: str) -> list[Reply]:
-    service, sender = call.service, call.sender
+    service, sender, db = call.service, call.sender, call.db
     now = service.clock()
     if service.invite_attempts.blocked(call.actor, now):
         return [Outgoing(t.INVITE_TOO_MANY)]
-    async with service.db.write(lock=call.actor) as db:
-        found = await repo.get_invite(db, code.strip().upper())
-        if found is None or found.expires_at <= now:
-            service.invite_attempts.failed(call.actor, now)
-            return [Outgoing(t.INVITE_INVALID)]
-        if found.used_at is not None:
-            return [Outgoing(t.INVITE_USED)]
-        unit = await repo.get_unit(db, found.unit_code)
-        assert unit is not None
-        account = await repo.ensure_account(db, sender.channel, sender.user_id, now, sender.display_name)
-        account.unit_code = unit.code
-        found.used_at, found.used_by = now, account.id
+    found = await repo.get_invite(db, code.strip().upper())
+    if found is None or found.expires_at <= now:
+        service.invite_attempts.failed(call.actor, now)
+        return [Outgoing(t.INVITE_INVALID)]
+    if found.used_at is not None:
+        return [Outgoing(t.INVITE_USED)]
+    unit = await repo.get_unit(db, found.unit_code)
+    assert unit is not None
+    account = await repo.ensure_account(db, sender.channel, sender.user_id, now, sender.display_name)
+    account.unit_code = unit.code
+    found.used_at, found.used_by = now, account.id
     return [Outgoing(t.INVITE_ACCEPTED.format(unit=unit.name))]

@@ -16,8 +16,9 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
-from bot.commands import Call, command
-from bot.service import BotService, Reply
+from bot.messages import Reply
+from bot.service import BotService
+from bot.table import Call
 from conversations.definition import load_directory
 from conversations.engine import Outgoing
 from conversations.localtime import day_text
@@ -94,27 +95,26 @@ async def use_period_versions(service: BotService, db: AsyncSession, period: str
     return versions_text(versions)
 
 
-@command("ky", words=("ky danh gia",), admin=True)
 async def periods(call: Call) -> list[Reply]:
     service = call.service
-    async with service.db.write(lock=call.actor) as db:
-        action, words = (call.args[0].lower(), call.args[1:]) if call.args else ("", [])
-        now = service.clock()
-        if action == "tao" and len(words) >= 2:
-            return [Outgoing(await _create(call, db, words, now))]
-        if action == "mo" and words:
-            return [Outgoing(await _open(call, db, words[0], now))]
-        if action == "han" and len(words) == 2:
-            return [Outgoing(await _deadline(call, db, words[0], words[1], now))]
-        if action == "dong":
-            return [Outgoing(await _close(call, db, words[0] if words else None, now))]
-        if action:
-            return [Outgoing(USAGE)]
-        lines = []
-        for p in await repo.all_periods(db):
-            versions = versions_text(await versions_for(db, p.code, call.service.settings.questionnaires_dir))
-            state, deadline = STATES[period_state(p)], day_text(p.deadline)
-            lines.append(LINE.format(code=p.code, title=p.title, state=state, deadline=deadline, versions=versions))
+    db = call.db
+    action, words = (call.args[0].lower(), call.args[1:]) if call.args else ("", [])
+    now = service.clock()
+    if action == "tao" and len(words) >= 2:
+        return [Outgoing(await _create(call, db, words, now))]
+    if action == "mo" and words:
+        return [Outgoing(await _open(call, db, words[0], now))]
+    if action == "han" and len(words) == 2:
+        return [Outgoing(await _deadline(call, db, words[0], words[1], now))]
+    if action == "dong":
+        return [Outgoing(await _close(call, db, words[0] if words else None, now))]
+    if action:
+        return [Outgoing(USAGE)]
+    lines = []
+    for p in await repo.all_periods(db):
+        versions = versions_text(await versions_for(db, p.code, call.service.settings.questionnaires_dir))
+        state, deadline = STATES[period_state(p)], day_text(p.deadline)
+        lines.append(LINE.format(code=p.code, title=p.title, state=state, deadline=deadline, versions=versions))
     return [Outgoing("\n".join(["Các kỳ đánh giá:", *lines, "", USAGE]))]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot import audit
-from bot.commands import Call, command
-from bot.service import Document, Reply
+from bot.messages import Document, Reply
+from bot.table import Call
 from conversations.engine import Outgoing
 from exports.poster import make_poster, survey_link
 from storage import repo
@@ -17,22 +17,26 @@ NO_TELEGRAM = "Chưa biết tên bot Telegram (kênh Telegram chưa chạy), nê
 CAPTION = "Áp phích khảo sát của {unit} ({kind}): in khổ A4, dán ở nơi tổ chức tuyên truyền, họp thôn."
 
 
-@command("qr", words=("ma qr", "ap phich"), admin=True)
 async def poster(call: Call) -> list[Reply]:
-    service = call.service
-    async with service.db.write(lock=call.actor) as db:
-        if not call.args:
-            return [Outgoing(USAGE)]
-        unit = await repo.get_unit(db, call.args[0])
-        if unit is None:
-            return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
-        if service.bot_username is None:
-            return [Outgoing(NO_TELEGRAM)]
-        link = survey_link(service.bot_username, unit.code)
-        await audit.record(db, call.sender, service.clock(), "poster", unit.code, {"link": link})
-    made = await asyncio.to_thread(make_poster, unit.name, unit.code, link)
-    name = f"ap-phich-khao-sat-{unit.code}"
-    return [
-        Document(f"{name}.png", made.png, CAPTION.format(unit=unit.name, kind="ảnh"), "image/png"),
-        Document(f"{name}.pdf", made.pdf, CAPTION.format(unit=unit.name, kind="PDF để in"), "application/pdf"),
-    ]
+    service, db = call.service, call.db
+    if not call.args:
+        return [Outgoing(USAGE)]
+    unit = await repo.get_unit(db, call.args[0])
+    if unit is None:
+        return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
+    if service.bot_username is None:
+        return [Outgoing(NO_TELEGRAM)]
+    link = survey_link(service.bot_username, unit.code)
+    await audit.record(db, call.sender, service.clock(), "poster", unit.code, {"link": link})
+    name, code = unit.name, unit.code
+
+    async def made() -> list[Reply]:
+        drawn = await asyncio.to_thread(make_poster, name, code, link)
+        stem = f"ap-phich-khao-sat-{code}"
+        return [
+            Document(f"{stem}.png", drawn.png, CAPTION.format(unit=name, kind="ảnh"), "image/png"),
+            Document(f"{stem}.pdf", drawn.pdf, CAPTION.format(unit=name, kind="PDF để in"), "application/pdf"),
+        ]
+
+    call.after(made)
+    return []

@@ -13,8 +13,9 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts as t
-from bot.commands import Call, command
-from bot.service import BotService, Document, Reply
+from bot.messages import Document, Reply
+from bot.service import BotService
+from bot.table import Call
 from conversations import engine
 from conversations.answers import number_text
 from conversations.engine import Outgoing
@@ -120,25 +121,22 @@ def unit_status(p: UnitProgress) -> str:
     return STATUS_DRAFT.format(answered=p.answered, total=p.asked, share=round(100 * p.answered / max(p.asked, 1)))
 
 
-@command("tiendo", words=("tien do",))
 async def progress(call: Call) -> list[Reply]:
     service = call.service
     target = service.settings.survey_target
-    async with service.db.read() as db:
-        role = await service.role(db, call.sender)
-        if not role.is_admin and role.unit_code is None:
-            return [Outgoing(t.ADMIN_ONLY)]
-        period = await repo.current_period(db)
-        if period is None or service.of_kind("self_assessment") is None:
-            return [Outgoing(t.NO_PERIOD)]
-        units = await period_progress(service, db, period, None if role.is_admin else role.unit_code)
-        blocked = await repo.blocked_recipients(db)
-        blocked_names = []
-        for b in blocked:
-            account = await repo.get_account(db, b.channel, b.recipient)
-            if account is not None and account.unit_code is not None:
-                unit = await repo.get_unit(db, account.unit_code)
-                blocked_names.append(f"{account.display_name or 'cán bộ'} ({unit.name if unit else account.unit_code})")
+    db = call.db
+    role = call.role
+    period = await repo.current_period(db)
+    if period is None or service.of_kind("self_assessment") is None:
+        return [Outgoing(t.NO_PERIOD)]
+    units = await period_progress(service, db, period, None if role.is_admin else role.unit_code)
+    blocked = await repo.blocked_recipients(db)
+    blocked_names = []
+    for b in blocked:
+        account = await repo.get_account(db, b.channel, b.recipient)
+        if account is not None and account.unit_code is not None:
+            unit = await repo.get_unit(db, account.unit_code)
+            blocked_names.append(f"{account.display_name or 'cán bộ'} ({unit.name if unit else account.unit_code})")
     today = local_date(service.clock())
     targets = [STATUS_TARGET.format(count=p.surveys, target=target) for p in units]
     lines = [
@@ -166,5 +164,11 @@ async def progress(call: Call) -> list[Reply]:
         return [text]
     counts = {LABELS[k]: n for k, n in status_counts(units).items()}
     surveyed = [(p.unit.name, p.surveys) for p in units]
-    chart = await asyncio.to_thread(progress_chart, counts, surveyed, f"Tiến độ kỳ {period.code}", target)
-    return [text, Document(f"tien-do-{period.code}.png", chart, f"Biểu đồ tiến độ kỳ {period.code}", "image/png")]
+    code = period.code
+
+    async def chart() -> list[Reply]:
+        drawn = await asyncio.to_thread(progress_chart, counts, surveyed, f"Tiến độ kỳ {code}", target)
+        return [Document(f"tien-do-{code}.png", drawn, f"Biểu đồ tiến độ kỳ {code}", "image/png")]
+
+    call.after(chart)
+    return [text]

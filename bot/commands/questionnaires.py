@@ -14,11 +14,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import texts as t
-from bot.commands import Call, command, on_file, on_waiting
-from bot.service import Document, Reply
+from bot.messages import Document, Reply
+from bot.table import Call
 from conversations import engine
 from conversations.definition import Questionnaire, measure_problems
 from conversations.engine import Outgoing
@@ -74,11 +72,6 @@ ACTIVATED = (
 )
 
 
-async def _is_admin(call: Call) -> bool:
-    async with call.service.db.read() as db:
-        return (await call.service.role(db, call.sender)).is_admin
-
-
 def _ids(call: Call) -> str:
     return ", ".join(sorted(call.service.questionnaires))
 
@@ -108,32 +101,34 @@ def problems_text(name: str, problems: list[Problem]) -> str:
     return PROBLEMS.format(name=name, lines="\n".join(lines))
 
 
-@command("banghoi", words=("bang hoi",), admin=True)
 async def questionnaires(call: Call) -> list[Reply]:
     service = call.service
     if call.args:
         qn = service.questionnaires.get(call.args[0])
         if qn is None:
             return [Outgoing(UNKNOWN.format(id=call.args[0], ids=_ids(call)))]
-        content = await asyncio.to_thread(write_xlsform, qn)
-        caption = CAPTION.format(title=qn.title, version=qn.version)
-        return [Document(f"{qn.id}-{qn.version}.xlsx", content, caption)]
+        chosen = qn
+
+        async def workbook() -> list[Reply]:
+            content = await asyncio.to_thread(write_xlsform, chosen)
+            caption = CAPTION.format(title=chosen.title, version=chosen.version)
+            return [Document(f"{chosen.id}-{chosen.version}.xlsx", content, caption)]
+
+        call.after(workbook)
+        return []
     lines = []
-    async with service.db.read() as db:
-        for qn_id, qn in sorted(service.questionnaires.items()):
-            lines.append(LINE.format(id=qn_id, title=qn.title, version=qn.version))
-            waiting = await repo.latest_unused_version(db, qn_id)
-            if waiting is not None:
-                lines.append(WAITING_LINE.format(id=qn_id, version=waiting.version))
+    db = call.db
+    for qn_id, qn in sorted(service.questionnaires.items()):
+        lines.append(LINE.format(id=qn_id, title=qn.title, version=qn.version))
+        waiting = await repo.latest_unused_version(db, qn_id)
+        if waiting is not None:
+            lines.append(WAITING_LINE.format(id=qn_id, version=waiting.version))
     return [Outgoing(LIST.format(lines="\n".join(lines)))]
 
 
-@on_file(".xlsx")
 async def upload(call: Call) -> list[Reply]:
     """A workbook sent outside any questionnaire: checked, and kept as a version waiting to be put into use."""
     service = call.service
-    if not await _is_admin(call):
-        return [Outgoing(t.NOT_IN_CONVERSATION)]
     assert call.inbound is not None
     ref = call.inbound.files[0]
     name = ref.name or "bang-hoi.xlsx"
@@ -154,25 +149,26 @@ async def upload(call: Call) -> list[Reply]:
     if _same(_stored(active), _stored(qn)):
         return [Outgoing(SAME.format(name=name, version=active.version))]
     wanted, now = qn.version, service.clock()
-    async with service.db.write(lock=call.actor) as db:
-        row = await repo.questionnaire_version(db, qn.id, wanted)
-        if row is not None and row.activated_at is None and _same(row.definition, _stored(qn)):
-            row.uploaded_at = now  # the same file again: it becomes the latest upload
-        else:
-            taken = set(await repo.stored_versions(db, qn.id)) | {v for i, v in service.versions if i == qn.id}
-            version = free_version(wanted, taken)
-            qn = Questionnaire.model_validate({**_stored(qn), "version": version})
-            row = QuestionnaireVersion(
-                questionnaire_id=qn.id,
-                version=version,
-                definition=_stored(qn),
-                filename=name[:300],
-                uploaded_by=f"{call.sender.channel}:{call.sender.user_id}",
-                uploaded_at=now,
-            )
-            await repo.add_questionnaire_version(db, row)
-        period = await repo.current_period(db)
-    service.versions[(qn.id, qn.version)] = qn
+    db = call.db
+    row = await repo.questionnaire_version(db, qn.id, wanted)
+    if row is not None and row.activated_at is None and _same(row.definition, _stored(qn)):
+        row.uploaded_at = now  # the same file again: it becomes the latest upload
+    else:
+        taken = set(await repo.stored_versions(db, qn.id)) | {v for i, v in service.versions if i == qn.id}
+        version = free_version(wanted, taken)
+        qn = Questionnaire.model_validate({**_stored(qn), "version": version})
+        row = QuestionnaireVersion(
+            questionnaire_id=qn.id,
+            version=version,
+            definition=_stored(qn),
+            filename=name[:300],
+            uploaded_by=f"{call.sender.channel}:{call.sender.user_id}",
+            uploaded_at=now,
+        )
+        await repo.add_questionnaire_version(db, row)
+    period = await repo.current_period(db)
+    stored = qn
+    call.once_committed(lambda: service.versions.__setitem__((stored.id, stored.version), stored))
     changed = changes(active, qn)
     text = UPLOADED.format(
         name=name,
@@ -186,25 +182,23 @@ async def upload(call: Call) -> list[Reply]:
     return [Outgoing(text)]
 
 
-@command("xemthu", words=("xem thu",), admin=True)
 async def preview(call: Call) -> list[Reply]:
     service = call.service
     now = service.clock()
-    async with service.db.write(lock=call.actor) as db:
-        row = await repo.latest_unused_version(db, call.args[0] if call.args else None)
-        qn = await service.definition(db, row.questionnaire_id, row.version) if row is not None else None
-        if qn is None:
-            return [Outgoing(NONE_WAITING)]
-        step = engine.start(qn, now)
-        waiting = {PREVIEW: {"questionnaire": qn.id, "version": qn.version, "state": step.state}}
-        await repo.save_session(db, call.actor, now, None, waiting)
+    db = call.db
+    row = await repo.latest_unused_version(db, call.args[0] if call.args else None)
+    qn = await service.definition(db, row.questionnaire_id, row.version) if row is not None else None
+    if qn is None:
+        return [Outgoing(NONE_WAITING)]
+    step = engine.start(qn, now)
+    waiting = {PREVIEW: {"questionnaire": qn.id, "version": qn.version, "state": step.state}}
+    await repo.save_session(db, call.actor, now, None, waiting)
     return [Outgoing(PREVIEW_START.format(title=qn.title, version=qn.version)), *step.outgoing]
 
 
-@on_waiting(PREVIEW)
-async def preview_step(call: Call, db: AsyncSession, waiting: dict[str, Any]) -> list[Reply]:
+async def preview_step(call: Call, waiting: dict[str, Any]) -> list[Reply]:
     """An answer during a preview: the engine runs as usual, its state lives in the session only."""
-    service, data, now = call.service, waiting[PREVIEW], call.service.clock()
+    service, data, now, db = call.service, waiting[PREVIEW], call.service.clock(), call.db
     qn = await service.definition(db, data["questionnaire"], data["version"])
     if qn is None or call.inbound is None:
         await repo.save_session(db, call.actor, now, None, None)
@@ -219,22 +213,22 @@ async def preview_step(call: Call, db: AsyncSession, waiting: dict[str, Any]) ->
     return [*step.outgoing, Outgoing(done)]
 
 
-@command("kichhoat", words=("kich hoat",), admin=True)
 async def activate(call: Call) -> list[Reply]:
     service = call.service
-    async with service.db.write(lock=call.actor) as db:
-        period = await repo.current_period(db)
-        if period is None:
-            return [Outgoing(t.NO_PERIOD)]
-        row = await repo.latest_unused_version(db, call.args[0] if call.args else None)
-        qn = await service.definition(db, row.questionnaire_id, row.version) if row is not None else None
-        if row is None or qn is None:
-            return [Outgoing(NONE_WAITING)]
-        broken = next(measure_problems({**service.questionnaires, qn.id: qn}), None)
-        if broken is not None:
-            qn_id, wrong = broken
-            problem = f"bảng hỏi “{qn_id}”, câu “{wrong.question}”: {wrong.message}"
-            return [Outgoing(BROKEN_REFERENCE.format(version=qn.version, problem=problem))]
-        row.period_code, row.activated_at = period.code, service.clock()
-    service.use(qn)
+    db = call.db
+    period = await repo.current_period(db)
+    if period is None:
+        return [Outgoing(t.NO_PERIOD)]
+    row = await repo.latest_unused_version(db, call.args[0] if call.args else None)
+    qn = await service.definition(db, row.questionnaire_id, row.version) if row is not None else None
+    if row is None or qn is None:
+        return [Outgoing(NONE_WAITING)]
+    broken = next(measure_problems({**service.questionnaires, qn.id: qn}), None)
+    if broken is not None:
+        qn_id, wrong = broken
+        problem = f"bảng hỏi “{qn_id}”, câu “{wrong.question}”: {wrong.message}"
+        return [Outgoing(BROKEN_REFERENCE.format(version=qn.version, problem=problem))]
+    row.period_code, row.activated_at = period.code, service.clock()
+    chosen = qn
+    call.once_committed(lambda: service.use(chosen))
     return [Outgoing(ACTIVATED.format(title=qn.title, version=qn.version, period=period.code))]

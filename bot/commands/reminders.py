@@ -7,10 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot import texts as t
-from bot.commands import Call, command
 from bot.commands.progress import days_left_text, period_progress, summary_line, unit_status
+from bot.messages import Reply
 from bot.outbox import admin_recipients, notify, recipients
-from bot.service import BotService, Reply
+from bot.service import BotService
+from bot.table import Call
 from conversations.engine import Outgoing
 from conversations.localtime import day_text, local_date
 from storage import repo
@@ -79,19 +80,18 @@ async def queue_digest(service: BotService, db: AsyncSession, period: Period, ke
     return await notify(db, await admin_recipients(db, service.admins), "digest", "\n".join(lines), now, key)
 
 
-@command("nhacnho", words=("nhac nho", "nhac viec"), admin=True)
 async def remind(call: Call) -> list[Reply]:
     service = call.service
-    async with service.db.write(lock=call.actor) as db:
-        period = await repo.current_period(db)
-        if period is None:
-            return [Outgoing(t.NO_PERIOD)]
-        only = call.args[0] if call.args else None
-        if only is not None and not await period_progress(service, db, period, only):
-            return [Outgoing(UNIT_NOT_FOUND.format(code=only))]
-        queued, reminded, nobody = await queue_reminders(service, db, period, None, only)
-        detail = {"units": reminded, "messages": queued, "without_officers": nobody}
-        await audit.record(db, call.sender, service.clock(), "remind", only or "tất cả", detail)
+    db = call.db
+    period = await repo.current_period(db)
+    if period is None:
+        return [Outgoing(t.NO_PERIOD)]
+    only = call.args[0] if call.args else None
+    if only is not None and not await period_progress(service, db, period, only):
+        return [Outgoing(UNIT_NOT_FOUND.format(code=only))]
+    queued, reminded, nobody = await queue_reminders(service, db, period, None, only)
+    detail = {"units": reminded, "messages": queued, "without_officers": nobody}
+    await audit.record(db, call.sender, service.clock(), "remind", only or "tất cả", detail)
     if not reminded and not nobody:
         return [Outgoing(ALL_DONE.format(period=period.code))]
     lines = [REMINDED.format(officers=queued, units=len(reminded), names=", ".join(reminded))] if reminded else []

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot import texts as t
-from bot.commands import Call, command
+from bot.messages import Reply
 from bot.outbox import notify, recipients
 from bot.review import (
     APPROVED_NOTICE,
@@ -21,7 +21,8 @@ from bot.review import (
     reopened,
     submission_text,
 )
-from bot.service import BotService, Reply
+from bot.service import BotService
+from bot.table import Call
 from conversations import engine
 from conversations.answers import number_text
 from conversations.definition import Questionnaire
@@ -34,7 +35,6 @@ from storage.models import Period, Response, Review, Unit
 
 SHOW_USAGE = "Gõ /xem kèm mã đơn vị, ví dụ: /xem 16012 (thêm mã kỳ để xem kỳ trước: /xem 16012 2025)."
 APPROVE_USAGE = "Gõ /duyet kèm mã đơn vị, ví dụ: /duyet 16012."
-STAFF_ONLY = "Lệnh này dành cho quản trị viên (Phòng Tư pháp) và cán bộ các đơn vị."
 OWN_UNIT_ONLY = "Bạn chỉ xem được phiếu của đơn vị mình ({unit}). Gõ /xem để xem phiếu đó."
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
 NOT_SUBMITTED = "{unit} chưa nộp phiếu tự đánh giá kỳ {period} (tình trạng: {status})."
@@ -101,96 +101,87 @@ def _told(count: int, code: str) -> str:
     return TOLD.format(count=count) if count else NO_OFFICER.format(code=code)
 
 
-@command("xem", words=("xem phieu",))
 async def show(call: Call) -> list[Reply]:
     service = call.service
-    async with service.db.read() as db:
-        role = await service.role(db, call.sender)
-        if not role.is_admin and role.unit_code is None:
-            return [Outgoing(STAFF_ONLY)]
-        code = call.args[0] if call.args else role.unit_code
-        if code is None or (role.is_admin and not call.args):
-            return [Outgoing(SHOW_USAGE)]
-        if not role.is_admin and code != role.unit_code:
-            own = await repo.get_unit(db, role.unit_code or "")
-            return [Outgoing(OWN_UNIT_ONLY.format(unit=own.name if own else role.unit_code))]
-        period = (
-            await queries.get_period(db, call.args[1]) if len(call.args) > 1 else await repo.current_period(db)
-        )
-        if period is None:
-            return [Outgoing(t.NO_PERIOD)]
-        target = await _target(service, db, code, period)
-        if isinstance(target, str):
-            return [Outgoing(target)]
-        response = target.response
-        if response is None or response.status is Status.DRAFT:
-            return [Outgoing(_not_counted(target) or "")]
-        files = await queries.evidence_files(db, [response.id])
-        reviews = await repo.reviews_of(db, response.id)
-        changed = sum(1 for c, _ in await repo.answer_changes(db, period.code) if c.response_id == response.id)
+    db = call.db
+    role = call.role
+    code = call.args[0] if call.args else role.unit_code
+    if code is None or (role.is_admin and not call.args):
+        return [Outgoing(SHOW_USAGE)]
+    if not role.is_admin and code != role.unit_code:
+        own = await repo.get_unit(db, role.unit_code or "")
+        return [Outgoing(OWN_UNIT_ONLY.format(unit=own.name if own else role.unit_code))]
+    period = await queries.get_period(db, call.args[1]) if len(call.args) > 1 else await repo.current_period(db)
+    if period is None:
+        return [Outgoing(t.NO_PERIOD)]
+    target = await _target(service, db, code, period)
+    if isinstance(target, str):
+        return [Outgoing(target)]
+    response = target.response
+    if response is None or response.status is Status.DRAFT:
+        return [Outgoing(_not_counted(target) or "")]
+    files = await queries.evidence_files(db, [response.id])
+    reviews = await repo.reviews_of(db, response.id)
+    changed = sum(1 for c, _ in await repo.answer_changes(db, period.code) if c.response_id == response.id)
     return [Outgoing(submission_text(target.qn, target.unit, period.code, response, files, reviews, changed))]
 
 
-@command("duyet", words=("duyet", "duyet phieu"), admin=True)
 async def approve(call: Call) -> list[Reply]:
     service = call.service
-    async with service.db.write(lock=call.actor) as db:
-        if not call.args:
-            return [Outgoing(APPROVE_USAGE)]
-        found = await _submitted(service, db, call.args[0])
-        if isinstance(found, str):
-            return [Outgoing(found)]
-        target, response = found
-        period, unit = target.period, target.unit
-        if response.status is Status.APPROVED:
-            reviews = await repo.reviews_of(db, response.id)
-            return [Outgoing(ALREADY_APPROVED.format(unit=unit.name, time=local_time(reviews[-1].at)))]
-        now = service.clock()
-        points = number_text(response.total_points or 0)
-        account = await audit.record(db, call.sender, now, "approve", unit.code, {"points": response.total_points})
-        response.status = Status.APPROVED
-        await repo.add_review(
-            db,
-            Review(
-                response_id=response.id, action="approved", by_account=account.id, at=now, items=[], question_ids=[]
-            ),
-        )
-        notice = APPROVED_NOTICE.format(period=period.code, unit=unit.name, points=points)
-        told = await notify(db, recipients(await repo.officers_of(db, unit.code)), "approved", notice, now)
+    db = call.db
+    if not call.args:
+        return [Outgoing(APPROVE_USAGE)]
+    found = await _submitted(service, db, call.args[0])
+    if isinstance(found, str):
+        return [Outgoing(found)]
+    target, response = found
+    period, unit = target.period, target.unit
+    if response.status is Status.APPROVED:
+        reviews = await repo.reviews_of(db, response.id)
+        return [Outgoing(ALREADY_APPROVED.format(unit=unit.name, time=local_time(reviews[-1].at)))]
+    now = service.clock()
+    points = number_text(response.total_points or 0)
+    account = await audit.record(db, call.sender, now, "approve", unit.code, {"points": response.total_points})
+    response.status = Status.APPROVED
+    await repo.add_review(
+        db,
+        Review(response_id=response.id, action="approved", by_account=account.id, at=now, items=[], question_ids=[]),
+    )
+    notice = APPROVED_NOTICE.format(period=period.code, unit=unit.name, points=points)
+    told = await notify(db, recipients(await repo.officers_of(db, unit.code)), "approved", notice, now)
     return [Outgoing(APPROVED.format(period=period.code, unit=unit.name, points=points, told=_told(told, unit.code)))]
 
 
-@command("tralai", words=("tra lai",), admin=True)
 async def send_back(call: Call) -> list[Reply]:
     service = call.service
-    async with service.db.write(lock=call.actor) as db:
-        if len(call.args) < 2:
-            return [Outgoing(RETURN_USAGE)]
-        found = await _submitted(service, db, call.args[0])
-        if isinstance(found, str):
-            return [Outgoing(found)]
-        target, response = found
-        period, unit, qn = target.period, target.unit, target.qn
-        asked = {q.id for q in engine.review_items(qn, response.state)}
-        flagged = parse_return(qn, asked, call.args[1:])
-        if isinstance(flagged, str):
-            return [Outgoing(flagged)]
-        now = service.clock()
-        items = [{"question_id": q, "code": qn.question(q).code or q, "note": note} for q, note in flagged.items()]
-        account = await audit.record(db, call.sender, now, "return", unit.code, {"items": items})
-        response.status = Status.RETURNED
-        await repo.add_review(
-            db,
-            Review(
-                response_id=response.id,
-                action="returned",
-                by_account=account.id,
-                at=now,
-                items=items,
-                question_ids=reopened(qn, flagged),
-            ),
-        )
-        lines = "\n".join(flagged_lines(qn, items))
-        notice = RETURNED_NOTICE.format(period=period.code, unit=unit.name, count=len(items), items=lines)
-        told = await notify(db, recipients(await repo.officers_of(db, unit.code)), "returned", notice, now)
+    db = call.db
+    if len(call.args) < 2:
+        return [Outgoing(RETURN_USAGE)]
+    found = await _submitted(service, db, call.args[0])
+    if isinstance(found, str):
+        return [Outgoing(found)]
+    target, response = found
+    period, unit, qn = target.period, target.unit, target.qn
+    asked = {q.id for q in engine.review_items(qn, response.state)}
+    flagged = parse_return(qn, asked, call.args[1:])
+    if isinstance(flagged, str):
+        return [Outgoing(flagged)]
+    now = service.clock()
+    items = [{"question_id": q, "code": qn.question(q).code or q, "note": note} for q, note in flagged.items()]
+    account = await audit.record(db, call.sender, now, "return", unit.code, {"items": items})
+    response.status = Status.RETURNED
+    await repo.add_review(
+        db,
+        Review(
+            response_id=response.id,
+            action="returned",
+            by_account=account.id,
+            at=now,
+            items=items,
+            question_ids=reopened(qn, flagged),
+        ),
+    )
+    lines = "\n".join(flagged_lines(qn, items))
+    notice = RETURNED_NOTICE.format(period=period.code, unit=unit.name, count=len(items), items=lines)
+    told = await notify(db, recipients(await repo.officers_of(db, unit.code)), "returned", notice, now)
     return [Outgoing(RETURNED.format(unit=unit.name, items=lines, told=_told(told, unit.code)))]

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import audit
-from bot import texts as t
-from bot.commands import Call, command, on_file, on_waiting
 from bot.commands.periods import parse_date
-from bot.service import Reply
+from bot.messages import Reply
+from bot.table import Call
 from bot.units import UnitFileError, end_on, import_units, merge, parse_units
 from conversations.engine import Outgoing
 from conversations.localtime import day_text, local_date
@@ -47,11 +44,7 @@ MERGED = (
 )
 
 
-async def _admin(call: Call, db: AsyncSession) -> bool:
-    return (await call.service.role(db, call.sender)).is_admin
-
-
-async def _upload(call: Call, db: AsyncSession) -> str:
+async def _upload(call: Call) -> str:
     inbound = call.inbound
     if inbound is None or not inbound.files:
         return SEND_FILE
@@ -64,74 +57,62 @@ async def _upload(call: Call, db: AsyncSession) -> str:
         records = parse_units(name, content)
     except UnitFileError as problem:
         return str(problem)
-    added, updated = await import_units(db, records)
+    added, updated = await import_units(call.db, records)
     detail = {"file": name, "added": added, "updated": updated}
-    await audit.record(db, call.sender, call.service.clock(), "units_upload", name, detail)
+    await audit.record(call.db, call.sender, call.service.clock(), "units_upload", name, detail)
     return IMPORTED.format(count=len(records), name=name, added=added, updated=updated)
 
 
-@command("nhapdonvi", words=("nhap don vi",), admin=True)
 async def upload_units(call: Call) -> list[Reply]:
     service = call.service
-    async with service.db.write(lock=call.actor) as db:
-        await repo.save_session(db, call.actor, service.clock(), None, {UPLOAD: {}})
+    db = call.db
+    await repo.save_session(db, call.actor, service.clock(), None, {UPLOAD: {}})
     return [Outgoing(SEND_FILE)]
 
 
-@on_waiting(UPLOAD)
-async def uploaded(call: Call, db: AsyncSession, waiting: dict[str, Any]) -> list[Reply]:
-    if not await _admin(call, db):
-        await repo.save_session(db, call.actor, call.service.clock(), None, None)
-        return [Outgoing(t.ADMIN_ONLY)]
-    answer = await _upload(call, db)
+async def uploaded(call: Call, waiting: dict[str, Any]) -> list[Reply]:
+    answer = await _upload(call)
     if answer != SEND_FILE:
-        await repo.save_session(db, call.actor, call.service.clock(), None, None)
+        await repo.save_session(call.db, call.actor, call.service.clock(), None, None)
     return [Outgoing(answer)]
 
 
-@on_file(".csv")
 async def csv_sent(call: Call) -> list[Reply]:
-    async with call.service.db.write(lock=call.actor) as db:
-        if not await _admin(call, db):
-            return [Outgoing(t.NOT_IN_CONVERSATION)]
-        return [Outgoing(await _upload(call, db))]
+    return [Outgoing(await _upload(call))]
 
 
-@command("doiten", words=("doi ten don vi",), admin=True)
 async def rename(call: Call) -> list[Reply]:
     service = call.service
-    async with service.db.write(lock=call.actor) as db:
-        if len(call.args) < 2:
-            return [Outgoing(RENAME_USAGE)]
-        unit = await repo.get_unit(db, call.args[0])
-        if unit is None:
-            return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
-        old, new = unit.name, clean_input(" ".join(call.args[1:]))[:200]
-        unit.name, unit.unit_set = new, ADMIN_UNITS
-        await audit.record(db, call.sender, service.clock(), "unit_rename", unit.code, {"old": old, "new": new})
+    db = call.db
+    if len(call.args) < 2:
+        return [Outgoing(RENAME_USAGE)]
+    unit = await repo.get_unit(db, call.args[0])
+    if unit is None:
+        return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
+    old, new = unit.name, clean_input(" ".join(call.args[1:]))[:200]
+    unit.name, unit.unit_set = new, ADMIN_UNITS
+    await audit.record(db, call.sender, service.clock(), "unit_rename", unit.code, {"old": old, "new": new})
     return [Outgoing(RENAMED.format(code=unit.code, old=old, new=new))]
 
 
-@command("ngungdonvi", words=("ngung don vi",), admin=True)
 async def end(call: Call) -> list[Reply]:
     service = call.service
-    async with service.db.write(lock=call.actor) as db:
-        if not call.args:
-            return [Outgoing(END_USAGE)]
-        unit = await repo.get_unit(db, call.args[0])
-        if unit is None:
-            return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
-        day = parse_date(call.args[1]) if len(call.args) > 1 else local_date(service.clock())
-        if day is None:
-            return [Outgoing(END_USAGE)]
-        old = unit.valid_to.isoformat() if unit.valid_to else None
-        end_on(unit, day)
-        detail = {"old_valid_to": old, "from": day.isoformat()}
-        await audit.record(db, call.sender, service.clock(), "unit_deactivate", unit.code, detail)
+    db = call.db
+    if not call.args:
+        return [Outgoing(END_USAGE)]
+    unit = await repo.get_unit(db, call.args[0])
+    if unit is None:
+        return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
+    day = parse_date(call.args[1]) if len(call.args) > 1 else local_date(service.clock())
+    if day is None:
+        return [Outgoing(END_USAGE)]
+    old = unit.valid_to.isoformat() if unit.valid_to else None
+    end_on(unit, day)
+    detail = {"old_valid_to": old, "from": day.isoformat()}
+    await audit.record(db, call.sender, service.clock(), "unit_deactivate", unit.code, detail)
     return [Outgoing(ENDED.format(name=unit.name, code=unit.code, day=day_text(day)))]
 
 
-@command("gopdonvi", words=("gop don vi",), admin=True)
 async def merge_units(call: Call) -> list[Reply]:
     service = call.service
     words = [fold(w) for w in call.args]
@@ -139,18 +120,18 @@ async def merge_units(call: Call) -> list[Reply]:
         return [Outgoing(MERGE_USAGE)]
     split = words.index("vao")
     codes, code, name = call.args[:split], call.args[split + 1], clean_input(" ".join(call.args[split + 2 :]))
-    async with service.db.write(lock=call.actor) as db:
-        old = []
-        for given in codes:
-            unit = await repo.get_unit(db, given)
-            if unit is None:
-                return [Outgoing(UNIT_NOT_FOUND.format(code=given))]
-            old.append(unit)
-        if await repo.get_unit(db, code) is not None:
-            return [Outgoing(CODE_TAKEN.format(code=code))]
-        day = local_date(service.clock())
-        new, moved = await merge(db, old, code, name[:200], day)
-        detail = {"from": codes, "name": name, "officers_moved": moved, "valid_from": day.isoformat()}
-        await audit.record(db, call.sender, service.clock(), "unit_merge", code, detail)
+    db = call.db
+    old = []
+    for given in codes:
+        unit = await repo.get_unit(db, given)
+        if unit is None:
+            return [Outgoing(UNIT_NOT_FOUND.format(code=given))]
+        old.append(unit)
+    if await repo.get_unit(db, code) is not None:
+        return [Outgoing(CODE_TAKEN.format(code=code))]
+    day = local_date(service.clock())
+    new, moved = await merge(db, old, code, name[:200], day)
+    detail = {"from": codes, "name": name, "officers_moved": moved, "valid_from": day.isoformat()}
+    await audit.record(db, call.sender, service.clock(), "unit_merge", code, detail)
     names = ", ".join(u.name for u in old)
     return [Outgoing(MERGED.format(old=names, name=new.name, code=new.code, day=day_text(day), moved=moved))]

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from bot import texts as t
-from bot.commands import Call, command
-from bot.service import Reply
+from bot.messages import Reply
+from bot.table import Call
 from conversations.engine import Outgoing
 from conversations.text import vi_sort_key
 from storage import repo
 
 
-@command("donvi", words=("don vi", "danh sach don vi"))
 async def units(call: Call) -> list[Reply]:
-    async with call.service.db.read() as db:
-        found = await repo.units_in_force(db, call.service.clock().date())
+    found = await repo.units_in_force(call.db, call.service.clock().date())
     lines = [f"{u.code} – {u.name}" for u in sorted(found, key=lambda u: vi_sort_key(u.name))]
     return [Outgoing("\n".join([t.UNITS_TITLE, *lines]))]
