@@ -172,13 +172,16 @@ async def resubmitted(
     await notify(db, [Recipient.of(admin)], "resubmitted", text, now)
 
 
-async def reopen_returned(db: AsyncSession, qn: Questionnaire, response: Response, now: datetime) -> engine.Step:
+async def reopen_returned(
+    db: AsyncSession, qn: Questionnaire, response: Response, now: datetime, who: engine.Participant
+) -> engine.Step:
     """Where an officer lands on opening a returned self-assessment: straight at the flagged criteria the first time
     (with the reviewer's notes), where they left off afterwards."""
     returned = await repo.open_return(db, response.id)
-    if returned is None or response.state["phase"] != "submitted":
-        return engine.resume(qn, response.state)
-    notes = {item["question_id"]: item["note"] for item in returned.items}
-    step = engine.reopen(qn, response.state, returned.question_ids, notes, now)
-    response.state, response.updated_at = step.state, now
+    if returned is None or engine.phase(response.state) != "submitted":
+        step = engine.resume(qn, response.state, who)
+    else:
+        notes = {item["question_id"]: item["note"] for item in returned.items}
+        step = engine.reopen(qn, response.state, returned.question_ids, notes, now, who)
+    response.state, response.updated_at = engine.as_stored(step.state), now
     return step

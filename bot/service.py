@@ -237,13 +237,18 @@ class BotService:
         if qn is None:
             return [Outgoing(t.NO_QUESTIONNAIRE)]
         now = self.clock()
-        step = engine.handle(qn, response.state, inbound, now)
-        response.state, response.updated_at = step.state, now
+        step = engine.handle(qn, response.state, inbound, now, self.participant(sender, actor, response))
+        response.state, response.updated_at = engine.as_stored(step.state), now
         if step.submitted:
             role = await self.role(db, sender)
             await self._store_submission(db, qn, response, role, now)
             await repo.save_session(db, actor, now, None, None)
         return list(step.outgoing)
+
+    def participant(self, sender: Sender, actor: str, response: Response) -> engine.Participant:
+        """Who is writing, as the engine knows them: officers of a unit share its draft and are named to each other
+        when one changes what another is looking at; a citizen's name is never kept."""
+        return engine.Participant(actor, sender.display_name if response.respondent is None else None)
 
     async def _store_submission(
         self, db: AsyncSession, qn: Questionnaire, response: Response, role: Role, now: datetime
@@ -302,8 +307,9 @@ class BotService:
         now = self.clock()
         if response is not None and not response.status.editable:
             return None
+        who = engine.Participant(actor)  # opening changes no answer, so no name is needed to tell others
         if response is None:
-            step = engine.start(qn, now)
+            step = engine.start(qn, now, who)
             response = await repo.add_response(
                 db,
                 Response(
@@ -314,15 +320,16 @@ class BotService:
                     unit_code=unit.code,
                     respondent=respondent,
                     status=Status.DRAFT,
-                    state=step.state,
+                    state=engine.as_stored(step.state),
                     created_at=now,
                     updated_at=now,
                 ),
             )
         elif response.status is Status.RETURNED:
-            step = await review.reopen_returned(db, await self.definition_of(db, response) or qn, response, now)
+            step = await review.reopen_returned(db, await self.definition_of(db, response) or qn, response, now, who)
         else:
-            step = engine.resume(await self.definition_of(db, response) or qn, response.state)
+            step = engine.resume(await self.definition_of(db, response) or qn, response.state, who)
+            response.state = engine.as_stored(step.state)  # a new officer's place, and what each was shown
         await repo.save_session(db, actor, now, response.id, None)
         return [Outgoing(heading), *step.outgoing]
 

@@ -1,17 +1,12 @@
-"""The questionnaire engine: (definition, state, inbound) → (state, outgoing). It never sends anything.
+"""The questionnaire engine: (definition, state, inbound, who) → (state, outgoing). It never sends anything.
 
-State is a JSON-serialisable dict, persisted by the host between steps:
-    questionnaire, version   what the answers were given on
-    phase                    "question" | "review" | "submitted"
-    current                  id of the question being asked (phase "question")
-    trail                    ids of the answerable questions shown before the current one, for "Quay lại"
-    answers                  {question id: value}
-    skipped                  ids of optional questions skipped
-    selection                choices ticked so far on the current multiple-choice question
-    editing                  True after "sửa N" from the review: answered questions are not asked again
-    revisit, notes           only on a submitted response reopened by reopen(): the questions to go through again
-                             (and any new ones they bring up), and the reviewer's note on some of them
-    started_at, updated_at, submitted_at   ISO timestamps from the injected clock
+One state is one draft, which several participants (the officers of a unit) may fill together: the answers are
+shared, but each participant has a position of their own (the question or review screen they were last shown),
+and an answer applies only to what its sender was shown. The host passes who is writing; the engine keeps no
+identity beyond the key it is given (and, for shared drafts, a name to say who changed what).
+
+State (see `State`) is JSON, persisted by the host between steps; `load_state` upgrades a state stored by an
+older version of the engine (one position for everyone) on read.
 
 Button tokens ("a:<question>:<choice>", "d:<question>", …) name the question they belong to, so a tap on an
 old message is recognised and never applied to another question.
@@ -23,7 +18,7 @@ import copy
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from conversations import messages as m
 from conversations.answers import InvalidAnswer, display, hint, number_text, parse_typed
@@ -34,7 +29,76 @@ from conversations.localtime import clock_then_day
 from conversations.scoring import ScoreCard, score
 from conversations.text import clean_input, fold
 
-State = dict[str, Any]
+STATE_SCHEMA = 2
+"""1: one position for everyone (phase, current, trail, … at the top level); 2: a position per participant."""
+
+Phase = Literal["question", "review", "submitted"]
+"""Where a participant is: answering a question, on the review screen, or the draft is submitted."""
+
+
+class Position(TypedDict):
+    """One participant's place in a draft."""
+
+    phase: Literal["question", "review"]
+    current: str | None
+    """The question being asked (phase "question")."""
+    trail: list[str]
+    """The answerable questions shown before the current one, for "Quay lại"."""
+    selection: list[str]
+    """Choices ticked so far on the current multiple-choice question."""
+    editing: bool
+    """After "sửa N" from the review: answered questions are not asked again."""
+    seen: int
+    """The draft's revision when this participant was last shown their question or the review."""
+    offered: list[str] | None
+    """The choices the current question offered when shown (a choice filter may change them); None: not known."""
+
+
+class Change(TypedDict):
+    """Who last changed a question's answer in this draft, and at which revision."""
+
+    by: str
+    name: str | None
+    revision: int
+
+
+class State(TypedDict):
+    schema: int
+    questionnaire: str
+    version: str
+    """What the answers were given on."""
+    phase: Literal["open", "submitted"]
+    answers: dict[str, Any]
+    """{question id: value}"""
+    skipped: list[str]
+    """Ids of optional questions skipped."""
+    positions: dict[str, Position]
+    """{participant key: position}; ANYONE holds a position stored before positions were per participant."""
+    changes: dict[str, Change]
+    revision: int
+    """Counts the changes to answers, so a position knows whether what it was shown is still so."""
+    started_at: str
+    updated_at: str
+    submitted_at: str | None
+    revisit: NotRequired[list[str]]
+    """Only on a submitted response reopened by reopen(): the questions to go through again."""
+    notes: NotRequired[dict[str, str]]
+    """The reviewer's notes on some of those."""
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Who is writing: a stable key (the host's keyed hash of the person) and, in shared drafts, the name shown
+    to the others when this person changes an answer they were looking at."""
+
+    key: str
+    name: str | None = None
+
+
+ALONE = Participant("")
+"""The one participant of a draft nobody shares (a citizen's survey, a preview, tests)."""
+ANYONE = "*"
+"""The position of a state stored with one position for everyone: taken over by the first to write."""
 
 
 @dataclass(frozen=True)
@@ -88,20 +152,112 @@ class Step:
     submitted: bool = False
 
 
-# ---------------------------------------------------------------- starting and showing
+@dataclass
+class _Turn:
+    """One participant's message being applied to a draft."""
+
+    qn: Questionnaire
+    state: State
+    who: Participant
+
+    @property
+    def pos(self) -> Position:
+        return self.state["positions"][self.who.key]
 
 
-def start(qn: Questionnaire, now: datetime) -> Step:
-    state: State = {
-        "questionnaire": qn.id,
-        "version": qn.version,
+# ---------------------------------------------------------------- the stored state
+
+
+def _new_position() -> Position:
+    return {
         "phase": "question",
         "current": None,
         "trail": [],
-        "answers": {},
-        "skipped": [],
         "selection": [],
         "editing": False,
+        "seen": 0,
+        "offered": None,
+    }
+
+
+def load_state(raw: Mapping[str, Any]) -> State:
+    """The state as this engine keeps it; a state of schema 1 (one position for everyone) is upgraded."""
+    if raw.get("schema") == STATE_SCHEMA:
+        return cast(State, raw)
+    old = dict(raw)
+    submitted = old.get("phase") == "submitted"
+    state: State = {
+        "schema": STATE_SCHEMA,
+        "questionnaire": old["questionnaire"],
+        "version": old["version"],
+        "phase": "submitted" if submitted else "open",
+        "answers": old.get("answers", {}),
+        "skipped": old.get("skipped", []),
+        "positions": {},
+        "changes": {},
+        "revision": 0,
+        "started_at": old.get("started_at", ""),
+        "updated_at": old.get("updated_at", ""),
+        "submitted_at": old.get("submitted_at"),
+    }
+    if not submitted:
+        state["positions"][ANYONE] = {
+            "phase": "review" if old.get("phase") == "review" else "question",
+            "current": old.get("current"),
+            "trail": old.get("trail", []),
+            "selection": old.get("selection", []),
+            "editing": bool(old.get("editing")),
+            "seen": 0,
+            "offered": None,
+        }
+    for key in ("revisit", "notes"):
+        if key in old:
+            state[key] = old[key]
+    return state
+
+
+def as_stored(state: State) -> dict[str, Any]:
+    """The state as the host stores it (JSON)."""
+    return cast(dict[str, Any], state)
+
+
+def phase(state: Mapping[str, Any], who: Participant = ALONE) -> Phase:
+    loaded = load_state(state)
+    if loaded["phase"] == "submitted":
+        return "submitted"
+    pos = loaded["positions"].get(who.key) or loaded["positions"].get(ANYONE)
+    return pos["phase"] if pos is not None else "question"
+
+
+def current_question(qn: Questionnaire, state: Mapping[str, Any], who: Participant = ALONE) -> Question | None:
+    """The question this participant is being asked; None on the review screen or when they have no place."""
+    loaded = load_state(state)
+    pos = loaded["positions"].get(who.key) or loaded["positions"].get(ANYONE)
+    if loaded["phase"] != "open" or pos is None or pos["phase"] != "question":
+        return None
+    current = pos["current"]
+    return qn.question(current) if current and qn.has(current) else None
+
+
+def participants(state: Mapping[str, Any]) -> set[str]:
+    """The keys of those who have a place in the draft."""
+    return set(load_state(state)["positions"]) - {ANYONE}
+
+
+# ---------------------------------------------------------------- starting and showing
+
+
+def start(qn: Questionnaire, now: datetime, who: Participant = ALONE) -> Step:
+    state: State = {
+        "schema": STATE_SCHEMA,
+        "questionnaire": qn.id,
+        "version": qn.version,
+        "phase": "open",
+        "answers": {},
+        "skipped": [],
+        "positions": {who.key: _new_position()},
+        "changes": {},
+        "revision": 0,
         "started_at": now.isoformat(),
         "updated_at": now.isoformat(),
         "submitted_at": None,
@@ -109,62 +265,92 @@ def start(qn: Questionnaire, now: datetime) -> Step:
     intro = [Outgoing(qn.intro, header=qn.title)]
     if qn.notice:
         intro.append(Outgoing(qn.notice))
-    step = _advance(qn, state, after=None)
+    step = _advance(_Turn(qn, state, who), after=None)
     return Step(step.state, intro + step.outgoing)
 
 
-def resume(qn: Questionnaire, state: State) -> Step:
-    """Show again where the user is, after a pause or a restart."""
-    if state["phase"] == "submitted":
-        return Step(state, [Outgoing(m.ERR_LOCKED)])
-    return Step(state, [Outgoing(m.RESUME), *_prompt(qn, state)])
+def resume(qn: Questionnaire, state: Mapping[str, Any], who: Participant = ALONE) -> Step:
+    """Show again where the participant is, after a pause or a restart; someone new to a shared draft is given a
+    place of their own at the first question nobody has answered. The given state is not modified."""
+    loaded = copy.deepcopy(load_state(state))
+    if loaded["phase"] == "submitted":
+        return Step(loaded, [Outgoing(m.ERR_LOCKED)])
+    turn = _Turn(qn, loaded, who)
+    if not _take_place(turn):
+        return _join(turn, [Outgoing(m.RESUME)])
+    return Step(loaded, [Outgoing(m.RESUME), *_prompt(turn)])
 
 
 def reopen(
-    qn: Questionnaire, state: State, question_ids: Collection[str], notes: Mapping[str, str], now: datetime
+    qn: Questionnaire,
+    state: Mapping[str, Any],
+    question_ids: Collection[str],
+    notes: Mapping[str, str],
+    now: datetime,
+    who: Participant = ALONE,
 ) -> Step:
     """Open a submitted state again on some questions (a self-assessment returned for corrections): each is asked
     again in questionnaire order with its current answer and the reviewer's note, then the review; the other
     answers stay as they were. The given state is not modified."""
-    state = copy.deepcopy(state)
-    state["phase"], state["current"], state["trail"], state["selection"] = "question", None, [], []
-    state["editing"], state["submitted_at"], state["updated_at"] = False, None, now.isoformat()
-    state["revisit"] = [q.id for q in qn.questions if q.id in question_ids]
-    state["notes"] = {qid: note for qid, note in notes.items() if note}
-    step = _advance(qn, state, after=None)
-    opening = m.REOPENED.format(count=len([q for q in review_items(qn, state) if q.id in question_ids]))
+    loaded = copy.deepcopy(load_state(state))
+    loaded["phase"], loaded["submitted_at"], loaded["updated_at"] = "open", None, now.isoformat()
+    loaded["positions"], loaded["changes"] = {who.key: _new_position()}, {}
+    loaded["revisit"] = [q.id for q in qn.questions if q.id in question_ids]
+    loaded["notes"] = {qid: note for qid, note in notes.items() if note}
+    step = _advance(_Turn(qn, loaded, who), after=None)
+    opening = m.REOPENED.format(count=len([q for q in review_items(qn, loaded) if q.id in question_ids]))
     return Step(step.state, [Outgoing(opening), *step.outgoing])
 
 
-def current_question(qn: Questionnaire, state: State) -> Question | None:
-    current = state.get("current")
-    return qn.question(current) if state["phase"] == "question" and current and qn.has(current) else None
+def _take_place(turn: _Turn) -> bool:
+    """Whether the participant has a place; a place stored for anyone (schema 1) becomes theirs."""
+    positions = turn.state["positions"]
+    if turn.who.key not in positions and ANYONE in positions:
+        positions[turn.who.key] = positions.pop(ANYONE)
+    return turn.who.key in positions
 
 
-def _progress(qn: Questionnaire, state: State, q: Question) -> str:
-    shown = visible(qn, state["answers"])
+def _join(turn: _Turn, opening: list[Outgoing]) -> Step:
+    """A new place in a shared draft: the questions to go through again after a return, else the first question
+    nobody has answered yet, else the review."""
+    turn.state["positions"][turn.who.key] = pos = _new_position()
+    if turn.state.get("revisit") is not None or not turn.state["answers"]:
+        step = _advance(turn, after=None)
+        return Step(step.state, [*opening, *step.outgoing])
+    pos["editing"] = True  # for this one move: to the first question still pending, from the start
+    step = _advance(turn, after=None)
+    pos["editing"] = False  # from there on forward, past what the others have answered
+    return Step(step.state, [*opening, *step.outgoing])
+
+
+def _progress(turn: _Turn, q: Question) -> str:
+    answers = turn.state["answers"]
+    shown = visible(turn.qn, answers)
     asked = [x.id for x in shown if x.answerable]
     index = asked.index(q.id) + 1 if q.id in asked else len(asked)
-    header = m.PROGRESS.format(index=index, total=max(index, expected_count(qn, state["answers"], shown)))
+    header = m.PROGRESS.format(index=index, total=max(index, expected_count(turn.qn, answers, shown)))
     return f"{header} · {q.code}" if q.code else header
 
 
-def _question_message(qn: Questionnaire, state: State, q: Question, *, replaces: bool = False) -> Outgoing:
-    q = as_asked(qn, q, state["answers"])
+def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgoing:
+    """The question as the participant sees it; from now on their answer applies to this."""
+    state, pos = turn.state, turn.pos
+    q = as_asked(turn.qn, q, state["answers"])
+    pos["seen"], pos["offered"] = state["revision"], [c.value for c in q.options]
     lines = [q.text + ("" if q.required else f" {m.OPTIONAL}")]
     if q.help:
         lines.append(q.help)
     if q.id in state.get("notes", {}):
-        lines.append(m.REVIEWER_NOTE.format(note=state["notes"][q.id]))
+        lines.append(m.REVIEWER_NOTE.format(note=state.get("notes", {})[q.id]))
     answers = state["answers"]
-    if q.type is QuestionType.MULTIPLE_CHOICE and state["selection"]:
-        chosen = [c.label for c in q.options if c.value in state["selection"]]
+    if q.type is QuestionType.MULTIPLE_CHOICE and pos["selection"]:
+        chosen = [c.label for c in q.options if c.value in pos["selection"]]
         lines.append(m.SELECTED.format(labels="; ".join(chosen)))
     elif q.id in answers:
         lines.append(m.CURRENT_ANSWER.format(answer=display(q, answers[q.id])))
     choices: tuple[Button, ...] = ()
     if q.options:
-        ticked = set(state["selection"])
+        ticked = set(pos["selection"])
         choices = tuple(
             Button(("✓ " if c.value in ticked else "") + c.label, f"a:{q.id}:{c.value}") for c in q.options
         )
@@ -177,11 +363,11 @@ def _question_message(qn: Questionnaire, state: State, q: Question, *, replaces:
         actions.append(Button(m.CLEAR_FILES, f"c:{q.id}"))
     if not q.required:
         actions.append(Button(m.SKIP, f"s:{q.id}"))
-    if state["trail"]:
+    if pos["trail"]:
         actions.append(Button(m.BACK, f"b:{q.id}"))
     return Outgoing(
         "\n".join(lines),
-        header=_progress(qn, state, q),
+        header=_progress(turn, q),
         hint=hint(q),
         choices=choices,
         actions=tuple(actions),
@@ -189,11 +375,11 @@ def _question_message(qn: Questionnaire, state: State, q: Question, *, replaces:
     )
 
 
-def _prompt(qn: Questionnaire, state: State) -> list[Outgoing]:
-    q = current_question(qn, state)
+def _prompt(turn: _Turn) -> list[Outgoing]:
+    q = current_question(turn.qn, turn.state, turn.who)
     if q is not None:
-        return [_question_message(qn, state, q)]
-    return [_review(qn, state)]
+        return [_show_question(turn, q)]
+    return [_show_review(turn)]
 
 
 # ---------------------------------------------------------------- review
@@ -218,12 +404,14 @@ def shows_score(qn: Questionnaire) -> bool:
     return qn.scored and qn.kind == "self_assessment"
 
 
-def review_items(qn: Questionnaire, state: State) -> list[Question]:
+def review_items(qn: Questionnaire, state: Mapping[str, Any]) -> list[Question]:
     """The questions listed on the review screen, numbered from 1 in this order."""
     return [q for q in visible(qn, state["answers"]) if q.answerable]
 
 
-def _review(qn: Questionnaire, state: State) -> Outgoing:
+def _show_review(turn: _Turn) -> Outgoing:
+    qn, state = turn.qn, turn.state
+    turn.pos["phase"], turn.pos["current"], turn.pos["seen"] = "review", None, state["revision"]
     answers = state["answers"]
     lines = []
     for number, q in enumerate(review_items(qn, state), start=1):
@@ -237,10 +425,74 @@ def _review(qn: Questionnaire, state: State) -> Outgoing:
     return Outgoing("\n".join(lines), header=m.REVIEW_TITLE, hint=m.REVIEW_FOOTER, actions=actions)
 
 
-def _edit_picker(qn: Questionnaire, state: State) -> Outgoing:
-    items = review_items(qn, state)
+def _edit_picker(turn: _Turn) -> Outgoing:
+    items = review_items(turn.qn, turn.state)
     buttons = tuple(Button(str(n), f"e:{q.id}") for n, q in enumerate(items, start=1))
     return Outgoing(m.REVIEW_PICK, actions=buttons)
+
+
+# ---------------------------------------------------------------- what others changed meanwhile
+
+
+def _changed_by_others(turn: _Turn, question_ids: Collection[str] | None = None) -> dict[str, Change]:
+    """The questions someone else changed since this participant was last shown their screen."""
+    seen = turn.pos["seen"]
+    return {
+        qid: c
+        for qid, c in turn.state["changes"].items()
+        if c["revision"] > seen and c["by"] != turn.who.key and (question_ids is None or qid in question_ids)
+    }
+
+
+def _who(change: Change) -> str:
+    return change["name"] or m.SOMEONE_ELSE
+
+
+def _conflict(turn: _Turn, q: Question) -> Step | None:
+    """Refuse an action on the current question when it is no longer what the participant was shown: someone
+    else changed its answer, its choices changed, or it no longer applies. Nothing is stored; the participant is
+    shown where things stand now."""
+    state, pos = turn.state, turn.pos
+    changed = _changed_by_others(turn, {q.id}).get(q.id)
+    if q.id not in {x.id for x in visible(turn.qn, state["answers"])}:
+        pos["selection"] = []
+        step = _advance(turn, after=q.id, remember=False)
+        return Step(state, [Outgoing(m.CONFLICT_GONE), *step.outgoing])
+    if changed is not None:
+        pos["selection"] = []
+        asked = as_asked(turn.qn, q, state["answers"])
+        if q.id in state["answers"]:
+            said = m.CONFLICT_ANSWERED.format(name=_who(changed), answer=display(asked, state["answers"][q.id]))
+        else:
+            said = m.CONFLICT_CLEARED.format(name=_who(changed))
+        return Step(state, [Outgoing(said), _show_question(turn, q)])
+    offered = [c.value for c in as_asked(turn.qn, q, state["answers"]).options]
+    if pos["offered"] is not None and offered != pos["offered"]:
+        pos["selection"] = []
+        return Step(state, [Outgoing(m.CONFLICT_CHOICES), _show_question(turn, q)])
+    return None
+
+
+def _review_conflict(turn: _Turn) -> Step | None:
+    """Refuse a review action when someone else changed answers since this review screen was shown."""
+    changed = _changed_by_others(turn)
+    if not changed:
+        return None
+    numbers = {q.id: n for n, q in enumerate(review_items(turn.qn, turn.state), start=1)}
+    names = sorted({_who(c) for c in changed.values()})
+    items = [
+        f"{numbers[qid]}" + (f" ({turn.qn.question(qid).code})" if turn.qn.question(qid).code else "")
+        for qid in sorted(changed, key=turn.qn.position)
+        if qid in numbers
+    ]
+    said = m.CONFLICT_REVIEW.format(names=", ".join(names), items=", ".join(items) or m.CONFLICT_REVIEW_HIDDEN)
+    return Step(turn.state, [Outgoing(said), _show_review(turn)])
+
+
+def _note_change(turn: _Turn, question_id: str) -> None:
+    state = turn.state
+    state["revision"] += 1
+    state["changes"][question_id] = {"by": turn.who.key, "name": turn.who.name, "revision": state["revision"]}
 
 
 # ---------------------------------------------------------------- moving
@@ -250,18 +502,26 @@ def _pending(state: State, q: Question) -> bool:
     return q.id not in state["answers"] and q.id not in state["skipped"]
 
 
-def _advance(qn: Questionnaire, state: State, after: str | None) -> Step:
+def _others_did(turn: _Turn, q: Question) -> bool:
+    """Someone else answered or skipped the question: going forward, this participant need not see it again."""
+    change = turn.state["changes"].get(q.id)
+    return change is not None and change["by"] != turn.who.key and not _pending(turn.state, q)
+
+
+def _advance(turn: _Turn, after: str | None, remember: bool = True) -> Step:
     """Move to the next question to ask (notes are shown on the way), or to the review."""
-    if state["current"] and state["phase"] == "question" and after is not None:
-        state["trail"].append(state["current"])
-    state["selection"] = []
+    qn, state, pos = turn.qn, turn.state, turn.pos
+    if remember and pos["current"] and pos["phase"] == "question" and after is not None:
+        pos["trail"].append(pos["current"])
+    pos["selection"] = []
     notes: list[Outgoing] = []
     shown = visible(qn, state["answers"])
     start_at = qn.position(after) + 1 if after is not None else 0
-    order = [q for q in shown if qn.position(q.id) >= start_at]
+    order = [q for q in shown if qn.position(q.id) >= start_at and not _others_did(turn, q)]
     if state.get("revisit") is not None:  # reopened: the listed questions, and any new ones they bring up
-        order = [q for q in order if q.id in state["revisit"] or (q.answerable and _pending(state, q))]
-    if state["editing"]:
+        revisit = state.get("revisit", [])
+        order = [q for q in order if q.id in revisit or (q.answerable and _pending(state, q))]
+    if pos["editing"]:
         order = [q for q in order if not q.answerable or _pending(state, q)]
         order += [q for q in shown if qn.position(q.id) < start_at and q.answerable and _pending(state, q)]
         order = [q for q in order if q.answerable]
@@ -269,28 +529,29 @@ def _advance(qn: Questionnaire, state: State, after: str | None) -> Step:
         if not q.answerable:
             notes.append(Outgoing(q.text, hint=q.help))
             continue
-        state["phase"], state["current"] = "question", q.id
-        return Step(state, [*notes, _question_message(qn, state, q)])
+        pos["phase"], pos["current"] = "question", q.id
+        return Step(state, [*notes, _show_question(turn, q)])
     missing = next((q for q in shown if q.answerable and q.required and q.id not in state["answers"]), None)
     if missing is not None:
-        state["phase"], state["current"], state["editing"] = "question", missing.id, True
-        return Step(state, [*notes, _question_message(qn, state, missing)])
-    state["phase"], state["current"], state["editing"] = "review", None, False
-    return Step(state, [*notes, _review(qn, state)])
+        pos["phase"], pos["current"], pos["editing"] = "question", missing.id, True
+        return Step(state, [*notes, _show_question(turn, missing)])
+    pos["editing"] = False
+    return Step(state, [*notes, _show_review(turn)])
 
 
-def _back(qn: Questionnaire, state: State) -> Step:
-    if state["editing"]:  # came from the review to change one answer: back means back to the review
-        return _advance(qn, state, after=None)
-    shown = {q.id for q in visible(qn, state["answers"])}
-    trail = state["trail"]
+def _back(turn: _Turn) -> Step:
+    pos = turn.pos
+    if pos["editing"]:  # came from the review to change one answer: back means back to the review
+        return _advance(turn, after=None)
+    shown = {q.id for q in visible(turn.qn, turn.state["answers"])}
+    trail = pos["trail"]
     while trail and trail[-1] not in shown:
         trail.pop()
     if not trail:
-        return Step(state, [Outgoing(m.ERR_FIRST_QUESTION), *_prompt(qn, state)])
-    state["phase"], state["current"], state["selection"] = "question", trail.pop(), []
-    state["editing"] = False
-    return Step(state, _prompt(qn, state))
+        return Step(turn.state, [Outgoing(m.ERR_FIRST_QUESTION), *_prompt(turn)])
+    pos["phase"], pos["current"], pos["selection"] = "question", trail.pop(), []
+    pos["editing"] = False
+    return Step(turn.state, _prompt(turn))
 
 
 def _violation(qn: Questionnaire, answers: dict[str, Any], q: Question, value: Any) -> str | None:
@@ -301,33 +562,38 @@ def _violation(qn: Questionnaire, answers: dict[str, Any], q: Question, value: A
     return q.constraint_message or m.ERR_CONSTRAINT
 
 
-def _record(qn: Questionnaire, state: State, q: Question, value: Any) -> Step:
-    problem = _violation(qn, state["answers"], q, value)
+def _record(turn: _Turn, q: Question, value: Any) -> Step:
+    state = turn.state
+    problem = _violation(turn.qn, state["answers"], q, value)
     if problem is not None:
-        return _again(qn, state, q, problem)
+        return _again(turn, q, problem)
     state["answers"][q.id] = value
-    while (stale := unoffered(qn, state["answers"])) is not None:
+    _note_change(turn, q.id)
+    while (stale := unoffered(turn.qn, state["answers"])) is not None:
         del state["answers"][stale]  # as ODK clears it: asked again
+        _note_change(turn, stale)
     if q.id in state["skipped"]:
         state["skipped"].remove(q.id)
-    return _advance(qn, state, after=q.id)
+    return _advance(turn, after=q.id)
 
 
-def _submit(qn: Questionnaire, state: State, now: datetime) -> Step:
+def _submit(turn: _Turn, now: datetime) -> Step:
+    qn, state, pos = turn.qn, turn.state, turn.pos
     missing = next(
         (q for q in visible(qn, state["answers"]) if q.answerable and q.required and q.id not in state["answers"]),
         None,
     )
     if missing is not None:
-        state["phase"], state["current"], state["editing"] = "question", missing.id, True
-        return Step(state, [_question_message(qn, state, missing)])
+        pos["phase"], pos["current"], pos["editing"] = "question", missing.id, True
+        return Step(state, [_show_question(turn, missing)])
     for q in visible(qn, state["answers"]):  # an answer changed since may have broken a later constraint
         problem = _violation(qn, state["answers"], q, state["answers"][q.id]) if q.id in state["answers"] else None
         if problem is not None:
-            state["phase"], state["current"], state["editing"] = "question", q.id, True
-            return Step(state, [Outgoing(problem), _question_message(qn, state, q)])
+            pos["phase"], pos["current"], pos["editing"] = "question", q.id, True
+            return Step(state, [Outgoing(problem), _show_question(turn, q)])
     state["answers"] = effective_answers(qn, state["answers"])
-    state["phase"], state["current"], state["submitted_at"] = "submitted", None, now.isoformat()
+    state["phase"], state["submitted_at"] = "submitted", now.isoformat()
+    state["positions"], state["changes"] = {}, {}
     state.pop("revisit", None)
     state.pop("notes", None)
     lines = [qn.outro]
@@ -340,149 +606,180 @@ def _submit(qn: Questionnaire, state: State, now: datetime) -> Step:
 # ---------------------------------------------------------------- handling input
 
 
-def handle(qn: Questionnaire, state: State, inbound: Inbound, now: datetime) -> Step:
-    """Apply one inbound message. The given state is not modified; the step carries the new one."""
-    state = copy.deepcopy(state)
-    if state["phase"] == "submitted":
-        return Step(state, [Outgoing(m.ERR_LOCKED)])
-    state["updated_at"] = now.isoformat()
-    if state["phase"] == "review":
-        return _handle_review(qn, state, inbound, now)
-    q = current_question(qn, state)
+def handle(
+    qn: Questionnaire, state: Mapping[str, Any], inbound: Inbound, now: datetime, who: Participant = ALONE
+) -> Step:
+    """Apply one inbound message from `who`. The given state is not modified; the step carries the new one."""
+    loaded = copy.deepcopy(load_state(state))
+    if loaded["phase"] == "submitted":
+        return Step(loaded, [Outgoing(m.ERR_LOCKED)])
+    loaded["updated_at"] = now.isoformat()
+    turn = _Turn(qn, loaded, who)
+    if not _take_place(turn):  # never shown anything: nothing they send can be an answer yet
+        return _join(turn, [])
+    if turn.pos["phase"] == "review":
+        return _handle_review(turn, inbound, now)
+    q = current_question(qn, loaded, who)
     if q is None:  # the definition changed under a draft: find the right place again
-        return _advance(qn, state, after=None)
-    q = as_asked(qn, q, state["answers"])
+        return _advance(turn, after=None)
+    q = as_asked(qn, q, loaded["answers"])
     if inbound.button is not None:
-        return _handle_button(qn, state, q, inbound.button)
+        return _handle_button(turn, q, inbound.button)
     if inbound.files:
-        return _handle_files(qn, state, q, inbound)
+        return _conflict(turn, q) or _handle_files(turn, q, inbound)
     if inbound.text is None:
-        return _again(qn, state, q, m.ERR_UNSUPPORTED)
-    return _handle_text(qn, state, q, clean_input(inbound.text), now)
+        return _again(turn, q, m.ERR_UNSUPPORTED)
+    return _handle_text(turn, q, clean_input(inbound.text), now)
 
 
-def _again(qn: Questionnaire, state: State, q: Question, problem: str) -> Step:
-    return Step(state, [Outgoing(problem), _question_message(qn, state, q)])
+def _again(turn: _Turn, q: Question, problem: str) -> Step:
+    return Step(turn.state, [Outgoing(problem), _show_question(turn, q)])
 
 
-def _handle_button(qn: Questionnaire, state: State, q: Question, token: str) -> Step:
+def _handle_button(turn: _Turn, q: Question, token: str) -> Step:
+    state = turn.state
     kind, _, rest = token.partition(":")
     question_id, _, choice = rest.partition(":")
     if question_id != q.id or kind not in {"a", "d", "k", "s", "b", "c"}:
-        return Step(state, [Outgoing(m.ERR_STALE_BUTTON), _question_message(qn, state, q)])
+        return Step(state, [Outgoing(m.ERR_STALE_BUTTON), _show_question(turn, q)])
     if kind == "b":
-        return _back(qn, state)
+        return _back(turn)
+    conflict = _conflict(turn, q)
+    if conflict is not None:
+        return conflict
     if kind == "s":
-        return _skip(qn, state, q)
+        return _skip(turn, q)
     if kind == "k":
-        return _advance(qn, state, after=q.id) if q.id in state["answers"] else _again(qn, state, q, m.ERR_STALE_BUTTON)
+        return _advance(turn, after=q.id) if q.id in state["answers"] else _again(turn, q, m.ERR_STALE_BUTTON)
     if kind == "d":
-        return _done(qn, state, q)
+        return _done(turn, q)
     if kind == "c":
-        return _clear_files(qn, state, q)
+        return _clear_files(turn, q)
     if choice not in {c.value for c in q.options}:
-        return Step(state, [Outgoing(m.ERR_STALE_BUTTON), _question_message(qn, state, q)])
+        return Step(state, [Outgoing(m.ERR_STALE_BUTTON), _show_question(turn, q)])
     if q.type is QuestionType.MULTIPLE_CHOICE:
-        selection = state["selection"]
+        selection = turn.pos["selection"]
         if choice in selection:
             selection.remove(choice)
         else:
             selection.append(choice)
-        return Step(state, [_question_message(qn, state, q, replaces=True)])
-    return _record(qn, state, q, choice)
+        return Step(state, [_show_question(turn, q, replaces=True)])
+    return _record(turn, q, choice)
 
 
-def _skip(qn: Questionnaire, state: State, q: Question) -> Step:
+def _skip(turn: _Turn, q: Question) -> Step:
+    state = turn.state
     if q.required:
-        return _again(qn, state, q, q.required_message or m.ERR_REQUIRED)
+        return _again(turn, q, q.required_message or m.ERR_REQUIRED)
     state["answers"].pop(q.id, None)
     if q.id not in state["skipped"]:
         state["skipped"].append(q.id)
-    return _advance(qn, state, after=q.id)
+    _note_change(turn, q.id)
+    return _advance(turn, after=q.id)
 
 
-def _done(qn: Questionnaire, state: State, q: Question) -> Step:
+def _done(turn: _Turn, q: Question) -> Step:
+    state, selection = turn.state, turn.pos["selection"]
     if q.type is QuestionType.MULTIPLE_CHOICE:
-        if state["selection"]:
-            chosen = [c.value for c in q.options if c.value in state["selection"]]
-            return _record(qn, state, q, chosen)
+        if selection:
+            chosen = [c.value for c in q.options if c.value in selection]
+            return _record(turn, q, chosen)
         if q.id in state["answers"]:
-            return _advance(qn, state, after=q.id)
-        return _again(qn, state, q, m.ERR_MULTIPLE_EMPTY)
+            return _advance(turn, after=q.id)
+        return _again(turn, q, m.ERR_MULTIPLE_EMPTY)
     if q.type is QuestionType.EVIDENCE:
         if state["answers"].get(q.id):
-            return _advance(qn, state, after=q.id)
+            return _advance(turn, after=q.id)
         if q.required:
-            return _again(qn, state, q, q.required_message or m.ERR_EVIDENCE_EMPTY)
-        return _skip(qn, state, q)
-    return _again(qn, state, q, hint(q) or m.ERR_UNSUPPORTED)
+            return _again(turn, q, q.required_message or m.ERR_EVIDENCE_EMPTY)
+        return _skip(turn, q)
+    return _again(turn, q, hint(q) or m.ERR_UNSUPPORTED)
 
 
-def _clear_files(qn: Questionnaire, state: State, q: Question) -> Step:
+def _clear_files(turn: _Turn, q: Question) -> Step:
     if q.type is not QuestionType.EVIDENCE:
-        return _again(qn, state, q, m.ERR_STALE_BUTTON)
-    state["answers"].pop(q.id, None)
-    return Step(state, [Outgoing(m.FILES_CLEARED), _question_message(qn, state, q)])
+        return _again(turn, q, m.ERR_STALE_BUTTON)
+    if turn.state["answers"].pop(q.id, None) is not None:
+        _note_change(turn, q.id)
+    return Step(turn.state, [Outgoing(m.FILES_CLEARED), _show_question(turn, q)])
 
 
-def _handle_files(qn: Questionnaire, state: State, q: Question, inbound: Inbound) -> Step:
+def _handle_files(turn: _Turn, q: Question, inbound: Inbound) -> Step:
+    state = turn.state
     if q.type is not QuestionType.EVIDENCE:
-        return _again(qn, state, q, m.ERR_FILE_NOT_EXPECTED)
+        return _again(turn, q, m.ERR_FILE_NOT_EXPECTED)
     if q.accept == "image" and not all(f.kind == "photo" or (f.mime or "").startswith("image/") for f in inbound.files):
-        return _again(qn, state, q, m.ERR_IMAGE_ONLY)
-    stored = state["answers"].setdefault(q.id, [])
+        return _again(turn, q, m.ERR_IMAGE_ONLY)
+    stored = state["answers"].get(q.id, [])
     if len(stored) + len(inbound.files) > q.max_files:
-        if not stored:
-            state["answers"].pop(q.id)
         return Step(state, [Outgoing(m.ERR_EVIDENCE_TOO_MANY.format(limit=q.max_files))])
-    stored.extend(f.record() for f in inbound.files)
+    state["answers"][q.id] = stored = [*stored, *(f.record() for f in inbound.files)]
     if q.id in state["skipped"]:
         state["skipped"].remove(q.id)
+    _note_change(turn, q.id)
     actions = (Button(m.DONE, f"d:{q.id}"), Button(m.CLEAR_FILES, f"c:{q.id}"))
     return Step(state, [Outgoing(m.EVIDENCE_RECEIVED.format(count=len(stored)), actions=actions)])
 
 
-def _handle_text(qn: Questionnaire, state: State, q: Question, text: str, now: datetime) -> Step:
+def _edit_number(word: str) -> str | None:
+    """The number in "sửa 3" / "sửa câu 3" (folded), or the bare number; None when there is none."""
+    number = word.removeprefix("sua cau").removeprefix("sua").strip()
+    return number if number.isascii() and number.isdigit() else None
+
+
+def _is_review_action(word: str) -> bool:
+    return word in m.WORDS_SUBMIT or word in m.WORDS_EDIT or (word.startswith("sua") and _edit_number(word) is not None)
+
+
+def _handle_text(turn: _Turn, q: Question, text: str, now: datetime) -> Step:
+    state = turn.state
     word = fold(text)
     if word in m.WORDS_BACK:
-        return _back(qn, state)
+        return _back(turn)
+    if _is_review_action(word):  # meant for a review screen (perhaps one another officer left): never an answer
+        return _again(turn, q, m.ERR_REVIEW_WORD.format(text=text))
+    conflict = _conflict(turn, q)
+    if conflict is not None:
+        return conflict
     if word in m.WORDS_SKIP:
-        return _skip(qn, state, q)
+        return _skip(turn, q)
     if word in m.WORDS_DONE and q.type in (QuestionType.MULTIPLE_CHOICE, QuestionType.EVIDENCE):
-        return _done(qn, state, q)
+        return _done(turn, q)
     if word in m.WORDS_CLEAR and q.type is QuestionType.EVIDENCE:
-        return _clear_files(qn, state, q)
+        return _clear_files(turn, q)
     if word in m.WORDS_KEEP and q.id in state["answers"]:
-        return _advance(qn, state, after=q.id)
+        return _advance(turn, after=q.id)
     try:
         value = parse_typed(q, text, now.date())
     except InvalidAnswer as problem:
-        return _again(qn, state, q, str(problem))
-    return _record(qn, state, q, value)
+        return _again(turn, q, str(problem))
+    return _record(turn, q, value)
 
 
-def _handle_review(qn: Questionnaire, state: State, inbound: Inbound, now: datetime) -> Step:
-    items = review_items(qn, state)
+def _handle_review(turn: _Turn, inbound: Inbound, now: datetime) -> Step:
+    qn, state, pos = turn.qn, turn.state, turn.pos
     token = inbound.button or ""
     word = fold(clean_input(inbound.text or ""))
-    if token == "r:submit" or word in m.WORDS_SUBMIT:
-        return _submit(qn, state, now)
     if token == "r:back" or word in m.WORDS_BACK:
-        return _back(qn, state)
+        return _back(turn)
+    if token == "r:submit" or word in m.WORDS_SUBMIT:
+        return _review_conflict(turn) or _submit(turn, now)
     if token == "r:edit" or word in m.WORDS_EDIT:
-        return Step(state, [_edit_picker(qn, state)])
+        return Step(state, [_edit_picker(turn)])
+    items = review_items(qn, state)
     target: Question | None = None
     if token.startswith("e:") and qn.has(token[2:]):
         target = qn.question(token[2:])
-    else:
-        number = word.removeprefix("sua cau").removeprefix("sua").strip()
-        if number.isascii() and number.isdigit():
-            if not 1 <= int(number) <= len(items):
-                return Step(state, [Outgoing(m.ERR_REVIEW_NUMBER.format(number=number, count=len(items)))])
-            target = items[int(number) - 1]
+    elif (number := _edit_number(word)) is not None:
+        conflict = _review_conflict(turn)  # the numbers may have moved since the screen was shown
+        if conflict is not None:
+            return conflict
+        if not 1 <= int(number) <= len(items):
+            return Step(state, [Outgoing(m.ERR_REVIEW_NUMBER.format(number=number, count=len(items)))])
+        target = items[int(number) - 1]
     if target is None or target not in items:
         if token:
-            return Step(state, [Outgoing(m.ERR_STALE_BUTTON), _review(qn, state)])
+            return Step(state, [Outgoing(m.ERR_STALE_BUTTON), _show_review(turn)])
         return Step(state, [Outgoing(m.ERR_REVIEW_INPUT)])
-    state["phase"], state["current"], state["editing"], state["selection"] = "question", target.id, True, []
-    return Step(state, [_question_message(qn, state, target)])
+    pos["phase"], pos["current"], pos["editing"], pos["selection"] = "question", target.id, True, []
+    return Step(state, [_show_question(turn, target)])

@@ -51,6 +51,24 @@ ERR_STALE_BUTTON = "Nút đó thuộc một câu hỏi cũ nên không được 
 ERR_LOCKED = "Phiếu này đã nộp và được khóa, không sửa được nữa."
 ERR_REVIEW_INPUT = "Gõ “nộp” để nộp phiếu, hoặc “sửa” kèm số câu muốn sửa (ví dụ: sửa 3)."
 ERR_REVIEW_NUMBER = "Không có câu số {number}. Hãy gõ số từ 1 đến {count}."
+ERR_REVIEW_WORD = (
+    "“{text}” là lệnh của màn hình xem lại nên không được lưu làm câu trả lời. Hãy trả lời câu hỏi bên dưới; "
+    "trả lời xong các câu, phiếu sẽ hiện màn hình xem lại để sửa hoặc nộp."
+)
+
+# Shared drafts: another officer changed what this one was looking at.
+SOMEONE_ELSE = "Một cán bộ khác"
+CONFLICT_ANSWERED = "{name} vừa trả lời câu này: {answer}. Câu trả lời của bạn chưa được lưu; hãy xem và trả lời lại."
+CONFLICT_CLEARED = "{name} vừa bỏ trống câu này. Câu trả lời của bạn chưa được lưu; hãy xem và trả lời lại."
+CONFLICT_CHOICES = (
+    "Các phương án của câu này vừa thay đổi theo một câu trả lời khác. Câu trả lời của bạn chưa được lưu; "
+    "hãy chọn lại."
+)
+CONFLICT_GONE = (
+    "Câu bạn đang trả lời không còn áp dụng, vì một câu trả lời khác vừa được sửa. Câu trả lời của bạn chưa được lưu."
+)
+CONFLICT_REVIEW = "Trong lúc bạn xem lại, {names} đã sửa câu {items}. Phiếu chưa được nộp; hãy xem lại lần nữa."
+CONFLICT_REVIEW_HIDDEN = "không còn áp dụng"
 
 EVIDENCE_RECEIVED = "Đã lưu {count} tệp cho câu này. Gửi thêm, hoặc gõ “xong” để sang câu tiếp."
 FILES_CLEARED = "Đã xóa các tệp đã gửi cho câu này."

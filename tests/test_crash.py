@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.identity import actor_key
+from conversations import engine
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.zalo_common import free_port
 from tests.fakes.zalo_oa_server import FakeZaloOA
@@ -60,7 +61,8 @@ async def test_sigkill_during_a_burst_loses_and_doubles_nothing(tmp_path: Path, 
     for citizen in CITIZENS:
         state = rows[actor_key(SECRET.encode(), "telegram", str(citizen))]
         assert state["answers"] == EXPECTED, citizen
-        assert state["current"] == "tu_tim_hieu"
+        [place] = engine.load_state(state)["positions"].values()
+        assert place["current"] == "tu_tim_hieu"
 
 
 ZALO_CITIZENS = [f"61424948230000{n:05d}" for n in range(1, 13)]
@@ -113,7 +115,8 @@ async def test_sigkill_right_after_webhooks_are_acknowledged_loses_and_doubles_n
     for user_id in ZALO_CITIZENS:
         state = rows[actor_key(SECRET.encode(), "zalo_oa", user_id)]
         assert state["answers"] == EXPECTED, user_id
-        assert state["current"] == "tu_tim_hieu"
+        [place] = engine.load_state(state)["positions"].values()
+        assert place["current"] == "tu_tim_hieu"
 
 
 async def _none_undone(database_url: str) -> bool:

@@ -74,11 +74,12 @@ def inbounds(qn: Questionnaire) -> st.SearchStrategy[Inbound]:
 def check(qn: Questionnaire, step: engine.Step) -> None:
     state = step.state
     assert json.loads(json.dumps(state)) == state
-    assert state["phase"] in {"question", "review", "submitted"}
+    where = engine.phase(state)
+    assert where in {"question", "review", "submitted"}
     shown = visible(qn, state["answers"])
-    if state["phase"] == "question":
-        current = qn.question(state["current"])
-        assert current.answerable and current in shown
+    if where == "question":
+        current = engine.current_question(qn, state)
+        assert current is not None and current.answerable and current in shown
     for question_id, value in state["answers"].items():
         q = qn.question(question_id)
         assert q.answerable

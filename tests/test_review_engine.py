@@ -50,7 +50,7 @@ def test_reopen_goes_through_only_the_flagged_questions_then_the_review() -> Non
     assert "Phiếu được mở lại để sửa 3 câu" in said(step)
     assert "Có kế hoạch không?" in said(step)
     assert "Trả lời hiện tại: Có" in said(step)
-    assert step.state["phase"] == "question" and step.state["submitted_at"] is None
+    assert engine.phase(step.state) == "question" and step.state["submitted_at"] is None
 
     step = engine.handle(qn, step.state, Inbound(text="giữ nguyên"), NOW)
     assert "Gửi ảnh kế hoạch." in said(step)
@@ -64,7 +64,7 @@ def test_reopen_goes_through_only_the_flagged_questions_then_the_review() -> Non
     assert "Gửi ảnh kế hoạch." in said(back), "back goes to the previous reopened question"
 
     step = engine.handle(qn, step.state, Inbound(text="3"), NOW)
-    assert step.state["phase"] == "review"
+    assert engine.phase(step.state) == "review"
     assert "Xem lại trước khi nộp" in said(step)
     step = engine.handle(qn, step.state, Inbound(text="nộp"), NOW)
     assert step.submitted
@@ -80,7 +80,7 @@ def test_a_changed_answer_brings_up_the_questions_it_shows() -> None:
     step = engine.handle(qn, state, Inbound(text="nộp"), NOW)
     assert "đã nộp và được khóa" in said(step)
     no_plan = engine.handle(qn, engine.reopen(qn, state, {"ke_hoach"}, {}, NOW).state, Inbound(text="không"), NOW)
-    assert no_plan.state["phase"] == "review", "the evidence question is hidden now: straight to the review"
+    assert engine.phase(no_plan.state) == "review", "the evidence question is hidden now: straight to the review"
     assert "ke_hoach_mc" not in engine.handle(qn, no_plan.state, Inbound(text="nộp"), NOW).state["answers"]
 
     without_plan = engine.handle(qn, engine.reopen(qn, state, {"ke_hoach"}, {}, NOW).state, Inbound(text="2"), NOW)
