@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import jobs, review
+from bot import drafts, jobs, review
 from bot import texts as t
 from bot.config import Settings
 from bot.identity import AttemptLimit, actor_key
@@ -209,6 +209,9 @@ class BotService:
                 response = await repo.get_response(db, session.response_id)
                 if response is not None and response.status.editable:
                     return await self._step(db, sender, actor, response, inbound)
+                if response is not None and response.respondent is None:  # another officer submitted it
+                    await repo.save_session(db, actor, self.clock(), None, None)
+                    return [await drafts.locked_notice(db, response)]
         role = await self.role(db, sender)
         if parsed is None:
             on_file = table.file_handler(inbound)
@@ -237,12 +240,15 @@ class BotService:
         if qn is None:
             return [Outgoing(t.NO_QUESTIONNAIRE)]
         now = self.clock()
-        step = engine.handle(qn, response.state, inbound, now, self.participant(sender, actor, response))
+        who = self.participant(sender, actor, response)
+        places = engine.participants(response.state) - {actor}
+        step = engine.handle(qn, response.state, inbound, now, who)
         response.state, response.updated_at = engine.as_stored(step.state), now
         if step.submitted:
             role = await self.role(db, sender)
             await self._store_submission(db, qn, response, role, now)
             await repo.save_session(db, actor, now, None, None)
+            await drafts.tell_others(db, self.secret, response, places, who.name, now)
         return list(step.outgoing)
 
     def participant(self, sender: Sender, actor: str, response: Response) -> engine.Participant:

@@ -42,6 +42,11 @@ SURVEY_DONE = "Bạn đã trả lời khảo sát này cho {unit} trong kỳ {pe
 SURVEY_FOR = "Khảo sát cho {unit}."
 ASSESSMENT_LOCKED = "Phiếu tự đánh giá kỳ {period} của {unit} đã nộp lúc {time} và được khóa. Tổng điểm: {points}."
 ASSESSMENT_FOR = "Phiếu tự đánh giá kỳ {period} của {unit}."
+SUBMITTED_BY_OTHER = (
+    "{name} vừa nộp phiếu tự đánh giá kỳ {period} của {unit} lúc {time}. Phiếu đã được khóa; "
+    "những gì bạn đang trả lời dở không được lưu thêm."
+)
+ANOTHER_OFFICER = "Một cán bộ của đơn vị"
 
 INVITE_USAGE = "Gõ /moi kèm mã đơn vị, ví dụ: /moi 16012. Gõ /donvi để xem mã các đơn vị."
 INVITE_CREATED = (

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot import drafts
 from bot import texts as t
 from bot.commands.invites import redeem_invite
 from bot.messages import Reply
 from bot.table import Call
-from conversations.answers import number_text
 from conversations.engine import Outgoing
-from conversations.localtime import local_time
 from storage import repo
 
 
@@ -68,11 +67,7 @@ async def assess(call: Call) -> list[Reply]:
         return opened
     response = await repo.find_response(db, repo.response_key(qn.id, period.code, unit.code))
     assert response is not None
-    points = number_text(response.total_points or 0)
-    locked = t.ASSESSMENT_LOCKED.format(
-        period=period.code, unit=unit.name, time=local_time(response.submitted_at), points=points
-    )
-    return [Outgoing(locked)]
+    return [await drafts.locked_notice(db, response)]
 
 
 async def pause(call: Call) -> list[Reply]:
