@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
@@ -39,6 +40,7 @@ from bot.scheduler import Scheduler
 from bot.service import BotService, load_unit_presets
 from bot.table import Command, CommandTable, FileHandler, JobKind, Permission, Wait
 from bot.web import Channel, WebServer
+from bot.worker import warm
 from conversations.definition import load_directory
 from storage.db import Database
 from storage.migrate import migrate
@@ -337,6 +339,7 @@ async def _until_signalled() -> None:
 
 async def run(settings: Settings) -> None:
     console = settings.run_console
+    threading.Thread(target=warm, name="upload-worker-warm", daemon=True).start()  # the first upload need not wait
     async with open_service(settings, console=console) as service, serve(settings, service):
         if console:
             chat = ConsoleChat(service, settings.data_dir / "exports")

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-import openpyxl
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.text import clean_input, fold
+from conversations.xlsform.workbook import WorkbookError, bounded_rows, open_workbook
 from storage import repo
 from storage.models import ADMIN_UNITS, Unit
 
@@ -29,31 +29,52 @@ HEADERS = {
 KINDS = {"commune": "commune", "xa": "commune", "phuong": "commune", "thi tran": "commune", "department": "department"}
 KINDS |= {"phong": "department", "phong ban": "department", "co quan": "department"}
 MAX_ROWS = 2000
+MAX_BYTES = 2 * 1024 * 1024
+MAX_COLUMNS = 50
 
 
 class UnitFileError(ValueError):
     """What is wrong with an uploaded list of units, in Vietnamese."""
 
 
+def _delimiter(header: str) -> str:
+    """The separator the header line uses most (Excel writes ";" where the decimal mark is a comma)."""
+    return max(",;\t", key=header.count) if header else ","
+
+
 def _rows(filename: str, content: bytes) -> list[list[str]]:
     if filename.lower().endswith(".csv"):
         text = content.decode("utf-8-sig")
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
-        return [row for row in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in row)]
-    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    sheet = book.worksheets[0]
-    return [
-        ["" if cell is None else str(cell) for cell in row]
-        for row in sheet.iter_rows(values_only=True)
-        if any(cell not in (None, "") for cell in row)
-    ]
+        # the csv module's own quoting ("" inside quotes is one "), with only the separator taken from the file
+        reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text.partition("\n")[0]), strict=True)
+        rows: list[list[str]] = []
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+            if len(rows) > MAX_ROWS + 1:  # enough to refuse the file
+                break
+        return rows
+    book = open_workbook(content)
+    try:
+        return [
+            ["" if cell is None else str(cell) for cell in row]
+            for row in bounded_rows(book.worksheets[0], max_rows=MAX_ROWS + 1, max_columns=MAX_COLUMNS)
+            if any(cell not in (None, "") for cell in row)
+        ]
+    finally:
+        book.close()
 
 
 def parse_units(filename: str, content: bytes) -> list[dict[str, Any]]:
     """The unit records of a CSV or .xlsx file whose first row names the columns (code, name, kind, parent, in
     English or Vietnamese); UnitFileError with the row and what is wrong."""
+    if len(content) > MAX_BYTES:
+        size, limit = len(content) // 1024, MAX_BYTES // 1024
+        raise UnitFileError(f"Tệp {filename} quá lớn ({size} KB, tối đa {limit} KB cho {MAX_ROWS} đơn vị).")
     try:
         rows = _rows(filename, content)
+    except WorkbookError as exc:
+        raise UnitFileError(f"Tệp {filename}: {exc}. Gửi tệp CSV (UTF-8) hoặc .xlsx.") from None
     except (UnicodeDecodeError, csv.Error, OSError, ValueError, KeyError) as exc:
         problem = f"Không đọc được tệp {filename} ({type(exc).__name__}). Gửi tệp CSV (UTF-8) hoặc .xlsx."
         raise UnitFileError(problem) from None
@@ -100,9 +121,7 @@ def end_on(unit: Unit, day: date) -> None:
     unit.valid_to, unit.unit_set = day - timedelta(days=1), ADMIN_UNITS
 
 
-async def merge(
-    db: AsyncSession, old: Sequence[Unit], code: str, name: str, day: date
-) -> tuple[Unit, int]:
+async def merge(db: AsyncSession, old: Sequence[Unit], code: str, name: str, day: date) -> tuple[Unit, int]:
     """A new unit formed from `old` from `day` on; the old ones end the day before and their officers move to the
     new unit. Returns it and how many officers moved."""
     new = Unit(

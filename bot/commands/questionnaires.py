@@ -17,6 +17,7 @@ from typing import Any
 from bot import texts as t
 from bot.messages import Document, Reply
 from bot.table import Call
+from bot.worker import WorkerError, in_worker
 from conversations import engine
 from conversations.definition import Questionnaire, measure_problems
 from conversations.engine import Outgoing
@@ -140,9 +141,11 @@ async def upload(call: Call) -> list[Reply]:
     if len(content) > MAX_BYTES:
         return [Outgoing(TOO_BIG.format(name=name, size=len(content) // 1024, limit=MAX_BYTES // 1024))]
     try:
-        qn = await asyncio.to_thread(read_xlsform, content, name, dict(service.questionnaires))
+        qn = await in_worker(read_xlsform, content, name, dict(service.questionnaires))
     except FormError as error:
         return [Outgoing(problems_text(name, error.problems))]
+    except WorkerError as error:
+        return [Outgoing(str(error))]
     active = service.questionnaires.get(qn.id)
     if active is None:
         return [Outgoing(UNKNOWN_FORM.format(id=qn.id, ids=_ids(call)))]

@@ -15,6 +15,7 @@ from bot.commands.periods import parse_date
 from bot.messages import Reply
 from bot.table import Call
 from bot.units import UnitFileError, end_on, import_units, merge, parse_units
+from bot.worker import WorkerError, in_worker
 from conversations.engine import Outgoing
 from conversations.localtime import day_text, local_date
 from conversations.text import clean_input, fold
@@ -54,8 +55,8 @@ async def _upload(call: Call) -> str:
         return NO_FETCH
     name = ref.name or "tệp"
     try:
-        records = parse_units(name, content)
-    except UnitFileError as problem:
+        records = await in_worker(parse_units, name, content)
+    except (UnitFileError, WorkerError) as problem:
         return str(problem)
     added, updated = await import_units(call.db, records)
     detail = {"file": name, "added": added, "updated": updated}

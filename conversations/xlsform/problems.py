@@ -32,3 +32,7 @@ class FormError(DefinitionError):
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
         super().__init__(source, "; ".join(str(p) for p in self.problems))
+
+    def __reduce__(self) -> tuple[type[FormError], tuple[str, list[Problem]]]:
+        """Pickled with its problems, to come back from the worker process that read the upload."""
+        return FormError, (self.source, self.problems)

@@ -36,7 +36,7 @@ from conversations.xlsform.layout import (
 from conversations.xlsform.problems import FormError, Problem
 from conversations.xlsform.pyxform_errors import check_with_pyxform
 from conversations.xlsform.relevant import relevant_condition
-from conversations.xlsform.workbook import Row, Sheet, label_language, read_sheets
+from conversations.xlsform.workbook import Row, Sheet, WorkbookError, label_language, read_sheets
 
 
 def _choice_key(column: str) -> bool:
@@ -436,9 +436,8 @@ def read_xlsform(content: bytes, source: str, installed: Mapping[str, Questionna
     installed = installed or {}
     try:
         sheets = read_sheets(content)
-    except Exception as exc:  # openpyxl raises many kinds on files that are not workbooks
-        problem = Problem("tệp", None, None, f"không mở được tệp Excel .xlsx ({type(exc).__name__})")
-        raise FormError(source, [problem]) from exc
+    except WorkbookError as exc:
+        raise FormError(source, [Problem("tệp", None, None, str(exc))]) from None
     if SURVEY not in sheets:
         raise FormError(source, [Problem(SURVEY, None, None, "không có trang “survey” (tên trang viết thường)")])
     refused = check_with_pyxform(content, sheets)

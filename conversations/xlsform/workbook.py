@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,12 +69,72 @@ def _header(cell: Any) -> tuple[str, str | None] | None:
     return name.strip().lower().replace(" ", "_"), (language.strip() or None)
 
 
+MAX_PART_BYTES = 8 * 1024 * 1024
+"""The uncompressed size of one part of an .xlsx (a sheet, the shared strings): a workbook of thousands of rows
+stays far below, a zip bomb far above."""
+MAX_ROWS = 5000
+MAX_COLUMNS = 200
+MAX_SHEET_ROWS = 20_000
+"""Rows in the raw XML of any one sheet (blank rows included), before openpyxl opens it."""
+MAX_CELLS = 200_000
+
+
+class WorkbookError(ValueError):
+    """A file that is not a workbook this project reads, or one too large to read, in Vietnamese."""
+
+
+def _count_cells(xml: bytes) -> None:
+    """WorkbookError for a sheet with more rows or cells than any workbook read here has, counted in the raw XML
+    (C speed) before openpyxl, which walks a whole sheet that lacks a <dimension> in Python when it opens it."""
+    rows = xml.count(b"<row") + xml.count(b":row")  # with or without a namespace prefix
+    cells = sum(xml.count(b"<c" + end) + xml.count(b":c" + end) for end in (b" ", b">", b"/"))
+    if rows > MAX_SHEET_ROWS or cells > MAX_CELLS:
+        raise WorkbookError(
+            f"bảng tính có quá nhiều dòng hoặc ô ({rows} dòng, {cells} ô; tối đa {MAX_SHEET_ROWS} dòng)"
+        )
+
+
+def open_workbook(content: bytes) -> Any:
+    """The workbook in streaming mode (openpyxl read_only), once its zip directory shows no part that would
+    decompress to more than MAX_PART_BYTES (zipfile stops a part at its declared size, so the check holds)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise WorkbookError(f"không mở được tệp Excel .xlsx ({type(exc).__name__})") from None
+    for part in parts:
+        if part.file_size > MAX_PART_BYTES:
+            size, limit = part.file_size // (1024 * 1024), MAX_PART_BYTES // (1024 * 1024)
+            raise WorkbookError(f"tệp giải nén ra quá lớn (phần “{part.filename}” {size} MB, tối đa {limit} MB)")
+    for part in parts:
+        if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+            _count_cells(archive.read(part))
+    try:
+        return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except WorkbookError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on files that are not workbooks
+        raise WorkbookError(f"không mở được tệp Excel .xlsx ({type(exc).__name__})") from None
+
+
+def bounded_rows(sheet: Any, max_rows: int = MAX_ROWS, max_columns: int = MAX_COLUMNS) -> Iterator[tuple[Any, ...]]:
+    """A sheet's rows as values, refused with WorkbookError past `max_rows` rows or `max_columns` columns (empty
+    rows count: a million of them is as slow to walk as a million full ones)."""
+    for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=max_columns + 1), start=1):
+        if number > max_rows:
+            raise WorkbookError(f"trang “{sheet.title}” có quá nhiều dòng (tối đa {max_rows})")
+        if len(values) > max_columns and values[max_columns] is not None:
+            raise WorkbookError(f"trang “{sheet.title}”, dòng {number} có quá nhiều cột (tối đa {max_columns})")
+        yield values[:max_columns]
+
+
 def read_sheets(content: bytes) -> dict[str, Sheet]:
-    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    """Every sheet of a workbook; WorkbookError for a file that is not one or is too large."""
+    book = open_workbook(content)
     try:
         found = {}
         for sheet in book.worksheets:
-            rows = sheet.iter_rows(values_only=True)
+            rows = bounded_rows(sheet)
             headers = [_header(_unescape(cell)) for cell in next(rows, ())]
             data = []
             for number, values in enumerate(rows, start=2):
@@ -86,6 +147,10 @@ def read_sheets(content: bytes) -> dict[str, Sheet]:
                     data.append(Row(number, cells))
             found[sheet.title.strip().lower()] = Sheet(sheet.title, {h for h in headers if h}, data)
         return found
+    except WorkbookError:
+        raise
+    except Exception as exc:  # a malformed part found while streaming
+        raise WorkbookError(f"không đọc được tệp Excel .xlsx ({type(exc).__name__})") from None
     finally:
         book.close()
 
