@@ -198,7 +198,7 @@ class BotService:
             if parsed is None and session is not None and session.waiting_for is not None:
                 wait = table.wait(next(iter(session.waiting_for), ""))
                 if wait is None:
-                    return await self._answer_unit_pick(db, actor, inbound, text)
+                    return await self._answer_unit_pick(db, actor, await self.role(db, sender), inbound, text)
                 role = await self.role(db, sender)
                 if not role.may(wait.permission):  # no longer theirs (an admin removed since): the wait ends
                     await repo.save_session(db, actor, self.clock(), None, None)
@@ -244,6 +244,9 @@ class BotService:
         places = engine.participants(response.state) - {actor}
         step = engine.handle(qn, response.state, inbound, now, who)
         response.state, response.updated_at = engine.as_stored(step.state), now
+        if step.declined:  # no consent: kept apart, counted in no figure
+            response.status = Status.DECLINED
+            await repo.save_session(db, actor, now, None, None)
         if step.submitted:
             role = await self.role(db, sender)
             await self._store_submission(db, qn, response, role, now)
@@ -339,13 +342,25 @@ class BotService:
         await repo.save_session(db, actor, now, response.id, None)
         return [Outgoing(heading), *step.outgoing]
 
-    async def start_survey(self, db: AsyncSession, actor: str, unit: Unit) -> list[Reply]:
+    async def start_survey(self, db: AsyncSession, actor: str, role: Role, unit: Unit) -> list[Reply]:
+        """Open the citizen survey of a unit: once per person and period whatever the unit, and never for the staff
+        whose unit it scores."""
         qn = self.of_kind("citizen_survey")
         period = await repo.current_period(db)
         if qn is None:
             return [Outgoing(t.NO_QUESTIONNAIRE)]
         if period is None:
             return [Outgoing(t.NO_PERIOD)]
+        if role.is_admin:
+            return [Outgoing(t.SURVEY_NOT_FOR_ADMINS)]
+        if role.unit_code == unit.code:
+            return [Outgoing(t.SURVEY_NOT_FOR_OFFICERS.format(unit=unit.name))]
+        elsewhere = [r for r in await repo.person_responses(db, qn.id, period.code, actor) if r.unit_code != unit.code]
+        if elsewhere:
+            other = await repo.get_unit(db, elsewhere[0].unit_code)
+            said = t.SURVEY_ELSEWHERE_DRAFT if elsewhere[0].status.editable else t.SURVEY_DONE
+            await repo.save_session(db, actor, self.clock(), None, None)
+            return [Outgoing(said.format(unit=other.name if other else elsewhere[0].unit_code, period=period.code))]
         opened = await self.open_response(db, actor, qn, period.code, unit, actor, t.SURVEY_FOR.format(unit=unit.name))
         if opened is None:
             await repo.save_session(db, actor, self.clock(), None, None)
@@ -356,7 +371,9 @@ class BotService:
         units = await repo.units_in_force(db, self.clock().date(), kind="commune")
         return sorted(units, key=lambda u: vi_sort_key(u.name))
 
-    async def _answer_unit_pick(self, db: AsyncSession, actor: str, inbound: Inbound, text: str) -> list[Reply]:
+    async def _answer_unit_pick(
+        self, db: AsyncSession, actor: str, role: Role, inbound: Inbound, text: str
+    ) -> list[Reply]:
         units = await self.survey_units(db)
         chosen: Unit | None = None
         if inbound.button and inbound.button.startswith("u:"):
@@ -368,7 +385,7 @@ class BotService:
                 return [Outgoing(str(problem)), self.unit_picker(units)]
         if chosen is None:
             return [self.unit_picker(units)]
-        return await self.start_survey(db, actor, chosen)
+        return await self.start_survey(db, actor, role, chosen)
 
     def unit_picker(self, units: Sequence[Unit]) -> Outgoing:
         choices = tuple(Button(u.name, f"u:{u.code}") for u in units)

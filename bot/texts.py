@@ -40,6 +40,17 @@ PICK_UNIT = "Bạn đang sống hoặc tham gia hoạt động ở xã/phường
 UNIT_UNKNOWN = "Không tìm thấy đơn vị có mã “{code}”. Gõ /khaosat để chọn từ danh sách."
 SURVEY_DONE = "Bạn đã trả lời khảo sát này cho {unit} trong kỳ {period}. Cảm ơn bạn!"
 SURVEY_FOR = "Khảo sát cho {unit}."
+SURVEY_ELSEWHERE_DRAFT = (
+    "Bạn đang trả lời dở khảo sát này cho {unit} trong kỳ {period}; mỗi người chỉ trả lời một lần mỗi kỳ. "
+    "Gõ /khaosat để làm tiếp."
+)
+SURVEY_NOT_FOR_OFFICERS = (
+    "Bạn là cán bộ của {unit} nên không trả lời khảo sát người dân của đơn vị mình: kết quả khảo sát dùng để "
+    "chấm điểm chính đơn vị này."
+)
+SURVEY_NOT_FOR_ADMINS = (
+    "Quản trị viên không trả lời khảo sát người dân, vì kết quả khảo sát dùng để chấm điểm các đơn vị."
+)
 ASSESSMENT_LOCKED = "Phiếu tự đánh giá kỳ {period} của {unit} đã nộp lúc {time} và được khóa. Tổng điểm: {points}."
 ASSESSMENT_FOR = "Phiếu tự đánh giá kỳ {period} của {unit}."
 SUBMITTED_BY_OTHER = (

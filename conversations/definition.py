@@ -200,6 +200,8 @@ class Question(Strict):
     points_no: float | None = None
     export_label: str | None = None
     measured_by: SurveyMeasure | None = None
+    consent: bool = False
+    """The question asking the respondent's consent (yes/no): a "no" ends the survey at once, counted apart."""
     accept: Literal["any", "image"] = "any"
     """Evidence: any file, or photos only (XLSForm `image`)."""
     required_message: str | None = None
@@ -415,6 +417,8 @@ def _type_problems(q: Question) -> Iterator[tuple[DefinitionCode, str, str]]:
     if (q.points_yes is not None or q.points_no is not None) and q.type is not QuestionType.YES_NO:
         field = "points_yes" if q.points_yes is not None else "points_no"
         yield DefinitionCode.FIELD_NOT_ALLOWED, "'points_yes'/'points_no' chỉ dùng cho câu có/không", field
+    if q.consent and q.type is not QuestionType.YES_NO:
+        yield DefinitionCode.FIELD_NOT_ALLOWED, "câu đồng ý tham gia ('consent') phải là câu có/không", "consent"
     if q.measured_by is not None and (q.type is not QuestionType.PERCENTAGE or not q.bands):
         said = "'measured_by' chỉ dùng cho câu tỉ lệ phần trăm có khoảng điểm 'bands'"
         yield DefinitionCode.FIELD_NOT_ALLOWED, said, "measured_by"

@@ -32,8 +32,8 @@ from conversations.text import clean_input, fold
 STATE_SCHEMA = 2
 """1: one position for everyone (phase, current, trail, … at the top level); 2: a position per participant."""
 
-Phase = Literal["question", "review", "submitted"]
-"""Where a participant is: answering a question, on the review screen, or the draft is submitted."""
+Phase = Literal["question", "review", "submitted", "declined"]
+"""Where a participant is: answering a question, on the review screen, or the draft is submitted or declined."""
 
 
 class Position(TypedDict):
@@ -67,7 +67,8 @@ class State(TypedDict):
     questionnaire: str
     version: str
     """What the answers were given on."""
-    phase: Literal["open", "submitted"]
+    phase: Literal["open", "submitted", "declined"]
+    """"declined": the respondent said no to the consent question; the survey ended there."""
     answers: dict[str, Any]
     """{question id: value}"""
     skipped: list[str]
@@ -150,6 +151,8 @@ class Step:
     state: State
     outgoing: list[Outgoing] = field(default_factory=list)
     submitted: bool = False
+    declined: bool = False
+    """The respondent said no to the consent question: the response ends here and counts in no figure."""
 
 
 @dataclass
@@ -223,8 +226,8 @@ def as_stored(state: State) -> dict[str, Any]:
 
 def phase(state: Mapping[str, Any], who: Participant = ALONE) -> Phase:
     loaded = load_state(state)
-    if loaded["phase"] == "submitted":
-        return "submitted"
+    if loaded["phase"] != "open":
+        return loaded["phase"]
     pos = loaded["positions"].get(who.key) or loaded["positions"].get(ANYONE)
     return pos["phase"] if pos is not None else "question"
 
@@ -273,7 +276,7 @@ def resume(qn: Questionnaire, state: Mapping[str, Any], who: Participant = ALONE
     """Show again where the participant is, after a pause or a restart; someone new to a shared draft is given a
     place of their own at the first question nobody has answered. The given state is not modified."""
     loaded = copy.deepcopy(load_state(state))
-    if loaded["phase"] == "submitted":
+    if loaded["phase"] != "open":
         return Step(loaded, [Outgoing(m.ERR_LOCKED)])
     turn = _Turn(qn, loaded, who)
     if not _take_place(turn):
@@ -567,6 +570,8 @@ def _record(turn: _Turn, q: Question, value: Any) -> Step:
     problem = _violation(turn.qn, state["answers"], q, value)
     if problem is not None:
         return _again(turn, q, problem)
+    if q.consent and value == "khong":
+        return _decline(turn, q)
     state["answers"][q.id] = value
     _note_change(turn, q.id)
     while (stale := unoffered(turn.qn, state["answers"])) is not None:
@@ -575,6 +580,14 @@ def _record(turn: _Turn, q: Question, value: Any) -> Step:
     if q.id in state["skipped"]:
         state["skipped"].remove(q.id)
     return _advance(turn, after=q.id)
+
+
+def _decline(turn: _Turn, q: Question) -> Step:
+    """No consent: the survey ends at once, keeping only that answer (no review, nothing to submit)."""
+    state = turn.state
+    state["answers"], state["skipped"] = {q.id: "khong"}, []
+    state["phase"], state["positions"], state["changes"] = "declined", {}, {}
+    return Step(state, [Outgoing(m.DECLINED)], declined=True)
 
 
 def _submit(turn: _Turn, now: datetime) -> Step:
@@ -611,7 +624,7 @@ def handle(
 ) -> Step:
     """Apply one inbound message from `who`. The given state is not modified; the step carries the new one."""
     loaded = copy.deepcopy(load_state(state))
-    if loaded["phase"] == "submitted":
+    if loaded["phase"] != "open":
         return Step(loaded, [Outgoing(m.ERR_LOCKED)])
     loaded["updated_at"] = now.isoformat()
     turn = _Turn(qn, loaded, who)

@@ -91,6 +91,10 @@ SCORE_TOTAL = "Tổng: {points}/{maximum} điểm"
 LEVEL = "Xếp loại: {level}"
 LEVEL_UNSET = "Xếp loại: chưa có ngưỡng chính thức (Phòng Tư pháp nhập sau)"
 SUBMITTED = "Đã nộp phiếu lúc {time}."
+DECLINED = (
+    "Cảm ơn bạn đã dành thời gian. Bạn đã chọn không tham gia nên khảo sát dừng ở đây; "
+    "không có câu trả lời nào của bạn được tính vào kết quả."
+)
 
 # Typed equivalents of the buttons; compared after fold() so diacritics and case do not matter.
 WORDS_BACK = frozenset({"quay lai", "ql", "lui", "tro lai", "back"})

@@ -34,6 +34,7 @@ FIELD_NAMES = {
     "choice_filter": "lọc phương án",
     "export_label": "tên cột khi xuất",
     "measured_by": "đối chiếu khảo sát",
+    "consent": "câu đồng ý tham gia",
     "group": "nhóm",
 }
 SETTING_NAMES = {

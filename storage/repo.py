@@ -200,6 +200,18 @@ async def latest_draft(db: AsyncSession, respondent: str) -> Response | None:
     return (await db.scalars(query)).first()
 
 
+async def person_responses(
+    db: AsyncSession, questionnaire_id: str, period_code: str, respondent: str
+) -> list[Response]:
+    """What one person answered (or began) of a questionnaire in a period, for any unit: at most one counts."""
+    query = select(Response).where(
+        Response.questionnaire_id == questionnaire_id,
+        Response.period_code == period_code,
+        Response.respondent == respondent,
+    )
+    return list((await db.scalars(query.order_by(Response.id))).all())
+
+
 async def add_response(db: AsyncSession, response: Response) -> Response:
     db.add(response)
     await db.flush()

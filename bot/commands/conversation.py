@@ -40,12 +40,12 @@ async def survey(call: Call) -> list[Reply]:
         unit = await repo.get_unit(db, call.args[0])
         if unit is None:
             return [Outgoing(t.UNIT_UNKNOWN.format(code=call.args[0]))]
-        return await service.start_survey(db, actor, unit)
+        return await service.start_survey(db, actor, call.role, unit)
     draft = await repo.latest_draft(db, actor)
     if draft is not None:
         unit = await repo.get_unit(db, draft.unit_code)
         if unit is not None:
-            return await service.start_survey(db, actor, unit)
+            return await service.start_survey(db, actor, call.role, unit)
     await repo.save_session(db, actor, service.clock(), None, {"pick": "unit"})
     return [service.unit_picker(await service.survey_units(db))]
 

@@ -37,6 +37,7 @@ SURVEY_COLUMNS = (
     "max_points",
     "export_label",
     "measured_by",
+    "consent",
 )
 SETTINGS_COLUMNS = (
     "form_title",

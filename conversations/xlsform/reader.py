@@ -303,8 +303,9 @@ class _Reader:
             day = self.day(SURVEY, row, column)
             if day is not None:
                 q[column] = day
-        if self.boolean(SURVEY, row, "not_in_future"):
-            q["not_in_future"] = True
+        for column in ("not_in_future", "consent"):
+            if self.boolean(SURVEY, row, column):
+                q[column] = True
         for column in ("bands", "measured_by"):
             data = self.flow(SURVEY, row, column)
             if data is not None:

@@ -63,6 +63,7 @@ def _question_cells(q: Question) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "relevant": relevant_text(q.show_if) if q.show_if is not None else None,
         "percentage": "yes" if q.type is QuestionType.PERCENTAGE else None,
         "not_in_future": "yes" if q.not_in_future else None,
+        "consent": "yes" if q.consent else None,
         "bands": _flow(own["bands"]) if q.bands else None,
         "measured_by": _flow(own["measured_by"]) if q.measured_by else None,
     }
