@@ -1,9 +1,17 @@
-"""Load benchmark: N simulated citizens take the survey at once through the real Telegram channel.
+"""Load benchmark: N simulated citizens take the survey at once through the real Telegram channel, beside two
+floors measured in the same run against the same fake Bot API (bench/fake_bot_api.py, its own process):
 
-    python -m bench.load --citizens 500 [--database-url postgresql+asyncpg://postgres@127.0.0.1/bench]
+- the PTB floor (bench/floor_ptb.py): a python-telegram-bot echo built as the survey bot's channel is built (the
+  project's AiohttpRequest, concurrent updates);
+- the aiohttp floor (bench/floor_aiohttp.py): a plain aiohttp getUpdates/sendMessage long-poll loop.
 
-Reports answers per second, p50/p99 reply latency, the bot's peak memory, lost and doubled answers, and the
-throughput of a bare python-telegram-bot echo bot against the same fake server in the same run.
+    python -m bench.load [--citizens 100 500] [--database-url postgresql+asyncpg://postgres@127.0.0.1/bench]
+
+For each number of citizens, in closed loop (each answers as soon as the bot replies): answers per second, p50/p99
+reply latency and the bot's CPU time per answer (process CPU from the first message to the last reply, / answers),
+for the survey and both floors, and the survey's figures as ratios to each floor. Then the survey paced as people
+answer (--think seconds per answer), and the survey on a database that already holds --stored responses against
+the same run on an empty one. Lost and doubled answers are counted in the database after every survey run.
 """
 
 from __future__ import annotations
@@ -12,23 +20,31 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import socket
 import statistics
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from conversations.status import Status
-from storage.models import Response
+from storage.models import Period, ProcessedUpdate, Response, Unit
 
 ROOT = Path(__file__).resolve().parents[1]
+SURVEY = "khao-sat-nguoi-dan"
+SEEDED = "bench-seed"
+"""The questionnaire version of the responses seeded for the stored-data run (left out of the lost/doubled count)."""
+
+Prepare = Callable[[], Awaitable[None]]
 
 
 def free_port() -> int:
@@ -73,7 +89,13 @@ async def control(port: int, action: str, timeout: float = 900) -> dict[str, Any
 
 
 async def run_load(
-    mode: str, citizens: int, bot_command: list[str], env: dict[str, str], rounds: int, think: tuple[float, float]
+    mode: str,
+    citizens: int,
+    bot_command: list[str],
+    env: dict[str, str],
+    rounds: int,
+    think: tuple[float, float],
+    prepare: Prepare | None = None,
 ) -> dict[str, Any]:
     port = free_port()
     options = {"--port": port, "--citizens": citizens, "--mode": mode, "--rounds": rounds}
@@ -84,11 +106,14 @@ async def run_load(
         await control(port, "up")  # the bot must find the server listening, or it gives up at its first call
         bot = await start(*bot_command, env={**env, "PBGDPL_TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot"})
         await control(port, "ready")
+        if prepare is not None:
+            await prepare()
         await asyncio.sleep(0.5)  # let the first long poll settle
+        cpu_before = cpu_seconds(bot.pid)  # start-up (imports, migrations, seeding) is not the answers' cost
         await control(port, "begin")
         result = await control(port, "wait")
+        result["bot_cpu_seconds"] = cpu_seconds(bot.pid) - cpu_before
         result["peak_rss_mb"] = peak_rss_mb(bot.pid)
-        result["bot_cpu_seconds"] = cpu_seconds(bot.pid)
         return result
     finally:
         for process in (bot, api):
@@ -101,11 +126,49 @@ async def check_answers(url: str, citizens: int) -> tuple[int, int]:
     """(lost, doubled): responses not submitted, and submitted responses whose answers differ from the rest."""
     engine = create_async_engine(url)
     async with engine.connect() as connection:
-        rows = (await connection.execute(select(Response.status, Response.state))).all()
+        query = select(Response.status, Response.state).where(Response.questionnaire_version != SEEDED)
+        rows = (await connection.execute(query)).all()
     await engine.dispose()
     submitted = [json.dumps(state["answers"], sort_keys=True) for status, state in rows if status is Status.SUBMITTED]
     usual = Counter(submitted).most_common(1)[0][1] if submitted else 0
     return citizens - len(submitted), len(submitted) - usual
+
+
+async def seed_stored(url: str, count: int) -> None:
+    """`count` earlier responses (nine in ten submitted) from other people over the units in force, and as many
+    recently processed updates: what a database holds after a season."""
+    engine = create_async_engine(url)
+    rng = random.Random(17)
+    now = datetime.now(UTC)
+    async with engine.begin() as connection:
+        period = (await connection.execute(select(Period.code).where(Period.is_open.is_(True)))).scalar_one()
+        units = (await connection.execute(select(Unit.code).where(Unit.kind == "commune"))).scalars().all()
+        for first in range(0, count, 5000):
+            responses, updates = [], []
+            for n in range(first, min(first + 5000, count)):
+                unit, respondent = rng.choice(units), f"{rng.getrandbits(256):064x}"
+                at = now - timedelta(hours=rng.uniform(0, 20))
+                submitted = n % 10 != 0
+                answers = {f"q{i}": rng.choice(["co", "khong", "mot_phan"]) for i in range(14)}
+                responses.append(
+                    {
+                        "dedupe_key": f"{SURVEY}|{period}|{unit}|{respondent}",
+                        "questionnaire_id": SURVEY,
+                        "questionnaire_version": SEEDED,
+                        "period_code": period,
+                        "unit_code": unit,
+                        "respondent": respondent,
+                        "status": Status.SUBMITTED if submitted else Status.DRAFT,
+                        "state": {"answers": answers, "position": None},
+                        "created_at": at,
+                        "updated_at": at,
+                        "submitted_at": at if submitted else None,
+                    }
+                )
+                updates.append({"channel": "telegram", "update_key": f"seed-{n}", "processed_at": at})
+            await connection.execute(insert(Response), responses)
+            await connection.execute(insert(ProcessedUpdate), updates)
+    await engine.dispose()
 
 
 def summary(result: dict[str, Any]) -> dict[str, float]:
@@ -114,10 +177,10 @@ def summary(result: dict[str, Any]) -> dict[str, float]:
         "per_second": result["answers"] / result["seconds"],
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "cpu_ms": result["bot_cpu_seconds"] / max(result["answers"], 1) * 1000,
         "seconds": result["seconds"],
         "done": result["done"],
         "peak_rss_mb": result["peak_rss_mb"],
-        "cpu_share": result["bot_cpu_seconds"] / result["seconds"],
     }
 
 
@@ -135,10 +198,12 @@ async def fresh_database(base_url: str | None, data_dir: Path, name: str) -> str
     return f"{server}/{name}"
 
 
-async def survey_run(n: int, think: tuple[float, float], args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    label = f"{n}-{int(think[1])}"
+async def survey_run(
+    n: int, think: tuple[float, float], args: argparse.Namespace, tmp: Path, stored: int = 0
+) -> dict[str, Any]:
+    label = f"{n}_{int(think[1])}_{stored}"
     data_dir = tmp / f"run-{label}"
-    url = await fresh_database(args.database_url, data_dir, f"pbgdpl_bench_{label.replace('-', '_')}")
+    url = await fresh_database(args.database_url, data_dir, f"pbgdpl_bench_{label}")
     env = {
         "PBGDPL_TELEGRAM_TOKEN": "42:bench",
         "PBGDPL_DATA_DIR": str(data_dir),
@@ -149,35 +214,82 @@ async def survey_run(n: int, think: tuple[float, float], args: argparse.Namespac
         "PBGDPL_LOG_LEVEL": "WARNING",
     }
     command = os.environ.get("BENCH_BOT", "-m bot.cli run").split()
-    result = summary(await run_load("survey", n, command, env, 0, think))
+
+    async def prepare() -> None:
+        await seed_stored(url, stored)
+
+    result = summary(await run_load("survey", n, command, env, 0, think, prepare if stored else None))
     result["lost"], result["doubled"] = await check_answers(url, n)
     return result
+
+
+async def floor_run(script: str, n: int, rounds: int) -> dict[str, float]:
+    return summary(await run_load("echo", n, [script], {}, rounds, (0.0, 0.0)))
+
+
+def figures(result: dict[str, Any]) -> str:
+    return (
+        f"{result['per_second']:.0f} answers/s, p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
+        f"CPU {result['cpu_ms']:.2f} ms/answer"
+    )
+
+
+def survey_line(result: dict[str, Any]) -> str:
+    return (
+        f"{figures(result)}, peak memory {result['peak_rss_mb']:.0f} MB, "
+        f"finished {result['done']:.0f}, lost {result['lost']}, doubled {result['doubled']}"
+    )
+
+
+def ratios(survey: dict[str, float], floor: dict[str, float]) -> str:
+    """Above 1 is better for answers/s; the latency and CPU ratios are how many times the floor's."""
+    return (
+        f"answers/s {survey['per_second'] / floor['per_second']:.2f}×, p50 {survey['p50_ms'] / floor['p50_ms']:.1f}×, "
+        f"p99 {survey['p99_ms'] / floor['p99_ms']:.1f}×, CPU/answer {survey['cpu_ms'] / floor['cpu_ms']:.1f}×"
+    )
+
+
+def load_note() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--citizens", type=int, nargs="+", default=[100, 500])
     parser.add_argument("--think", type=float, nargs=2, default=(5.0, 15.0), metavar=("MIN", "MAX"))
+    parser.add_argument("--paced-citizens", type=int, default=500, help="0: no paced run")
+    parser.add_argument("--stored", type=int, default=100_000, help="responses already stored; 0: no such run")
+    parser.add_argument("--stored-citizens", type=int, default=100, help="one of --citizens")
+    parser.add_argument("--echo-rounds", type=int, default=16, help="messages per person for the floors")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL URL; SQLite when not given")
-    parser.add_argument("--echo-rounds", type=int, default=15)
     args = parser.parse_args()
     backend = "PostgreSQL" if args.database_url else "SQLite"
-
-    echo = summary(await run_load("echo", 200, ["bench/echo_bot.py"], {}, args.echo_rounds, (0.0, 0.0)))
-    print(f"floor: bare python-telegram-bot echo bot, 200 users: {echo['per_second']:.0f} replies/s")
+    print(f"{backend}: start, {load_note()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for n in args.citizens:
-            for think in dict.fromkeys([(0.0, 0.0), tuple(args.think)]):  # each pace once (--think 0 0)
-                result = await survey_run(n, think, args, Path(tmp))
-                pace = "no pause (closed loop)" if think[1] == 0 else f"{think[0]:g}–{think[1]:g} s to answer"
+        for n in args.citizens:  # the floors and the survey side by side, so the machine's load is alike
+            ptb = await floor_run("bench/floor_ptb.py", n, args.echo_rounds)
+            plain = await floor_run("bench/floor_aiohttp.py", n, args.echo_rounds)
+            survey = await survey_run(n, (0.0, 0.0), args, Path(tmp))
+            print(f"{backend}, {n} citizens, closed loop ({load_note()}):", flush=True)
+            print(f"  PTB floor      {figures(ptb)}", flush=True)
+            print(f"  aiohttp floor  {figures(plain)}", flush=True)
+            print(f"  survey bot     {survey_line(survey)}", flush=True)
+            print(f"  survey / PTB floor      {ratios(survey, ptb)}", flush=True)
+            print(f"  survey / aiohttp floor  {ratios(survey, plain)}", flush=True)
+            if args.stored and n == args.stored_citizens:  # right after the empty run, under the same load
+                full = await survey_run(n, (0.0, 0.0), args, Path(tmp), stored=args.stored)
+                print(f"  survey, {args.stored:,} responses stored  {survey_line(full)}", flush=True)
                 print(
-                    f"{backend}, {n} citizens, {pace}: {result['per_second']:.0f} answers/s "
-                    f"({result['per_second'] / echo['per_second']:.0%} of the echo bot), "
-                    f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
-                    f"peak memory {result['peak_rss_mb']:.0f} MB, bot CPU {result['cpu_share']:.0%}, "
-                    f"finished {result['done']}/{n}, lost {result['lost']}, doubled {result['doubled']}",
+                    f"  stored / empty          answers/s {full['per_second'] / survey['per_second']:.2f}×, "
+                    f"CPU/answer {full['cpu_ms'] / survey['cpu_ms']:.2f}×",
                     flush=True,
                 )
+        if args.paced_citizens and args.think[1] > 0:
+            n, think = args.paced_citizens, tuple(args.think)
+            paced = await survey_run(n, think, args, Path(tmp))
+            print(f"{backend}, {n} citizens, {think[0]:g}–{think[1]:g} s to answer: {survey_line(paced)}", flush=True)
+    print(f"{backend}: end, {load_note()}", flush=True)
 
 
 if __name__ == "__main__":
