@@ -1,10 +1,11 @@
 """A lean Bot API server that is also the load generator: simulated citizens answer the survey as the bot replies.
 It runs in its own process so that it does not share a CPU budget with the bot's event loop.
 
-Each citizen sends "/start ks_<unit>", then "1" to every question, then "nộp" at the review, waiting a random think
-time between MIN and MAX seconds after each reply (none by default: a closed loop at full speed); in echo mode each
-citizen sends `rounds` messages and waits for each echo. Latency is what the citizen sees: from the moment they send
-an answer (the update is queued for getUpdates) to the bot's sendMessage that asks the next question.
+Each citizen sends "/start ks_<unit>" (half of them "/khaosat", then 1 at the unit picker), then "1" to every
+question, then "nộp" at the review, waiting a random think time between MIN and MAX seconds after each reply (none
+by default: a closed loop at full speed); in echo mode each citizen sends `rounds` messages and waits for each echo.
+Latency is what the citizen sees: from the moment they send an answer (the update is queued for getUpdates) to
+the bot's sendMessage that asks the next question.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ class LoadGenerator:
         self.started = time.perf_counter()
         loop = asyncio.get_running_loop()
         for citizen in self.citizens.values():
-            first = f"/start ks_{self.unit}" if self.mode == "survey" else "xin chào 0"
+            first = "xin chào 0"
+            if self.mode == "survey":  # half scan the unit's QR code, half type the command and pick the unit
+                first = "/khaosat" if citizen.user_id % 2 else f"/start ks_{self.unit}"
             if self.think[1] > 0:
                 loop.call_later(self.random.uniform(0, self.think[1]), self.push, citizen, first)
             else:
@@ -83,6 +86,8 @@ class LoadGenerator:
             next_text = f"xin chào {citizen.sent}" if citizen.sent < self.rounds else None
         elif "Đã nộp phiếu" in text:
             next_text = None
+        elif text.startswith("Bạn đang sống hoặc tham gia hoạt động ở xã/phường nào?"):
+            next_text = "1"
         elif "Xem lại trước khi nộp" in text:
             next_text = "nộp"
         elif text.startswith("<b>Câu ") or text.startswith("Câu "):

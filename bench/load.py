@@ -37,7 +37,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from conversations.status import Status
-from storage.models import Period, ProcessedUpdate, Response, Unit
+from storage.models import InboxEvent, Period, Response, Unit
 
 ROOT = Path(__file__).resolve().parents[1]
 SURVEY = "khao-sat-nguoi-dan"
@@ -136,7 +136,7 @@ async def check_answers(url: str, citizens: int) -> tuple[int, int]:
 
 async def seed_stored(url: str, count: int) -> None:
     """`count` earlier responses (nine in ten submitted) from other people over the units in force, and as many
-    recently processed updates: what a database holds after a season."""
+    recently applied updates in the inbox: what a database holds after a season."""
     engine = create_async_engine(url)
     rng = random.Random(17)
     now = datetime.now(UTC)
@@ -165,9 +165,9 @@ async def seed_stored(url: str, count: int) -> None:
                         "submitted_at": at if submitted else None,
                     }
                 )
-                updates.append({"channel": "telegram", "update_key": f"seed-{n}", "processed_at": at})
+                updates.append({"channel": "telegram", "update_key": f"seed-{n}", "received_at": at, "done_at": at})
             await connection.execute(insert(Response), responses)
-            await connection.execute(insert(ProcessedUpdate), updates)
+            await connection.execute(insert(InboxEvent), updates)
     await engine.dispose()
 
 

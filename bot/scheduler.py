@@ -1,4 +1,5 @@
-"""Scheduling inside the app (no cron): reminders before the deadline and the admins' morning digest.
+"""Scheduling inside the app (no cron): reminders before the deadline, the admins' morning digest, and forgetting
+the applied platform events past the redelivery window.
 
 Every tick looks at each open period with the injected clock. A reminder is due from its time (the local reminder
 hour, `reminder_days` days before the deadline) until the next one's; only the latest due is sent, so a bot that
@@ -72,6 +73,8 @@ class Scheduler:
                 if day is not None:
                     queued += await queue_digest(self.service, db, period, f"tomtat:{period.code}:{day.isoformat()}")
         queued += await jobs.sweep(self.service)
+        async with self.service.db.write() as db:  # its own short transaction: an indexed range, every tick
+            await repo.prune_inbox(db, now)
         if queued:
             log.info("scheduled %d notification(s)", queued)
             if self.outbox is not None:

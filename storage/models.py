@@ -13,6 +13,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -123,6 +124,8 @@ class Response(Base):
     """One filled (or being filled) questionnaire: a unit's self-assessment or one citizen's survey."""
 
     __tablename__ = "responses"
+    __table_args__ = (Index("ix_responses_respondent_draft", "respondent", "status", "updated_at"),)
+    """A person's latest draft (/khaosat without a unit) is found without reading the table."""
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
     questionnaire_id: Mapped[str] = mapped_column(String(40), index=True)

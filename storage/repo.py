@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, null, or_, select, update
@@ -157,6 +157,18 @@ async def claim_update(db: AsyncSession, channel: str, update_key: str, now: dat
     )
     result = await db.execute(query)
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+REDELIVERY_WINDOW = timedelta(days=2)
+"""How long an applied event's id is kept in the inbox: Telegram holds an unconfirmed update for at most 24 hours
+and the Zalo platforms retry a webhook within minutes, so an id older than this can never come back."""
+
+
+async def prune_inbox(db: AsyncSession, now: datetime) -> int:
+    """Forget the events applied before the redelivery window (the table would otherwise grow with every message);
+    events not applied yet are kept whatever their age."""
+    query = delete(InboxEvent).where(InboxEvent.done_at < now - REDELIVERY_WINDOW)
+    return int(getattr(await db.execute(query), "rowcount", 0) or 0)
 
 
 async def get_session(db: AsyncSession, actor: str) -> ConversationSession | None:

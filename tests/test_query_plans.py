@@ -1,0 +1,125 @@
+"""No chat-path statement scans a table that grows with use: every lookup a citizen's survey or an officer's step
+makes is served by an index, so answering stays as fast with 100,000 stored responses as with none.
+
+The SQL of whole conversations is captured as the database runs it; each statement is then explained (SQLite:
+EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN with sequential scans priced out, so a Seq Scan left in the plan has no
+index to use)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from bot.service import BotService
+from conversations.engine import Inbound
+from tests.client import Chat, running_service
+from tests.test_service import SURVEY_ANSWERS, invite_code
+
+SMALL_TABLES = {"units", "periods", "questionnaire_versions"}
+"""Set up by admins, not grown by conversations (a few hundred units, a period a year): a scan costs nothing."""
+
+Captured = list[tuple[str, Any]]
+
+
+class NumberedChat(Chat):
+    """A chat whose messages carry platform update ids, as the real channels' do (so the claim is captured too)."""
+
+    numbers = itertools.count(1)
+
+    async def _do(self, inbound: Inbound) -> str:
+        self.last = await self.service.handle(self.sender, inbound, update_id=str(next(self.numbers)))
+        return self.text
+
+
+@contextmanager
+def capturing(service: BotService) -> Iterator[Captured]:
+    statements: Captured = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT")):
+            return
+        many = executemany and parameters and isinstance(parameters[0], list | tuple)
+        statements.append((statement, parameters[0] if many else parameters))
+
+    engines = {service.db.writer.sync_engine, service.db.reader.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+
+
+async def chat_path(service: BotService) -> Captured:
+    """A citizen's whole survey (a unit picked, paused, resumed, submitted) and an officer's steps."""
+    admin = Chat(service, "admin")
+    code = invite_code(await admin.send("/moi 16078"))
+    with capturing(service) as statements:
+        citizen = NumberedChat(service, "9001")
+        assert "xã/phường nào" in await citizen.send("/khaosat")
+        assert "Khảo sát cho Xã Hoa Lộc" in await citizen.send("hoa loc")
+        await citizen.answer_all(SURVEY_ANSWERS[:3])
+        assert "Đã tạm dừng" in await citizen.send("/huy")
+        assert "Tiếp tục phiếu" in await citizen.send("/khaosat")  # the respondent's latest draft
+        await citizen.answer_all(SURVEY_ANSWERS[3:])
+        assert "Đã nộp phiếu" in await citizen.send("nộp")
+        again = NumberedChat(service, "9002")
+        assert "Khảo sát cho Xã Hậu Lộc" in await again.send("/start ks_16012")
+        officer = NumberedChat(service, "9100")
+        assert "Bạn đã được gắn với" in await officer.send(f"/start dk_{code}")
+        assert "Câu 1/" in await officer.send("/danhgia")
+        assert "Câu 2/" in await officer.send("có")
+    assert len(statements) > 30
+    return statements
+
+
+def sqlite_scans(path: str, statements: Captured) -> set[str]:
+    found = set()
+    with sqlite3.connect(path) as connection:
+        for statement, parameters in statements:
+            for *_, detail in connection.execute(f"EXPLAIN QUERY PLAN {statement}", tuple(parameters)):
+                scanned = re.match(r"SCAN (\w+)", detail)
+                if scanned and scanned[1] not in SMALL_TABLES:
+                    found.add(f"{detail}: {statement}")
+    return found
+
+
+def seq_scans(plan: dict[str, Any]) -> Iterator[str]:
+    if plan.get("Node Type") == "Seq Scan" and plan["Relation Name"] not in SMALL_TABLES:
+        yield str(plan["Relation Name"])
+    for child in plan.get("Plans", []):
+        yield from seq_scans(child)
+
+
+async def postgresql_scans(service: BotService, statements: Captured) -> set[str]:
+    found = set()
+    async with service.db.writer.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        await raw.execute("SET enable_seqscan = off")
+        for statement, parameters in statements:
+            if statement.lstrip().upper().startswith("SELECT PG_ADVISORY"):
+                continue
+            plan = await raw.fetchval(f"EXPLAIN (FORMAT JSON) {statement}", *parameters)
+            plan = json.loads(plan) if isinstance(plan, str) else plan  # SQLAlchemy's JSON codec may decode it
+            found |= {f"Seq Scan on {table}: {statement}" for table in seq_scans(plan[0]["Plan"])}
+    return found
+
+
+async def test_no_chat_path_statement_scans_a_growing_table(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
+        statements = await chat_path(service)
+        if service.db.sqlite:
+            scans = sqlite_scans(str(make_url(database_url).database), statements)
+        else:
+            scans = await postgresql_scans(service, statements)
+    assert not scans, "\n".join(sorted(scans))
