@@ -24,7 +24,14 @@ from bot.order import PersonOrder
 from bot.table import REFUSALS, Call, CommandTable, Interim, Role
 from conversations import engine
 from conversations.answers import InvalidAnswer, display, pick
-from conversations.definition import Questionnaire, QuestionType, of_kind, parse_questionnaire
+from conversations.definition import (
+    DEFINITION_SCHEMA,
+    Questionnaire,
+    QuestionType,
+    of_kind,
+    parse_questionnaire,
+    upgrade_definition,
+)
 from conversations.engine import Button, FileRef, Inbound, Outgoing
 from conversations.scoring import question_points, score
 from conversations.status import Status
@@ -96,10 +103,13 @@ class BotService:
             await repo.ensure_period(db, period, f"Kỳ đánh giá {period}", deadline, self.clock())
             current = await repo.current_period(db)  # an admin may have opened another one (/ky)
             for row in await repo.active_versions(db, current.code if current else period):  # put into use for it
-                self.use(self.remember(row.questionnaire_id, row.version, row.definition))
+                self.use(self.remember(row.questionnaire_id, row.version, row.definition, row.schema_version))
 
-    def remember(self, questionnaire_id: str, version: str, definition: dict[str, Any]) -> Questionnaire:
-        qn = parse_questionnaire(definition, f"{questionnaire_id} {version}")
+    def remember(
+        self, questionnaire_id: str, version: str, definition: dict[str, Any], schema: int = DEFINITION_SCHEMA
+    ) -> Questionnaire:
+        """A stored version, upgraded from the definition schema it was stored in."""
+        qn = parse_questionnaire(upgrade_definition(definition, schema), f"{questionnaire_id} {version}")
         self.versions[(qn.id, qn.version)] = qn
         return qn
 
@@ -113,7 +123,7 @@ class BotService:
         if known is not None:
             return known
         row = await repo.questionnaire_version(db, questionnaire_id, version)
-        return self.remember(questionnaire_id, version, row.definition) if row is not None else None
+        return self.remember(questionnaire_id, version, row.definition, row.schema_version) if row else None
 
     async def definition_of(self, db: AsyncSession, response: Response) -> Questionnaire | None:
         """The version a response was started on; the one in use if that is gone (its preset file changed)."""

@@ -6,7 +6,7 @@ points and group maxima), so a bad file is refused at start with the file, the q
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -482,6 +482,19 @@ def validate(qn: Questionnaire, source: str) -> Questionnaire:
     if problems:
         raise DefinitionError.of(source, problems)
     return qn
+
+
+DEFINITION_SCHEMA = 1
+"""The shape of a stored definition (the model's JSON). Renaming or reshaping a field raises it, with an upgrade."""
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+"""{schema n: how a stored definition of schema n becomes one of schema n + 1}."""
+
+
+def upgrade_definition(data: dict[str, Any], schema: int) -> dict[str, Any]:
+    """A definition stored in an older schema, brought to the current one."""
+    for older in range(schema, DEFINITION_SCHEMA):
+        data = UPGRADES[older](data)
+    return data
 
 
 def parse_questionnaire(data: Any, source: str) -> Questionnaire:

@@ -245,6 +245,8 @@ class QuestionnaireVersion(Base):
     questionnaire_id: Mapped[str] = mapped_column(String(40))
     version: Mapped[str] = mapped_column(String(40))
     definition: Mapped[dict[str, Any]]
+    schema_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """The shape `definition` was stored in (conversations.definition.DEFINITION_SCHEMA then): upgraded on load."""
     filename: Mapped[str] = mapped_column(String(300))
     uploaded_by: Mapped[str] = mapped_column(String(140))
     uploaded_at: Mapped[datetime]

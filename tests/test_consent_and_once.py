@@ -91,3 +91,19 @@ async def test_one_response_per_person_and_none_from_the_units_own_staff(tmp_pat
         async with service.db.read() as db:
             units = sorted((await db.scalars(select(Response.unit_code))).all())
         assert units == ["16012", "16012"]
+
+
+def test_a_definition_stored_in_an_older_schema_is_upgraded_on_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conversations import definition
+
+    stored = QUESTIONNAIRES[0].model_dump(mode="json")
+    stored["heading"] = stored.pop("title")  # as an older schema might have named it
+
+    def rename(data: dict[str, object]) -> dict[str, object]:
+        return {("title" if k == "heading" else k): v for k, v in data.items()}
+
+    monkeypatch.setattr(definition, "DEFINITION_SCHEMA", 2)
+    monkeypatch.setitem(definition.UPGRADES, 1, rename)
+    upgraded = definition.upgrade_definition(stored, 1)
+    assert parse_questionnaire(upgraded, "thu").title == QUESTIONNAIRES[0].title
+    assert definition.upgrade_definition(upgraded, 2) == upgraded

@@ -19,7 +19,7 @@ from bot.messages import Document, Reply
 from bot.table import Call
 from bot.worker import WorkerError, in_worker
 from conversations import engine
-from conversations.definition import Questionnaire, measure_problems
+from conversations.definition import DEFINITION_SCHEMA, Questionnaire, measure_problems
 from conversations.engine import Outgoing
 from conversations.versions import changes, summary
 from conversations.xlsform import FormError, Problem, read_xlsform, write_xlsform
@@ -164,6 +164,7 @@ async def upload(call: Call) -> list[Reply]:
             questionnaire_id=qn.id,
             version=version,
             definition=_stored(qn),
+            schema_version=DEFINITION_SCHEMA,
             filename=name[:300],
             uploaded_by=f"{call.sender.channel}:{call.sender.user_id}",
             uploaded_at=now,
