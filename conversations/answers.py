@@ -13,7 +13,7 @@ from typing import Any
 
 from conversations import messages as m
 from conversations.definition import Choice, Question, QuestionType
-from conversations.text import fold
+from conversations.text import fold, marked_key, match_key, nfc
 
 Value = Any
 
@@ -47,7 +47,7 @@ def _percentage_range(q: Question) -> tuple[float, float]:
 def hint(q: Question) -> str | None:
     t = q.type
     if t in (QuestionType.SINGLE_CHOICE, QuestionType.YES_NO):
-        return m.HINT_SINGLE
+        return m.HINT_SINGLE_NUMBERED if numbered_labels([c.label for c in q.options]) else m.HINT_SINGLE
     if t is QuestionType.MULTIPLE_CHOICE:
         return m.HINT_MULTIPLE
     if t is QuestionType.INTEGER:
@@ -66,29 +66,85 @@ def hint(q: Question) -> str | None:
     return None
 
 
+_NUMBERED = re.compile(r"^(\d+)(?:\s*[-\u2010-\u2015\u2212]\s*(\d+)|\s*(\+))?(?![\d,.])")
+
+
+def _numbered(label: str) -> tuple[float, float, bool] | None:
+    """(first, last, is a range) when the label begins with a number: "5", "5 - Rất tốt" → (5, 5, False);
+    "1–2", "18–30 tuổi" → (1, 2, True), (18, 30, True); "3+" → (3, inf, True)."""
+    found = _NUMBERED.match(fold(label))
+    if found is None:
+        return None
+    first = int(found[1])
+    if found[2] is not None:
+        return first, int(found[2]), True
+    return (first, float("inf"), True) if found[3] else (first, first, False)
+
+
+def numbered_labels(labels: Sequence[str]) -> bool:
+    """Some label is a number ("0"…"10", "5 - Rất tốt"): a typed number means that label, not a position."""
+    return any((n := _numbered(label)) is not None and not n[2] for label in labels)
+
+
+def _one(found: Sequence[int], text: str, labels: Sequence[str]) -> int | None:
+    """The one index found, None for none; more than one different index is ambiguous, and said so."""
+    distinct = sorted(set(found))
+    if len(distinct) > 1:
+        first, second = (labels[i] for i in distinct[:2])
+        raise InvalidAnswer(m.ERR_CHOICE_AMBIGUOUS.format(text=nfc(text).strip(), first=first, second=second))
+    return distinct[0] if distinct else None
+
+
+def _unclear(labels: Sequence[str]) -> InvalidAnswer:
+    return InvalidAnswer(m.ERR_CHOICE_NUMBERED if numbered_labels(labels) else m.ERR_CHOICE.format(count=len(labels)))
+
+
+def _starts_word(label: str, key: str) -> bool:
+    return label.startswith(key) or f" {key}" in label or f"-{key}" in label
+
+
 def pick(labels: Sequence[str], text: str, codes: Sequence[str] = ()) -> int:
-    """The index of the option a typed text means: its number, its label with or without diacritics,
-    its code, or an unambiguous start of its label."""
-    key = fold(text).rstrip(".)")
-    if key.isascii() and key.isdigit():
-        index = int(key)
-        if 1 <= index <= len(labels):
-            return index - 1
-        raise InvalidAnswer(m.ERR_CHOICE.format(count=len(labels)))
-    folded = [fold(label) for label in labels]
-    exact = [i for i, label in enumerate(folded) if label == key]
-    exact += [i for i, code in enumerate(codes) if fold(code) == key and i not in exact]
-    if len(exact) == 1:
-        return exact[0]
-    if len(exact) > 1:
-        raise InvalidAnswer(m.ERR_CHOICE_AMBIGUOUS.format(text=text))
+    """The index of the option a typed text means, or InvalidAnswer; never a guess between two options.
+
+    In turn: its exact label with its diacritics (tone placement, case, spacing and punctuation aside: "Xã Hòa
+    Lộc" is not "Xã Hoa Lộc"); its label without diacritics, its code, or for a number the label that is that
+    number ("5" on a 0–10 scale); for a number, its position, which must agree with a label whose range holds the
+    number ("1–2", "3+") and cannot be a label that is another number; an unambiguous start of a word of its
+    label (the diacritics typed telling apart labels that differ only by them)."""
+    key, marked = match_key(text), marked_key(text)
+    if not key:
+        raise _unclear(labels)
+    found = _one([i for i, label in enumerate(labels) if marked_key(label) == marked], text, labels)
+    if found is not None:
+        return found
+    number = int(key) if key.isascii() and key.isdigit() else None
+    keys = [match_key(label) for label in labels]
+    named = [i for i, label in enumerate(keys) if label == key]
+    named += [i for i, code in enumerate(codes) if match_key(code) == key]
+    spans = [_numbered(label) for label in labels] if number is not None else []
+    named += [i for i, n in enumerate(spans) if n is not None and not n[2] and n[0] == number]
+    found = _one(named, text, labels)
+    if found is not None:
+        return found
+    if number is not None:
+        ranges = [i for i, n in enumerate(spans) if n is not None and n[2] and n[0] <= number <= n[1]]
+        position = [number - 1] if 1 <= number <= len(labels) else []
+        at = spans[number - 1] if position else None
+        if at is not None and not at[2] and not ranges:  # the 4th of "0 / 1 / 2 / 3" is not "4"
+            position = []
+        found = _one(ranges + position, text, labels)
+        if found is not None:
+            return found
+        raise _unclear(labels)
     if len(key) >= 3:
-        prefixed = [i for i, label in enumerate(folded) if label.startswith(key) or f" {key}" in label]
-        if len(prefixed) == 1:
-            return prefixed[0]
-        if len(prefixed) > 1:
-            raise InvalidAnswer(m.ERR_CHOICE_AMBIGUOUS.format(text=text))
-    raise InvalidAnswer(m.ERR_CHOICE.format(count=len(labels)))
+        starts = [i for i, label in enumerate(keys) if _starts_word(label, key)]
+        if len(starts) > 1:  # the diacritics typed may tell them apart ("Hòa" among "Hoa Lộc", "Hòa Lộc")
+            marked_starts = [i for i in starts if _starts_word(marked_key(labels[i]), marked)]
+            starts = marked_starts or starts
+        found = _one(starts, text, labels)
+        if found is not None:
+            return found
+    raise _unclear(labels)
 
 
 def match_choice(q: Question, text: str) -> Choice:
@@ -96,12 +152,44 @@ def match_choice(q: Question, text: str) -> Choice:
     return options[pick([c.label for c in options], text, [c.value for c in options])]
 
 
+def check_exclusive(q: Question, values: Sequence[str]) -> None:
+    """An exclusive option ("Không biết", "Chưa tổ chức riêng cho nhóm nào") cannot be chosen with another."""
+    if len(values) > 1:
+        alone = next((c for c in q.options if c.exclusive and c.value in values), None)
+        if alone is not None:
+            raise InvalidAnswer(m.ERR_EXCLUSIVE.format(label=alone.label))
+
+
 def parse_multiple(q: Question, text: str) -> list[str]:
-    parts = [p for p in re.split(r"[,;]|\s+(?=\d)", text) if p.strip()]
+    """The options of a typed list: "1, 3", "1 3", labels separated by commas or semicolons. A label holding a
+    comma or ending in a number ("Kênh VTV 1") is read whole."""
+    parts = [p.strip() for p in re.split(r"[,;]", text)]
+    parts = [p for p in parts if p]
     if not parts:
         raise InvalidAnswer(m.ERR_MULTIPLE_EMPTY)
-    chosen = {match_choice(q, part.strip()).value for part in parts}
-    return [c.value for c in q.options if c.value in chosen]
+    labels = {match_key(c.label): c.value for c in q.options}
+    chosen: set[str] = set()
+    start = 0
+    while start < len(parts):
+        end = next(
+            (e for e in range(len(parts), start + 1, -1) if match_key(",".join(parts[start:e])) in labels), None
+        )
+        if end is not None:  # the longest run of parts that is a whole label with commas in it
+            chosen.add(labels[match_key(",".join(parts[start:end]))])
+            start = end
+            continue
+        part = parts[start]
+        words = part.split()
+        try:
+            chosen.add(match_choice(q, part).value)
+        except InvalidAnswer:
+            if len(words) < 2 or not all(w.rstrip(".)").isdigit() for w in words):
+                raise
+            chosen |= {match_choice(q, w).value for w in words}  # "1 3 5"
+        start += 1
+    values = [c.value for c in q.options if c.value in chosen]
+    check_exclusive(q, values)
+    return values
 
 
 _THOUSANDS = re.compile(r"^-?\d{1,3}([. ]\d{3})+$")

@@ -62,6 +62,8 @@ class Choice(Strict):
     points: float | None = None
     attributes: dict[str, str] = {}
     """Other columns of the choice (XLSForm choices sheet), for `choice_filter`."""
+    exclusive: bool = False
+    """Multiple choice: this option is chosen alone ("Không biết", "Chưa tổ chức riêng cho nhóm nào")."""
 
     @field_validator("label")
     @classmethod
@@ -407,6 +409,9 @@ def _type_problems(q: Question) -> Iterator[tuple[DefinitionCode, str, str]]:
         values = [c.value for c in q.choices]
         if len(set(values)) != len(values):
             yield DefinitionCode.CHOICES_DUPLICATE, "hai phương án trùng mã 'value'", "choices"
+        if q.type is not QuestionType.MULTIPLE_CHOICE and any(c.exclusive for c in q.choices):
+            said = "'exclusive' (chọn riêng) chỉ dùng cho phương án của câu chọn nhiều phương án"
+            yield DefinitionCode.FIELD_NOT_ALLOWED, said, "choices"
     elif q.choices:
         yield DefinitionCode.CHOICES_NOT_ALLOWED, f"loại câu '{q.type}' không có phương án 'choices'", "choices"
     if q.bands and q.type not in NUMBER_TYPES and q.type is not QuestionType.CALCULATE:

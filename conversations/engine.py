@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from conversations import messages as m
-from conversations.answers import InvalidAnswer, display, hint, number_text, parse_typed
+from conversations.answers import InvalidAnswer, check_exclusive, display, hint, number_text, parse_typed
 from conversations.conditions import as_asked, effective_answers, expected_count, unoffered, visible
 from conversations.definition import Question, Questionnaire, QuestionType
 from conversations.expressions import Where
@@ -696,6 +696,10 @@ def _done(turn: _Turn, q: Question) -> Step:
     if q.type is QuestionType.MULTIPLE_CHOICE:
         if selection:
             chosen = [c.value for c in q.options if c.value in selection]
+            try:
+                check_exclusive(q, chosen)
+            except InvalidAnswer as problem:
+                return _again(turn, q, str(problem))
             return _record(turn, q, chosen)
         if q.id in state["answers"]:
             return _advance(turn, after=q.id)

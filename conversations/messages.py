@@ -15,6 +15,7 @@ CURRENT_ANSWER = "Trả lời hiện tại: {answer}"
 OPTIONAL = "(không bắt buộc)"
 
 HINT_SINGLE = "Gõ số thứ tự của câu trả lời, ví dụ: 1."
+HINT_SINGLE_NUMBERED = "Bấm nút, hoặc gõ đúng số ghi trên câu trả lời bạn chọn."
 HINT_MULTIPLE = "Chọn một hoặc nhiều phương án: gõ các số, cách nhau bằng dấu phẩy, ví dụ: 1, 3."
 HINT_INTEGER = "Gõ một số nguyên{bounds}."
 HINT_DECIMAL = "Gõ một số{bounds}, ví dụ 12,5."
@@ -28,7 +29,13 @@ BOUNDS_AT_LEAST = " từ {low} trở lên"
 BOUNDS_AT_MOST = " không quá {high}"
 
 ERR_CHOICE = "Chưa rõ bạn chọn phương án nào. Hãy gõ số từ 1 đến {count}."
-ERR_CHOICE_AMBIGUOUS = "“{text}” khớp với nhiều phương án. Hãy gõ số thứ tự."
+ERR_CHOICE_NUMBERED = "Chưa rõ bạn chọn phương án nào. Hãy bấm nút, hoặc gõ đúng số ghi trên câu trả lời."
+ERR_CHOICE_AMBIGUOUS = (
+    "“{text}” có thể là “{first}” hoặc “{second}”. Hãy bấm nút, hoặc gõ đầy đủ và đúng dấu câu trả lời bạn chọn."
+)
+ERR_EXCLUSIVE = (
+    "“{label}” không chọn cùng phương án khác. Hãy chỉ chọn “{label}”, hoặc bỏ nó để chọn các phương án còn lại."
+)
 ERR_MULTIPLE_EMPTY = "Hãy chọn ít nhất một phương án (ví dụ gõ: 1, 3)."
 ERR_INTEGER = "Cần một số nguyên{bounds}. Ví dụ: 12."
 ERR_NUMBER = "Cần một số{bounds}. Ví dụ: 12 hoặc 12,5."

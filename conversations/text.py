@@ -9,6 +9,8 @@ _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # hu
 _RANK = {c: i for i, c in enumerate("aăâbcdđeêfghijklmnoôơpqrstuưvwxyz")}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"\s+")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+_AROUND_HYPHEN = re.compile(r"\s*-\s*")
 
 
 def nfc(text: str) -> str:
@@ -26,6 +28,30 @@ def fold(text: str) -> str:
         c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn"
     )
     return _SPACES.sub(" ", stripped.replace("đ", "d").replace("Đ", "D").casefold()).strip()
+
+
+def _tidy(text: str) -> str:
+    """Any dash a plain hyphen with no spaces around it, other punctuation (not symbols: "3+", "2️⃣" stay) as
+    spaces, spacing collapsed."""
+    words = "".join(" " if c != "-" and unicodedata.category(c)[0] == "P" else c for c in _DASHES.sub("-", text))
+    return _AROUND_HYPHEN.sub("-", _SPACES.sub(" ", words)).strip(" -")
+
+
+def match_key(text: str) -> str:
+    """The key a typed answer and an option's label are compared by: fold(), any dash a hyphen, punctuation as
+    spaces ("18 - 30 tuoi!" == "18–30 tuổi", "Nam." == "nam")."""
+    return _tidy(fold(text))
+
+
+def marked_key(text: str) -> str:
+    """match_key() keeping the diacritics, each word's tone mark moved to its end: old and new tone placement
+    ("hoà", "hòa"), NFD and case do not matter, but "Hoa" and "Hòa" differ."""
+    words = []
+    for word in _tidy(nfc(text).casefold()).split(" "):
+        decomposed = unicodedata.normalize("NFD", word)
+        tones = "".join(c for c in decomposed if c in _TONES)
+        words.append(nfc("".join(c for c in decomposed if c not in _TONES)) + tones)
+    return " ".join(words)
 
 
 def vi_sort_key(text: str) -> tuple[list[int], list[int], str]:

@@ -40,7 +40,7 @@ from conversations.xlsform.workbook import Row, Sheet, WorkbookError, label_lang
 
 
 def _choice_key(column: str) -> bool:
-    return column not in {"list_name", "name", "label", "points", "image", "audio", "video", "media"}
+    return column not in {"list_name", "name", "label", "points", "exclusive", "image", "audio", "video", "media"}
 
 
 @dataclass
@@ -137,6 +137,8 @@ class _Reader:
             points = self.number(CHOICES, row, "points")
             if points is not None:
                 choice["points"] = points
+            if self.boolean(CHOICES, row, "exclusive"):
+                choice["exclusive"] = True
             attributes = {
                 column: text
                 for column, language in row.cells

@@ -86,6 +86,7 @@ def _question_cells(q: Question) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             cells[column] = _tidy(own[column])
     choices = [
         {"list_name": q.id, "name": c.value, "label": c.label, "points": _tidy(c.points), **c.attributes}
+        | ({"exclusive": _yes(True)} if c.exclusive else {})
         for c in q.options
     ]
     return cells, choices
