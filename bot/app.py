@@ -355,3 +355,5 @@ def main_run(settings: Settings) -> None:
         asyncio.run(run(settings))
     except ConfigError as problem:
         raise SystemExit(f"Cấu hình chưa đúng: {problem}") from None
+    except KeyboardInterrupt:  # Ctrl-C while starting, before the chat or the channels handle it
+        raise SystemExit(130) from None

@@ -22,6 +22,7 @@ from conversations.localtime import clock_then_day
 ROUTE = "/exports/{file_id}"
 LINK_TEXT = "{caption}\nTải tệp {filename} tại:\n{url}\n(Đường dẫn dùng được đến {time}.)"
 _ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
+_EXP = re.compile(r"[0-9]{1,12}")  # seconds since 1970: 12 digits last for 30,000 years; more is not a time
 
 
 class LinkRefused(Exception):
@@ -66,7 +67,7 @@ class DownloadLinks:
 
     def open(self, file_id: str, exp: str, sig: str) -> Path:
         """The file a link names; LinkRefused when it was altered, LinkExpired when its time is up."""
-        if not (_ID.fullmatch(file_id) and exp.isascii() and exp.isdigit()):
+        if not (_ID.fullmatch(file_id) and _EXP.fullmatch(exp)):
             raise LinkRefused
         if not hmac.compare_digest(sig.encode(), self._sign(file_id, int(exp)).encode()):
             raise LinkRefused

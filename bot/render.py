@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from conversations.engine import Outgoing
 
 
@@ -20,16 +22,74 @@ def plain(message: Outgoing, numbered_choices: bool = True) -> str:
     return "\n".join(lines)
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Pieces under the platform limit, cut at line ends (or spaces) where possible."""
+_HTML_TOKEN = re.compile(r"<[^<>]*>|&#?\w+;|.", re.S)
+_TAG_NAME = re.compile(r"</?\s*([A-Za-z][\w-]*)")
+
+
+def split_text(text: str, limit: int, *, html: bool = False) -> list[str]:
+    """Pieces under the platform limit, cut at line ends (or spaces) where possible.
+
+    With `html` (Telegram's parse_mode=HTML), a tag or an entity such as `&amp;` is never cut, and each piece is
+    valid on its own: the tags open at a cut are closed at the end of the piece and opened again at the start of
+    the next, within the limit."""
+    tokens = _HTML_TOKEN.findall(text) if html else list(text)
     pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, limit)
-        if cut <= 0:
-            cut = limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip("\n ")
-    pieces.append(text)
-    return [p for p in pieces if p]
+    reopened: list[tuple[str, str]] = []
+    start = 0
+    while start < len(tokens):
+        piece, start, reopened = _piece(tokens, start, reopened, limit)
+        if piece:
+            pieces.append(piece)
+        while start < len(tokens) and tokens[start] in ("\n", " "):
+            start += 1
+    return pieces
+
+
+def _piece(
+    tokens: list[str], start: int, opened: list[tuple[str, str]], limit: int
+) -> tuple[str, int, list[tuple[str, str]]]:
+    """The longest piece from `start`, the tags in `opened` opened first: its text, where it ends, and the tags
+    (name, opening tag) open there. It ends after its last line end, else its last space, else where it is full."""
+    open_at = {start: opened}
+    size = sum(len(tag) + _closing(name) for name, tag in opened)
+    end, line_end, space = start, 0, 0
+    while end < len(tokens):
+        before, after = open_at[end], _tags_after(open_at[end], tokens[end])
+        size += len(tokens[end]) + sum(map(_closing, (n for n, _ in after))) - sum(_closing(n) for n, _ in before)
+        if size > limit and end > start:
+            break
+        end += 1
+        open_at[end] = after
+        if tokens[end - 1] == "\n" and end - 1 > start:
+            line_end = end
+        elif tokens[end - 1] == " " and end - 1 > start:
+            space = end
+    if end == len(tokens):  # the rest fits, as it is
+        cut, body = end, "".join(tokens[start:])
+    else:
+        cut = line_end or space or end
+        body = "".join(tokens[start:cut]).rstrip("\n ")
+        if not body.strip():
+            return "", cut, open_at[cut]
+    head = "".join(tag for _, tag in opened)
+    return head + body + "".join(f"</{name}>" for name, _ in reversed(open_at[cut])), cut, open_at[cut]
+
+
+def _closing(name: str) -> int:
+    return len(name) + 3
+
+
+def _tags_after(stack: list[tuple[str, str]], token: str) -> list[tuple[str, str]]:
+    """The open tags after one token: an opening tag is pushed, a closing one pops its own."""
+    if len(token) < 3 or token[0] != "<":
+        return stack
+    found = _TAG_NAME.match(token)
+    if found is None:
+        return stack
+    name = found[1].lower()
+    if token.startswith("</"):
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index][0] == name:
+                return stack[:index]
+        return stack
+    return [*stack, (name, token)]

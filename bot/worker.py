@@ -20,7 +20,9 @@ TIMED_OUT = "Đọc tệp quá lâu (hơn {seconds:g} giây) nên bot đã dừn
 DIED = "Không đọc được tệp: tệp quá lớn hoặc hỏng."
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["openpyxl", "pyxform.xls2xform", "conversations.xlsform", "bot.units"])
+_CONTEXT.set_forkserver_preload(
+    ["bot.worker_preload", "openpyxl", "pyxform.xls2xform", "conversations.xlsform", "bot.units"]
+)
 _slots: asyncio.Semaphore | None = None
 
 

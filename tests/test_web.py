@@ -79,6 +79,14 @@ async def test_a_download_link_works_until_it_expires_and_not_once_altered(tmp_p
             url.replace(f"exp={exp[1]}", f"exp={int(exp[1]) + 3600}"),
             url[:-1] + ("0" if url[-1] != "0" else "1"),
             url.split("&sig=")[0],
+            url.replace(f"exp={exp[1]}", "exp=" + "9" * 5000),  # past int()'s digit limit
+            url.replace(f"exp={exp[1]}", "exp=" + "9" * 40),
+            url.replace(f"exp={exp[1]}", "exp=-1"),
+            url.replace(f"exp={exp[1]}", "exp=1e10"),
+            url.replace(f"exp={exp[1]}", "exp=%D9%A1%D9%A2"),  # Arabic-Indic digits
+            url.replace(f"exp={exp[1]}", "exp=%FF%FE"),
+            url.replace(f"exp={exp[1]}", "exp="),
+            url.replace(f"exp={exp[1]}", f"exp= {exp[1]}"),
         ]
         for wrong in altered:
             status, body, _ = await fetch(wrong)

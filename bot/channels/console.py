@@ -6,8 +6,11 @@ import asyncio
 import hashlib
 import itertools
 import mimetypes
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
+from contextlib import suppress
 from pathlib import Path
 from typing import TextIO
 
@@ -22,7 +25,7 @@ CHANNEL = "console"
 BANNER = (
     "pbgdpl-bot – trò chuyện thử trên dòng lệnh.\n"
     "Đổi vai: /as admin · /as officer <mã đơn vị> · /as citizen <mã đơn vị>  (/donvi xem mã)\n"
-    "Gửi tệp minh chứng: /file <đường dẫn>  ·  Thoát: /thoat hoặc Ctrl-D\n"
+    "Gửi tệp minh chứng: /file <đường dẫn>  ·  Thoát: /thoat, Ctrl-D hoặc Ctrl-C\n"
 )
 
 
@@ -91,15 +94,72 @@ class ConsoleChat:
         return []
 
     async def run(self, read_line: Callable[[], str] = input) -> None:
+        """Chat until /thoat, Ctrl-D or Ctrl-C: Ctrl-C leaves at once (a message being handled is rolled back, as in
+        a crash), with no traceback."""
         print(BANNER, file=self.output)
+        interrupted = asyncio.Event()
+        with suppress(NotImplementedError, RuntimeError, ValueError):  # no signals off the main thread or on Windows
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupted.set)
+        stop = asyncio.create_task(interrupted.wait())
+        try:
+            if await _unless(stop, self._start()):
+                while await _unless(stop, self._turn(read_line)):
+                    pass
+        finally:
+            stop.cancel()
+        if interrupted.is_set():
+            print(file=self.output)  # the prompt line ^C was typed on
+
+    async def _start(self) -> bool:
         self.show(await self.service.handle(self.sender, Inbound(text="/start")))
-        while True:
-            try:
-                text = await asyncio.to_thread(read_line)
-            except EOFError:
-                return
-            if not await self.line(text):
-                return
+        return True
+
+    async def _turn(self, read_line: Callable[[], str]) -> bool:
+        try:
+            text = await _in_thread(read_line)
+        except EOFError:
+            return False
+        return await self.line(text)
+
+
+async def _unless(stop: asyncio.Task[object], work: Coroutine[object, object, bool]) -> bool:
+    """The work's result, or False (and the work cancelled) when `stop` finishes first."""
+    task = asyncio.ensure_future(work)
+    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        return task.result()
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+    return False
+
+
+def _in_thread(read_line: Callable[[], str]) -> asyncio.Future[str]:
+    """A line read in a daemon thread: a reader still waiting at exit does not hold the process (the default
+    executor's threads are waited for, so a Ctrl-C would wait for the Enter key)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(result: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or "")
+
+    def read() -> None:
+        try:
+            result = read_line()
+        except BaseException as exc:  # EOFError, or a KeyboardInterrupt raised in the reader
+            with suppress(RuntimeError):  # the loop is closed: the chat is over
+                loop.call_soon_threadsafe(settle, None, exc if isinstance(exc, Exception) else EOFError())
+            return
+        with suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    return future
 
 
 async def read_file(ref: FileRef) -> bytes:

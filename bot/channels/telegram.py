@@ -247,7 +247,7 @@ class TelegramChannel(PlatformChannel[Update]):
 
     async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
         """One attempt at a message nobody asked for (the outbox retries and paces)."""
-        for piece in split_text(html_text(message), TEXT_LIMIT):
+        for piece in split_text(html_text(message), TEXT_LIMIT, html=True):
             send = partial(self.app.bot.send_message, int(platform_id), piece, parse_mode=ParseMode.HTML)
             result = await self._attempt(send, "sendMessage")
             if result.status != "sent":
@@ -308,7 +308,7 @@ class TelegramChannel(PlatformChannel[Update]):
                     send = partial(self.app.bot.send_document, chat_id, upload, caption=reply.caption)
                     await self._deliver(send, "sendDocument")
                 continue
-            pieces = split_text(html_text(reply), TEXT_LIMIT)
+            pieces = split_text(html_text(reply), TEXT_LIMIT, html=True)
             for index, piece in enumerate(pieces):
                 markup = keyboard(reply) if index == len(pieces) - 1 else None
                 send = partial(
