@@ -149,17 +149,34 @@ async def test_a_message_the_channel_holds_is_recorded_as_held_and_not_tried_aga
         assert (await session.scalars(select(OutboxMessage))).one().sent_at is None
 
 
+class GatedChannel(FakeChannel):
+    """Sends its first `free` messages at once, then holds the next one until the gate opens."""
+
+    def __init__(self, free: int) -> None:
+        super().__init__()
+        self.free = free
+        self.gate, self.holding = asyncio.Event(), asyncio.Event()
+
+    async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
+        if len(self.tried) >= self.free:
+            self.holding.set()
+            await self.gate.wait()
+        return await super().notify(platform_id, message)
+
+
 async def test_stopping_gives_back_what_was_not_sent(db: Database) -> None:
     clock = Clock()
     await queue(db, clock, [("1", f"tin {n}") for n in range(5)])
-    channel = FakeChannel(delay=0.05)
+    channel = GatedChannel(free=2)
     outbox = worker(db, channel, clock)
     await outbox.start()
-    await asyncio.sleep(0.12)
-    await outbox.stop()
-    sent_before = len(channel.sent)
-    assert 0 < sent_before < 5
-    assert await statuses(db) == {"sent": sent_before, "pending": 5 - sent_before}
+    await asyncio.wait_for(channel.holding.wait(), 30)  # two sent, the third being sent
+    stopping = asyncio.create_task(outbox.stop())
+    await asyncio.sleep(0)  # stop() has begun: nothing more is started
+    channel.gate.set()
+    await asyncio.wait_for(stopping, 30)
+    assert len(channel.sent) == 3, "the message being sent is finished"
+    assert await statuses(db) == {"sent": 3, "pending": 2}
     restarted = worker(db, channel, clock)
     while await restarted.run_once():
         pass
