@@ -178,8 +178,9 @@ def command_table() -> CommandTable:
             FileHandler(".xlsx", questionnaires.upload, ADMIN, "bảng hỏi dạng XLSForm, kiểm tra rồi lưu chờ áp dụng"),
         ],
         waits=[
-            Wait(unit_changes.UPLOAD, unit_changes.uploaded, ADMIN, "tệp danh sách đơn vị sau /nhapdonvi"),
-            Wait(questionnaires.PREVIEW, questionnaires.preview_step, ADMIN, "câu trả lời khi làm thử bảng hỏi"),
+            Wait("unit_pick", conversation.unit_picked, ANYONE, "đơn vị người dân chọn sau /khaosat"),
+            Wait("units_upload", unit_changes.uploaded, ADMIN, "tệp danh sách đơn vị sau /nhapdonvi"),
+            Wait("preview", questionnaires.preview_step, ADMIN, "câu trả lời khi làm thử bảng hỏi"),
         ],
         jobs=[JobKind(export.JOB, export.make, export.finish, export.interrupted)],
     )

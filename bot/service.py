@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import drafts, jobs, review
+from bot import drafts, jobs, review, waits
 from bot import texts as t
 from bot.config import Settings
 from bot.identity import AttemptLimit, actor_key
@@ -23,7 +23,7 @@ from bot.messages import FileFetcher, Reply, Sender
 from bot.order import PersonOrder
 from bot.table import REFUSALS, Call, CommandTable, Interim, Role
 from conversations import engine
-from conversations.answers import InvalidAnswer, display, pick
+from conversations.answers import display
 from conversations.definition import (
     DEFINITION_SCHEMA,
     Questionnaire,
@@ -41,7 +41,6 @@ from storage.db import Database
 from storage.models import Answer, Evidence, Response, Unit
 
 log = logging.getLogger(__name__)
-
 
 
 def load_unit_presets(directory: Any) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -202,19 +201,18 @@ class BotService:
         parsed = table.parse(text, with_arguments=True) if text.startswith("/") else None
         if parsed is None:
             session = await repo.get_session(db, actor)
-            busy = session is not None and (session.waiting_for is not None or session.response_id is not None)
+            waiting = waits.read(session.waiting_for) if session is not None else None
+            busy = session is not None and (waiting is not None or session.response_id is not None)
             # Inside a questionnaire, plain words are answers unless they are a whole command ("huỷ").
             parsed = table.parse(text, with_arguments=not busy) if text else None
-            if parsed is None and session is not None and session.waiting_for is not None:
-                wait = table.wait(next(iter(session.waiting_for), ""))
-                if wait is None:
-                    return await self._answer_unit_pick(db, actor, await self.role(db, sender), inbound, text)
+            wait = table.wait(waiting["kind"]) if parsed is None and waiting is not None else None
+            if wait is not None and waiting is not None:
                 role = await self.role(db, sender)
                 if not role.may(wait.permission):  # no longer theirs (an admin removed since): the wait ends
                     await repo.save_session(db, actor, self.clock(), None, None)
                     return [Outgoing(REFUSALS[wait.permission])]
-                waiting_for = session.waiting_for
-                return Call(self, sender, actor, db, role, inbound=inbound), lambda c: wait.handler(c, waiting_for)
+                found = waiting
+                return Call(self, sender, actor, db, role, inbound=inbound), lambda c: wait.handler(c, found)
             if parsed is None and session is not None and session.response_id is not None:
                 response = await repo.get_response(db, session.response_id)
                 if response is not None and response.status.editable:
@@ -381,22 +379,6 @@ class BotService:
         units = await repo.units_in_force(db, self.clock().date(), kind="commune")
         return sorted(units, key=lambda u: vi_sort_key(u.name))
 
-    async def _answer_unit_pick(
-        self, db: AsyncSession, actor: str, role: Role, inbound: Inbound, text: str
-    ) -> list[Reply]:
-        units = await self.survey_units(db)
-        chosen: Unit | None = None
-        if inbound.button and inbound.button.startswith("u:"):
-            chosen = next((u for u in units if u.code == inbound.button[2:]), None)
-        elif text:
-            try:
-                chosen = units[pick([u.name for u in units], text, [u.code for u in units])]
-            except InvalidAnswer as problem:
-                return [Outgoing(str(problem)), self.unit_picker(units)]
-        if chosen is None:
-            return [self.unit_picker(units)]
-        return await self.start_survey(db, actor, role, chosen)
-
     def unit_picker(self, units: Sequence[Unit]) -> Outgoing:
         choices = tuple(Button(u.name, f"u:{u.code}") for u in units)
         return Outgoing(t.PICK_UNIT, choices=choices)
@@ -409,4 +391,3 @@ class BotService:
                 account = await repo.ensure_account(db, sender.channel, sender.user_id, self.clock())
                 account.unit_code = unit.code
             return unit
-

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot import texts as t
 from bot.messages import Reply, Sender
+from bot.waits import KINDS, Waiting
 from conversations.engine import Inbound
 from conversations.text import fold
 from storage.models import Account
@@ -102,7 +103,7 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[list[Reply]]]
-WaitHandler = Callable[[Call, dict[str, Any]], Awaitable[list[Reply]]]
+W = TypeVar("W", bound=Waiting)
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,12 @@ class FileHandler:
 
 
 @dataclass(frozen=True)
-class Wait:
-    """What a session can wait for (sessions.waiting_for = {kind: data}) besides answers: the handler of the next
-    message that is not a command."""
+class Wait(Generic[W]):
+    """What a session can wait for besides answers (a kind of bot.waits): the handler of the next message that is
+    not a command, given the wait as stored."""
 
     kind: str
-    handler: WaitHandler
+    handler: Callable[[Call, W], Awaitable[list[Reply]]]
     permission: Permission
     description: str
 
@@ -161,7 +162,7 @@ class CommandTable:
         self,
         commands: Iterable[Command],
         files: Iterable[FileHandler] = (),
-        waits: Iterable[Wait] = (),
+        waits: Iterable[Wait[Any]] = (),
         jobs: Iterable[JobKind] = (),
     ) -> None:
         self.commands = list(commands)
@@ -173,11 +174,13 @@ class CommandTable:
         self._words = sorted(words.items(), key=lambda item: -len(item[0]))  # the longest match first
         if len(self._by_name) != sum(len(c.names) for c in self.commands):
             raise ValueError("a command name is given twice")
+        if not set(self.waits) <= KINDS:
+            raise ValueError(f"a wait of no kind in bot.waits: {sorted(set(self.waits) - KINDS)}")
 
     def command(self, name: str) -> Command | None:
         return self._by_name.get(name)
 
-    def wait(self, kind: str) -> Wait | None:
+    def wait(self, kind: str) -> Wait[Any] | None:
         return self.waits.get(kind)
 
     def job(self, kind: str) -> JobKind:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot import drafts
+from bot import drafts, waits
 from bot import texts as t
 from bot.commands.invites import redeem_invite
 from bot.messages import Reply
 from bot.table import Call
+from conversations.answers import InvalidAnswer, pick
 from conversations.engine import Outgoing
+from conversations.text import clean_input
 from storage import repo
+from storage.models import Unit
 
 
 async def start(call: Call) -> list[Reply]:
@@ -46,8 +49,26 @@ async def survey(call: Call) -> list[Reply]:
         unit = await repo.get_unit(db, draft.unit_code)
         if unit is not None:
             return await service.start_survey(db, actor, call.role, unit)
-    await repo.save_session(db, actor, service.clock(), None, {"pick": "unit"})
+    await waits.wait_for(db, actor, service.clock(), {"kind": "unit_pick"})
     return [service.unit_picker(await service.survey_units(db))]
+
+
+async def unit_picked(call: Call, wait: waits.UnitPick) -> list[Reply]:
+    """The unit a citizen picked after /khaosat: its button, its number or its name."""
+    service, inbound = call.service, call.inbound
+    units = await service.survey_units(call.db)
+    text = clean_input(inbound.text) if inbound is not None and inbound.text else ""
+    chosen: Unit | None = None
+    if inbound is not None and inbound.button and inbound.button.startswith("u:"):
+        chosen = next((u for u in units if u.code == inbound.button[2:]), None)
+    elif text:
+        try:
+            chosen = units[pick([u.name for u in units], text, [u.code for u in units])]
+        except InvalidAnswer as problem:
+            return [Outgoing(str(problem)), service.unit_picker(units)]
+    if chosen is None:
+        return [service.unit_picker(units)]
+    return await service.start_survey(call.db, call.actor, call.role, chosen)
 
 
 async def assess(call: Call) -> list[Reply]:
@@ -76,7 +97,8 @@ async def pause(call: Call) -> list[Reply]:
     if session is None or (session.response_id is None and session.waiting_for is None):
         return [Outgoing(t.NOTHING_TO_PAUSE)]
     response = await repo.get_response(db, session.response_id) if session.response_id else None
-    previewing = "preview" in (session.waiting_for or {})  # an admin trying a questionnaire version out
+    wait = waits.read(session.waiting_for)
+    previewing = wait is not None and wait["kind"] == "preview"  # an admin trying a questionnaire version out
     await repo.save_session(db, call.actor, call.service.clock(), None, None)
     if previewing:
         return [Outgoing(t.PREVIEW_STOPPED)]

@@ -15,6 +15,7 @@ import asyncio
 from typing import Any
 
 from bot import texts as t
+from bot import waits
 from bot.messages import Document, Reply
 from bot.table import Call
 from bot.worker import WorkerError, in_worker
@@ -26,7 +27,6 @@ from conversations.xlsform import FormError, Problem, read_xlsform, write_xlsfor
 from storage import repo
 from storage.models import QuestionnaireVersion
 
-PREVIEW = "preview"
 MAX_BYTES = 2 * 1024 * 1024
 MAX_PROBLEMS = 20
 
@@ -195,21 +195,21 @@ async def preview(call: Call) -> list[Reply]:
     if qn is None:
         return [Outgoing(NONE_WAITING)]
     step = engine.start(qn, now)
-    waiting = {PREVIEW: {"questionnaire": qn.id, "version": qn.version, "state": step.state}}
-    await repo.save_session(db, call.actor, now, None, waiting)
+    wait: waits.Preview = {"kind": "preview", "questionnaire": qn.id, "version": qn.version, "state": dict(step.state)}
+    await waits.wait_for(db, call.actor, now, wait)
     return [Outgoing(PREVIEW_START.format(title=qn.title, version=qn.version)), *step.outgoing]
 
 
-async def preview_step(call: Call, waiting: dict[str, Any]) -> list[Reply]:
+async def preview_step(call: Call, wait: waits.Preview) -> list[Reply]:
     """An answer during a preview: the engine runs as usual, its state lives in the session only."""
-    service, data, now, db = call.service, waiting[PREVIEW], call.service.clock(), call.db
-    qn = await service.definition(db, data["questionnaire"], data["version"])
+    service, now, db = call.service, call.service.clock(), call.db
+    qn = await service.definition(db, wait["questionnaire"], wait["version"])
     if qn is None or call.inbound is None:
         await repo.save_session(db, call.actor, now, None, None)
         return [Outgoing(t.NO_QUESTIONNAIRE)]
-    step = engine.handle(qn, data["state"], call.inbound, now)
+    step = engine.handle(qn, wait["state"], call.inbound, now)
     if not step.submitted:
-        await repo.save_session(db, call.actor, now, None, {PREVIEW: {**data, "state": step.state}})
+        await waits.wait_for(db, call.actor, now, {**wait, "state": dict(step.state)})
         return list(step.outgoing)
     await repo.save_session(db, call.actor, now, None, None)
     period = await repo.current_period(db)

@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot import audit
+from bot import audit, waits
 from bot.commands.periods import parse_date
 from bot.messages import Reply
 from bot.table import Call
 from bot.units import UnitFileError, end_on, import_units, merge, parse_units
+from bot.waits import UnitsUpload
 from bot.worker import WorkerError, in_worker
 from conversations.engine import Outgoing
 from conversations.localtime import day_text, local_date
@@ -22,7 +21,6 @@ from conversations.text import clean_input, fold
 from storage import repo
 from storage.models import ADMIN_UNITS
 
-UPLOAD = "units_upload"
 SEND_FILE = (
     "Gửi tệp danh sách đơn vị (.csv UTF-8 hoặc .xlsx). Dòng đầu là tên cột: code, name, kind, parent "
     "(hoặc: mã, tên, loại, cấp trên); kind là commune (xã) hoặc department. Gõ /huy để thôi."
@@ -67,11 +65,11 @@ async def _upload(call: Call) -> str:
 async def upload_units(call: Call) -> list[Reply]:
     service = call.service
     db = call.db
-    await repo.save_session(db, call.actor, service.clock(), None, {UPLOAD: {}})
+    await waits.wait_for(db, call.actor, service.clock(), {"kind": "units_upload"})
     return [Outgoing(SEND_FILE)]
 
 
-async def uploaded(call: Call, waiting: dict[str, Any]) -> list[Reply]:
+async def uploaded(call: Call, wait: UnitsUpload) -> list[Reply]:
     answer = await _upload(call)
     if answer != SEND_FILE:
         await repo.save_session(call.db, call.actor, call.service.clock(), None, None)
