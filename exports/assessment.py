@@ -28,10 +28,10 @@ from conversations.measures import (
 from conversations.scoring import ScoreCard, question_points, score
 from conversations.status import COUNTED, LABELS, ORDER, Status
 from exports import queries
-from exports.queries import Selection
 from exports.results import question_label, units_for
 from exports.workbook import HIDDEN, Column, Sheet
 from storage.models import Evidence, Response, Unit
+from storage.queries import Selection, evidence_files
 
 NO_THRESHOLDS = "Chưa có ngưỡng chính thức"
 CHANNELS = {"telegram": "Telegram", "console": "Dòng lệnh"}
@@ -105,7 +105,7 @@ async def gather(
     by_unit = {r.unit_code: r for r in rows}
     units = await units_for(db, in_force, by_unit, selection.unit_code)
     files: dict[int, list[Evidence]] = {}
-    for found in await queries.evidence_files(db, [r.id for r in rows if r.status in COUNTED]):
+    for found in await evidence_files(db, [r.id for r in rows if r.status in COUNTED]):
         files.setdefault(found.response_id, []).append(found)
     measured = measured_criteria(qn) if survey is not None else []
     tallies: dict[str, SurveyTally] = {}

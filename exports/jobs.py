@@ -19,13 +19,13 @@ from conversations.definition import Questionnaire, SurveyMeasure, of_kind
 from conversations.localtime import day_text, file_stamp, local_date
 from conversations.measures import measured_criteria
 from conversations.text import fold
-from exports import assessment, audit, queries, report, survey
-from exports.queries import Selection
+from exports import assessment, audit, report, survey
 from exports.results import notes_sheet, suppression_note
 from exports.workbook import Sheet, write_csv, write_xlsx
 from storage import repo
 from storage.db import Database
 from storage.models import Unit
+from storage.queries import Selection, get_period
 
 Kind = Literal["tonghop", "danhgia", "khaosat", "baocao", "nhatky"]
 Format = Literal["xlsx", "csv", "docx"]
@@ -189,7 +189,7 @@ async def build(
     """The file, read inside the caller's transaction."""
     if request.format not in FORMATS[request.kind]:
         raise ExportError(f"Không xuất được dạng {request.format} cho mục này.")
-    period = await queries.get_period(db, request.period)
+    period = await get_period(db, request.period)
     if period is None:
         raise ExportError(f"Không có kỳ đánh giá “{request.period}”.")
     if request.unit is not None and await repo.get_unit(db, request.unit) is None:

@@ -1,58 +1,28 @@
 """The reads behind the exports. Counting is done by the database (GROUP BY); wide and long answer tables are
-streamed from a cursor, never loaded whole. Every function reads inside the caller's transaction."""
+streamed from a cursor, never loaded whole. Every function reads inside the caller's transaction. The reads the bot
+makes too (a selection, submitted counts, a period, evidence files) are in storage.queries."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, cast, func, select
+from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from conversations.measures import SurveyTally
-from conversations.status import COUNTED
-from storage.models import Answer, Evidence, Period, Response
+from storage.models import Answer, Response
+from storage.queries import Selection, submitted_counts
 
 STREAM_BATCH = 2000
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which submitted responses an export covers."""
-
-    questionnaire_id: str
-    period_code: str
-    unit_code: str | None = None
-    version: str | None = None
-
-    def where(self, submitted: bool = True) -> list[ColumnElement[bool]]:
-        conditions = [Response.questionnaire_id == self.questionnaire_id, Response.period_code == self.period_code]
-        if submitted:
-            conditions.append(Response.status.in_(COUNTED))
-        if self.unit_code is not None:
-            conditions.append(Response.unit_code == self.unit_code)
-        if self.version is not None:
-            conditions.append(Response.questionnaire_version == self.version)
-        return conditions
-
-
-async def get_period(db: AsyncSession, code: str) -> Period | None:
-    return await db.get(Period, code)
 
 
 async def responses(db: AsyncSession, selection: Selection) -> list[Response]:
     """Drafts and submitted responses (small sets: one self-assessment per unit)."""
     query = select(Response).where(*selection.where(submitted=False)).order_by(Response.id)
     return list((await db.scalars(query)).all())
-
-
-async def submitted_counts(db: AsyncSession, selection: Selection) -> dict[str, int]:
-    """Submitted responses per unit."""
-    query = select(Response.unit_code, func.count()).where(*selection.where()).group_by(Response.unit_code)
-    return {unit: count for unit, count in (await db.execute(query)).all()}
 
 
 def _value(text: str | None) -> Any:
@@ -161,10 +131,3 @@ async def text_answers(
         .order_by(Response.id, Answer.id)
     )
     return [(rid, unit, qid, text) for rid, unit, qid, text in (await db.execute(query)).all()]
-
-
-async def evidence_files(db: AsyncSession, response_ids: Sequence[int]) -> list[Evidence]:
-    if not response_ids:
-        return []
-    query = select(Evidence).where(Evidence.response_id.in_(response_ids)).order_by(Evidence.id)
-    return list((await db.scalars(query)).all())

@@ -18,10 +18,10 @@ from conversations.definition import CHOICE_TYPES, Question, Questionnaire, Ques
 from conversations.localtime import local_date
 from conversations.measures import Rate, SurveyTally, earned, measure, measure_questions, share
 from exports import queries
-from exports.queries import Selection
 from exports.results import question_header, question_label, units_for
 from exports.workbook import HIDDEN, Column, Sheet
 from storage.models import Unit
+from storage.queries import Selection
 
 INDICATOR_LABELS = {
     "self_study": "Tỷ lệ tự tìm hiểu pháp luật (%)",

@@ -24,8 +24,8 @@ from bot.table import Call
 from conversations.engine import Outgoing
 from conversations.text import fold
 from exports.jobs import ExportError, ExportFile, ExportRequest, Format, Kind, run_export
-from exports.queries import get_period
 from storage import repo
+from storage.queries import get_period
 
 PREPARING = "Đang chuẩn bị tệp xuất, xin chờ trong giây lát…"
 INTERRUPTED = "Tệp xuất bạn yêu cầu chưa làm xong vì hệ thống vừa khởi động lại. Gõ lại {command} để xuất lại."

@@ -22,9 +22,9 @@ from bot.table import Call
 from conversations.definition import load_directory
 from conversations.engine import Outgoing
 from conversations.localtime import day_text
-from exports.queries import get_period
 from storage import repo
 from storage.models import Period
+from storage.queries import get_period
 
 USAGE = (
     "Lệnh kỳ đánh giá:\n"

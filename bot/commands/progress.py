@@ -23,9 +23,9 @@ from conversations.localtime import day_text, local_date
 from conversations.status import LABELS, Status
 from conversations.text import vi_sort_key
 from exports.charts import progress_chart
-from exports.queries import Selection, submitted_counts
 from storage import repo
 from storage.models import Period, Response, Unit
+from storage.queries import Selection, submitted_counts
 
 STATUS_KEYS = (None, Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED)
 PROGRESS_SUMMARY = (

@@ -29,9 +29,9 @@ from conversations.definition import Questionnaire
 from conversations.engine import Outgoing
 from conversations.localtime import local_time
 from conversations.status import LABELS, Status
-from exports import queries
 from storage import repo
 from storage.models import Period, Response, Review, Unit
+from storage.queries import evidence_files, get_period
 
 SHOW_USAGE = "Gõ /xem kèm mã đơn vị, ví dụ: /xem 16012 (thêm mã kỳ để xem kỳ trước: /xem 16012 2025)."
 APPROVE_USAGE = "Gõ /duyet kèm mã đơn vị, ví dụ: /duyet 16012."
@@ -111,7 +111,7 @@ async def show(call: Call) -> list[Reply]:
     if not role.is_admin and code != role.unit_code:
         own = await repo.get_unit(db, role.unit_code or "")
         return [Outgoing(OWN_UNIT_ONLY.format(unit=own.name if own else role.unit_code))]
-    period = await queries.get_period(db, call.args[1]) if len(call.args) > 1 else await repo.current_period(db)
+    period = await get_period(db, call.args[1]) if len(call.args) > 1 else await repo.current_period(db)
     if period is None:
         return [Outgoing(t.NO_PERIOD)]
     target = await _target(service, db, code, period)
@@ -120,7 +120,7 @@ async def show(call: Call) -> list[Reply]:
     response = target.response
     if response is None or response.status is Status.DRAFT:
         return [Outgoing(_not_counted(target) or "")]
-    files = await queries.evidence_files(db, [response.id])
+    files = await evidence_files(db, [response.id])
     reviews = await repo.reviews_of(db, response.id)
     changed = sum(1 for c, _ in await repo.answer_changes(db, period.code) if c.response_id == response.id)
     return [Outgoing(submission_text(target.qn, target.unit, period.code, response, files, reviews, changed))]

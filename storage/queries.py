@@ -1,0 +1,50 @@
+"""Reads the bot and the exports both make: which responses a selection covers, how many are submitted per unit, a
+period by its code, the evidence files of responses. Every function reads inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.status import COUNTED
+from storage.models import Evidence, Period, Response
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which submitted responses an export (or a progress count) covers."""
+
+    questionnaire_id: str
+    period_code: str
+    unit_code: str | None = None
+    version: str | None = None
+
+    def where(self, submitted: bool = True) -> list[ColumnElement[bool]]:
+        conditions = [Response.questionnaire_id == self.questionnaire_id, Response.period_code == self.period_code]
+        if submitted:
+            conditions.append(Response.status.in_(COUNTED))
+        if self.unit_code is not None:
+            conditions.append(Response.unit_code == self.unit_code)
+        if self.version is not None:
+            conditions.append(Response.questionnaire_version == self.version)
+        return conditions
+
+
+async def get_period(db: AsyncSession, code: str) -> Period | None:
+    return await db.get(Period, code)
+
+
+async def submitted_counts(db: AsyncSession, selection: Selection) -> dict[str, int]:
+    """Submitted responses per unit."""
+    query = select(Response.unit_code, func.count()).where(*selection.where()).group_by(Response.unit_code)
+    return {unit: count for unit, count in (await db.execute(query)).all()}
+
+
+async def evidence_files(db: AsyncSession, response_ids: Sequence[int]) -> list[Evidence]:
+    if not response_ids:
+        return []
+    query = select(Evidence).where(Evidence.response_id.in_(response_ids)).order_by(Evidence.id)
+    return list((await db.scalars(query)).all())
