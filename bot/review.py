@@ -12,13 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.outbox import Recipient, notify
 from conversations import engine
 from conversations.answers import display, number_text
-from conversations.definition import Question, Questionnaire, QuestionType
+from conversations.definition import Question, Questionnaire, QuestionType, question_header, supporting
 from conversations.localtime import local_time
 from conversations.scoring import question_points, score
 from conversations.status import LABELS
 from conversations.text import fold
-from exports.assessment import supporting
-from exports.results import question_label
 from storage import repo
 from storage.models import Account, Answer, Evidence, Response, Review, Unit
 
@@ -47,11 +45,6 @@ CHANGES = "Đã sửa {count} câu:"
 def criteria(qn: Questionnaire) -> list[Question]:
     """The questions a return can name: those with a criterion code."""
     return [q for q in qn.questions if q.answerable and q.code]
-
-
-def question_title(q: Question) -> str:
-    label = question_label(q)
-    return f"{q.code} {label}" if q.code else label
 
 
 def parse_return(qn: Questionnaire, asked: Collection[str], words: Sequence[str]) -> dict[str, str] | str:
@@ -86,7 +79,7 @@ def reopened(qn: Questionnaire, flagged: Collection[str]) -> list[str]:
 
 def flagged_lines(qn: Questionnaire, items: Sequence[dict[str, str]]) -> list[str]:
     return [
-        f"• {question_title(qn.question(i['question_id'])) if qn.has(i['question_id']) else i['code']}: {i['note']}"
+        f"• {question_header(qn, i['question_id']) if qn.has(i['question_id']) else i['code']}: {i['note']}"
         for i in items
     ]
 
@@ -133,7 +126,7 @@ def submission_text(
         points = ""
         if q.scored and value is not None:
             points = f" – {number_text(question_points(q, value) or 0)}/{number_text(q.max_points)} điểm"
-        lines.append(f"{number}. {question_title(q)}: {shown}{points}")
+        lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}")
     return "\n".join(lines)
 
 
@@ -158,8 +151,7 @@ async def resubmitted(
         return
     lines = [CHANGES.format(count=len(changes))] if changes else [NO_CHANGES]
     for change in changes:
-        q = qn.question(change.question_id) if qn.has(change.question_id) else None
-        title = question_title(q) if q else change.question_id
+        title = question_header(qn, change.question_id) if qn.has(change.question_id) else change.question_id
         lines.append(f"• {title}: {change.old_text or '(trống)'} → {change.new_text or '(trống)'}")
     text = RESUBMITTED_NOTICE.format(
         unit=unit.name,

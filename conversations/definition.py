@@ -570,6 +570,30 @@ def of_kind(questionnaires: Mapping[str, Questionnaire], kind: str) -> Questionn
     return next((q for _, q in sorted(questionnaires.items()) if q.kind == kind), None)
 
 
+def question_label(q: Question) -> str:
+    """How exports and reviews name a question: its short export label, or its text."""
+    return q.export_label or q.text
+
+
+def question_header(qn: Questionnaire, question_id: str) -> str:
+    """A question's label behind its criterion code when it has one ("N1.2 Kế hoạch …")."""
+    q = qn.question(question_id)
+    return f"{q.code} {question_label(q)}" if q.code else question_label(q)
+
+
+def supporting(qn: Questionnaire) -> dict[str, str]:
+    """Unscored questions that back a criterion (its date, amount, name or evidence files): question → the
+    first scored question their show-if names."""
+    found = {}
+    for q in qn.questions:
+        if q.scored or q.show_if is None:
+            continue
+        target = next((ref for ref in q.show_if.referenced() if qn.question(ref).scored), None)
+        if target is not None:
+            found[q.id] = target
+    return found
+
+
 def measure_problems(found: Mapping[str, Questionnaire]) -> Iterator[tuple[str, DefinitionProblem]]:
     """(questionnaire id, problem) for each criterion whose `measured_by` does not fit the citizen survey among
     `found`."""

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import engine
 from conversations.answers import display
 from conversations.conditions import visible
-from conversations.definition import Question, Questionnaire, QuestionType, SurveyMeasure
+from conversations.definition import (
+    Question,
+    Questionnaire,
+    QuestionType,
+    SurveyMeasure,
+    question_label,
+    supporting,
+)
 from conversations.localtime import local_cell
 from conversations.measures import (
     Rate,
@@ -28,7 +35,7 @@ from conversations.measures import (
 from conversations.scoring import ScoreCard, question_points, score
 from conversations.status import COUNTED, LABELS, ORDER, Status
 from exports import queries
-from exports.results import question_label, units_for
+from exports.results import units_for
 from exports.workbook import HIDDEN, Column, Sheet
 from storage.models import Evidence, Response, Unit
 from storage.queries import Selection, evidence_files
@@ -184,19 +191,6 @@ def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
                 row += [survey_points[g.code] for g in survey_groups] + [r.survey_card.total]
         rows.append(row)
     return Sheet(name, columns, rows)
-
-
-def supporting(qn: Questionnaire) -> dict[str, str]:
-    """Unscored questions that back a criterion (its date, amount, name or evidence files): question → the
-    first scored question their show-if names."""
-    found = {}
-    for q in qn.questions:
-        if q.scored or q.show_if is None:
-            continue
-        target = next((ref for ref in q.show_if.referenced() if qn.question(ref).scored), None)
-        if target is not None:
-            found[q.id] = target
-    return found
 
 
 def _survey_cells(a: Assessment, r: UnitResult, q: Question) -> list[Any]:

@@ -7,9 +7,8 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.definition import Questionnaire
+from conversations.definition import Questionnaire, question_header
 from conversations.localtime import local_cell
-from exports.results import question_header
 from exports.workbook import Column, Sheet
 from storage import repo
 from storage.models import Account

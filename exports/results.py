@@ -7,21 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.definition import Question, Questionnaire
+from conversations.definition import Questionnaire
 from conversations.localtime import local_time
 from conversations.text import vi_sort_key
 from exports.workbook import HIDDEN, Column, Sheet
 from storage import repo
 from storage.models import Unit
-
-
-def question_label(q: Question) -> str:
-    return q.export_label or q.text
-
-
-def question_header(qn: Questionnaire, question_id: str) -> str:
-    q = qn.question(question_id)
-    return f"{q.code} {question_label(q)}" if q.code else question_label(q)
 
 
 def by_name(units: Iterable[Unit]) -> list[Unit]:

@@ -14,11 +14,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.definition import CHOICE_TYPES, Question, Questionnaire, QuestionType, SurveyMeasure
+from conversations.definition import (
+    CHOICE_TYPES,
+    Question,
+    Questionnaire,
+    QuestionType,
+    SurveyMeasure,
+    question_header,
+    question_label,
+)
 from conversations.localtime import local_date
 from conversations.measures import Rate, SurveyTally, earned, measure, measure_questions, share
 from exports import queries
-from exports.results import question_header, question_label, units_for
+from exports.results import units_for
 from exports.workbook import HIDDEN, Column, Sheet
 from storage.models import Unit
 from storage.queries import Selection

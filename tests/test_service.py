@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from conversations import engine
-from exports.results import question_header
+from conversations.definition import question_header
 from storage.models import Answer, Base, Response
 from tests.client import Chat, Clock, running_service
 
