@@ -36,8 +36,9 @@ from bot.identity import load_or_create_secret
 from bot.links import DownloadLinks
 from bot.logs import setup_logging
 from bot.outbox import Notifier, Outbox
+from bot.presets import load_unit_presets
 from bot.scheduler import Scheduler
-from bot.service import BotService, load_unit_presets
+from bot.service import BotService
 from bot.table import Command, CommandTable, FileHandler, JobKind, Permission, Wait
 from bot.web import Channel, WebServer
 from bot.worker import warm

@@ -1,8 +1,10 @@
 """The channel-neutral bot: who is writing, which command, which questionnaire, and what to store.
 
-Channels turn a platform event into (Sender, Inbound) and render the replies. Every rule lives here or in the
-engine. One person's messages are applied one at a time (the lock is taken before any state is read), and each
-message is one database transaction: the answer and the conversation state are stored together or not at all.
+Channels turn a platform event into (Sender, Inbound) and render the replies. The service routes a message and
+holds the questionnaire versions loaded; the rules live in the engine and in bot's own modules (bot.submissions,
+bot.review, bot.drafts, bot.progress, bot.versions), which commands call. One person's messages are applied one at
+a time (the lock is taken before any state is read), and each message is one database transaction: the answer and
+the conversation state are stored together or not at all.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import drafts, jobs, review, waits
+from bot import drafts, jobs, review, submissions, waits
 from bot import texts as t
 from bot.config import Settings
 from bot.identity import AttemptLimit, actor_key
@@ -23,44 +24,21 @@ from bot.messages import FileFetcher, Reply, Sender
 from bot.order import PersonOrder
 from bot.table import REFUSALS, Call, CommandTable, Interim, Role
 from conversations import engine
-from conversations.answers import display
 from conversations.definition import (
     DEFINITION_SCHEMA,
     Questionnaire,
-    QuestionType,
     of_kind,
     parse_questionnaire,
     upgrade_definition,
 )
 from conversations.engine import Button, FileRef, Inbound, Outgoing
-from conversations.scoring import question_points, score
 from conversations.status import Status
 from conversations.text import clean_input, vi_sort_key
 from storage import repo
 from storage.db import Database
-from storage.models import Answer, Evidence, Response, Unit
+from storage.models import Response, Unit
 
 log = logging.getLogger(__name__)
-
-
-def load_unit_presets(directory: Any) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Unit sets from the preset files: (set id, unit records with validity dates)."""
-    found = []
-    for path in sorted(directory.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        records = [
-            {
-                "code": str(u["code"]),
-                "name": clean_input(u["name"]),
-                "kind": u["kind"],
-                "valid_from": data.get("valid_from"),
-                "valid_to": data.get("valid_to"),
-                "formed_from": u.get("formed_from"),
-            }
-            for u in data["units"]
-        ]
-        found.append((str(data["id"]), records))
-    return found
 
 
 class BotService:
@@ -257,7 +235,7 @@ class BotService:
             await repo.save_session(db, actor, now, None, None)
         if step.submitted:
             role = await self.role(db, sender)
-            await self._store_submission(db, qn, response, role, now)
+            await submissions.store(db, qn, response, role.account, now)
             await repo.save_session(db, actor, now, None, None)
             await drafts.tell_others(db, self.secret, response, places, who.name, now)
         return list(step.outgoing)
@@ -266,47 +244,6 @@ class BotService:
         """Who is writing, as the engine knows them: officers of a unit share its draft and are named to each other
         when one changes what another is looking at; a citizen's name is never kept."""
         return engine.Participant(actor, sender.display_name if response.respondent is None else None)
-
-    async def _store_submission(
-        self, db: AsyncSession, qn: Questionnaire, response: Response, role: Role, now: datetime
-    ) -> None:
-        answers = response.state["answers"]
-        resubmitted = response.status is Status.RETURNED
-        response.status, response.submitted_at = Status.SUBMITTED, now
-        response.total_points = score(qn, answers).total if qn.scored else None
-        response.submitted_by = role.account.id if role.account and not qn.anonymous else None
-        rows, files = [], []
-        for question_id, value in answers.items():
-            q = qn.question(question_id)
-            points = question_points(q, value) if q.scored else None
-            rows.append(
-                Answer(
-                    response_id=response.id,
-                    question_id=question_id,
-                    value=value,
-                    value_text=display(q, value),
-                    points=points,
-                )
-            )
-            if q.type is QuestionType.EVIDENCE:
-                files += [
-                    Evidence(
-                        response_id=response.id,
-                        question_id=question_id,
-                        channel=f.get("channel", ""),
-                        file_id=f["file_id"],
-                        kind=f.get("kind", "document"),
-                        name=f.get("name"),
-                        mime=f.get("mime"),
-                        size=f.get("size"),
-                        sha256=f.get("sha256"),
-                    )
-                    for f in value
-                ]
-        if resubmitted:  # the history of what changed is kept, and the admin who returned it is told
-            await review.resubmitted(db, qn, response, rows, files, role.account, now)
-        else:
-            await repo.store_submission(db, response, rows, files)
 
     async def open_response(
         self,
