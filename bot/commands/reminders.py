@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot import texts as t
-from bot.commands.progress import days_left_text, period_progress, summary_line, unit_status
 from bot.messages import Reply
 from bot.outbox import admin_recipients, notify, recipients
+from bot.progress import days_left_text, period_progress, summary_line, unit_status
 from bot.service import BotService
 from bot.table import Call
 from conversations.engine import Outgoing
