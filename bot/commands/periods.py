@@ -11,15 +11,13 @@ versions that apply (the preset files, or a version put into use for it with /ki
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.messages import Reply
-from bot.service import BotService
 from bot.table import Call
-from conversations.definition import load_directory
+from bot.versions import use_period_versions, versions_for
 from conversations.engine import Outgoing
 from conversations.localtime import day_text
 from storage import repo
@@ -72,27 +70,8 @@ def valid_code(code: str) -> bool:
     return 0 < len(code) <= 20 and code.isascii() and all(c.isalnum() or c in "-_" for c in code)
 
 
-async def versions_for(db: AsyncSession, period: str, presets: Path) -> dict[str, tuple[str, str]]:
-    """For each questionnaire, the version that applies to the period and where it comes from: the one put into use
-    for it (/kichhoat), or the preset file."""
-    found = {qid: (qn.version, "tệp có sẵn") for qid, qn in load_directory(presets).items()}
-    for row in await repo.active_versions(db, period):
-        found[row.questionnaire_id] = (row.version, "tải lên")
-    return found
-
-
 def versions_text(versions: dict[str, tuple[str, str]]) -> str:
     return "; ".join(f"{qid} {version} ({source})" for qid, (version, source) in sorted(versions.items()))
-
-
-async def use_period_versions(service: BotService, db: AsyncSession, period: str) -> str:
-    """Start new responses on the versions that apply to the period; what they are, as text."""
-    versions = await versions_for(db, period, service.settings.questionnaires_dir)
-    for qid, (version, _) in versions.items():
-        qn = await service.definition(db, qid, version)
-        if qn is not None:
-            service.use(qn)
-    return versions_text(versions)
 
 
 async def periods(call: Call) -> list[Reply]:
@@ -144,7 +123,7 @@ async def _open(call: Call, db: AsyncSession, code: str, now: datetime) -> str:
         return ANOTHER_OPEN.format(other=other.code, code=code)
     period.is_open, period.closed_at = True, None
     await audit.record(db, call.sender, now, "period_open", code)
-    versions = await use_period_versions(call.service, db, code)
+    versions = versions_text(await use_period_versions(call.service, db, code))
     return OPENED.format(code=code, deadline=day_text(period.deadline), versions=versions)
 
 

@@ -12,20 +12,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from bot import texts as t
-from bot import waits
+from bot import versions, waits
 from bot.messages import Document, Reply
 from bot.table import Call
 from bot.worker import WorkerError, in_worker
 from conversations import engine
-from conversations.definition import DEFINITION_SCHEMA, Questionnaire, measure_problems
 from conversations.engine import Outgoing
 from conversations.versions import changes, summary
 from conversations.xlsform import FormError, Problem, read_xlsform, write_xlsform
 from storage import repo
-from storage.models import QuestionnaireVersion
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_PROBLEMS = 20
@@ -75,24 +72,6 @@ ACTIVATED = (
 
 def _ids(call: Call) -> str:
     return ", ".join(sorted(call.service.questionnaires))
-
-
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return {**a, "version": ""} == {**b, "version": ""}
-
-
-def _stored(qn: Questionnaire) -> dict[str, Any]:
-    return qn.model_dump(mode="json", by_alias=True)
-
-
-def free_version(wanted: str, taken: set[str]) -> str:
-    """The version to store an upload as: the one its settings give, or that with a number added when taken."""
-    if wanted not in taken:
-        return wanted
-    n = 2
-    while f"{wanted[:36]}-{n}" in taken:
-        n += 1
-    return f"{wanted[:36]}-{n}"
 
 
 def problems_text(name: str, problems: list[Problem]) -> str:
@@ -149,27 +128,12 @@ async def upload(call: Call) -> list[Reply]:
     active = service.questionnaires.get(qn.id)
     if active is None:
         return [Outgoing(UNKNOWN_FORM.format(id=qn.id, ids=_ids(call)))]
-    if _same(_stored(active), _stored(qn)):
+    if versions.same(versions.stored(active), versions.stored(qn)):
         return [Outgoing(SAME.format(name=name, version=active.version))]
     wanted, now = qn.version, service.clock()
     db = call.db
-    row = await repo.questionnaire_version(db, qn.id, wanted)
-    if row is not None and row.activated_at is None and _same(row.definition, _stored(qn)):
-        row.uploaded_at = now  # the same file again: it becomes the latest upload
-    else:
-        taken = set(await repo.stored_versions(db, qn.id)) | {v for i, v in service.versions if i == qn.id}
-        version = free_version(wanted, taken)
-        qn = Questionnaire.model_validate({**_stored(qn), "version": version})
-        row = QuestionnaireVersion(
-            questionnaire_id=qn.id,
-            version=version,
-            definition=_stored(qn),
-            schema_version=DEFINITION_SCHEMA,
-            filename=name[:300],
-            uploaded_by=f"{call.sender.channel}:{call.sender.user_id}",
-            uploaded_at=now,
-        )
-        await repo.add_questionnaire_version(db, row)
+    uploader = f"{call.sender.channel}:{call.sender.user_id}"
+    qn = await versions.keep_upload(service, db, qn, name, uploader, now)
     period = await repo.current_period(db)
     stored = qn
     call.once_committed(lambda: service.versions.__setitem__((stored.id, stored.version), stored))
@@ -190,10 +154,10 @@ async def preview(call: Call) -> list[Reply]:
     service = call.service
     now = service.clock()
     db = call.db
-    row = await repo.latest_unused_version(db, call.args[0] if call.args else None)
-    qn = await service.definition(db, row.questionnaire_id, row.version) if row is not None else None
-    if qn is None:
+    found = await versions.waiting(service, db, call.args[0] if call.args else None)
+    if found is None:
         return [Outgoing(NONE_WAITING)]
+    _, qn = found
     step = engine.start(qn, now)
     wait: waits.Preview = {"kind": "preview", "questionnaire": qn.id, "version": qn.version, "state": dict(step.state)}
     await waits.wait_for(db, call.actor, now, wait)
@@ -223,16 +187,14 @@ async def activate(call: Call) -> list[Reply]:
     period = await repo.current_period(db)
     if period is None:
         return [Outgoing(t.NO_PERIOD)]
-    row = await repo.latest_unused_version(db, call.args[0] if call.args else None)
-    qn = await service.definition(db, row.questionnaire_id, row.version) if row is not None else None
-    if row is None or qn is None:
+    found = await versions.waiting(service, db, call.args[0] if call.args else None)
+    if found is None:
         return [Outgoing(NONE_WAITING)]
-    broken = next(measure_problems({**service.questionnaires, qn.id: qn}), None)
-    if broken is not None:
-        qn_id, wrong = broken
-        problem = f"bảng hỏi “{qn_id}”, câu “{wrong.question}”: {wrong.message}"
+    row, qn = found
+    problem = versions.reference_problem(service, qn)
+    if problem is not None:
         return [Outgoing(BROKEN_REFERENCE.format(version=qn.version, problem=problem))]
-    row.period_code, row.activated_at = period.code, service.clock()
+    versions.put_into_use(row, period, service.clock())
     chosen = qn
     call.once_committed(lambda: service.use(chosen))
     return [Outgoing(ACTIVATED.format(title=qn.title, version=qn.version, period=period.code))]
