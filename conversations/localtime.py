@@ -41,3 +41,15 @@ def local_cell(moment: datetime | None) -> datetime | None:
 def file_stamp(moment: datetime) -> str:
     """ "yyyymmdd-hhmm" in Vietnam, for file names."""
     return moment.astimezone(VIETNAM).strftime("%Y%m%d-%H%M")
+
+
+def parse_day(text: str) -> date | None:
+    """A day typed as dd/mm/yyyy (or with - or ., or a two-digit year), as admins type deadlines and end dates."""
+    parts = text.replace("-", "/").replace(".", "/").split("/")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    day, month, year = (int(p) for p in parts)
+    try:
+        return date(year if year > 99 else 2000 + year, month, day)
+    except ValueError:
+        return None

@@ -10,7 +10,7 @@ versions that apply (the preset files, or a version put into use for it with /ki
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,7 @@ from bot.messages import Reply
 from bot.table import Call
 from bot.versions import use_period_versions, versions_for
 from conversations.engine import Outgoing
-from conversations.localtime import day_text
+from conversations.localtime import day_text, parse_day
 from storage import repo
 from storage.models import Period
 from storage.queries import get_period
@@ -55,17 +55,6 @@ def period_state(period: Period) -> str:
     return "open" if period.is_open else "closed" if period.closed_at is not None else "new"
 
 
-def parse_date(text: str) -> date | None:
-    parts = text.replace("-", "/").replace(".", "/").split("/")
-    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
-        return None
-    day, month, year = (int(p) for p in parts)
-    try:
-        return date(year if year > 99 else 2000 + year, month, day)
-    except ValueError:
-        return None
-
-
 def valid_code(code: str) -> bool:
     return 0 < len(code) <= 20 and code.isascii() and all(c.isalnum() or c in "-_" for c in code)
 
@@ -98,7 +87,7 @@ async def periods(call: Call) -> list[Reply]:
 
 
 async def _create(call: Call, db: AsyncSession, words: list[str], now: datetime) -> str:
-    code, deadline = words[0], parse_date(words[1])
+    code, deadline = words[0], parse_day(words[1])
     if not valid_code(code):
         return BAD_CODE
     if deadline is None:
@@ -128,7 +117,7 @@ async def _open(call: Call, db: AsyncSession, code: str, now: datetime) -> str:
 
 
 async def _deadline(call: Call, db: AsyncSession, code: str, text: str, now: datetime) -> str:
-    period, deadline = await get_period(db, code), parse_date(text)
+    period, deadline = await get_period(db, code), parse_day(text)
     if period is None:
         return UNKNOWN.format(code=code)
     if deadline is None:

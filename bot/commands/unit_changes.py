@@ -9,14 +9,13 @@
 from __future__ import annotations
 
 from bot import audit, waits
-from bot.commands.periods import parse_date
 from bot.messages import Reply
 from bot.table import Call
 from bot.units import UnitFileError, end_on, import_units, merge, parse_units
 from bot.waits import UnitsUpload
 from bot.worker import WorkerError, in_worker
 from conversations.engine import Outgoing
-from conversations.localtime import day_text, local_date
+from conversations.localtime import day_text, local_date, parse_day
 from conversations.text import clean_input, fold
 from storage import repo
 from storage.models import ADMIN_UNITS
@@ -102,7 +101,7 @@ async def end(call: Call) -> list[Reply]:
     unit = await repo.get_unit(db, call.args[0])
     if unit is None:
         return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
-    day = parse_date(call.args[1]) if len(call.args) > 1 else local_date(service.clock())
+    day = parse_day(call.args[1]) if len(call.args) > 1 else local_date(service.clock())
     if day is None:
         return [Outgoing(END_USAGE)]
     old = unit.valid_to.isoformat() if unit.valid_to else None
