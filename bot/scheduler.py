@@ -16,8 +16,8 @@ from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 
 from bot import jobs
-from bot.commands.reminders import queue_digest, queue_reminders
 from bot.outbox import Outbox
+from bot.reminders import queue_digest, queue_reminders
 from bot.service import BotService
 from conversations.localtime import VIETNAM
 from storage import repo
