@@ -78,6 +78,14 @@ def command_table() -> CommandTable:
             ),
             Command(("donvi",), units.units, ANYONE, "danh sách đơn vị và mã", words=("don vi", "danh sach don vi")),
             Command(
+                ("toi",),
+                c.whoami,
+                ANYONE,
+                "mã của bạn trên kênh này (để ghi vào PBGDPL_ADMINS)",
+                words=("ma cua toi", "toi la ai"),
+                listed=False,
+            ),
+            Command(
                 ("trogiup", "help"), c.help_, ANYONE, "xem hướng dẫn này", words=("tro giup", "huong dan", "giup do")
             ),
             Command(

@@ -9,6 +9,13 @@ WELCOME_CITIZEN = (
 WELCOME_OFFICER = "Xin chào{name}! Bạn là cán bộ của {unit}.\nGõ /danhgia để làm hoặc tiếp tục phiếu tự đánh giá."
 WELCOME_ADMIN = "Xin chào! Bạn là quản trị viên (Phòng Tư pháp)."
 
+YOUR_ID = (
+    "Mã của bạn trên kênh này: {id}\n"
+    "Để làm quản trị viên (Phòng Tư pháp), người cài đặt bot ghi mã này vào PBGDPL_ADMINS "
+    "(nhiều mã cách nhau bởi dấu phẩy) rồi khởi động lại bot."
+)
+YOUR_ID_ADMIN = "Bạn đang là quản trị viên."
+
 HELP_TITLE = "Các lệnh:"
 HELP_ADMIN_TITLE = "Lệnh quản trị:"
 HELP_CITIZEN_TIP = (

@@ -38,7 +38,11 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     """The writer runs its statements on the event loop, readers in aiosqlite's threads (see storage.sqlite_driver)."""
     connect = sqlite_driver.connect_inline if writer else sqlite_driver.connect
     engine = create_async_engine(
-        url, pool_size=1 if writer else 4, max_overflow=0, connect_args={"async_creator_fn": connect}
+        url,
+        pool_size=1 if writer else 4,
+        max_overflow=0,
+        connect_args={"async_creator_fn": connect},
+        hide_parameters=True,  # a statement's parameters (answers, names) never reach a log line or an error
     )
     # The writer must not wait for another process's lock inside SQLite: that would stop the event loop.
     busy_timeout = 0 if writer else 10000
@@ -66,7 +70,9 @@ class Database:
             self.writer = _sqlite_engine(url, writer=True)
             self.reader = _sqlite_engine(url, writer=False)
         else:
-            self.writer = self.reader = create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+            self.writer = self.reader = create_async_engine(
+                url, pool_size=5, max_overflow=5, pool_pre_ping=True, hide_parameters=True
+            )
         self._write = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read = async_sessionmaker(self.reader, expire_on_commit=False)
 

@@ -22,7 +22,7 @@ def alembic_config() -> Config:
 
 async def migrate(url: str, revision: str = "head") -> None:
     ensure_sqlite_directory(url)
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    engine = create_async_engine(url, poolclass=pool.NullPool, hide_parameters=True)
     config = alembic_config()
 
     def upgrade(connection: Connection) -> None:

@@ -41,13 +41,13 @@ def test_json_log_lines_are_parseable_and_redacted() -> None:
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(stream)
     try:
-        logging.getLogger("pbgdpl.test").info("gửi tới bot123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef12 thất bại")
+        logging.getLogger("bot.test").info("gửi tới bot123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef12 thất bại")
         try:
             raise RuntimeError("bot123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef12")
         except RuntimeError:
-            logging.getLogger("pbgdpl.test").exception("lỗi")
+            logging.getLogger("bot.test").exception("lỗi")
     finally:
         logging.basicConfig(force=True)
     first, second = (json.loads(line) for line in stream.getvalue().splitlines())
     assert first["message"] == "gửi tới <redacted> thất bại" and first["level"] == "INFO"
-    assert "ABCDEFGH" not in second["exception"] and second["logger"] == "pbgdpl.test"
+    assert "ABCDEFGH" not in second["exception"] and second["logger"] == "bot.test"

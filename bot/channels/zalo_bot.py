@@ -168,7 +168,7 @@ class ZaloBotChannel(PlatformChannel[Event]):
         return Received(key, sender.user_id, Event(str(chat["id"]), sender, inbound_of(payload)))
 
     async def apply(self, key: str, event: Event) -> None:
-        log.debug("message from zalo_bot user %s", event.sender.user_id)
+        log.debug("a Zalo Bot message")  # never the person's id: /toi tells them theirs
         replies = await self.service.handle(
             event.sender, event.inbound, update_id=key, interim=partial(self.send, event.chat_id)
         )

@@ -314,7 +314,7 @@ class ZaloOaChannel(PlatformChannel[Event]):
         if event.inbound is None:
             await self._give_up(event.user_id, "unfollowed the Official Account", key)
             return
-        log.debug("message from zalo_oa user %s", event.user_id)
+        log.debug("a Zalo OA message")  # never the person's id: /toi tells them theirs
         async with self.service.db.write() as db:
             await repo.note_zalo_oa_inbound(db, self._actor(event.user_id), self.clock())
         sender, interim = Sender(CHANNEL, event.user_id), partial(self.send, event.user_id)

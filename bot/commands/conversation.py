@@ -33,6 +33,13 @@ async def start(call: Call) -> list[Reply]:
     return replies or [Outgoing(t.WELCOME_CITIZEN)]
 
 
+async def whoami(call: Call) -> list[Reply]:
+    """The person's own channel id, for PBGDPL_ADMINS: told to them, never written to a log."""
+    sender = call.sender
+    text = t.YOUR_ID.format(id=f"{sender.channel}:{sender.user_id}")
+    return [Outgoing(text + ("\n" + t.YOUR_ID_ADMIN if call.role.is_admin else ""))]
+
+
 async def help_(call: Call) -> list[Reply]:
     return [Outgoing(text) for text in call.service.commands.help(call.role)]
 
