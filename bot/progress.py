@@ -67,12 +67,9 @@ async def period_progress(
     found = []
     for unit in units:
         response = responses.get(unit.code)
-        asked = []
-        if response is not None:
-            version = await service.definition_of(db, response)
-            asked = engine.review_items(version, response.state) if version else []
-        answered = sum(1 for q in asked if response and q.id in response.state["answers"])
-        found.append(UnitProgress(unit, response, answered, len(asked), surveys.get(unit.code, 0)))
+        version = await service.definition_of(db, response) if response is not None else None
+        answered, asked = engine.answered(version, response.state) if response and version else (0, 0)
+        found.append(UnitProgress(unit, response, answered, asked, surveys.get(unit.code, 0)))
     return found
 
 

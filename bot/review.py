@@ -1,21 +1,22 @@
-"""Reviewing a unit's self-assessment: what an admin sees, returning it on some criteria, and the unit's new
-submission (kept as history, old → new, and told to the admin who returned it)."""
+"""Reviewing a unit's self-assessment: what an admin sees, approving it or returning it on some criteria (the review
+kept, the officers told), and the unit's new submission (kept as history, old → new, and told to the admin who
+returned it). /xem, /duyet and /tralai (bot/commands/review.py) read the words and call these."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox import Recipient, notify
+from bot.outbox import Recipient, notify, recipients
 from conversations import engine
 from conversations.answers import display, number_text
 from conversations.definition import Question, Questionnaire, QuestionType, question_header, supporting
 from conversations.localtime import local_time
 from conversations.scoring import question_points, score
-from conversations.status import LABELS
+from conversations.status import LABELS, Status
 from conversations.text import fold
 from storage import repo
 from storage.models import Account, Answer, Evidence, Response, Review, Unit
@@ -128,6 +129,52 @@ def submission_text(
             points = f" – {number_text(question_points(q, value) or 0)}/{number_text(q.max_points)} điểm"
         lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}")
     return "\n".join(lines)
+
+
+def return_items(qn: Questionnaire, flagged: Mapping[str, str]) -> list[dict[str, str]]:
+    """The criteria a return names, as the review keeps them: question, criterion code, note."""
+    return [{"question_id": q, "code": qn.question(q).code or q, "note": note} for q, note in flagged.items()]
+
+
+async def approve(db: AsyncSession, unit: Unit, response: Response, account: Account, now: datetime) -> int:
+    """Approve a submitted self-assessment: the review is kept and the unit's officers are told (how many)."""
+    response.status = Status.APPROVED
+    await repo.add_review(
+        db,
+        Review(response_id=response.id, action="approved", by_account=account.id, at=now, items=[], question_ids=[]),
+    )
+    points = number_text(response.total_points or 0)
+    notice = APPROVED_NOTICE.format(period=response.period_code, unit=unit.name, points=points)
+    return await notify(db, recipients(await repo.officers_of(db, unit.code)), "approved", notice, now)
+
+
+async def send_back(
+    db: AsyncSession,
+    qn: Questionnaire,
+    unit: Unit,
+    response: Response,
+    items: Sequence[dict[str, str]],
+    account: Account,
+    now: datetime,
+) -> int:
+    """Return a submitted self-assessment on some criteria: it opens again at them and the questions backing them,
+    the review is kept and the unit's officers are told, with the notes (how many)."""
+    response.status = Status.RETURNED
+    flagged = [item["question_id"] for item in items]
+    await repo.add_review(
+        db,
+        Review(
+            response_id=response.id,
+            action="returned",
+            by_account=account.id,
+            at=now,
+            items=list(items),
+            question_ids=reopened(qn, flagged),
+        ),
+    )
+    lines = "\n".join(flagged_lines(qn, items))
+    notice = RETURNED_NOTICE.format(period=response.period_code, unit=unit.name, count=len(items), items=lines)
+    return await notify(db, recipients(await repo.officers_of(db, unit.code)), "returned", notice, now)
 
 
 async def resubmitted(

@@ -23,7 +23,7 @@ from typing import Any, Literal, NotRequired, TypedDict, cast
 from conversations import messages as m
 from conversations.answers import InvalidAnswer, check_exclusive, display, hint, number_text, parse_typed
 from conversations.conditions import as_asked, effective_answers, expected_count, unoffered, visible
-from conversations.definition import Question, Questionnaire, QuestionType
+from conversations.definition import Question, Questionnaire, QuestionType, question_label
 from conversations.expressions import Where
 from conversations.localtime import clock_then_day
 from conversations.scoring import ScoreCard, score
@@ -412,13 +412,19 @@ def review_items(qn: Questionnaire, state: Mapping[str, Any]) -> list[Question]:
     return [q for q in visible(qn, state["answers"]) if q.answerable]
 
 
+def answered(qn: Questionnaire, state: Mapping[str, Any]) -> tuple[int, int]:
+    """(answered, asked): of the questions the answers so far show, how many are answered."""
+    asked = review_items(qn, state)
+    return sum(q.id in state["answers"] for q in asked), len(asked)
+
+
 def _show_review(turn: _Turn) -> Outgoing:
     qn, state = turn.qn, turn.state
     turn.pos["phase"], turn.pos["current"], turn.pos["seen"] = "review", None, state["revision"]
     answers = state["answers"]
     lines = []
     for number, q in enumerate(review_items(qn, state), start=1):
-        label = q.export_label or q.text
+        label = question_label(q)
         shown = display(q, answers[q.id]) if q.id in answers else m.REVIEW_SKIPPED
         prefix = f"{q.code} " if q.code else ""
         lines.append(f"{number}. {prefix}{label}: {shown}")

@@ -307,14 +307,14 @@ def progress_sheet(a: Assessment, name: str = "Tiến độ") -> Sheet:
     rows = []
     ordered = sorted(a.units, key=lambda r: ORDER[r.status])  # stable: Vietnamese order within a status
     for r in ordered:
-        asked = engine.review_items(a.qn, r.response.state) if r.response else []
+        answered, asked = engine.answered(a.qn, r.response.state) if r.response else (None, None)
         rows.append(
             [
                 r.unit.code,
                 r.unit.name,
                 LABELS[r.status],
-                sum(q.id in r.answers for q in asked) if r.response else None,
-                len(asked) if r.response else None,
+                answered,
+                asked,
                 local_cell(r.response.updated_at if r.response else None),
                 local_cell(r.response.submitted_at if r.response else None),
                 r.survey_responses,

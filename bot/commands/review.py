@@ -8,19 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
+from bot import audit, review
 from bot import texts as t
 from bot.messages import Reply
-from bot.outbox import notify, recipients
-from bot.review import (
-    APPROVED_NOTICE,
-    RETURN_USAGE,
-    RETURNED_NOTICE,
-    flagged_lines,
-    parse_return,
-    reopened,
-    submission_text,
-)
+from bot.review import RETURN_USAGE, flagged_lines, parse_return, submission_text
 from bot.service import BotService
 from bot.table import Call
 from conversations import engine
@@ -30,7 +21,7 @@ from conversations.engine import Outgoing
 from conversations.localtime import local_time
 from conversations.status import LABELS, Status
 from storage import repo
-from storage.models import Period, Response, Review, Unit
+from storage.models import Period, Response, Unit
 from storage.queries import evidence_files, get_period
 
 SHOW_USAGE = "Gõ /xem kèm mã đơn vị, ví dụ: /xem 16012 (thêm mã kỳ để xem kỳ trước: /xem 16012 2025)."
@@ -86,11 +77,10 @@ def _not_counted(target: Target) -> str | None:
     """Why the unit's response cannot be approved or returned now; None when it can."""
     response, unit = target.response, target.unit
     if response is None or response.status is Status.DRAFT:
-        asked = engine.review_items(target.qn, response.state) if response else []
-        answered = sum(q.id in response.state["answers"] for q in asked) if response else 0
         status = LABELS[response.status if response else None].lower()
         if response is not None:
-            status += f" {answered}/{len(asked)} câu"
+            answered, asked = engine.answered(target.qn, response.state)
+            status += f" {answered}/{asked} câu"
         return NOT_SUBMITTED.format(unit=unit.name, period=target.period.code, status=status)
     if response.status is Status.RETURNED:
         return BEING_CORRECTED.format(unit=unit.name)
@@ -140,15 +130,9 @@ async def approve(call: Call) -> list[Reply]:
         reviews = await repo.reviews_of(db, response.id)
         return [Outgoing(ALREADY_APPROVED.format(unit=unit.name, time=local_time(reviews[-1].at)))]
     now = service.clock()
-    points = number_text(response.total_points or 0)
     account = await audit.record(db, call.sender, now, "approve", unit.code, {"points": response.total_points})
-    response.status = Status.APPROVED
-    await repo.add_review(
-        db,
-        Review(response_id=response.id, action="approved", by_account=account.id, at=now, items=[], question_ids=[]),
-    )
-    notice = APPROVED_NOTICE.format(period=period.code, unit=unit.name, points=points)
-    told = await notify(db, recipients(await repo.officers_of(db, unit.code)), "approved", notice, now)
+    told = await review.approve(db, unit, response, account, now)
+    points = number_text(response.total_points or 0)
     return [Outgoing(APPROVED.format(period=period.code, unit=unit.name, points=points, told=_told(told, unit.code)))]
 
 
@@ -161,27 +145,14 @@ async def send_back(call: Call) -> list[Reply]:
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found
-    period, unit, qn = target.period, target.unit, target.qn
+    unit, qn = target.unit, target.qn
     asked = {q.id for q in engine.review_items(qn, response.state)}
     flagged = parse_return(qn, asked, call.args[1:])
     if isinstance(flagged, str):
         return [Outgoing(flagged)]
     now = service.clock()
-    items = [{"question_id": q, "code": qn.question(q).code or q, "note": note} for q, note in flagged.items()]
+    items = review.return_items(qn, flagged)
     account = await audit.record(db, call.sender, now, "return", unit.code, {"items": items})
-    response.status = Status.RETURNED
-    await repo.add_review(
-        db,
-        Review(
-            response_id=response.id,
-            action="returned",
-            by_account=account.id,
-            at=now,
-            items=items,
-            question_ids=reopened(qn, flagged),
-        ),
-    )
+    told = await review.send_back(db, qn, unit, response, items, account, now)
     lines = "\n".join(flagged_lines(qn, items))
-    notice = RETURNED_NOTICE.format(period=period.code, unit=unit.name, count=len(items), items=lines)
-    told = await notify(db, recipients(await repo.officers_of(db, unit.code)), "returned", notice, now)
     return [Outgoing(RETURNED.format(unit=unit.name, items=lines, told=_told(told, unit.code)))]
