@@ -267,6 +267,7 @@ def _export(kind: str, url: str, questionnaires: Path, output: Path) -> dict[str
         period=PERIOD,
         suppress_below=5,
         breakdowns=("tuoi", "gioi_tinh", "nghe_nghiep"),
+        evidence_dir=str(output.parent / "evidence"),
     )
     qns = load_directory(questionnaires)
     started = time.perf_counter()

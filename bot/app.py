@@ -113,6 +113,14 @@ def command_table() -> CommandTable:
                 words=("duyet", "duyet phieu"),
             ),
             Command(
+                ("minhchung",),
+                review.send_evidence,
+                ADMIN,
+                "tệp minh chứng một đơn vị đã nộp",
+                "<mã đơn vị> [tiêu chí]",
+                words=("xem minh chung",),
+            ),
+            Command(
                 ("tralai",),
                 review.send_back,
                 ADMIN,

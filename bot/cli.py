@@ -22,6 +22,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> None:
         sheet=args.sheet,
         suppress_below=settings.suppress_below,
         breakdowns=settings.survey_breakdowns,
+        evidence_dir=str(settings.evidence_dir),
     )
     async with open_service(settings) as service:
         try:
@@ -123,15 +124,16 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="tạo hoặc nâng cấp cơ sở dữ liệu")
     export = commands.add_parser(
         "export",
-        help="xuất kết quả: danhgia (Excel tự đánh giá), khaosat (Excel khảo sát), baocao (dự thảo báo cáo Word); "
-        "không ghi gì: tệp Excel kết quả chung",
+        help="xuất kết quả: danhgia (Excel tự đánh giá), khaosat (Excel khảo sát), baocao (dự thảo báo cáo Word), "
+        "minhchung (tệp zip minh chứng kèm danh sách); không ghi gì: tệp Excel kết quả chung",
     )
-    kinds = ["danhgia", "khaosat", "baocao", "nhatky", "tonghop"]
+    kinds = ["danhgia", "khaosat", "baocao", "nhatky", "minhchung", "tonghop"]
     export.add_argument("kind", nargs="?", default="tonghop", choices=kinds)
     export.add_argument("--period", help="mã kỳ đánh giá (mặc định: PBGDPL_PERIOD)")
     export.add_argument("--unit", help="chỉ một đơn vị, theo mã")
     export.add_argument("--version", help="chỉ các phiếu làm theo phiên bản bảng hỏi này")
-    export.add_argument("--format", choices=["xlsx", "csv", "docx"], help="mặc định: xlsx, baocao: docx")
+    formats = ["xlsx", "csv", "docx", "zip"]
+    export.add_argument("--format", choices=formats, help="mặc định: xlsx, baocao: docx, minhchung: zip")
     export.add_argument("--sheet", help="với csv: tên bảng cần xuất (mặc định: câu trả lời dạng dài)")
     export.add_argument("-o", "--output", type=Path, required=True)
     questionnaire = commands.add_parser("questionnaire", help="bảng hỏi dạng XLSForm (Excel)")

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     outbox_per_chat_seconds: float = Field(default=1.0, ge=0)
     outbox_max_attempts: int = Field(default=5, ge=1)
     suppress_below: int = Field(default=5, ge=1)
+    evidence_max_mb: float = Field(default=10, gt=0, le=20)
+    """Largest evidence file kept, in MB (a Telegram bot cannot download more than 20 MB, nor does the Zalo fetcher)."""
     survey_breakdowns: Annotated[tuple[str, ...], NoDecode] = ("tuoi", "gioi_tinh", "nghe_nghiep")
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None
@@ -90,6 +92,11 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'pbgdpl.sqlite3'}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Where evidence files are kept, named by their SHA-256 (bot.evidence, storage.files)."""
+        return self.data_dir / "evidence"
 
     @property
     def deadline(self) -> date:

@@ -21,6 +21,8 @@ class Document:
     content: bytes
     caption: str
     mime: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    original: bool = False
+    """A file to give back as it is (evidence): never shown as a picture, which a platform would recompress."""
 
 
 Reply = Outgoing | Document

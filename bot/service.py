@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import drafts, jobs, review, submissions, waits
+from bot import drafts, evidence, jobs, review, submissions, waits
 from bot import texts as t
 from bot.config import Settings
 from bot.identity import AttemptLimit, actor_key
@@ -149,11 +149,16 @@ class BotService:
     async def _dispatch(
         self, sender: Sender, actor: str, inbound: Inbound, update_id: str | None, interim: Interim | None
     ) -> list[Reply]:
+        # Evidence is fetched and kept before the transaction: a download never holds the database.
+        kept = await evidence.receive(self, sender, actor, inbound) if inbound.files else inbound
         # One transaction per message: the update's claim and everything the message does commit together, or
         # nothing does (and the platform's redelivery is applied later).
         async with self.db.write(lock=actor) as db:
             if update_id is not None and not await repo.claim_update(db, sender.channel, update_id, self.clock()):
                 return []
+            if isinstance(kept, str):  # refused: nothing stored
+                return [Outgoing(kept)]
+            inbound = kept
             routed = await self._route(db, sender, actor, inbound)
             if isinstance(routed, list):
                 return routed

@@ -112,6 +112,8 @@ class FileRef:
     mime: str | None = None
     size: int | None = None
     sha256: str | None = None
+    channel: str | None = None
+    """Where it came from (telegram, zalo_oa…), once its bytes are kept."""
 
     def record(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -349,6 +351,9 @@ def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgo
     if q.type is QuestionType.MULTIPLE_CHOICE and pos["selection"]:
         chosen = [c.label for c in q.options if c.value in pos["selection"]]
         lines.append(m.SELECTED.format(labels="; ".join(chosen)))
+    elif q.type is QuestionType.EVIDENCE and answers.get(q.id):
+        listed = (f"{n}. {file_label(f.get('name'), f.get('kind'))}" for n, f in enumerate(answers[q.id], 1))
+        lines.append(m.FILES_SENT.format(lines="\n".join(listed)))
     elif q.id in answers:
         lines.append(m.CURRENT_ANSWER.format(answer=display(q, answers[q.id])))
     choices: tuple[Button, ...] = ()
@@ -360,7 +365,7 @@ def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgo
     actions = []
     if q.type in (QuestionType.MULTIPLE_CHOICE, QuestionType.EVIDENCE):
         actions.append(Button(m.DONE, f"d:{q.id}"))
-    if q.id in answers and q.type is not QuestionType.EVIDENCE:
+    if q.id in answers and (q.type is not QuestionType.EVIDENCE or answers[q.id]):
         actions.append(Button(m.KEEP, f"k:{q.id}"))
     if q.type is QuestionType.EVIDENCE and answers.get(q.id):
         actions.append(Button(m.CLEAR_FILES, f"c:{q.id}"))
@@ -686,8 +691,15 @@ def _handle_button(turn: _Turn, q: Question, token: str) -> Step:
     return _record(turn, q, choice)
 
 
+def file_label(name: str | None, kind: str | None) -> str:
+    """What a sent file is called in a message: its name, or "Ảnh" for a photo."""
+    return name or (m.FILE_PHOTO if kind == "photo" else m.FILE_UNNAMED)
+
+
 def _skip(turn: _Turn, q: Question) -> Step:
     state = turn.state
+    if q.type is QuestionType.EVIDENCE and state["answers"].get(q.id):  # files already sent are kept
+        return _advance(turn, after=q.id)
     if q.required:
         return _again(turn, q, q.required_message or m.ERR_REQUIRED)
     state["answers"].pop(q.id, None)
@@ -725,6 +737,30 @@ def _clear_files(turn: _Turn, q: Question) -> Step:
     if turn.state["answers"].pop(q.id, None) is not None:
         _note_change(turn, q.id)
     return Step(turn.state, [Outgoing(m.FILES_CLEARED), _show_question(turn, q)])
+
+
+def _remove_file(turn: _Turn, q: Question, number: int) -> Step:
+    files = turn.state["answers"].get(q.id) or []
+    if not 1 <= number <= len(files):
+        return _again(turn, q, m.ERR_FILE_NUMBER.format(number=number, count=len(files)))
+    removed, rest = files[number - 1], files[: number - 1] + files[number:]
+    if rest:
+        turn.state["answers"][q.id] = rest
+    else:
+        turn.state["answers"].pop(q.id)
+    _note_change(turn, q.id)
+    name = file_label(removed.get("name"), removed.get("kind"))
+    said = m.FILE_REMOVED.format(number=number, name=name, count=len(rest))
+    return Step(turn.state, [Outgoing(said), _show_question(turn, q)])
+
+
+def _file_number(word: str) -> int | None:
+    """The number in "xoá 2" / "xoá tệp 2" (folded); None when the words are not that."""
+    for prefix in m.WORDS_REMOVE_ONE:
+        number = word.removeprefix(prefix).strip() if word.startswith(prefix + " ") else ""
+        if number.isascii() and number.isdigit():
+            return int(number)
+    return None
 
 
 def _handle_files(turn: _Turn, q: Question, inbound: Inbound) -> Step:
@@ -770,6 +806,9 @@ def _handle_text(turn: _Turn, q: Question, text: str, now: datetime) -> Step:
         return _done(turn, q)
     if word in m.WORDS_CLEAR and q.type is QuestionType.EVIDENCE:
         return _clear_files(turn, q)
+    number = _file_number(word) if q.type is QuestionType.EVIDENCE else None
+    if number is not None:
+        return _remove_file(turn, q, number)
     if word in m.WORDS_KEEP and q.id in state["answers"]:
         return _advance(turn, after=q.id)
     try:

@@ -79,6 +79,13 @@ CONFLICT_REVIEW_HIDDEN = "không còn áp dụng"
 
 EVIDENCE_RECEIVED = "Đã lưu {count} tệp cho câu này. Gửi thêm, hoặc gõ “xong” để sang câu tiếp."
 FILES_CLEARED = "Đã xóa các tệp đã gửi cho câu này."
+FILES_SENT = (
+    "Tệp đã gửi:\n{lines}\nGõ “xóa” kèm số để xóa một tệp (ví dụ: xóa 2); “bỏ qua” hoặc “giữ nguyên” giữ các tệp này."
+)
+FILE_PHOTO = "Ảnh"
+FILE_UNNAMED = "Tệp không tên"
+FILE_REMOVED = "Đã xóa tệp {number} ({name}). Còn {count} tệp cho câu này."
+ERR_FILE_NUMBER = "Không có tệp số {number}. Câu này đang có {count} tệp."
 SELECTED = "Đã chọn: {labels}"
 
 RESUME = "Tiếp tục phiếu đang làm dở."
@@ -109,5 +116,7 @@ WORDS_SKIP = frozenset({"bo qua", "bq", "skip", "khong tra loi"})
 WORDS_KEEP = frozenset({"giu nguyen", "giu", "tiep", "tiep tuc"})
 WORDS_DONE = frozenset({"xong", "da xong", "het", "done"})
 WORDS_CLEAR = frozenset({"xoa tep", "xoa tep da gui", "xoa"})
+WORDS_REMOVE_ONE = ("xoa tep", "xoa")
+"""Followed by a file's number ("xoá 2", "xóa tệp 2"): that one file is removed."""
 WORDS_SUBMIT = frozenset({"nop", "nop phieu", "gui", "gui phieu", "dong y nop"})
 WORDS_EDIT = frozenset({"sua", "sua cau", "sua mot cau", "chinh sua"})

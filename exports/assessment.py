@@ -7,6 +7,7 @@ and the figure and points the unit's survey results give under the same bands.""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,7 +42,9 @@ from storage.models import Evidence, Response, Unit
 from storage.queries import Selection, evidence_files
 
 NO_THRESHOLDS = "Chưa có ngưỡng chính thức"
-CHANNELS = {"telegram": "Telegram", "console": "Dòng lệnh"}
+CHANNELS = {"telegram": "Telegram", "zalo_oa": "Zalo OA", "zalo_bot": "Zalo Bot", "console": "Dòng lệnh"}
+NOT_KEPT = "(tệp không lưu trên máy chủ)"
+"""A file sent before the bot kept evidence bytes: only the platform's file id is known."""
 
 
 @dataclass(frozen=True)
@@ -255,8 +258,9 @@ def detail_sheet(a: Assessment, name: str = "Chi tiết") -> Sheet:
     return Sheet(name, columns, rows)
 
 
-def evidence_sheet(a: Assessment, name: str = "Minh chứng") -> Sheet:
-    support = supporting(a.qn)
+def evidence_sheet(a: Assessment, name: str = "Minh chứng", places: Mapping[int, str] | None = None) -> Sheet:
+    """Every file; `places` are the kept files' paths in the evidence zip (exports.evidence), by Evidence id."""
+    support, places = supporting(a.qn), places or {}
     columns = [
         Column("Mã đơn vị", "code"),
         Column("Đơn vị", width=24),
@@ -268,7 +272,8 @@ def evidence_sheet(a: Assessment, name: str = "Minh chứng") -> Sheet:
         Column("Kích thước (byte)", "integer"),
         Column("SHA-256", width=66),
         Column("Kênh", width=12),
-        Column("Nơi lấy tệp (mã tệp hoặc đường dẫn)", "long_text", width=50),
+        Column("Trong tệp zip (/xuat minhchung)", "long_text", width=50),
+        Column("Mã tệp trên kênh chat", "long_text", width=50),
     ]
     rows = []
     for r in a.units:
@@ -287,6 +292,7 @@ def evidence_sheet(a: Assessment, name: str = "Minh chứng") -> Sheet:
                     f.size,
                     f.sha256,
                     CHANNELS.get(f.channel, f.channel),
+                    places.get(f.id, NOT_KEPT),
                     f.file_id,
                 ]
             )

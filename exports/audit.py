@@ -16,6 +16,7 @@ from storage.models import Account
 ACTIONS = {
     "invite": "Tạo mã mời cán bộ",
     "export": "Xuất dữ liệu",
+    "evidence": "Xem tệp minh chứng",
     "return": "Trả lại phiếu để sửa",
     "approve": "Duyệt phiếu",
     "remind": "Gửi nhắc việc",

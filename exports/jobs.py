@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,27 +20,30 @@ from conversations.definition import Questionnaire, SurveyMeasure, of_kind
 from conversations.localtime import day_text, file_stamp, local_date
 from conversations.measures import measured_criteria
 from conversations.text import fold
-from exports import assessment, audit, report, survey
+from exports import assessment, audit, evidence, report, survey
 from exports.results import notes_sheet, suppression_note
 from exports.workbook import Sheet, write_csv, write_xlsx
 from storage import repo
 from storage.db import Database
+from storage.files import FileStore
 from storage.models import Unit
 from storage.queries import Selection, get_period
 
-Kind = Literal["tonghop", "danhgia", "khaosat", "baocao", "nhatky"]
-Format = Literal["xlsx", "csv", "docx"]
+Kind = Literal["tonghop", "danhgia", "khaosat", "baocao", "nhatky", "minhchung"]
+Format = Literal["xlsx", "csv", "docx", "zip"]
 FORMATS: dict[Kind, tuple[Format, ...]] = {
     "tonghop": ("xlsx",),
     "danhgia": ("xlsx", "csv"),
     "khaosat": ("xlsx", "csv"),
     "baocao": ("docx",),
     "nhatky": ("xlsx", "csv"),
+    "minhchung": ("zip",),
 }
 MIME: dict[Format, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "zip": "application/zip",
 }
 STEMS: dict[Kind, str] = {
     "tonghop": "ket-qua",
@@ -47,6 +51,7 @@ STEMS: dict[Kind, str] = {
     "khaosat": "khao-sat",
     "baocao": "bao-cao",
     "nhatky": "nhat-ky",
+    "minhchung": "minh-chung",
 }
 
 
@@ -67,6 +72,8 @@ class ExportRequest:
     fmt: Format | None = None
     sheet: str | None = None
     """For CSV: which table (by its sheet name); by default the answers in long form."""
+    evidence_dir: str
+    """Where evidence files are kept (bot.evidence): the zip takes them from there, the workbook names their place."""
 
     @property
     def format(self) -> Format:
@@ -89,6 +96,10 @@ def survey_measures(questionnaires: Mapping[str, Questionnaire], survey_id: str)
     ]
 
 
+def _store(request: ExportRequest) -> FileStore:
+    return FileStore(Path(request.evidence_dir))
+
+
 def _notes(request: ExportRequest, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [
         ("Phạm vi", f"Đơn vị mã {request.unit}" if request.unit else "Tất cả đơn vị"),
@@ -107,7 +118,8 @@ ASSESSMENT_NOTES = [
     ),
     (
         "Minh chứng",
-        "Tệp gửi qua Telegram: bot lấy lại được bằng mã tệp. Tệp gửi trên dòng lệnh: đường dẫn trên máy chạy bot.",
+        "Bot lưu từng tệp minh chứng trên máy chủ; cột “Trong tệp zip” là đường dẫn của tệp trong tệp zip lệnh "
+        "/xuat minhchung gửi. Quản trị viên xem tệp của một đơn vị bằng lệnh /minhchung <mã đơn vị> [tiêu chí].",
     ),
 ]
 SURVEY_NOTES = [
@@ -162,7 +174,8 @@ async def _tables(
         if a is None:
             raise ExportError("Chưa có bảng hỏi tự đánh giá trên hệ thống.")
         detail = assessment.detail_sheet(a)
-        sheets = [assessment.summary_sheet(a), detail, assessment.evidence_sheet(a), assessment.progress_sheet(a)]
+        files = assessment.evidence_sheet(a, places=evidence.places(a, _store(request)))
+        sheets = [assessment.summary_sheet(a), detail, files, assessment.progress_sheet(a)]
         qns = [a.qn] + ([a.survey] if a.survey else [])
         return [*sheets, notes_sheet(qns, request.period, made_at, notes + ASSESSMENT_NOTES)], detail
     if request.kind == "khaosat":
@@ -207,6 +220,11 @@ async def build(
             made_at=made_at,
         )
         return ExportFile(filename, report.build_docx(data), MIME["docx"])
+    if request.kind == "minhchung":
+        a = await _assessment(db, questionnaires, request, in_force)
+        if a is None:
+            raise ExportError("Chưa có bảng hỏi tự đánh giá trên hệ thống.")
+        return ExportFile(filename, await evidence.build_zip(a, _store(request)), MIME["zip"])
     sheets, long_form = await _tables(db, questionnaires, request, made_at, in_force)
     if request.format == "xlsx":
         return ExportFile(filename, await write_xlsx(sheets), MIME["xlsx"])

@@ -43,9 +43,15 @@ async def running_service(
         yield service
 
 
+async def jpeg_of(ref: FileRef) -> bytes:
+    """The test channel's file fetcher: a JPEG's first bytes, then the file id (one file id, one digest)."""
+    return b"\xff\xd8\xff\xe0" + ref.file_id.encode()
+
+
 class Chat:
     def __init__(self, service: BotService, user_id: str, channel: str = "test") -> None:
         self.service = service
+        service.file_fetchers.setdefault(channel, jpeg_of)
         self.sender = Sender(channel, user_id, "Người thử")
         self.last: list[Reply] = []
 

@@ -159,7 +159,7 @@ class ZaloBotPerson:
         return await self._act(self.fake.send_text(self.user_id, text))
 
     async def photo(self) -> list[str]:
-        return await self._act(self.fake.send_photo(self.user_id, "https://photo-stal.zadn.vn/bien-ban.jpg"))
+        return await self._act(self.fake.send_photo(self.user_id, self.fake.host_file(PNG, "png")))
 
     async def download(self, offer: list[str]) -> bytes:
         return await fetch_link(offer)

@@ -301,7 +301,7 @@ class TelegramChannel(PlatformChannel[Update]):
         for reply in replies:
             if isinstance(reply, Document):
                 upload = InputFile(io.BytesIO(reply.content), filename=reply.filename)
-                if reply.mime.startswith("image/"):  # a chart: shown as a picture, not a file to open
+                if reply.mime.startswith("image/") and not reply.original:  # a chart: a picture, not a file to open
                     send = partial(self.app.bot.send_photo, chat_id, upload, caption=reply.caption)
                     await self._deliver(send, "sendPhoto")
                 else:

@@ -41,6 +41,7 @@ MENU = (
     "/xuat khaosat [kỳ] [mã đơn vị] – Excel khảo sát người dân: tổng hợp, theo câu hỏi, theo nhóm, ý kiến, dữ liệu\n"
     "/xuat baocao [kỳ] – dự thảo báo cáo (Word) có bảng điểm và biểu đồ\n"
     "/xuat nhatky [kỳ] – Excel lịch sử sửa phiếu sau lần nộp đầu và nhật ký thao tác của quản trị viên\n"
+    "/xuat minhchung [kỳ] [mã đơn vị] – tệp zip các minh chứng đơn vị đã nộp, kèm danh sách tệp\n"
     "Thêm “csv” để lấy dữ liệu dạng CSV, ví dụ: /xuat khaosat {period} csv"
 )
 MENU_WORKBOOK = "Kèm theo đây là tệp Excel kết quả chung của kỳ {period}."
@@ -54,9 +55,26 @@ CAPTIONS: dict[Kind, str] = {
         "(tô vàng) trước khi ban hành."
     ),
     "nhatky": "Nhật ký kỳ {period}{unit}: lịch sử sửa phiếu (cũ → mới, ai, lúc nào) và thao tác của quản trị viên.",
+    "minhchung": (
+        "Minh chứng kỳ {period}{unit}: mỗi đơn vị một thư mục, mỗi tiêu chí một thư mục con; danh sách tệp "
+        "(đơn vị, tiêu chí, tên tệp, cỡ, SHA-256) trong tệp danh-sach-minh-chung.csv."
+    ),
 }
-KINDS: dict[str, Kind] = {"danhgia": "danhgia", "khaosat": "khaosat", "baocao": "baocao", "nhatky": "nhatky"}
-FORMATS: dict[str, Format] = {"xlsx": "xlsx", "excel": "xlsx", "csv": "csv", "docx": "docx", "word": "docx"}
+KINDS: dict[str, Kind] = {
+    "danhgia": "danhgia",
+    "khaosat": "khaosat",
+    "baocao": "baocao",
+    "nhatky": "nhatky",
+    "minhchung": "minhchung",
+}
+FORMATS: dict[str, Format] = {
+    "xlsx": "xlsx",
+    "excel": "xlsx",
+    "csv": "csv",
+    "docx": "docx",
+    "word": "docx",
+    "zip": "zip",
+}
 
 
 def _kind(args: list[str]) -> tuple[Kind, list[str]] | None:
@@ -95,6 +113,7 @@ async def parse_request(db: AsyncSession, args: list[str], period: str, settings
         fmt=fmt,
         suppress_below=settings.suppress_below,
         breakdowns=settings.survey_breakdowns,
+        evidence_dir=str(settings.evidence_dir),
     )
 
 

@@ -8,18 +8,19 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, review
+from bot import audit, evidence, review
 from bot import texts as t
 from bot.messages import Reply
-from bot.review import RETURN_USAGE, flagged_lines, parse_return, submission_text
+from bot.review import RETURN_USAGE, criteria, flagged_lines, parse_return, submission_text
 from bot.service import BotService
 from bot.table import Call
 from conversations import engine
 from conversations.answers import number_text
-from conversations.definition import Questionnaire
+from conversations.definition import Questionnaire, supporting
 from conversations.engine import Outgoing
 from conversations.localtime import local_time
 from conversations.status import LABELS, Status
+from conversations.text import fold, vi_sort_key
 from storage import repo
 from storage.models import Period, Response, Unit
 from storage.queries import evidence_files, get_period
@@ -34,6 +35,10 @@ ALREADY_APPROVED = "Phiếu của {unit} đã được duyệt lúc {time}."
 APPROVED = "Đã duyệt phiếu tự đánh giá kỳ {period} của {unit} ({points} điểm). {told}"
 RETURNED = "Đã trả lại phiếu của {unit} để sửa:\n{items}\n{told}"
 TOLD = "Đã báo cho {count} cán bộ của đơn vị."
+EVIDENCE_USAGE = "Gõ /minhchung kèm mã đơn vị, thêm mã tiêu chí nếu chỉ cần một tiêu chí, ví dụ: /minhchung 16012 N1.1."
+NO_SUCH_CRITERION = "Không có tiêu chí “{code}”. Các tiêu chí: {codes}."
+NO_EVIDENCE = "{where}: đơn vị không gửi tệp minh chứng nào."
+EVIDENCE_HEADING = "Minh chứng của {where}: {count} tệp."
 NO_OFFICER = "Đơn vị chưa có cán bộ nào dùng bot: hãy gửi mã mời (/moi {code}) hoặc báo cho đơn vị."
 
 
@@ -61,15 +66,23 @@ async def _target(service: BotService, db: AsyncSession, code: str, period: Peri
 
 async def _submitted(service: BotService, db: AsyncSession, code: str) -> tuple[Target, Response] | str:
     """The unit's submitted self-assessment in the current period, to approve or return; or what to tell the admin."""
+    found = await _sent(service, db, code)
+    if isinstance(found, str):
+        return found
+    refused = _not_counted(found[0])
+    return refused if refused is not None else found
+
+
+async def _sent(service: BotService, db: AsyncSession, code: str) -> tuple[Target, Response] | str:
+    """The unit's self-assessment in the current period once sent (submitted, returned or approved)."""
     period = await repo.current_period(db)
     if period is None:
         return t.NO_PERIOD
     target = await _target(service, db, code, period)
     if isinstance(target, str):
         return target
-    refused = _not_counted(target)
-    if refused is not None or target.response is None:
-        return refused or ""
+    if target.response is None or target.response.status is Status.DRAFT:
+        return _not_counted(target) or ""
     return target, target.response
 
 
@@ -156,3 +169,30 @@ async def send_back(call: Call) -> list[Reply]:
     told = await review.send_back(db, qn, unit, response, items, account, now)
     lines = "\n".join(flagged_lines(qn, items))
     return [Outgoing(RETURNED.format(unit=unit.name, items=lines, told=_told(told, unit.code)))]
+
+
+async def send_evidence(call: Call) -> list[Reply]:
+    """/minhchung <mã đơn vị> [tiêu chí]: the files a unit sent with its self-assessment of the current period (or
+    with one criterion), as documents; on Zalo they become signed download links."""
+    service, db = call.service, call.db
+    if not call.args or len(call.args) > 2:
+        return [Outgoing(EVIDENCE_USAGE)]
+    found = await _sent(service, db, call.args[0])
+    if isinstance(found, str):
+        return [Outgoing(found)]
+    target, response = found
+    files = await evidence_files(db, [response.id])
+    where = f"{target.unit.name} kỳ {target.period.code}"
+    if len(call.args) == 2:
+        by_code = {fold(q.code or ""): q for q in criteria(target.qn)}
+        criterion = by_code.get(fold(call.args[1]))
+        if criterion is None:
+            codes = ", ".join(sorted({q.code or "" for q in criteria(target.qn)}, key=vi_sort_key))
+            return [Outgoing(NO_SUCH_CRITERION.format(code=call.args[1], codes=codes))]
+        backing = supporting(target.qn)
+        files = [f for f in files if f.question_id == criterion.id or backing.get(f.question_id) == criterion.id]
+        where += f", tiêu chí {criterion.code}"
+    if not files:
+        return [Outgoing(NO_EVIDENCE.format(where=where))]
+    await audit.record(db, call.sender, service.clock(), "evidence", target.unit.code, {"files": len(files)})
+    return await evidence.documents(service, files, EVIDENCE_HEADING.format(where=where, count=len(files)))

@@ -51,17 +51,31 @@ async def read_params(request: web.Request) -> dict[str, Any]:
 
 
 class LocalServer:
-    """An aiohttp app on 127.0.0.1 at a free port; subclasses add their routes in `setup`."""
+    """An aiohttp app on 127.0.0.1 at a free port; subclasses add their routes in `setup`. It also serves the files
+    a test hosts (`host_file`) at /files/<name>, as Zalo's file servers serve the attachments users send."""
 
     def __init__(self) -> None:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self._files: dict[str, tuple[bytes, str]] = {}
+
+    def host_file(self, data: bytes, extension: str) -> str:
+        name = f"{len(self._files) + 1}.{extension}"
+        self._files[name] = (data, "image/png" if extension == "png" else "application/octet-stream")
+        return f"{self.url}/files/{name}"
+
+    async def _file(self, request: web.Request) -> web.Response:
+        found = self._files.get(request.match_info["name"])
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[0], content_type=found[1])
 
     def setup(self, app: web.Application) -> None:
         raise NotImplementedError
 
     async def start(self) -> None:
         app = web.Application(client_max_size=32 * 1024 * 1024)
+        app.router.add_get("/files/{name}", self._file)
         self.setup(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()

@@ -96,7 +96,6 @@ class FakeZaloOA(LocalServer):
         self._refresh_tokens = {refresh_token}
         self._access_tokens: dict[str, float] = {}  # token -> expiry on the fake clock
         self._users: dict[str, _User] = {}
-        self._files: dict[str, tuple[bytes, str]] = {}
         self._seq = itertools.count(1)
         self._faults: list[tuple[int, str]] = []
 
@@ -106,7 +105,6 @@ class FakeZaloOA(LocalServer):
         app.router.add_post("/v2.0/oa/upload/{kind:image|file}", self._upload)
         app.router.add_post("/v2.0/oa/quota/message", self._quota)
         app.router.add_get("/v3.0/oa/user/detail", self._user_detail)
-        app.router.add_get("/files/{name}", self._file)
 
     @property
     def oauth_url(self) -> str:
@@ -234,11 +232,6 @@ class FakeZaloOA(LocalServer):
 
     async def unfollow(self, user_id: str) -> int:
         return await self.deliver(self.event("unfollow", user_id))
-
-    def host_file(self, data: bytes, extension: str) -> str:
-        name = f"{next(self._seq)}.{extension}"
-        self._files[name] = (data, "image/png" if extension == "png" else "application/octet-stream")
-        return f"{self.url}/files/{name}"
 
     # ------------------------------------------------------------ test API: what the OA sent
 
@@ -379,8 +372,3 @@ class FakeZaloOA(LocalServer):
         }
         return json_response({"error": 0, "message": "Success", "data": data})
 
-    async def _file(self, request: web.Request) -> web.Response:
-        found = self._files.get(request.match_info["name"])
-        if found is None:
-            return web.Response(status=404)
-        return web.Response(body=found[0], content_type=found[1])
