@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Document, Reply, Sender
 from conversations import engine
+from conversations.answers import number_text
 from conversations.definition import QuestionType
 from conversations.engine import FileRef, Inbound, Outgoing
 from storage import repo
@@ -120,8 +121,8 @@ def store(service: BotService) -> FileStore:
     return FileStore(service.settings.evidence_dir)
 
 
-def _mb(size: int) -> str:
-    return f"{size / MB:.1f}".replace(".", ",")
+def _mb(size: float) -> str:
+    return number_text(round(size / MB, 2) or 0.01)
 
 
 async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbound) -> Inbound | str:
@@ -135,7 +136,7 @@ async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbo
     if fetch is None:
         return NO_FETCH
     limit = service.settings.evidence_max_mb * MB
-    limit_text = f"{service.settings.evidence_max_mb:g}"
+    limit_text = number_text(service.settings.evidence_max_mb)
     taken: list[tuple[FileRef, bytes, Kind]] = []
     for ref in inbound.files:
         name = engine.file_label(ref.name, ref.kind)

@@ -20,13 +20,15 @@ from sqlalchemy import select
 from bot.app import open_service, serve
 from bot.channels.zalo_oa import ZaloOaChannel
 from bot.evidence import DOC, DOCX, HEIC, JPEG, PDF, PNG, WEBP, XLS, XLSX, Macro, detect
+from conversations.engine import FileRef
 from storage.db import Database
 from storage.models import Evidence
-from tests.client import settings_for
+from tests.client import Chat, running_service, settings_for
 from tests.fakes.telegram_server import BotMessage, FakeTelegram, UploadedFile
 from tests.fakes.zalo_common import free_port
 from tests.fakes.zalo_oa_server import FakeZaloOA
 from tests.test_channels_e2e import ZaloOaPerson, fetch_link
+from tests.test_exports import officer_of
 from tests.test_telegram_e2e import ADMIN, OFFICER, User, complete, telegram_bot
 from tests.test_telegram_e2e import PNG as PNG_BYTES
 
@@ -227,3 +229,35 @@ async def test_zalo_evidence_fetched_from_the_attachment_url_and_sent_as_signed_
         offer = await admin.say("/minhchung 16012")
         assert "Minh chứng của Xã Hậu Lộc kỳ 2026: 1 tệp." in "\n".join(offer)
         assert await fetch_link(offer) == PNG_BYTES, "on Zalo a file is a signed download link to the same bytes"
+
+
+async def test_size_limit_one_file_removed_and_no_fetch_where_no_file_is_asked(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
+        fetched: list[str] = []
+
+        async def fetch(ref: FileRef) -> bytes:
+            fetched.append(ref.file_id)
+            return b"\xff\xd8\xff\xe0" + bytes(30000) + ref.file_id.encode()
+
+        service.file_fetchers["test"] = fetch
+        officer = await officer_of(Chat(service, "admin"), service, "16012")
+        await officer.send("/danhgia")
+        assert "Câu này không cần tệp" in await officer.send_file("not-asked")
+        assert fetched == [], "a file where none is asked for is not fetched"
+        await officer.send("1")
+        await officer.send("15/1/2026")
+        service.settings = service.settings.model_copy(update={"evidence_max_mb": 0.02})
+        big = await officer.send_file("big")  # says 2048 bytes, fits; its content is larger
+        assert "Không nhận tệp “minh-chung.jpg”: tệp nặng 0,03 MB, quá giới hạn 0,02 MB" in big
+        assert kept(tmp_path) == {}
+        service.settings = service.settings.model_copy(update={"evidence_max_mb": 10})
+        for name in ("a", "b", "c"):
+            await officer.send_file(name, f"{name}.jpg")
+        assert len(kept(tmp_path)) == 3
+        assert "Không có tệp số 4. Câu này đang có 3 tệp." in await officer.send("xoá 4")
+        removed = await officer.send("xóa tệp 2")
+        assert "Đã xóa tệp 2 (b.jpg). Còn 2 tệp" in removed and "1. a.jpg\n2. c.jpg" in removed
+        assert "Tệp đã gửi" not in await officer.send("bỏ qua")  # kept, and on to the next question
+        assert "1. a.jpg\n2. c.jpg" in await officer.send("quay lại")
