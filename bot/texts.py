@@ -23,7 +23,7 @@ HELP_CITIZEN_TIP = (
 )
 HELP_OFFICER_TIP = (
     "Khi trả lời: bấm nút hoặc gõ số thứ tự; “quay lại” để về câu trước; “bỏ qua” với câu không bắt buộc; "
-    "với câu minh chứng, gửi ảnh hoặc tệp rồi bấm “Xong”."
+    "với câu minh chứng, gửi ảnh hoặc tệp (ảnh, PDF, Word, Excel, PowerPoint) rồi bấm “Xong”; “xóa 2” xóa tệp số 2."
 )
 
 UNKNOWN_COMMAND = "Không có lệnh “{command}”. Gõ /trogiup để xem các lệnh."

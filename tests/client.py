@@ -51,7 +51,6 @@ async def jpeg_of(ref: FileRef) -> bytes:
 class Chat:
     def __init__(self, service: BotService, user_id: str, channel: str = "test") -> None:
         self.service = service
-        service.file_fetchers.setdefault(channel, jpeg_of)
         self.sender = Sender(channel, user_id, "Người thử")
         self.last: list[Reply] = []
 
@@ -74,6 +73,8 @@ class Chat:
         return await self._do(Inbound(button=token))
 
     async def send_file(self, file_id: str, name: str = "minh-chung.jpg") -> str:
+        """A photo; unless the test gave the channel a fetcher, its bytes are a JPEG's made from the file id."""
+        self.service.file_fetchers.setdefault(self.sender.channel, jpeg_of)
         return await self._do(Inbound(files=(FileRef(file_id, "photo", name, "image/jpeg", 2048),)))
 
     async def answer_all(self, answers: list[str]) -> str:

@@ -45,7 +45,7 @@ MENU = (
     "Thêm “csv” để lấy dữ liệu dạng CSV, ví dụ: /xuat khaosat {period} csv"
 )
 MENU_WORKBOOK = "Kèm theo đây là tệp Excel kết quả chung của kỳ {period}."
-NOT_UNDERSTOOD = "Không hiểu “{word}”: không phải kỳ đánh giá, mã đơn vị hay dạng tệp (xlsx, csv, docx)."
+NOT_UNDERSTOOD = "Không hiểu “{word}”: không phải kỳ đánh giá, mã đơn vị hay dạng tệp (xlsx, csv, docx, zip)."
 CAPTIONS: dict[Kind, str] = {
     "tonghop": t.EXPORT_CAPTION,
     "danhgia": "Tự đánh giá kỳ {period}{unit}: tổng hợp, chi tiết, minh chứng, tiến độ.",
