@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+SENT_AT_ONCE = 10
+"""Files /minhchung sends in one go; the zip export has them all."""
 ALLOWED = "ảnh (JPEG, PNG, WebP, HEIC), tệp PDF, tệp Word, Excel, PowerPoint (docx, xlsx, pptx, doc, xls)"
 REFUSED_KIND = (
     "Không nhận tệp “{name}”: bot chỉ nhận {allowed}. Bot xem nội dung tệp chứ không xem tên tệp, và tệp này "
@@ -179,18 +181,21 @@ async def _asks_for_files(service: BotService, db: AsyncSession, sender: Sender,
     return q is not None and q.type is QuestionType.EVIDENCE
 
 
-async def documents(service: BotService, files: Sequence[Evidence], heading: str) -> list[Reply]:
-    """The kept files as documents to send (Telegram sends them as files; Zalo as signed download links), after a
-    line that says what they are and which were sent before the bot kept evidence (only their file id is known)."""
+async def documents(service: BotService, files: Sequence[Evidence], heading: str, more: str) -> list[Reply]:
+    """The kept files as documents to send (Telegram sends them as files; Zalo as signed download links), at most
+    SENT_AT_ONCE of them (`more` says how to get the rest), after the heading and the files sent before the bot kept
+    evidence (only their file id is known)."""
     kept, missing = [], []
-    for n, f in enumerate(files, 1):
+    for n, f in enumerate(files[:SENT_AT_ONCE], 1):
         content = await asyncio.to_thread(store(service).read, f.sha256)
         if content is None:
             missing.append(f"{n}. {engine.file_label(f.name, f.kind)}")
             continue
         caption = f"{n}/{len(files)} · {engine.file_label(f.name, f.kind)}"
         kept.append(Document(file_name(f), content, caption, f.mime or "application/octet-stream", original=True))
-    lines = [heading.format(count=len(files))]
+    lines = [heading]
     if missing:
         lines.append(NOT_KEPT.format(lines="\n".join(missing)))
+    if len(files) > SENT_AT_ONCE:
+        lines.append(more.format(sent=SENT_AT_ONCE))
     return [Outgoing("\n".join(lines)), *kept]

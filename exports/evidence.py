@@ -28,10 +28,17 @@ def places(a: Assessment, store: FileStore) -> dict[int, str]:
     return found
 
 
-async def build_zip(a: Assessment, store: FileStore) -> bytes:
+class TooLarge(Exception):
+    """The files come to more than a chat can carry; args: their size in bytes."""
+
+
+async def build_zip(a: Assessment, store: FileStore, max_bytes: int | None = None) -> bytes:
     """The manifest, then each kept file at its place. Files are stored as they are (images, PDF and Office
-    documents are compressed already); the manifest is deflated."""
+    documents are compressed already); the manifest is deflated. TooLarge past `max_bytes` (nothing is read)."""
     where = places(a, store)
+    total = sum(store.path(f.sha256).stat().st_size for r in a.units for f in r.evidence if f.id in where and f.sha256)
+    if max_bytes is not None and total > max_bytes:
+        raise TooLarge(total)
     manifest = await write_csv(evidence_sheet(a, places=where))
     out = BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:

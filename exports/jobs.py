@@ -16,6 +16,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.answers import number_text
 from conversations.definition import Questionnaire, SurveyMeasure, of_kind
 from conversations.localtime import day_text, file_stamp, local_date
 from conversations.measures import measured_criteria
@@ -55,6 +56,14 @@ STEMS: dict[Kind, str] = {
 }
 
 
+ZIP_TOO_LARGE = "Các tệp minh chứng nặng {size} MB, quá {limit} MB gửi được qua chat. {hint}"
+ZIP_ONE_UNIT = "Hãy xuất từng đơn vị: /xuat minhchung <mã đơn vị>; hoặc trên máy chủ: pbgdpl export minhchung -o TỆP."
+ZIP_BY_CRITERION = (
+    "Hãy lấy từng tiêu chí: /minhchung {unit} <tiêu chí>; "
+    "hoặc trên máy chủ: pbgdpl export minhchung --unit {unit} -o TỆP."
+)
+
+
 class ExportError(ValueError):
     """A request that cannot be exported; the message tells the requester why, in Vietnamese."""
 
@@ -73,6 +82,8 @@ class ExportRequest:
     sheet: str | None = None
     """For CSV: which table (by its sheet name); by default the answers in long form."""
     evidence_dir: str
+    max_mb: float | None = None
+    """For a file sent in chat: the evidence zip is refused past this (a Telegram bot sends files up to 50 MB)."""
     """Where evidence files are kept (bot.evidence): the zip takes them from there, the workbook names their place."""
 
     @property
@@ -224,7 +235,14 @@ async def build(
         a = await _assessment(db, questionnaires, request, in_force)
         if a is None:
             raise ExportError("Chưa có bảng hỏi tự đánh giá trên hệ thống.")
-        return ExportFile(filename, await evidence.build_zip(a, _store(request)), MIME["zip"])
+        limit = int(request.max_mb * 1024 * 1024) if request.max_mb is not None else None
+        try:
+            content = await evidence.build_zip(a, _store(request), limit)
+        except evidence.TooLarge as large:
+            hint = ZIP_BY_CRITERION.format(unit=request.unit) if request.unit else ZIP_ONE_UNIT
+            size, most = number_text(round(large.args[0] / 1024 / 1024, 1)), number_text(request.max_mb)
+            raise ExportError(ZIP_TOO_LARGE.format(size=size, limit=most, hint=hint)) from None
+        return ExportFile(filename, content, MIME["zip"])
     sheets, long_form = await _tables(db, questionnaires, request, made_at, in_force)
     if request.format == "xlsx":
         return ExportFile(filename, await write_xlsx(sheets), MIME["xlsx"])

@@ -17,6 +17,8 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+import bot.commands.export
+import bot.evidence
 from bot.app import open_service, serve
 from bot.channels.zalo_oa import ZaloOaChannel
 from bot.evidence import DOC, DOCX, HEIC, JPEG, PDF, PNG, WEBP, XLS, XLSX, Macro, detect
@@ -28,7 +30,7 @@ from tests.fakes.telegram_server import BotMessage, FakeTelegram, UploadedFile
 from tests.fakes.zalo_common import free_port
 from tests.fakes.zalo_oa_server import FakeZaloOA
 from tests.test_channels_e2e import ZaloOaPerson, fetch_link
-from tests.test_exports import officer_of
+from tests.test_exports import complete_assessment, officer_of
 from tests.test_telegram_e2e import ADMIN, OFFICER, User, complete, telegram_bot
 from tests.test_telegram_e2e import PNG as PNG_BYTES
 
@@ -261,3 +263,33 @@ async def test_size_limit_one_file_removed_and_no_fetch_where_no_file_is_asked(
         assert "Đã xóa tệp 2 (b.jpg). Còn 2 tệp" in removed and "1. a.jpg\n2. c.jpg" in removed
         assert "Tệp đã gửi" not in await officer.send("bỏ qua")  # kept, and on to the next question
         assert "1. a.jpg\n2. c.jpg" in await officer.send("quay lại")
+
+
+async def test_many_files_sent_a_few_at_once_and_a_zip_too_large_for_chat_refused(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
+        async def fetch(ref: FileRef) -> bytes:  # 600 kB photos
+            return b"\xff\xd8\xff\xe0" + ref.file_id.encode() + bytes(600 * 1024)
+
+        service.file_fetchers["test"] = fetch
+        admin = Chat(service, "admin")
+        _, sent = await complete_assessment(await officer_of(admin, service, "16012"), "1", "90")
+        assert sent >= 3
+        monkeypatch.setattr(bot.evidence, "SENT_AT_ONCE", 2)
+        reply = await admin.send("/minhchung 16012")
+        assert f"Minh chứng của Xã Hậu Lộc kỳ 2026: {sent} tệp." in reply
+        assert "Bot gửi 2 tệp đầu" in reply and "/xuat minhchung 16012" in reply
+        assert [d.content[:9] for d in admin.documents] == [b"\xff\xd8\xff\xe0tep-1", b"\xff\xd8\xff\xe0tep-2"]
+
+        monkeypatch.setattr(bot.commands.export, "CHAT_FILE_MB", 1)
+        refused = await admin.send("/xuat minhchung 16012")
+        size = str(round(sent * (600 * 1024 + 9) / 1024 / 1024, 1)).replace(".", ",")
+        assert f"Các tệp minh chứng nặng {size} MB, quá 1 MB gửi được qua chat." in refused
+        assert "Hãy lấy từng tiêu chí: /minhchung 16012 <tiêu chí>" in refused
+        assert admin.documents == []
+        monkeypatch.setattr(bot.commands.export, "CHAT_FILE_MB", 45)
+        await admin.send("/xuat minhchung")
+        [archive] = admin.documents
+        with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
+            assert len(opened.namelist()) == sent + 1

@@ -30,6 +30,8 @@ from storage.queries import get_period
 PREPARING = "Đang chuẩn bị tệp xuất, xin chờ trong giây lát…"
 INTERRUPTED = "Tệp xuất bạn yêu cầu chưa làm xong vì hệ thống vừa khởi động lại. Gõ lại {command} để xuất lại."
 JOB = "export"
+CHAT_FILE_MB = 45
+"""The largest evidence zip sent in chat (a Telegram bot sends files up to 50 MB)."""
 
 log = logging.getLogger(__name__)
 Made = tuple[ExportFile | str, float]
@@ -114,6 +116,7 @@ async def parse_request(db: AsyncSession, args: list[str], period: str, settings
         suppress_below=settings.suppress_below,
         breakdowns=settings.survey_breakdowns,
         evidence_dir=str(settings.evidence_dir),
+        max_mb=CHAT_FILE_MB,
     )
 
 

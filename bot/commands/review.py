@@ -39,6 +39,10 @@ EVIDENCE_USAGE = "Gõ /minhchung kèm mã đơn vị, thêm mã tiêu chí nếu
 NO_SUCH_CRITERION = "Không có tiêu chí “{code}”. Các tiêu chí: {codes}."
 NO_EVIDENCE = "{where}: đơn vị không gửi tệp minh chứng nào."
 EVIDENCE_HEADING = "Minh chứng của {where}: {count} tệp."
+EVIDENCE_MORE = (
+    "Bot gửi {sent} tệp đầu. Gõ thêm mã tiêu chí (ví dụ /minhchung {code} N1.1), hoặc /xuat minhchung {code} để nhận "
+    "mọi tệp trong một tệp zip."
+)
 NO_OFFICER = "Đơn vị chưa có cán bộ nào dùng bot: hãy gửi mã mời (/moi {code}) hoặc báo cho đơn vị."
 
 
@@ -195,4 +199,6 @@ async def send_evidence(call: Call) -> list[Reply]:
     if not files:
         return [Outgoing(NO_EVIDENCE.format(where=where))]
     await audit.record(db, call.sender, service.clock(), "evidence", target.unit.code, {"files": len(files)})
-    return await evidence.documents(service, files, EVIDENCE_HEADING.format(where=where, count=len(files)))
+    heading = EVIDENCE_HEADING.format(where=where, count=len(files))
+    more = EVIDENCE_MORE.replace("{code}", target.unit.code)
+    return await evidence.documents(service, files, heading, more)
