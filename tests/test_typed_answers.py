@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.service import load_unit_presets
+from bot.presets import load_unit_presets
 from conversations import engine
 from conversations import messages as m
 from conversations.answers import InvalidAnswer, hint, parse_multiple, parse_typed, pick
