@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Document, Reply, Sender
 from conversations import engine
 from conversations.answers import number_text
-from conversations.definition import QuestionType
+from conversations.definition import Question, QuestionType
 from conversations.engine import FileRef, Inbound, Outgoing
 from storage import repo
 from storage.files import FileStore, file_name
@@ -132,8 +132,12 @@ async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbo
     and channel); or, when one of them cannot be taken, why in Vietnamese (and nothing is kept). Files sent
     anywhere else are passed on untouched (an upload, or a file where none is asked for)."""
     async with service.db.read() as db:
-        if not await _asks_for_files(service, db, sender, actor):
-            return inbound
+        asked = await _asked(service, db, sender, actor)
+    if asked is None:
+        return inbound
+    q, present = asked
+    if present + len(inbound.files) > q.max_files:
+        return inbound  # the engine says how many the question takes; nothing is fetched
     fetch = service.file_fetchers.get(sender.channel)
     if fetch is None:
         return NO_FETCH
@@ -159,6 +163,9 @@ async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbo
             log.info("refused an evidence file on %s: not an allowed kind", sender.channel)
             return REFUSED_KIND.format(name=name, allowed=ALLOWED)
         taken.append((ref, content, kind))
+    if q.accept == "image" and any(not kind.mime.startswith("image/") for _, _, kind in taken):
+        return replace(inbound, files=tuple(replace(ref, mime=kind.mime) for ref, _, kind in taken))  # the engine
+        # refuses them by their real type, and nothing is kept
     kept, files = [], store(service)
     for ref, content, kind in taken:
         digest = await asyncio.to_thread(files.put, content)
@@ -166,19 +173,21 @@ async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbo
     return replace(inbound, files=tuple(kept))
 
 
-async def _asks_for_files(service: BotService, db: AsyncSession, sender: Sender, actor: str) -> bool:
-    """Whether the sender is being asked an evidence question right now."""
+async def _asked(service: BotService, db: AsyncSession, sender: Sender, actor: str) -> tuple[Question, int] | None:
+    """The evidence question the sender is being asked right now and how many files it has; None when none is."""
     session = await repo.get_session(db, actor)
     if session is None or session.waiting_for is not None or session.response_id is None:
-        return False
+        return None
     response = await repo.get_response(db, session.response_id)
     if response is None or not response.status.editable:
-        return False
+        return None
     qn = await service.definition_of(db, response)
     if qn is None:
-        return False
+        return None
     q = engine.current_question(qn, response.state, service.participant(sender, actor, response))
-    return q is not None and q.type is QuestionType.EVIDENCE
+    if q is None or q.type is not QuestionType.EVIDENCE:
+        return None
+    return q, len(response.state["answers"].get(q.id) or [])
 
 
 async def documents(service: BotService, files: Sequence[Evidence], heading: str, more: str) -> list[Reply]:

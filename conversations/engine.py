@@ -763,11 +763,16 @@ def _file_number(word: str) -> int | None:
     return None
 
 
+def _is_image(f: FileRef) -> bool:
+    """By its type (the host reads it from the content), else by what the platform calls it."""
+    return f.mime.startswith("image/") if f.mime else f.kind == "photo"
+
+
 def _handle_files(turn: _Turn, q: Question, inbound: Inbound) -> Step:
     state = turn.state
     if q.type is not QuestionType.EVIDENCE:
         return _again(turn, q, m.ERR_FILE_NOT_EXPECTED)
-    if q.accept == "image" and not all(f.kind == "photo" or (f.mime or "").startswith("image/") for f in inbound.files):
+    if q.accept == "image" and not all(_is_image(f) for f in inbound.files):
         return _again(turn, q, m.ERR_IMAGE_ONLY)
     stored = state["answers"].get(q.id, [])
     if len(stored) + len(inbound.files) > q.max_files:

@@ -240,6 +240,7 @@ async def build(
             content = await evidence.build_zip(a, _store(request), limit)
         except evidence.TooLarge as large:
             hint = ZIP_BY_CRITERION.format(unit=request.unit) if request.unit else ZIP_ONE_UNIT
+            assert request.max_mb is not None  # only a limit refuses
             size, most = number_text(round(large.args[0] / 1024 / 1024, 1)), number_text(request.max_mb)
             raise ExportError(ZIP_TOO_LARGE.format(size=size, limit=most, hint=hint)) from None
         return ExportFile(filename, content, MIME["zip"])

@@ -15,13 +15,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 from sqlalchemy import select
 
 import bot.commands.export
 import bot.evidence
 from bot.app import open_service, serve
 from bot.channels.zalo_oa import ZaloOaChannel
+from bot.config import REPO_ROOT
 from bot.evidence import DOC, DOCX, HEIC, JPEG, PDF, PNG, WEBP, XLS, XLSX, Macro, detect
+from conversations.definition import parse_questionnaire
 from conversations.engine import FileRef
 from storage.db import Database
 from storage.models import Evidence
@@ -237,6 +240,12 @@ async def test_size_limit_one_file_removed_and_no_fetch_where_no_file_is_asked(
     tmp_path: Path, database_url: str
 ) -> None:
     async with running_service(tmp_path, database_url=database_url) as service:
+        data = yaml.safe_load((REPO_ROOT / "presets" / "questionnaires" / "tu-danh-gia.yaml").read_text("utf-8"))
+        plan = next(q for g in data["groups"] for q in g["questions"] if q["id"] == "n1_kh_minh_chung")
+        plan["accept"] = "image"  # this question takes photos only
+        images_only = parse_questionnaire(data, "tu-danh-gia.yaml")
+        service.versions[(images_only.id, images_only.version)] = images_only
+        service.use(images_only)
         fetched: list[str] = []
 
         async def fetch(ref: FileRef) -> bytes:
@@ -263,6 +272,21 @@ async def test_size_limit_one_file_removed_and_no_fetch_where_no_file_is_asked(
         assert "Đã xóa tệp 2 (b.jpg). Còn 2 tệp" in removed and "1. a.jpg\n2. c.jpg" in removed
         assert "Tệp đã gửi" not in await officer.send("bỏ qua")  # kept, and on to the next question
         assert "1. a.jpg\n2. c.jpg" in await officer.send("quay lại")
+        for name in ("d", "e", "f"):
+            await officer.send_file(name, f"{name}.jpg")
+        fetched.clear()
+        assert "Câu này nhận tối đa 5 tệp" in await officer.send_file("g")
+        assert fetched == [], "a file past the question's number is not fetched"
+
+        await officer.send("xóa 5")
+        before = kept(tmp_path)
+
+        async def pdf(ref: FileRef) -> bytes:
+            return PDF_BYTES
+
+        service.file_fetchers["test"] = pdf
+        assert "Câu này cần ảnh chụp" in await officer.send_file("h", "h.jpg")  # a PDF named .jpg sent as a photo
+        assert kept(tmp_path) == before, "a file the question does not take is not kept"
 
 
 async def test_many_files_sent_a_few_at_once_and_a_zip_too_large_for_chat_refused(
