@@ -59,15 +59,18 @@ def _questionnaire_check(settings: Settings, path: Path) -> None:
 
     installed = load_directory(settings.questionnaires_dir)
     try:
-        qn = read_xlsform(path.read_bytes(), path.name, installed)
+        reading = read_xlsform(path.read_bytes(), path.name, installed)
     except FormError as error:
         print(f"{path.name}: chưa dùng được.")
         print("\n".join(f"• {problem}" for problem in error.problems))
         raise SystemExit(1) from None
     except OSError as error:
         raise SystemExit(f"Không đọc được {path}: {error.strerror}") from None
+    qn = reading.questionnaire
     print(f"{path.name}: dùng được.")
     print("\n".join(summary(qn)))
+    if reading.notices:
+        print(reading.noticed)
     if qn.id in installed:
         changed = changes(installed[qn.id], qn)
         print(f"Thay đổi so với {settings.questionnaires_dir}/ (phiên bản {installed[qn.id].version}):")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from conversations.answers import display
 from conversations.definition import Choice, Condition, Question, Questionnaire
 from conversations.expressions import Where
+
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][\w.-]*)\}")
 
 
 def holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
@@ -49,11 +53,32 @@ def offered(q: Question, answers: Mapping[str, Any]) -> tuple[Choice, ...]:
     return tuple(c for c in q.options if choice_filter.holds(answers, columns={**c.attributes, "name": c.value}))
 
 
+def _filled(qn: Questionnaire, text: str, counted: Mapping[str, Any]) -> str:
+    """`${name}` replaced by that answer as the person reads it, as ODK fills a label; empty when there is none."""
+
+    def answer(found: re.Match[str]) -> str:
+        name = found[1]
+        if not qn.has(name):
+            return found[0]
+        return display(qn.question(name), counted[name]) if name in counted else ""
+
+    return _REFERENCE.sub(answer, text)
+
+
 def as_asked(qn: Questionnaire, q: Question, answers: Mapping[str, Any]) -> Question:
-    """The question with only the choices it offers, given the answers so far."""
-    if q.choice_filter is None:
+    """The question as it is asked given the answers so far: only the choices it offers, and the earlier answers
+    its label and hint name (`${name}`) filled in."""
+    named = "${" in q.text or "${" in (q.help or "")
+    if q.choice_filter is None and not named:
         return q
-    return q.model_copy(update={"choices": list(offered(q, effective_answers(qn, answers)))})
+    counted = effective_answers(qn, answers)
+    update: dict[str, Any] = {}
+    if q.choice_filter is not None:
+        update["choices"] = list(offered(q, counted))
+    if named:
+        update["text"] = _filled(qn, q.text, counted)
+        update["help"] = _filled(qn, q.help, counted) if q.help else q.help
+    return q.model_copy(update=update)
 
 
 def unoffered(qn: Questionnaire, answers: Mapping[str, Any]) -> str | None:

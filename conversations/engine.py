@@ -541,7 +541,8 @@ def _advance(turn: _Turn, after: str | None, remember: bool = True) -> Step:
         order = [q for q in order if q.answerable]
     for q in order:
         if not q.answerable:
-            notes.append(Outgoing(q.text, hint=q.help))
+            note = as_asked(qn, q, state["answers"])
+            notes.append(Outgoing(note.text, hint=note.help))
             continue
         pos["phase"], pos["current"] = "question", q.id
         return Step(state, [*notes, _show_question(turn, q)])

@@ -187,7 +187,7 @@ def _round(args: list[Value]) -> Value:
 FUNCTIONS: dict[str, _Function] = {
     "not": _Function((1, 1), lambda a: not _boolean(a[0])),
     "if": _Function((3, 3), lambda a: a[1] if _boolean(a[0]) else a[2]),
-    "selected": _Function((2, 2), lambda a: _string(a[1]) in _string(a[0]).split()),
+    "selected": _Function((2, 2), lambda a: _string(a[1]).strip() in _string(a[0]).split()),
     "count-selected": _Function((1, 1), lambda a: float(len(_string(a[0]).split()))),
     "string-length": _Function((1, 1), lambda a: float(len(_string(a[0])))),
     "coalesce": _Function((2, 2), lambda a: a[0] if _string(a[0]) != "" else a[1]),
@@ -197,11 +197,39 @@ FUNCTIONS: dict[str, _Function] = {
 }
 
 
+MAX_NESTING = 32
+"""Brackets, calls and minus signs inside one another: far beyond any form written by hand, and within Python's
+recursion limit for the parser, which recurses about ten times a level."""
+MAX_DEPTH = 200
+"""The depth of the tree (a sum of 150 answers is 150 deep), within the recursion limit for evaluating it."""
+TOO_DEEP = (
+    f"biểu thức lồng quá sâu (quá {MAX_NESTING} tầng ngoặc hoặc hàm lồng nhau, hay quá {MAX_DEPTH} phép tính "
+    "nối nhau): hãy tách thành vài câu “calculate” ngắn hơn"
+)
+
+
+def _depth(node: Node) -> int:
+    """The depth of a tree, walked without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack += [(child, depth + 1) for child in _children(node)]
+    return deepest
+
+
 class _Parser:
     def __init__(self, text: str, where: Where) -> None:
         self.tokens = _tokens(text)
         self.index = 0
         self.where = where
+        self.nesting = 0
+
+    def nest(self) -> None:
+        """One level deeper (a bracket, a call, a minus sign): refused past MAX_NESTING before the parser recurses."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise ExpressionError(TOO_DEEP)
 
     @property
     def token(self) -> _Token:
@@ -227,6 +255,8 @@ class _Parser:
         node = self.binary(0)
         if self.token.kind != "end":
             raise self.error("thừa phần sau")
+        if _depth(node) > MAX_DEPTH:
+            raise ExpressionError(TOO_DEEP)
         return node
 
     LEVELS: tuple[frozenset[str], ...] = (
@@ -259,7 +289,10 @@ class _Parser:
     def unary(self) -> Node:
         if self.token.kind == "op" and self.token.text == "-":
             self.take()
-            return Negate(self.unary())
+            self.nest()
+            node = Negate(self.unary())
+            self.nesting -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
@@ -282,9 +315,11 @@ class _Parser:
             return Current()
         if token.kind == "punct" and token.text == "(":
             self.take()
+            self.nest()
             node = self.binary(0)
             self.expect(")")
             self.take()
+            self.nesting -= 1
             return node
         if token.kind == "name" and token.text not in _WORD_OPERATORS:
             self.take()
@@ -303,6 +338,7 @@ class _Parser:
             known = ", ".join(f"{n}()" for n in FUNCTIONS)
             raise ExpressionError(f"hàm “{name.text}()” chưa được hỗ trợ; các hàm dùng được: {known}")
         self.take()  # "("
+        self.nest()
         args: list[Node] = []
         if not (self.token.kind == "punct" and self.token.text == ")"):
             args.append(self.binary(0))
@@ -311,6 +347,7 @@ class _Parser:
                 args.append(self.binary(0))
         self.expect(")")
         self.take()
+        self.nesting -= 1
         low, high = function.arity
         if not low <= len(args) <= high:
             wanted = str(low) if low == high else f"{low}–{high}"
@@ -318,15 +355,18 @@ class _Parser:
         return Call(name.text, tuple(args))
 
 
-def _walk(node: Node) -> list[Node]:
-    children: Sequence[Node] = ()
+def _children(node: Node) -> Sequence[Node]:
     if isinstance(node, Negate):
-        children = (node.operand,)
-    elif isinstance(node, Binary):
-        children = (node.left, node.right)
-    elif isinstance(node, Call):
-        children = node.args
-    return [node, *(n for child in children for n in _walk(child))]
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+def _walk(node: Node) -> list[Node]:
+    return [node, *(n for child in _children(node) for n in _walk(child))]
 
 
 def _compare(op: str, left: Value, right: Value) -> bool:

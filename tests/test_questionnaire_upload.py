@@ -77,6 +77,17 @@ def with_form_id(content: bytes, form_id: str) -> bytes:
     return out.getvalue()
 
 
+def without_settings(content: bytes, *columns: str) -> bytes:
+    """The workbook with those columns of its settings sheet left out, as a form made elsewhere has them."""
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    settings = book["settings"]
+    for column in columns:
+        settings.delete_cols([c.value for c in settings[1]].index(column) + 1)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def answer_for(message: Outgoing) -> Inbound:
     """A plausible answer to whatever the engine asks: the first choice ("Có" on yes/no), a number, a date."""
     if any(a.token == "r:submit" for a in message.actions):
@@ -190,6 +201,11 @@ async def test_uploads_that_cannot_be_used(tmp_path: Path, database_url: str) ->
         survey = admin.documents[0].content
         other = with_form_id(survey, "khao-sat-moi")
         assert "không phải bảng hỏi nào đang dùng" in await upload(admin, files, other, "moi.xlsx")
+        said = await upload(admin, files, without_settings(survey, "form_id", "kind"), "Khảo sát mới.xlsx")
+        assert "là “khao-sat-moi”, không phải bảng hỏi nào đang dùng" in said
+        assert "Lưu ý, tệp thiếu vài thông tin nên bot tự điền:" in said
+        assert "bot dùng mã “khao-sat-moi” lấy từ tên tệp" in said
+        assert "bot đọc đây là phiếu khảo sát người dân (citizen_survey)" in said
         big = FileRef("lon", "document", "lon.xlsx", XLSX, 5 * 1024 * 1024)
         admin.last = await service.handle(admin.sender, Inbound(files=(big,)))
         assert "quá lớn (5120 KB)" in admin.text

@@ -21,8 +21,8 @@ from conversations.conditions import visible
 from conversations.definition import Questionnaire, QuestionType, load_directory
 from conversations.engine import FileRef, Inbound
 from conversations.scoring import score
-from conversations.xlsform import FormError, Problem, read_xlsform
-from conversations.xlsform.pyxform_errors import coded_message
+from conversations.xlsform import FormCode, FormError, Problem, read_xlsform
+from conversations.xlsform.pyxform_errors import FALLBACK, coded_message
 from tests.test_engine_properties import check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +73,7 @@ YES_NO = [
 
 
 def read(data: bytes, installed: Mapping[str, Questionnaire] | None = None) -> Questionnaire:
-    return read_xlsform(data, "thu.xlsx", installed)
+    return read_xlsform(data, "thu.xlsx", installed).questionnaire
 
 
 def refused(data: bytes, installed: Mapping[str, Questionnaire] | None = None) -> list[Problem]:
@@ -332,6 +332,89 @@ def test_settings_are_taken_from_the_version_replaced_when_missing() -> None:
     assert (fresh.short_title, fresh.anonymous) == ("Phiếu thử", False)
 
 
+# ---------------------------------------------------------------- forms made elsewhere
+
+
+def test_single_colon_language_headers_are_read_as_pyxform_reads_them() -> None:
+    survey = [
+        {
+            "type": "integer",
+            "name": "a",
+            "label:English": "How many?",
+            "label:Vietnamese": "Bao nhiêu?",
+            "hint:English": "A number",
+            "hint:Vietnamese": "Một số",
+            "jr:constraintMsg": "x",
+        },
+        {"type": "text", "name": "b", "label:English": "Only in English"},
+    ]
+    qn = read(workbook(survey))
+    a, b = qn.questions
+    assert (a.text, a.help, b.text) == ("Bao nhiêu?", "Một số", "Only in English")
+    english = read(workbook([{"type": "integer", "name": "a", "label:English": "How many?", "hint:English": "N"}]))
+    assert (english.questions[0].text, english.questions[0].help) == ("How many?", "N")
+
+
+def test_names_in_labels_and_hints_are_filled_in_with_the_answers() -> None:
+    survey = [
+        {"type": "text", "name": "ten", VI: "Tên xã?"},
+        {"type": "select_one cokhong", "name": "co", VI: "Có nhà văn hoá?"},
+        {"type": "note", "name": "n", VI: "Cảm ơn ${ten}."},
+        {"type": "integer", "name": "so", VI: "Xã ${ten} (${co}) có bao nhiêu thôn?", "hint": "${khong_tra_loi}."},
+        {"type": "integer", "name": "khong_tra_loi", VI: "Bỏ qua"},
+    ]
+    qn = read(workbook(survey, [{k: v for k, v in c.items() if k != "points"} for c in YES_NO]))
+    step = run(qn, "Hoà Bình", "1")
+    assert "Cảm ơn Hoà Bình." in said(step)
+    assert "Xã Hoà Bình (Có) có bao nhiêu thôn?" in said(step)
+    assert "${" not in said(step)
+
+
+def test_a_form_that_asks_nothing_is_refused() -> None:
+    survey = [{"type": "note", "name": "n", VI: "Chỉ là ghi chú"}, {"type": "geopoint", "name": "g", VI: "Vị trí"}]
+    problems = refused(workbook(survey))
+    assert [(p.code, p.row) for p in problems] == [(FormCode.NO_QUESTION, None), (FormCode.TYPE_UNSUPPORTED, 3)]
+    assert "không có câu nào để trả lời" in problems[0].message
+
+
+def test_a_form_without_kind_or_form_id_is_read_as_a_citizen_survey_with_notices() -> None:
+    survey = [{"type": "integer", "name": "a", "label": "A"}]
+    reading = read_xlsform(workbook(survey, settings={"form_title": "Phiếu KoBo"}), "Phiếu KoBo 2026.xlsx")
+    qn = reading.questionnaire
+    assert (qn.id, qn.kind, qn.anonymous, qn.title) == ("phieu-kobo-2026", "citizen_survey", True, "Phiếu KoBo")
+    assert [(n.sheet, n.column, n.code) for n in reading.notices] == [
+        ("settings", "form_id", FormCode.SETTINGS_NO_ID),
+        ("settings", "kind", FormCode.SETTINGS_NO_KIND),
+    ]
+    assert read_xlsform(workbook(survey), "x.xlsx").notices == []
+
+
+def test_a_select_naming_a_missing_choice_list_is_refused_at_its_row() -> None:
+    survey = [
+        {"type": "integer", "name": "a", "label": "A"},
+        {"type": "select_one khong_co", "name": "b", "label": "B"},
+    ]
+    [problem] = refused(workbook(survey, YES_NO))
+    assert (problem.sheet, problem.row, problem.message) == (
+        "survey",
+        3,
+        "trang “choices” không có danh sách “khong_co”",
+    )
+
+
+def test_an_expression_nested_too_deeply_is_refused_with_a_message_not_a_crash() -> None:
+    deep = "not(" * 40 + "${a} = 1" + ")" * 40
+    long_sum = " + ".join(["${a}"] * 300)
+    survey = [
+        {"type": "integer", "name": "a", "label": "A"},
+        {"type": "integer", "name": "b", "label": "B", "relevant": deep},
+        {"type": "calculate", "name": "c", "calculation": long_sum},
+    ]
+    problems = refused(workbook(survey))
+    assert [(p.row, p.column) for p in problems] == [(3, "relevant"), (4, "calculation")]
+    assert all("biểu thức lồng quá sâu" in p.message for p in problems)
+
+
 # ---------------------------------------------------------------- refusals
 
 
@@ -395,9 +478,10 @@ def test_not_a_workbook_or_no_survey_sheet() -> None:
 def test_pyxform_refusals_are_translated_to_the_row(
     survey: list[dict[str, Any]], choices: list[dict[str, Any]], expected: tuple[str, int, str | None], message: str
 ) -> None:
-    problems = refused(workbook(survey, choices))
+    problems = refused(workbook([*survey, {"type": "integer", "name": "z", "label": "Z"}], choices))
     assert where(problems) == [expected]
     assert problems[0].message == message
+    assert problems[0].code.startswith("pyxform.") or problems[0].code == FormCode.PYXFORM
 
 
 def test_a_message_pyxform_gives_that_is_not_translated_is_shown_with_its_row() -> None:
@@ -406,9 +490,14 @@ def test_a_message_pyxform_gives_that_is_not_translated_is_shown_with_its_row() 
     [problem] = refused(workbook(survey, choices))
     assert (problem.sheet, problem.row) == ("choices", 3)
     assert problem.message == "hai phương án trùng mã “name” trong cùng một danh sách"
-    survey = [{"type": "begin_repeat", "name": "r", "label": "R"}, {"type": "integer", "name": "a", "label": "A"}]
-    [problem] = refused(workbook(survey))
-    assert problem.message.startswith("pyxform (công cụ kiểm tra XLSForm) không nhận tệp:")
+    survey = [
+        {"type": "integer", "name": "a", "label": "A"},
+        {"type": "select_one l", "name": "b", "label": "B", "parameters": "randomize=ukanga"},
+    ]
+    problems = refused(workbook(survey, choices[:1]))
+    assert [(p.sheet, p.row, p.code) for p in problems] == [("survey", 3, FormCode.PYXFORM)]
+    said = "randomize must be set to true or false: 'ukanga' is an invalid value"
+    assert problems[0].message == FALLBACK.format(said=said)
 
 
 @pytest.mark.parametrize("code", list(ErrorCode))
@@ -482,20 +571,23 @@ def test_project_refusals_name_the_row_and_column(
 
 
 def test_every_problem_of_the_rows_is_listed_at_once() -> None:
+    """pyxform's refusal, the reader's problems and the model's checks, all in one answer, by row."""
     survey = [
         {"type": "begin_repeat", "name": "r", "label": "R"},
         {"type": "integer", "name": "a", "label": "A", "required": "maybe"},
         {"type": "end_repeat"},
         {"type": "integer", "name": "b", "label": "B", "relevant": "${a} >> 1"},
+        {"type": "integer", "name": "c", "label": "C ${khong_co}"},
+        {"type": "integer", "name": "d", "label": "D", "min": 5, "max": 2},
     ]
     problems = refused(workbook(survey, settings={"form_title": "Thiếu mã"}))
-    assert where(problems) == [
-        ("survey", 2, "type"),
-        ("survey", 3, "required"),
-        ("survey", 4, "type"),
-        ("survey", 5, "relevant"),
-        ("settings", 2, "form_id"),
-        ("settings", 2, "kind"),
+    assert [(*place, p.code) for place, p in zip(where(problems), problems, strict=True)] == [
+        ("survey", 2, "type", FormCode.TYPE_UNSUPPORTED),
+        ("survey", 3, "required", FormCode.CELL_NOT_BOOLEAN),
+        ("survey", 4, "type", FormCode.TYPE_UNSUPPORTED),
+        ("survey", 5, "relevant", "expression.invalid"),
+        ("survey", 6, "label", "pyxform.PYREF_003"),
+        ("survey", 7, "min", "number.min_above_max"),
     ]
     assert str(problems[1]) == "trang “survey”, dòng 3, cột “required”: “maybe” không phải yes hoặc no"
 
@@ -511,14 +603,14 @@ def test_the_model_checks_are_all_listed_at_their_rows_and_columns_from_their_fi
     ]
     problems = refused(workbook(survey, YES_NO))
     assert where(problems) == [
+        ("survey", 2, "max_points"),
         ("survey", 4, "min"),
         ("survey", 4, "relevant"),
         ("survey", 5, "bands"),
         ("survey", 5, "choice_filter"),
         ("survey", 5, "choice_filter"),
-        ("survey", 2, "max_points"),
     ]
-    assert "không phải một câu đứng trước" in problems[1].message
+    assert "không phải một câu đứng trước" in problems[2].message
 
 
 def test_nested_groups_and_bad_choice_names_and_group_points() -> None:

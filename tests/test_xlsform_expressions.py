@@ -38,6 +38,7 @@ ANSWERS: dict[str, Any] = {
         ("not(${chon} = 'khong')", True),
         ("selected(${nhieu}, 'zalo')", True),
         ("selected(${nhieu}, 'hoi_nghi')", False),
+        ("selected(${nhieu}, ' zalo ')", True),  # ODK trims the value looked for
         ("count-selected(${nhieu}) = 2", True),
         ("string-length(${ten}) = 2", True),
         ("if(${so} > 5, 'cao', 'thap') = 'cao'", True),

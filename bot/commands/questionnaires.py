@@ -120,16 +120,17 @@ async def upload(call: Call) -> list[Reply]:
     if len(content) > MAX_BYTES:
         return [Outgoing(TOO_BIG.format(name=name, size=len(content) // 1024, limit=MAX_BYTES // 1024))]
     try:
-        qn = await in_worker(read_xlsform, content, name, dict(service.questionnaires))
+        reading = await in_worker(read_xlsform, content, name, dict(service.questionnaires))
     except FormError as error:
         return [Outgoing(problems_text(name, error.problems))]
     except WorkerError as error:
         return [Outgoing(str(error))]
+    qn, noticed = reading.questionnaire, "\n\n" + reading.noticed if reading.notices else ""
     active = service.questionnaires.get(qn.id)
     if active is None:
-        return [Outgoing(UNKNOWN_FORM.format(id=qn.id, ids=_ids(call)))]
+        return [Outgoing(UNKNOWN_FORM.format(id=qn.id, ids=_ids(call)) + noticed)]
     if versions.same(versions.stored(active), versions.stored(qn)):
-        return [Outgoing(SAME.format(name=name, version=active.version))]
+        return [Outgoing(SAME.format(name=name, version=active.version) + noticed)]
     wanted, now = qn.version, service.clock()
     db = call.db
     uploader = f"{call.sender.channel}:{call.sender.user_id}"
@@ -147,7 +148,7 @@ async def upload(call: Call) -> list[Reply]:
     )
     if qn.version != wanted:
         text += "\n" + RENAMED.format(wanted=wanted, version=qn.version)
-    return [Outgoing(text)]
+    return [Outgoing(text + noticed)]
 
 
 async def preview(call: Call) -> list[Reply]:

@@ -11,9 +11,18 @@ Writing: any questionnaire, as a workbook pyxform accepts and this module reads 
 The project's own fields (points, bands, group maxima…) are extra columns; the README lists them.
 """
 
-from conversations.xlsform.problems import FormError, Problem
+from conversations.xlsform.problems import FormCode, FormError, Problem, Reading
 from conversations.xlsform.reader import read_xlsform
 from conversations.xlsform.relevant import relevant_condition, relevant_text
 from conversations.xlsform.writer import write_xlsform
 
-__all__ = ["FormError", "Problem", "read_xlsform", "relevant_condition", "relevant_text", "write_xlsform"]
+__all__ = [
+    "FormCode",
+    "FormError",
+    "Problem",
+    "Reading",
+    "read_xlsform",
+    "relevant_condition",
+    "relevant_text",
+    "write_xlsform",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -13,8 +13,9 @@ import yaml
 from pydantic import ValidationError
 
 from conversations.definition import Questionnaire, QuestionType, definition_problems, measure_problems
-from conversations.definition_errors import DefinitionProblem
+from conversations.definition_errors import DefinitionCode, DefinitionProblem
 from conversations.expressions import ExpressionError, Where, parse
+from conversations.text import fold
 from conversations.xlsform.layout import (
     CHOICES,
     COLUMN_OF_FIELD,
@@ -33,7 +34,7 @@ from conversations.xlsform.layout import (
     TRUE_WORDS,
     TYPES,
 )
-from conversations.xlsform.problems import FormError, Problem
+from conversations.xlsform.problems import FormCode, FormError, Problem, Reading
 from conversations.xlsform.pyxform_errors import check_with_pyxform
 from conversations.xlsform.relevant import relevant_condition
 from conversations.xlsform.workbook import Row, Sheet, WorkbookError, label_language, read_sheets
@@ -48,13 +49,14 @@ class _Reader:
     sheets: dict[str, Sheet]
     language: str | None
     problems: list[Problem] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)
     question_rows: dict[str, int] = field(default_factory=dict)
     group_rows: dict[str, int] = field(default_factory=dict)
     choice_rows: dict[tuple[str, int], int] = field(default_factory=dict)
     kinds: dict[str, QuestionType] = field(default_factory=dict)
 
-    def problem(self, sheet: str, row: Row | None, column: str | None, message: str) -> None:
-        self.problems.append(Problem(sheet, row.number if row else None, column, message))
+    def problem(self, sheet: str, row: Row | None, column: str | None, message: str, code: str) -> None:
+        self.problems.append(Problem(sheet, row.number if row else None, column, message, code))
 
     # cells
 
@@ -66,7 +68,7 @@ class _Reader:
             return True
         if text.lower() in FALSE_WORDS:
             return False
-        self.problem(sheet, row, column, f"“{text}” không phải yes hoặc no")
+        self.problem(sheet, row, column, f"“{text}” không phải yes hoặc no", FormCode.CELL_NOT_BOOLEAN)
         return None
 
     def number(self, sheet: str, row: Row, column: str, whole: bool = False) -> float | int | None:
@@ -79,7 +81,8 @@ class _Reader:
             text = str(value).strip().replace(",", ".")
             number = float(text) if re.fullmatch(r"-?\d+(\.\d+)?", text) else math.nan
         if math.isnan(number) or (whole and not number.is_integer()):
-            self.problem(sheet, row, column, f"“{value}” không phải một {'số nguyên' if whole else 'số'}")
+            kind = "số nguyên" if whole else "số"
+            self.problem(sheet, row, column, f"“{value}” không phải một {kind}", FormCode.CELL_NOT_NUMBER)
             return None
         return int(number) if whole else number
 
@@ -94,7 +97,8 @@ class _Reader:
         try:
             day = date(int(found[3]), int(found[2]), int(found[1])) if found else date.fromisoformat(text)
         except ValueError:
-            self.problem(sheet, row, column, f"“{text}” không phải một ngày (dạng 2026-12-31 hoặc 31/12/2026)")
+            said = f"“{text}” không phải một ngày (dạng 2026-12-31 hoặc 31/12/2026)"
+            self.problem(sheet, row, column, said, FormCode.CELL_NOT_DATE)
             return None
         return day.isoformat()
 
@@ -107,7 +111,8 @@ class _Reader:
             return yaml.safe_load(text)
         except yaml.YAMLError:
             example = _EXAMPLES[column]
-            self.problem(sheet, row, column, f"không đọc được “{text}”; viết như trong tệp YAML, ví dụ {example}")
+            said = f"không đọc được “{text}”; viết như trong tệp YAML, ví dụ {example}"
+            self.problem(sheet, row, column, said, FormCode.CELL_NOT_DATA)
             return None
 
     def expression(self, row: Row, column: str, where: Where, text: str | None = None) -> str | None:
@@ -116,7 +121,7 @@ class _Reader:
             try:
                 parse(text, where)
             except ExpressionError as problem:
-                self.problem(SURVEY, row, column, str(problem))
+                self.problem(SURVEY, row, column, str(problem), DefinitionCode.EXPRESSION_INVALID)
                 return None
         return text
 
@@ -128,10 +133,11 @@ class _Reader:
         for row in sheet.rows if sheet else []:
             list_name, name, label = row.text("list_name"), row.text("name"), row.text("label", self.language)
             if list_name is None or name is None:
-                self.problem(CHOICES, row, "list_name" if list_name is None else "name", "thiếu giá trị")
+                column = "list_name" if list_name is None else "name"
+                self.problem(CHOICES, row, column, "thiếu giá trị", FormCode.CELL_MISSING)
                 continue
             if label is None:
-                self.problem(CHOICES, row, "label", f"phương án “{name}” chưa có nhãn")
+                self.problem(CHOICES, row, "label", f"phương án “{name}” chưa có nhãn", FormCode.CHOICE_NO_LABEL)
                 continue
             choice: dict[str, Any] = {"value": name, "label": label}
             points = self.number(CHOICES, row, "points")
@@ -166,7 +172,7 @@ class _Reader:
             if kind == "begin_group":
                 if explicit is not None:
                     nested = "nhóm lồng trong nhóm chưa được hỗ trợ: hãy tách thành các nhóm liền nhau"
-                    self.problem(SURVEY, row, "type", nested)
+                    self.problem(SURVEY, row, "type", nested, FormCode.GROUP_NESTED)
                 explicit = self.group(row)
                 groups.append(explicit)
                 group_relevant = self.expression(row, "relevant", Where.RELEVANT)
@@ -177,7 +183,7 @@ class _Reader:
                 continue
             elif kind not in TYPES:
                 unsupported = f"loại “{typed or '(trống)'}” chưa được hỗ trợ; dùng được: {SUPPORTED}"
-                self.problem(SURVEY, row, "type", unsupported)
+                self.problem(SURVEY, row, "type", unsupported, FormCode.TYPE_UNSUPPORTED)
             else:
                 if explicit is None and implicit is None:
                     implicit = {"code": f"chung_{len(groups) + 1}", "title": IMPLICIT_GROUP, "questions": []}
@@ -211,12 +217,12 @@ class _Reader:
     ) -> dict[str, Any] | None:
         name = row.text("name")
         if name is None:
-            self.problem(SURVEY, row, "name", "thiếu tên câu hỏi")
+            self.problem(SURVEY, row, "name", "thiếu tên câu hỏi", FormCode.QUESTION_NO_NAME)
             return None
         qtype = TYPES[kind]
         label = row.text("label", self.language)
         if label is None and qtype is not QuestionType.CALCULATE:
-            self.problem(SURVEY, row, "label", "thiếu nội dung câu hỏi")
+            self.problem(SURVEY, row, "label", "thiếu nội dung câu hỏi", FormCode.QUESTION_NO_LABEL)
         q: dict[str, Any] = {"id": name, "type": qtype.value, "text": label or name}
         self.question_rows.setdefault(name, row.number)
         self.texts(row, q)
@@ -226,19 +232,20 @@ class _Reader:
             q["accept"] = "image"
         if self.boolean(SURVEY, row, "percentage"):
             if qtype is not QuestionType.DECIMAL:
-                self.problem(SURVEY, row, "percentage", "chỉ câu “decimal” mới là tỉ lệ phần trăm")
+                said = "chỉ câu “decimal” mới là tỉ lệ phần trăm"
+                self.problem(SURVEY, row, "percentage", said, FormCode.PERCENTAGE_TYPE)
             q["type"] = QuestionType.PERCENTAGE.value
         if kind in ("select_one", "select_multiple"):
             self.choices(row, q, args, lists)
         elif args:
-            self.problem(SURVEY, row, "type", f"loại “{kind}” không kèm tên danh sách")
+            self.problem(SURVEY, row, "type", f"loại “{kind}” không kèm tên danh sách", FormCode.TYPE_LIST)
         own = row.text("relevant")
         relevant = f"({group_relevant}) and ({own})" if group_relevant and own else group_relevant or own
         if relevant:
             try:
                 q["show_if"] = relevant_condition(relevant, self.kinds)
             except ExpressionError as problem:
-                self.problem(SURVEY, row, "relevant", str(problem))
+                self.problem(SURVEY, row, "relevant", str(problem), DefinitionCode.EXPRESSION_INVALID)
         for column, where in (
             ("constraint", Where.CONSTRAINT),
             ("calculation", Where.CALCULATION),
@@ -267,11 +274,13 @@ class _Reader:
         self, row: Row, q: dict[str, Any], args: list[str], lists: Mapping[str, list[tuple[Row, dict[str, Any]]]]
     ) -> None:
         if len(args) != 1:
-            self.problem(SURVEY, row, "type", f"cần đúng một tên danh sách sau “{q['type']}” (không hỗ trợ or_other)")
+            said = f"cần đúng một tên danh sách sau “{q['type']}” (không hỗ trợ or_other)"
+            self.problem(SURVEY, row, "type", said, FormCode.TYPE_LIST)
             return
         found = lists.get(args[0])
         if not found:
-            self.problem(SURVEY, row, "type", f"trang “choices” không có danh sách “{args[0]}”")
+            said = f"trang “choices” không có danh sách “{args[0]}”"
+            self.problem(SURVEY, row, "type", said, FormCode.LIST_MISSING)
             return
         choices = [dict(choice) for _, choice in found]
         for index, (choice_row, _) in enumerate(found):
@@ -289,41 +298,36 @@ class _Reader:
 
     def extras(self, row: Row, q: dict[str, Any]) -> None:
         """The project's own columns."""
-        for column in ("code", "export_label"):
-            text = row.text(column, self.language)
-            if text is not None:
-                q[column] = text
-        for column in ("min", "max"):
-            number = self.number(SURVEY, row, column)
-            if number is not None:
-                q[column] = number
-        for column in ("max_length", "max_files"):
-            whole = self.number(SURVEY, row, column, whole=True)
-            if whole is not None:
-                q[column] = whole
-        for column in ("min_date", "max_date"):
-            day = self.day(SURVEY, row, column)
-            if day is not None:
-                q[column] = day
-        for column in ("not_in_future", "consent"):
-            if self.boolean(SURVEY, row, column):
-                q[column] = True
-        for column in ("bands", "measured_by"):
-            data = self.flow(SURVEY, row, column)
-            if data is not None:
-                q[column] = data
+        cell_readers: tuple[tuple[tuple[str, ...], Callable[[str], Any]], ...] = (
+            (("code", "export_label"), lambda column: row.text(column, self.language)),
+            (("min", "max"), lambda column: self.number(SURVEY, row, column)),
+            (("max_length", "max_files"), lambda column: self.number(SURVEY, row, column, whole=True)),
+            (("min_date", "max_date"), lambda column: self.day(SURVEY, row, column)),
+            (("not_in_future", "consent"), lambda column: self.boolean(SURVEY, row, column) or None),
+            (("bands", "measured_by"), lambda column: self.flow(SURVEY, row, column)),
+        )
+        for columns, read in cell_readers:
+            for column in columns:
+                value = read(column)
+                if value is not None:
+                    q[column] = value
         if row.raw("max_points") is not None:
-            self.problem(SURVEY, row, "max_points", "điểm tối đa “max_points” đặt ở dòng begin_group của nhóm")
+            said = "điểm tối đa “max_points” đặt ở dòng begin_group của nhóm"
+            self.problem(SURVEY, row, "max_points", said, FormCode.GROUP_POINTS_PLACE)
 
     # settings
 
-    def settings(self, base: Questionnaire | None) -> dict[str, Any]:
+    def notice(self, column: str, message: str, code: FormCode) -> None:
+        self.notices.append(Problem(SETTINGS, 2, column, message, code))
+
+    def settings(self, base: Questionnaire | None, source: str) -> dict[str, Any]:
         sheet = self.sheets.get(SETTINGS)
         row = sheet.rows[0] if sheet and sheet.rows else Row(2, {})
         has = sheet.has if sheet else (lambda column: False)
         form_id = row.text("form_id")
-        if form_id is None:
-            self.problem(SETTINGS, row, "form_id", "thiếu mã bảng hỏi (ví dụ tu-danh-gia)")
+        if form_id is None:  # as pyxform does: the file's name
+            form_id = _id_from(source)
+            self.notice("form_id", NO_FORM_ID.format(id=form_id), FormCode.SETTINGS_NO_ID)
         title = row.text("form_title") or (base.title if base else form_id)
         data: dict[str, Any] = {
             "id": form_id,
@@ -345,7 +349,8 @@ class _Reader:
                 if column in inherited:
                     data[column] = inherited[column]
                 elif column == "kind":
-                    self.problem(SETTINGS, row, "kind", "thiếu loại bảng hỏi: self_assessment hoặc citizen_survey")
+                    data[column] = "citizen_survey"
+                    self.notice("kind", NO_KIND, FormCode.SETTINGS_NO_KIND)
                 elif column != "anonymous":
                     data[column] = defaults[column]
             elif column == "anonymous":
@@ -356,6 +361,22 @@ class _Reader:
                 data[column] = row.text(column) or defaults.get(column)
         data.setdefault("anonymous", data.get("kind") == "citizen_survey")
         return data
+
+
+NO_FORM_ID = "không có mã bảng hỏi (ô form_id): bot dùng mã “{id}” lấy từ tên tệp"
+NO_KIND = (
+    "không có loại bảng hỏi (cột kind): bot đọc đây là phiếu khảo sát người dân (citizen_survey); "
+    "nếu là phiếu tự đánh giá của xã, thêm cột kind ghi self_assessment"
+)
+NO_QUESTION = "bảng hỏi không có câu nào để trả lời (chỉ có ghi chú, câu tính toán hoặc loại câu bot chưa hỗ trợ)"
+
+
+def _id_from(source: str) -> str:
+    """A questionnaire id made of a file's name: "Khảo sát 2026.xlsx" → "khao-sat-2026"."""
+    stem = fold(source.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    words = re.sub(r"[^a-z0-9]+", "-", stem).strip("-")
+    words = words if words[:1].isalpha() else f"bang-hoi-{words}".strip("-")
+    return words[:40].rstrip("-")
 
 
 _EXAMPLES = {
@@ -401,37 +422,57 @@ class _Located:
         return str(self.data["groups"][group]["questions"][index]["id"])
 
     def pydantic(self, error: Mapping[str, Any]) -> Problem:
-        loc, message = tuple(error["loc"]), _pydantic_message(error)
+        loc, message, code = tuple(error["loc"]), _pydantic_message(error), FormCode.VALUE_INVALID
         rows = self.reader
         if len(loc) >= 5 and loc[0] == "groups" and loc[2] == "questions":
             question = self.question_at(int(loc[1]), int(loc[3]))
             if loc[4] == "choices" and len(loc) >= 7:
                 column = {"value": "name"}.get(str(loc[6]), str(loc[6]))
-                return Problem(CHOICES, rows.choice_rows.get((question, int(loc[5]))), column, message)
-            field_name = str(loc[4])
-            column = COLUMN_OF_FIELD.get(field_name, field_name)
-            return Problem(SURVEY, rows.question_rows.get(question), column, message)
+                return Problem(CHOICES, rows.choice_rows.get((question, int(loc[5]))), column, message, code)
+            return self.place(str(loc[4]), question, None, message, code)
         if len(loc) >= 3 and loc[0] == "groups":
-            code = str(self.data["groups"][int(loc[1])].get("code"))
-            column = GROUP_COLUMN_OF_FIELD.get(str(loc[2]), str(loc[2]))
-            return Problem(SURVEY, rows.group_rows.get(code), column, message)
-        setting = str(loc[0]) if loc else None
-        return Problem(SETTINGS, 2, SETTING_OF_FIELD.get(setting or "", setting), message)
+            return self.place(str(loc[2]), None, str(self.data["groups"][int(loc[1])].get("code")), message, code)
+        return self.place(str(loc[0]) if loc else None, None, None, message, code)
 
     def coded(self, problem: DefinitionProblem) -> Problem:
         """A problem of the model's checks at the row and column its field came from."""
-        field_name = problem.field
-        if problem.question is not None:
+        return self.place(problem.field, problem.question, problem.group, problem.message, problem.code)
+
+    def place(
+        self, field_name: str | None, question: str | None, group: str | None, message: str, code: str
+    ) -> Problem:
+        """A problem of a field of a question, of a group, or of the questionnaire, on its row and column."""
+        if question is not None:
             column = COLUMN_OF_FIELD.get(field_name or "", field_name)
-            return Problem(SURVEY, self.reader.question_rows.get(problem.question), column, problem.message)
-        if problem.group is not None:
+            return Problem(SURVEY, self.reader.question_rows.get(question), column, message, code)
+        if group is not None:
             column = GROUP_COLUMN_OF_FIELD.get(field_name or "", field_name)
-            return Problem(SURVEY, self.reader.group_rows.get(problem.group), column, problem.message)
-        return Problem(SETTINGS, 2, SETTING_OF_FIELD.get(field_name or "", field_name), problem.message)
+            return Problem(SURVEY, self.reader.group_rows.get(group), column, message, code)
+        return Problem(SETTINGS, 2, SETTING_OF_FIELD.get(field_name or "", field_name), message, code)
 
 
-def read_xlsform(content: bytes, source: str, installed: Mapping[str, Questionnaire] | None = None) -> Questionnaire:
-    """The questionnaire an XLSForm workbook describes, or FormError listing every problem found.
+_SHEET_ORDER = {SURVEY: 0, CHOICES: 1, SETTINGS: 2}
+_SAID_BY_PYXFORM: dict[str, str] = {
+    DefinitionCode.QUESTION_DUPLICATE: f"{FormCode.PYXFORM}.NAMES_001",
+    DefinitionCode.CHOICES_DUPLICATE: f"{FormCode.PYXFORM}.NAMES_007",
+}
+"""The model's checks that pyxform makes too, at a better row (the second of the two)."""
+
+
+def _all_at_once(*found: list[Problem]) -> list[Problem]:
+    """Every finder's problems together, by sheet and row; a problem an earlier finder already spoke of (on the
+    same row, or the same check) is left out: pyxform and the reader both miss a choice list."""
+    kept: list[Problem] = []
+    for problems in found:
+        spoken = {(p.sheet, p.row) for p in kept if p.row is not None}
+        codes = {p.code for p in kept}
+        kept += [p for p in problems if (p.sheet, p.row) not in spoken and _SAID_BY_PYXFORM.get(p.code) not in codes]
+    return sorted(kept, key=lambda p: (_SHEET_ORDER.get(p.sheet, 3), p.row or 0))
+
+
+def read_xlsform(content: bytes, source: str, installed: Mapping[str, Questionnaire] | None = None) -> Reading:
+    """The questionnaire an XLSForm workbook describes and what was assumed for it, or FormError listing every
+    problem found at once: pyxform's, the reader's and the model's.
 
     `installed` are the questionnaires in use: the one with the same id is the version this one replaces (its
     settings fill in columns the workbook does not have), and survey references (`measured_by`) are checked
@@ -440,33 +481,34 @@ def read_xlsform(content: bytes, source: str, installed: Mapping[str, Questionna
     try:
         sheets = read_sheets(content)
     except WorkbookError as exc:
-        raise FormError(source, [Problem("tệp", None, None, str(exc))]) from None
+        raise FormError(source, [Problem("tệp", None, None, str(exc), FormCode.FILE)]) from None
     if SURVEY not in sheets:
-        raise FormError(source, [Problem(SURVEY, None, None, "không có trang “survey” (tên trang viết thường)")])
+        said = "không có trang “survey” (tên trang viết thường)"
+        raise FormError(source, [Problem(SURVEY, None, None, said, FormCode.SHEET_MISSING)])
     refused = check_with_pyxform(content, sheets)
-    if refused:
-        raise FormError(source, refused)
     settings_sheet = sheets.get(SETTINGS)
-    default = settings_sheet.rows[0].text("default_language") if settings_sheet and settings_sheet.rows else None
-    reader = _Reader(sheets, label_language(sheets, default))
+    first = settings_sheet.rows[0] if settings_sheet and settings_sheet.rows else None
+    reader = _Reader(sheets, label_language(sheets, first.text("default_language") if first else None))
     lists = reader.choice_lists()
     data = {"groups": reader.questions(lists)}
-    form_id = settings_sheet.rows[0].text("form_id") if settings_sheet and settings_sheet.rows else None
-    data.update(reader.settings(installed.get(form_id or "")))
-    if reader.problems:
-        raise FormError(source, reader.problems)
+    data.update(reader.settings(installed.get((first.text("form_id") if first else None) or ""), source))
+    asks_nothing = (QuestionType.NOTE.value, QuestionType.CALCULATE.value)
+    if all(q["type"] in asks_nothing for g in data["groups"] for q in g["questions"]):
+        reader.problem(SURVEY, None, None, NO_QUESTION, FormCode.NO_QUESTION)
     located = _Located(reader, data)
     try:
         qn = Questionnaire.model_validate(data)
     except ValidationError as exc:
-        raise FormError(source, [located.pydantic(e) for e in exc.errors()]) from exc
-    problems = [located.coded(p) for p in definition_problems(qn)]
+        model = [located.pydantic(e) for e in exc.errors()]
+        raise FormError(source, _all_at_once(refused, reader.problems, model)) from None
+    checked = [located.coded(p) for p in definition_problems(qn)]
     for qn_id, broken in measure_problems({**installed, qn.id: qn}):
         if qn_id == qn.id:
-            problems.append(located.coded(broken))
+            checked.append(located.coded(broken))
         else:
             needed = f"bảng hỏi “{qn_id}”, câu “{broken.question}” cần bảng này: {broken.message}"
-            problems.append(Problem(SURVEY, None, None, needed))
+            checked.append(Problem(SURVEY, None, None, needed, broken.code))
+    problems = _all_at_once(refused, reader.problems, checked)
     if problems:
         raise FormError(source, problems)
-    return qn
+    return Reading(qn, reader.notices)

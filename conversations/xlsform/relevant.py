@@ -23,7 +23,7 @@ def _test(node: Node, kinds: Mapping[str, QuestionType]) -> dict[str, Any] | Non
             and isinstance(chosen, Literal)
             and isinstance(chosen.value, str)
         ):
-            return {"question": target.name, "includes": chosen.value}
+            return {"question": target.name, "includes": chosen.value.strip()}
         return None
     if not (isinstance(node, Binary) and isinstance(node.left, Ref) and isinstance(node.right, Literal)):
         return None

@@ -21,9 +21,13 @@ class Row:
     cells: dict[tuple[str, str | None], Any]
 
     def raw(self, column: str, language: str | None = None) -> Any:
+        """The cell in that language, else the one without a language, else the first in any language (a label
+        written only in English is better than none)."""
         value = self.cells.get((column, language))
         if value is None and language is not None:
             value = self.cells.get((column, None))
+        if value is None:
+            value = next((v for (name, _), v in self.cells.items() if name == column), None)
         return value
 
     def text(self, column: str, language: str | None = None) -> str | None:
@@ -61,11 +65,16 @@ def escape(value: Any) -> Any:
     return _LOOKS_ESCAPED.sub("_x005F_", value) if isinstance(value, str) else value
 
 
-def _header(cell: Any) -> tuple[str, str | None] | None:
-    """`label::Vietnamese (vi)` → ("label", "Vietnamese (vi)"); `Constraint message` → ("constraint_message", None)."""
+def _header(cell: Any, delimiter: str) -> tuple[str, str | None] | None:
+    """`label::Vietnamese (vi)` → ("label", "Vietnamese (vi)"); `Constraint message` → ("constraint_message", None).
+    As pyxform does, a sheet with no `::` header splits on a single colon: `label:English`, `hint:English`
+    (but `jr:count` stays whole)."""
     if cell is None or not str(cell).strip():
         return None
-    name, _, language = str(cell).strip().partition("::")
+    text = str(cell).strip()
+    name, _, language = text.partition(delimiter)
+    if name.strip().lower() == "jr":
+        name, language = text, ""
     return name.strip().lower().replace(" ", "_"), (language.strip() or None)
 
 
@@ -135,7 +144,9 @@ def read_sheets(content: bytes) -> dict[str, Sheet]:
         found = {}
         for sheet in book.worksheets:
             rows = bounded_rows(sheet)
-            headers = [_header(_unescape(cell)) for cell in next(rows, ())]
+            first = [_unescape(cell) for cell in next(rows, ())]
+            delimiter = "::" if any("::" in str(cell) for cell in first if cell is not None) else ":"
+            headers = [_header(cell, delimiter) for cell in first]
             data = []
             for number, values in enumerate(rows, start=2):
                 cells = {

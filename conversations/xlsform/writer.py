@@ -67,22 +67,8 @@ def _question_cells(q: Question) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "bands": _flow(own["bands"]) if q.bands else None,
         "measured_by": _flow(own["measured_by"]) if q.measured_by else None,
     }
-    for column in (
-        "required_message",
-        "constraint",
-        "constraint_message",
-        "calculation",
-        "choice_filter",
-        "code",
-        "min",
-        "max",
-        "max_length",
-        "min_date",
-        "max_date",
-        "max_files",
-        "export_label",
-    ):
-        if column in own:
+    for column in SURVEY_COLUMNS:  # the rest hold the field of the same name as it is
+        if column not in cells and column in own:
             cells[column] = _tidy(own[column])
     choices = [
         {"list_name": q.id, "name": c.value, "label": c.label, "points": _tidy(c.points), **c.attributes}
