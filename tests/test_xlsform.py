@@ -355,6 +355,18 @@ def test_single_colon_language_headers_are_read_as_pyxform_reads_them() -> None:
     assert (english.questions[0].text, english.questions[0].help) == ("How many?", "N")
 
 
+def test_pyxforms_older_select_spellings_are_read() -> None:
+    survey = [
+        {"type": "select one from l", "name": "a", "label": "A"},
+        {"type": "select all that apply from l", "name": "b", "label": "B"},
+    ]
+    choices = [{"list_name": "l", "name": "x", "label": "X"}, {"list_name": "l", "name": "y", "label": "Y"}]
+    a, b = read(workbook(survey, choices)).questions
+    assert (a.type, b.type) == (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
+    problems = refused(workbook([{"type": "select_one l or_other", "name": "a", "label": "A"}], choices))
+    assert problems[0].message == "cần đúng một tên danh sách sau “select_one” (không hỗ trợ or_other)"
+
+
 def test_names_in_labels_and_hints_are_filled_in_with_the_answers() -> None:
     survey = [
         {"type": "text", "name": "ten", VI: "Tên xã?"},

@@ -168,6 +168,8 @@ class _Reader:
                 r"\1_\2",
                 " ".join((row.text("type") or "").lower().split()),
             )
+            typed = re.sub(r"^select all that apply\b", "select_multiple", typed)  # pyxform's older spellings
+            typed = re.sub(r"^(select_one|select_multiple) from\b", r"\1", typed)
             kind, *args = typed.split() or [""]
             if kind == "begin_group":
                 if explicit is not None:
@@ -236,7 +238,7 @@ class _Reader:
                 self.problem(SURVEY, row, "percentage", said, FormCode.PERCENTAGE_TYPE)
             q["type"] = QuestionType.PERCENTAGE.value
         if kind in ("select_one", "select_multiple"):
-            self.choices(row, q, args, lists)
+            self.choices(row, kind, q, args, lists)
         elif args:
             self.problem(SURVEY, row, "type", f"loại “{kind}” không kèm tên danh sách", FormCode.TYPE_LIST)
         own = row.text("relevant")
@@ -271,10 +273,15 @@ class _Reader:
                 q[key] = text
 
     def choices(
-        self, row: Row, q: dict[str, Any], args: list[str], lists: Mapping[str, list[tuple[Row, dict[str, Any]]]]
+        self,
+        row: Row,
+        kind: str,
+        q: dict[str, Any],
+        args: list[str],
+        lists: Mapping[str, list[tuple[Row, dict[str, Any]]]],
     ) -> None:
         if len(args) != 1:
-            said = f"cần đúng một tên danh sách sau “{q['type']}” (không hỗ trợ or_other)"
+            said = f"cần đúng một tên danh sách sau “{kind}” (không hỗ trợ or_other)"
             self.problem(SURVEY, row, "type", said, FormCode.TYPE_LIST)
             return
         found = lists.get(args[0])
