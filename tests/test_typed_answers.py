@@ -264,10 +264,10 @@ def test_exclusive_is_read_from_and_written_to_the_xlsform_choices_sheet() -> No
         {"list_name": "kenh", "name": "vtv1", VI: "Kênh VTV 1"},
         {"list_name": "kenh", "name": "khong_biet", VI: "Không biết", "exclusive": "yes"},
     ]
-    qn = read_xlsform(workbook(survey, choices), "thu.xlsx")
+    qn = read_xlsform(workbook(survey, choices), "thu.xlsx").questionnaire
     assert [c.exclusive for c in qn.question("kenh").options] == [False, True]
     assert "exclusive" not in qn.question("kenh").options[1].attributes
-    again = read_xlsform(write_xlsform(qn), "thu.xlsx")
+    again = read_xlsform(write_xlsform(qn), "thu.xlsx").questionnaire
     assert [c.exclusive for c in again.question("kenh").options] == [False, True]
     with pytest.raises(DefinitionError, match="'exclusive'"):
         questionnaire(
