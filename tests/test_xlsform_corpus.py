@@ -10,10 +10,13 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyxform.xls2json_backends import md_table_to_workbook
 
 from conversations.definition_errors import DefinitionCode
 from conversations.xlsform import FormCode, FormError, Problem, read_xlsform
+from tests.test_xlsform import workbook
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "xlsform-corpus"
 FORM_SEPARATOR = "<!-- form -->"
@@ -66,3 +69,46 @@ def test_every_form_of_the_corpus_loads_or_is_refused_in_vietnamese_at_its_rows(
             assert any(q.answerable for q in reading.questionnaire.questions), name
     assert badly_said == []
     assert outcomes["loaded"] >= 100 and outcomes["refused"] >= 500, outcomes
+
+
+TEXT = st.text(alphabet="${}()'\" =<>+-*,.:_abcxyzđ019 ", max_size=30)
+ROWS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(
+                [
+                    "integer",
+                    "text",
+                    "select_one l",
+                    "select_multiple l",
+                    "select_one thieu",
+                    "begin_group",
+                    "end_group",
+                    "calculate",
+                    "note",
+                    "geopoint",
+                    "begin_repeat",
+                    "",
+                ]
+            )
+            | TEXT,
+            "name": st.sampled_from(["a", "b", "c", "", "1x", "a.b"]) | TEXT,
+            "label": TEXT,
+            "hint": TEXT,
+            "relevant": TEXT,
+            "calculation": TEXT,
+            "required": st.sampled_from(["yes", "no", "", "maybe"]),
+        }
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ROWS)
+def test_random_rows_are_read_or_refused_never_a_crash(rows: list[dict[str, str]]) -> None:
+    choices = [{"list_name": "l", "name": "x", "label": "X"}, {"list_name": "l", "name": "y", "label": "Y"}]
+    try:
+        read_xlsform(workbook(rows, choices), "ngau-nhien.xlsx")
+    except FormError as error:
+        assert error.problems and all(well_said(p) for p in error.problems), error.problems
