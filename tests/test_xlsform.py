@@ -399,6 +399,11 @@ def test_a_form_without_kind_or_form_id_is_read_as_a_citizen_survey_with_notices
         ("settings", "kind", FormCode.SETTINGS_NO_KIND),
     ]
     assert read_xlsform(workbook(survey), "x.xlsx").notices == []
+    survey_in_use = load_directory(ROOT / "presets/questionnaires")["khao-sat-nguoi-dan"]
+    installed = {survey_in_use.id: survey_in_use}
+    renewed = read_xlsform(workbook(survey, settings={"version": "9"}), "khao-sat-nguoi-dan.xlsx", installed)
+    assert (renewed.questionnaire.title, renewed.questionnaire.intro) == (survey_in_use.title, survey_in_use.intro)
+    assert [n.code for n in renewed.notices] == [FormCode.SETTINGS_NO_ID]  # the kind of the version it replaces
 
 
 def test_a_select_naming_a_missing_choice_list_is_refused_at_its_row() -> None:

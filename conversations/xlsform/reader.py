@@ -327,7 +327,9 @@ class _Reader:
     def notice(self, column: str, message: str, code: FormCode) -> None:
         self.notices.append(Problem(SETTINGS, 2, column, message, code))
 
-    def settings(self, base: Questionnaire | None, source: str) -> dict[str, Any]:
+    def settings(self, installed: Mapping[str, Questionnaire], source: str) -> dict[str, Any]:
+        """The settings row; the questionnaire in use with the same id (the version this one replaces) fills in
+        the columns it does not have."""
         sheet = self.sheets.get(SETTINGS)
         row = sheet.rows[0] if sheet and sheet.rows else Row(2, {})
         has = sheet.has if sheet else (lambda column: False)
@@ -335,6 +337,7 @@ class _Reader:
         if form_id is None:  # as pyxform does: the file's name
             form_id = _id_from(source)
             self.notice("form_id", NO_FORM_ID.format(id=form_id), FormCode.SETTINGS_NO_ID)
+        base = installed.get(form_id)
         title = row.text("form_title") or (base.title if base else form_id)
         data: dict[str, Any] = {
             "id": form_id,
@@ -498,7 +501,7 @@ def read_xlsform(content: bytes, source: str, installed: Mapping[str, Questionna
     reader = _Reader(sheets, label_language(sheets, first.text("default_language") if first else None))
     lists = reader.choice_lists()
     data = {"groups": reader.questions(lists)}
-    data.update(reader.settings(installed.get((first.text("form_id") if first else None) or ""), source))
+    data.update(reader.settings(installed, source))
     asks_nothing = (QuestionType.NOTE.value, QuestionType.CALCULATE.value)
     if all(q["type"] in asks_nothing for g in data["groups"] for q in g["questions"]):
         reader.problem(SURVEY, None, None, NO_QUESTION, FormCode.NO_QUESTION)
