@@ -63,7 +63,7 @@ _BY_PREFIX = {
 _UNCODED: list[tuple[re.Pattern[str], str, *tuple[str, ...]]] = [
     (re.compile(r"Question or group with no name"), "dòng này thiếu tên ở cột “name”"),
     (re.compile(r"Question with no type"), "dòng này thiếu loại câu ở cột “type”"),
-    (re.compile(r"Unknown question type '(?P<x>[^']*)'"), "loại câu “{x}” không có trong XLSForm"),
+    (re.compile(r"Unknown question type '(?P<x>.*)'\.$"), "loại câu “{x}” không có trong XLSForm"),
     (
         re.compile(r"The survey element named '(?P<x>[^']*)' has no label or hint"),
         "câu “{x}” chưa có nội dung ở cột “label”",
