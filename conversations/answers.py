@@ -24,9 +24,11 @@ class InvalidAnswer(ValueError):
 
 def number_text(number: float) -> str:
     """12 → "12", 12.5 → "12,5": the Vietnamese decimal comma."""
-    if float(number).is_integer():
-        return str(int(number))
-    return f"{number:.2f}".rstrip("0").replace(".", ",")
+    rounded = round(float(number), 2)
+    if rounded.is_integer():
+        # 0.999 and -0.001 round to whole numbers: "1" and "0", never "1," or "-0"
+        return str(int(rounded))
+    return f"{rounded:.2f}".rstrip("0").replace(".", ",")
 
 
 def _bounds(q: Question) -> str:
