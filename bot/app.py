@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from pydantic import SecretStr
 
-from bot import jobs
+from bot import confirm, jobs
 from bot.channels import zalo_bot
 from bot.channels.console import ConsoleChat
 from bot.channels.telegram import TelegramChannel
@@ -198,6 +198,7 @@ def command_table() -> CommandTable:
             Wait("unit_pick", conversation.unit_picked, ANYONE, "đơn vị người dân chọn sau /khaosat"),
             Wait("units_upload", unit_changes.uploaded, ADMIN, "tệp danh sách đơn vị sau /nhapdonvi"),
             Wait("preview", questionnaires.preview_step, ADMIN, "câu trả lời khi làm thử bảng hỏi"),
+            Wait("confirm", confirm.answered, ADMIN, "“đồng ý” cho một việc không làm lại được"),
         ],
         jobs=[JobKind(export.JOB, export.make, export.finish, export.interrupted)],
     )

@@ -77,9 +77,9 @@ def _questionnaire_check(settings: Settings, path: Path) -> None:
         print("\n".join(f"• {line}" for line in changed) if changed else "• không có")
 
 
-async def _units_import(settings: Settings, path: Path) -> None:
+async def _units_import(settings: Settings, path: Path, agreed: bool) -> None:
     from bot.app import open_service
-    from bot.units import UnitFileError, import_units, parse_units
+    from bot.units import UnitFileError, changes_of, describe, import_units, parse_units
     from storage import repo
     from storage.models import AuditEntry
 
@@ -88,7 +88,10 @@ async def _units_import(settings: Settings, path: Path) -> None:
     except UnitFileError as problem:
         raise SystemExit(str(problem)) from None
     async with open_service(settings) as service, service.db.write() as db:
-        added, updated = await import_units(db, records)
+        changes = await changes_of(db, records)
+        if changes and not agreed:
+            raise SystemExit(describe(path.name, records, changes) + "\nChạy lại với --yes để áp dụng.")
+        added, updated = await import_units(db, records, service.clock())
         detail = {"file": path.name, "added": added, "updated": updated}
         entry = AuditEntry(at=service.clock(), actor="pbgdpl units import", action="units_upload", target=path.name)
         entry.detail = detail
@@ -150,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     units = commands.add_parser("units", help="đơn vị: nhập danh sách từ tệp CSV hoặc .xlsx (code, name, kind, parent)")
     units.add_argument("action", choices=["import"])
     units.add_argument("file", type=Path)
+    units.add_argument("--yes", action="store_true", help="áp dụng cả khi tệp thay đổi đơn vị đang có")
     qr = commands.add_parser("qr", help="áp phích khảo sát (PNG và PDF, khổ A4) có mã QR của từng đơn vị")
     qr.add_argument("unit", nargs="?", help="mã đơn vị")
     qr.add_argument("--all", action="store_true", help="mọi đơn vị đang áp dụng")
@@ -175,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "questionnaire":
         _questionnaire_check(settings, args.file)
     elif args.command == "units":
-        asyncio.run(_units_import(settings, args.file))
+        asyncio.run(_units_import(settings, args.file, args.yes))
     elif args.command == "qr":
         asyncio.run(_posters(settings, args))
     elif args.command == "backup":

@@ -32,6 +32,7 @@ from conversations.definition import (
     upgrade_definition,
 )
 from conversations.engine import Button, FileRef, Inbound, Outgoing
+from conversations.localtime import local_date
 from conversations.status import Status
 from conversations.text import clean_input, vi_sort_key
 from storage import repo
@@ -74,9 +75,10 @@ class BotService:
     # ------------------------------------------------------------ setup
 
     async def seed(self, unit_sets: Sequence[tuple[str, list[dict[str, Any]]]], period: str, deadline: date) -> None:
+        now = self.clock()
         async with self.db.write() as db:
             for unit_set, records in unit_sets:
-                await repo.upsert_units(db, unit_set, records)
+                await repo.upsert_units(db, unit_set, records, now, local_date(now))
             await repo.ensure_period(db, period, f"Kỳ đánh giá {period}", deadline, self.clock())
             current = await repo.current_period(db)  # an admin may have opened another one (/ky)
             for row in await repo.active_versions(db, current.code if current else period):  # put into use for it

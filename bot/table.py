@@ -88,6 +88,8 @@ class Call:
     """Work without the database, run once the transaction has committed (a chart, a poster): its replies follow."""
     jobs: list[int] = field(default_factory=list)
     """Long jobs recorded in this transaction (bot.jobs), run after it commits."""
+    confirmed: dict[str, Any] | None = None
+    """Set when the admin has said yes to what the command asked (bot.confirm): the data it asked with."""
 
     def after(self, work: Later) -> None:
         self.later.append(work)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.localtime import local_date
 from conversations.text import clean_input, fold
 from conversations.xlsform.workbook import WorkbookError, bounded_rows, open_workbook
 from storage import repo
@@ -109,11 +111,87 @@ def parse_units(filename: str, content: bytes) -> list[dict[str, Any]]:
     return records
 
 
-async def import_units(db: AsyncSession, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
-    """Add or update the units; (added, updated)."""
-    known = {r["code"] for r in records if await repo.get_unit(db, r["code"]) is not None}
-    await repo.upsert_units(db, ADMIN_UNITS, records)
-    return len(records) - len(known), len(known)
+KIND_NAMES = {"commune": "xã", "department": "phòng ban"}
+SHOWN = 50
+"""At most this many changed units are listed one by one before the admin confirms; warnings are always shown."""
+
+
+def kind_name(kind: str) -> str:
+    return KIND_NAMES.get(kind, kind)
+
+
+@dataclass(frozen=True)
+class UnitChange:
+    """What a file would change in a unit that exists: old and new name, kind and parent."""
+
+    unit: Unit
+    record: dict[str, Any]
+    responses: int
+
+    def line(self) -> str:
+        parts = []
+        if self.record["name"] != self.unit.name:
+            parts.append(f"tên {self.unit.name} → {self.record['name']}")
+        if self.record["kind"] != self.unit.kind:
+            parts.append(f"loại {kind_name(self.unit.kind)} → {kind_name(self.record['kind'])}")
+        if self.record["parent_code"] != self.unit.parent_code:
+            parts.append(f"cấp trên {self.unit.parent_code or '–'} → {self.record['parent_code'] or '–'}")
+        return f"• {self.unit.code}: " + "; ".join(parts)
+
+    @property
+    def leaves_the_survey(self) -> bool:
+        """A commune with responses that would no longer be offered in the citizens' survey list."""
+        return self.unit.kind == "commune" and self.record["kind"] != "commune" and self.responses > 0
+
+
+async def changes_of(db: AsyncSession, records: Sequence[dict[str, Any]]) -> list[UnitChange]:
+    """The units the records would change (name, kind or parent), with how many responses each has."""
+    changed = []
+    for record in records:
+        unit = await repo.get_unit(db, record["code"])
+        if unit is not None and (unit.name, unit.kind, unit.parent_code) != (
+            record["name"],
+            record["kind"],
+            record["parent_code"],
+        ):
+            changed.append((unit, record))
+    counts = await repo.response_counts(db, [unit.code for unit, _ in changed])
+    return [UnitChange(unit, record, counts.get(unit.code, 0)) for unit, record in changed]
+
+
+def describe(filename: str, records: Sequence[dict[str, Any]], changes: Sequence[UnitChange]) -> str:
+    """The changes a file makes to existing units, for the admin to confirm."""
+    lines = [f"Tệp {filename} thay đổi {len(changes)} đơn vị đang có:"]
+    lines += [change.line() for change in changes[:SHOWN]]
+    if len(changes) > SHOWN:
+        lines.append(f"… và {len(changes) - SHOWN} đơn vị khác.")
+    for change in changes:
+        if change.leaves_the_survey:
+            lines.append(
+                f"⚠ {change.unit.name} ({change.unit.code}) đã có {change.responses} phiếu: đổi loại thành "
+                f"{kind_name(change.record['kind'])} thì đơn vị này không còn trong danh sách khảo sát người dân."
+            )
+    known = {change.unit.code for change in changes}
+    added = sum(1 for r in records if r["code"] not in known)
+    lines.append(
+        f"Cùng tệp: {added} đơn vị mới hoặc không đổi. Tên cũ được giữ lại, các kỳ trước vẫn xuất theo tên lúc đó."
+    )
+    return "\n".join(lines)
+
+
+async def import_units(db: AsyncSession, records: Sequence[dict[str, Any]], now: datetime) -> tuple[int, int]:
+    """Add or update the units; (added, updated). An existing unit keeps its validity dates and what it was formed
+    from (a file has no such columns), and its earlier name."""
+    full, known = [], 0
+    for record in records:
+        unit = await repo.get_unit(db, record["code"])
+        if unit is not None:
+            known += 1
+            record = {**record, "valid_from": unit.valid_from, "valid_to": unit.valid_to}
+            record["formed_from"] = unit.formed_from
+        full.append(record)
+    await repo.upsert_units(db, ADMIN_UNITS, full, now, local_date(now))
+    return len(records) - known, known
 
 
 def end_on(unit: Unit, day: date) -> None:

@@ -40,7 +40,19 @@ class Preview(TypedDict):
     state: dict[str, Any]
 
 
-Waiting = UnitPick | UnitsUpload | Preview
+class Confirm(TypedDict):
+    """An admin was asked to confirm an action that cannot be undone (bot.confirm): the next message is the yes."""
+
+    kind: Literal["confirm"]
+    command: str
+    args: list[str]
+    data: dict[str, Any]
+    """What the command showed and will act on (a unit file's records)."""
+    at: str
+    """When it was asked (ISO 8601): a yes much later does nothing."""
+
+
+Waiting = UnitPick | UnitsUpload | Preview | Confirm
 KINDS: frozenset[str] = frozenset(get_args(get_type_hints(w)["kind"])[0] for w in get_args(Waiting))
 
 

@@ -113,7 +113,7 @@ async def gather(
 ) -> Assessment:
     rows = await queries.responses(db, selection)
     by_unit = {r.unit_code: r for r in rows}
-    units = await units_for(db, in_force, by_unit, selection.unit_code)
+    units = await units_for(db, in_force, by_unit, selection)
     files: dict[int, list[Evidence]] = {}
     for found in await evidence_files(db, [r.id for r in rows if r.status in COUNTED]):
         files.setdefault(found.response_id, []).append(found)

@@ -13,6 +13,7 @@ from conversations.text import vi_sort_key
 from exports.workbook import HIDDEN, Column, Sheet
 from storage import repo
 from storage.models import Unit
+from storage.queries import Selection, get_period
 
 
 def by_name(units: Iterable[Unit]) -> list[Unit]:
@@ -20,19 +21,23 @@ def by_name(units: Iterable[Unit]) -> list[Unit]:
 
 
 async def units_for(
-    db: AsyncSession, in_force: Sequence[Unit], with_responses: Iterable[str], only: str | None = None
+    db: AsyncSession, in_force: Sequence[Unit], with_responses: Iterable[str], selection: Selection
 ) -> list[Unit]:
-    """The units an export lists, in Vietnamese order: those in force, and any other unit that has responses
-    (a unit merged away since); only one when the export is for one unit."""
+    """The units an export lists, in Vietnamese order, under the names they had at the period's deadline: those in
+    force, and any other unit that has responses (a unit merged away since); only one when the export is for one
+    unit."""
     known = {u.code: u for u in in_force}
     for code in set(with_responses) - known.keys():
         unit = await repo.get_unit(db, code)
         if unit is not None:
             known[code] = unit
+    only = selection.unit_code
     if only is not None:
         unit = known.get(only) or await repo.get_unit(db, only)
         known = {only: unit} if unit is not None else {}
-    return by_name(known.values())
+    period = await get_period(db, selection.period_code)
+    units = list(known.values())
+    return by_name(await repo.named_on(db, units, period.deadline) if period is not None else units)
 
 
 def notes_sheet(

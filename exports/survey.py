@@ -138,7 +138,7 @@ async def gather(
     figures = indicators(qn, measures)
     counted = {q.id for q in qn.questions if q.type in CHOICE_TYPES or q.scored}
     by_unit = await queries.unit_tallies(db, selection, sorted(counted))
-    units = await units_for(db, [u for u in in_force if u.kind == "commune"], by_unit, selection.unit_code)
+    units = await units_for(db, [u for u in in_force if u.kind == "commune"], by_unit, selection)
     overall = SurveyTally()
     for tally in by_unit.values():
         overall.merge(tally)

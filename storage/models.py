@@ -84,6 +84,18 @@ class Unit(Base):
     """The unit above this one (a district, a province), as a code; may name a unit not in the table."""
 
 
+class UnitName(Base):
+    """A name a unit had before it was renamed, and the last day it was in use: exports of earlier periods use the
+    names units had then (storage.repo.named_on)."""
+
+    __tablename__ = "unit_names"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    used_until: Mapped[date] = mapped_column(Date)
+    changed_at: Mapped[datetime]
+
+
 class Period(Base):
     __tablename__ = "periods"
     code: Mapped[str] = mapped_column(String(20), primary_key=True)

@@ -31,6 +31,7 @@ from storage.models import (
     Response,
     Review,
     Unit,
+    UnitName,
     ZaloOaContact,
     ZaloOaHeldMessage,
     ZaloOaToken,
@@ -39,23 +40,56 @@ from storage.models import (
 # ---------------------------------------------------------------- units and periods
 
 
-async def upsert_units(db: AsyncSession, unit_set: str, records: Iterable[dict[str, Any]]) -> int:
+async def upsert_units(
+    db: AsyncSession, unit_set: str, records: Iterable[dict[str, Any]], now: datetime, today: date
+) -> int:
     """Units from a preset file or an admin's upload. A unit an admin has uploaded, renamed, ended or merged
-    (unit set ADMIN_UNITS) is left as they made it when the preset files are applied again at start."""
+    (unit set ADMIN_UNITS) is left as they made it when the preset files are applied again at start. A unit
+    renamed keeps its earlier name (rename_unit)."""
     count = 0
     for record in records:
         unit = await db.get(Unit, record["code"])
         if unit is not None and unit.unit_set == ADMIN_UNITS and unit_set != ADMIN_UNITS:
             continue
         if unit is None:
-            unit = Unit(code=record["code"])
+            unit = Unit(code=record["code"], name=record["name"])
             db.add(unit)
-        unit.name, unit.kind, unit.unit_set = record["name"], record["kind"], unit_set
+        await rename_unit(db, unit, record["name"], now, today)
+        unit.kind, unit.unit_set = record["kind"], unit_set
         unit.valid_from, unit.valid_to = record.get("valid_from"), record.get("valid_to")
         unit.formed_from, unit.parent_code = record.get("formed_from"), record.get("parent_code")
         count += 1
     await db.flush()
     return count
+
+
+async def rename_unit(db: AsyncSession, unit: Unit, name: str, now: datetime, today: date) -> None:
+    """The unit is called `name` from `today` on; its earlier name is kept, in use until yesterday."""
+    if name == unit.name:
+        return
+    if unit.name:
+        db.add(UnitName(unit_code=unit.code, name=unit.name, used_until=today - timedelta(days=1), changed_at=now))
+    unit.name = name
+
+
+async def named_on(db: AsyncSession, units: Sequence[Unit], day: date) -> list[Unit]:
+    """The units under the names they had on `day` (a period's deadline): a unit renamed since comes as a copy
+    under its earlier name, not attached to the session, so nothing is written back."""
+    query = select(UnitName.unit_code, UnitName.name).where(UnitName.used_until >= day)
+    earlier: dict[str, str] = {}
+    for code, name in (await db.execute(query.order_by(UnitName.used_until.desc(), UnitName.id.desc()))).all():
+        earlier[code] = name  # the last one read is the first name still in use on that day
+    columns = [c.key for c in Unit.__table__.columns]
+    return [
+        Unit(**{**{c: getattr(u, c) for c in columns}, "name": earlier[u.code]}) if u.code in earlier else u
+        for u in units
+    ]
+
+
+async def response_counts(db: AsyncSession, unit_codes: Sequence[str]) -> dict[str, int]:
+    """How many responses (of any kind, drafts included) each unit has."""
+    query = select(Response.unit_code, func.count()).where(Response.unit_code.in_(unit_codes))
+    return {code: count for code, count in (await db.execute(query.group_by(Response.unit_code))).all()}
 
 
 def _in_force(today: date) -> Any:

@@ -1,17 +1,19 @@
 """Units, for admins: upload a list (a .csv sent as it is, or /nhapdonvi then a .csv or .xlsx), rename, end, merge.
 
 /nhapdonvi                                then send the file: columns code, name, kind, parent
-/doiten <mã> <tên mới>                    rename (the old name stays in the audit log)
+/doiten <mã> <tên mới>                    rename (the old name is kept with its dates)
 /ngungdonvi <mã> [dd/mm/yyyy]             the unit no longer applies from that day (default: today)
 /gopdonvi <mã cũ…> vao <mã mới> <tên>     a new unit formed from the old ones from today; their officers move to it
 """
 
 from __future__ import annotations
 
-from bot import audit, waits
+from typing import Any
+
+from bot import audit, confirm, waits
 from bot.messages import Reply
 from bot.table import Call
-from bot.units import UnitFileError, end_on, import_units, merge, parse_units
+from bot.units import UnitFileError, changes_of, describe, end_on, import_units, merge, parse_units
 from bot.waits import UnitsUpload
 from bot.worker import WorkerError, in_worker
 from conversations.engine import Outgoing
@@ -42,41 +44,48 @@ MERGED = (
 )
 
 
-async def _upload(call: Call) -> str:
+async def _upload(call: Call) -> list[Reply]:
     inbound = call.inbound
-    if inbound is None or not inbound.files:
-        return SEND_FILE
+    assert inbound is not None and inbound.files
     ref = inbound.files[0]
     content = await call.service.fetch_file(call.sender, ref)
     if content is None:
-        return NO_FETCH
+        return [Outgoing(NO_FETCH)]
     name = ref.name or "tệp"
     try:
         records = await in_worker(parse_units, name, content)
     except (UnitFileError, WorkerError) as problem:
-        return str(problem)
-    added, updated = await import_units(call.db, records)
+        return [Outgoing(str(problem))]
+    changes = await changes_of(call.db, records)
+    if changes:  # nothing is overwritten before the admin has seen what changes
+        question = describe(name, records, changes)
+        return await confirm.ask(call, "nhapdonvi", question, {"file": name, "records": records})
+    return [Outgoing(await _import(call, name, records))]
+
+
+async def _import(call: Call, name: str, records: list[dict[str, Any]]) -> str:
+    added, updated = await import_units(call.db, records, call.service.clock())
     detail = {"file": name, "added": added, "updated": updated}
     await audit.record(call.db, call.sender, call.service.clock(), "units_upload", name, detail)
     return IMPORTED.format(count=len(records), name=name, added=added, updated=updated)
 
 
 async def upload_units(call: Call) -> list[Reply]:
-    service = call.service
-    db = call.db
-    await waits.wait_for(db, call.actor, service.clock(), {"kind": "units_upload"})
+    if call.confirmed is not None:  # the changes the admin has seen and agreed to
+        return [Outgoing(await _import(call, call.confirmed["file"], call.confirmed["records"]))]
+    await waits.wait_for(call.db, call.actor, call.service.clock(), {"kind": "units_upload"})
     return [Outgoing(SEND_FILE)]
 
 
 async def uploaded(call: Call, wait: UnitsUpload) -> list[Reply]:
-    answer = await _upload(call)
-    if answer != SEND_FILE:
-        await repo.save_session(call.db, call.actor, call.service.clock(), None, None)
-    return [Outgoing(answer)]
+    if call.inbound is None or not call.inbound.files:
+        return [Outgoing(SEND_FILE)]
+    await repo.save_session(call.db, call.actor, call.service.clock(), None, None)
+    return await _upload(call)
 
 
 async def csv_sent(call: Call) -> list[Reply]:
-    return [Outgoing(await _upload(call))]
+    return await _upload(call)
 
 
 async def rename(call: Call) -> list[Reply]:
@@ -87,8 +96,9 @@ async def rename(call: Call) -> list[Reply]:
     unit = await repo.get_unit(db, call.args[0])
     if unit is None:
         return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
-    old, new = unit.name, clean_input(" ".join(call.args[1:]))[:200]
-    unit.name, unit.unit_set = new, ADMIN_UNITS
+    old, new, now = unit.name, clean_input(" ".join(call.args[1:]))[:200], service.clock()
+    await repo.rename_unit(db, unit, new, now, local_date(now))
+    unit.unit_set = ADMIN_UNITS
     await audit.record(db, call.sender, service.clock(), "unit_rename", unit.code, {"old": old, "new": new})
     return [Outgoing(RENAMED.format(code=unit.code, old=old, new=new))]
 
