@@ -64,11 +64,25 @@ def command_table() -> CommandTable:
                 "làm hoặc tiếp tục phiếu tự đánh giá của đơn vị",
                 words=("danh gia", "tu danh gia"),
             ),
-            Command(("tiendo",), progress.progress, STAFF, "tiến độ tự đánh giá và khảo sát", words=("tien do",)),
+            Command(
+                ("tiendo",),
+                progress.progress,
+                STAFF,
+                "tiến độ tự đánh giá và khảo sát; kèm mã kỳ để xem một kỳ đã đóng",
+                "[mã kỳ]",
+                words=("tien do",),
+            ),
             Command(
                 ("xem",), review.show, STAFF, "xem phiếu tự đánh giá của đơn vị", "[mã đơn vị]", words=("xem phieu",)
             ),
-            Command(("khaosat",), c.survey, ANYONE, "trả lời khảo sát người dân", words=("khao sat",)),
+            Command(
+                ("khaosat",),
+                c.survey,
+                ANYONE,
+                "trả lời khảo sát người dân",
+                words=("khao sat",),
+                shown_to=Permission.CITIZEN,
+            ),
             Command(
                 ("huy",),
                 c.pause,
@@ -371,8 +385,6 @@ async def run(settings: Settings) -> None:
 def main_run(settings: Settings) -> None:
     setup_logging(settings.log_level, quiet=settings.run_console, json_lines=settings.log_format == "json")
     try:
-        asyncio.run(run(settings))
-    except ConfigError as problem:
-        raise SystemExit(f"Cấu hình chưa đúng: {problem}") from None
+        asyncio.run(run(settings))  # a ConfigError or an unreachable database: one line from bot.cli
     except KeyboardInterrupt:  # Ctrl-C while starting, before the chat or the channels handle it
         raise SystemExit(130) from None

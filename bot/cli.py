@@ -6,7 +6,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings, load_settings
+from storage.db import DatabaseUnreachable
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> None:
@@ -162,7 +163,17 @@ def main(argv: list[str] | None = None) -> None:
     backup = commands.add_parser("backup", help="sao lưu cơ sở dữ liệu SQLite đang chạy")
     backup.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        _command(args, load_settings())
+    except ConfigError as problem:
+        raise SystemExit(f"Cấu hình chưa đúng: {problem}") from None
+    except DatabaseUnreachable as problem:
+        raise SystemExit(
+            f"Không kết nối được cơ sở dữ liệu ({problem}). Kiểm tra PBGDPL_DATABASE_URL và máy chủ PostgreSQL."
+        ) from None
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "run":
         from bot.app import main_run
 

@@ -6,14 +6,30 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
+"""The databases the bot runs on, as PBGDPL_DATABASE_URL names them."""
 
 
 class ConfigError(Exception):
     """The configuration cannot work; the message says what to set."""
+
+
+def load_settings() -> Settings:
+    """The settings, or ConfigError naming each variable that is wrong (one line, no traceback)."""
+    try:
+        return Settings()
+    except ValidationError as problem:
+        wrong = [
+            f"PBGDPL_{'_'.join(str(part) for part in e['loc']).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            for e in problem.errors()
+        ]
+        raise ConfigError("; ".join(wrong)) from None
 
 
 class Settings(BaseSettings):
@@ -67,6 +83,22 @@ class Settings(BaseSettings):
     console: bool | None = None
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            url = None
+        if url is None or url.drivername not in DRIVERS:
+            raise ValueError(
+                "không đọc được địa chỉ cơ sở dữ liệu; dùng dạng postgresql+asyncpg://người_dùng@máy/tên_csdl "
+                "hoặc sqlite+aiosqlite:///đường/dẫn/tệp.sqlite3"
+            )
+        return value
 
     @field_validator("admins", mode="before")
     @classmethod

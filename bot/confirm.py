@@ -13,9 +13,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import texts as t
 from bot import waits
 from bot.messages import Reply
-from bot.table import REFUSALS, Call
+from bot.table import Call, refusal
 from bot.waits import Confirm
 from conversations.engine import Button, Outgoing
 from conversations.text import fold
@@ -25,7 +26,6 @@ YES, NO = "confirm:yes", "confirm:no"
 AGREED = {YES, "dong y", "xac nhan", "ok"}
 WITHIN = timedelta(minutes=10)
 ASK = "Gõ “đồng ý” để làm, hoặc “thôi” để không làm gì."
-DROPPED = "Đã thôi, không có gì thay đổi."
 EXPIRED = "Câu hỏi xác nhận đã quá 10 phút nên không làm gì cả. Gõ lại lệnh nếu vẫn muốn làm."
 
 
@@ -45,12 +45,12 @@ async def answered(call: Call, asked: Confirm) -> list[Reply]:
     inbound = call.inbound
     said = (inbound.button or fold(inbound.text or "")) if inbound is not None else ""
     if said not in AGREED:
-        return [Outgoing(DROPPED)]
+        return [Outgoing(t.NOTHING_CHANGED)]
     if now - datetime.fromisoformat(asked["at"]) > WITHIN:
         return [Outgoing(EXPIRED)]
     command = call.service.commands.command(asked["command"])
     if command is None:
-        return [Outgoing(DROPPED)]
+        return [Outgoing(t.NOTHING_CHANGED)]
     if not call.role.may(command.permission):
-        return [Outgoing(REFUSALS[command.permission])]
+        return [Outgoing(refusal(command.permission, call.role))]
     return await command.handler(replace(call, args=list(asked["args"]), confirmed=dict(asked["data"])))

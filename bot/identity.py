@@ -1,11 +1,10 @@
-"""Who is writing: keyed-hash identities, the server secret behind them, and limits on guessing."""
+"""Who is writing: keyed-hash identities and the server secret behind them."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
 from pathlib import Path
 
 
@@ -23,21 +22,3 @@ def load_or_create_secret(path: Path) -> bytes:
     path.write_bytes(value)
     path.chmod(0o600)
     return value
-
-
-class AttemptLimit:
-    """At most `limit` failed attempts per key within `window`, e.g. guessing invite codes."""
-
-    def __init__(self, limit: int, window: timedelta) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, list[datetime]] = {}
-
-    def blocked(self, key: str, now: datetime) -> bool:
-        recent = [t for t in self._failures.get(key, []) if now - t < self.window]
-        self._failures[key] = recent
-        if not recent:
-            del self._failures[key]
-        return len(recent) >= self.limit
-
-    def failed(self, key: str, now: datetime) -> None:
-        self._failures.setdefault(key, []).append(now)

@@ -60,7 +60,7 @@ async def period_progress(
     """Each unit in force (or only one), in Vietnamese order: its self-assessment, how much of it is answered (on the
     version it was started on), and its citizens' responses."""
     qn, survey = service.of_kind("self_assessment"), service.of_kind("citizen_survey")
-    units = await repo.units_in_force(db, local_date(service.clock()))
+    units = await repo.units_in_force(db, min(local_date(service.clock()), period.deadline))
     units = sorted((u for u in units if only is None or u.code == only), key=lambda u: vi_sort_key(u.name))
     responses = {r.unit_code: r for r in await repo.responses(db, qn.id, period.code)} if qn else {}
     surveys = await submitted_counts(db, Selection(survey.id, period.code)) if survey else {}

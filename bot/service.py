@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import drafts, evidence, jobs, review, submissions, waits
 from bot import texts as t
 from bot.config import Settings
-from bot.identity import AttemptLimit, actor_key
+from bot.identity import actor_key
 from bot.messages import FileFetcher, Reply, Sender
 from bot.order import PersonOrder
-from bot.table import REFUSALS, Call, CommandTable, Interim, Role
+from bot.table import Call, CommandTable, Interim, Role, refusal
 from conversations import engine
 from conversations.definition import (
     DEFINITION_SCHEMA,
@@ -65,7 +65,6 @@ class BotService:
         self.invite_ttl = invite_ttl
         self.clock = clock
         self.locks = PersonOrder()
-        self.invite_attempts = AttemptLimit(5, timedelta(minutes=15))
         self.bot_username: str | None = None
         self.versions: dict[tuple[str, str], Questionnaire] = {(q.id, q.version): q for q in questionnaires.values()}
         """Every questionnaire version loaded so far; `questionnaires` are the ones in use for new responses."""
@@ -195,7 +194,7 @@ class BotService:
                 role = await self.role(db, sender)
                 if not role.may(wait.permission):  # no longer theirs (an admin removed since): the wait ends
                     await repo.save_session(db, actor, self.clock(), None, None)
-                    return [Outgoing(REFUSALS[wait.permission])]
+                    return [Outgoing(refusal(wait.permission, role))]
                 found = waiting
                 return Call(self, sender, actor, db, role, inbound=inbound), lambda c: wait.handler(c, found)
             if parsed is None and session is not None and session.response_id is not None:
@@ -209,14 +208,15 @@ class BotService:
         if parsed is None:
             on_file = table.file_handler(inbound)
             if on_file is None or not role.may(on_file.permission):
-                return [Outgoing(t.NOT_IN_CONVERSATION)]
+                not_open = t.NOT_IN_CONVERSATION, t.NOT_IN_CONVERSATION_OFFICER, t.NOT_IN_CONVERSATION_ADMIN
+                return [Outgoing(role.pick(*not_open))]
             return Call(self, sender, actor, db, role, inbound=inbound), on_file.handler
         name, args = parsed
         command = table.command(name)
         if command is None:
             return [Outgoing(t.UNKNOWN_COMMAND.format(command="/" + name))]
         if not role.may(command.permission):
-            return [Outgoing(REFUSALS[command.permission])]
+            return [Outgoing(refusal(command.permission, role))]
         return Call(self, sender, actor, db, role, args), command.handler
 
     async def role(self, db: AsyncSession, sender: Sender) -> Role:

@@ -47,6 +47,15 @@ class Role:
     def unit_code(self) -> str | None:
         return self.account.unit_code if self.account else None
 
+    def pick(self, citizen: str, officer: str | None = None, admin: str | None = None) -> str:
+        """What to tell this person where the roles are told different things: the Justice Office is never told
+        to contact itself, nor staff to answer the citizens' survey."""
+        if self.is_admin and admin is not None:
+            return admin
+        if self.unit_code is not None and officer is not None:
+            return officer
+        return citizen
+
     def may(self, permission: Permission) -> bool:
         officer = self.unit_code is not None
         return {
@@ -65,6 +74,11 @@ REFUSALS = {
     Permission.ADMIN: t.ADMIN_ONLY,
 }
 """What a person is told when the command is not theirs."""
+
+
+def refusal(permission: Permission, role: Role) -> str:
+    """What this person is told when the command is not theirs (an admin is not sent to ask for an invite)."""
+    return role.pick(REFUSALS[permission], admin=t.OFFICER_ONLY_ADMIN if permission is Permission.OFFICER else None)
 
 
 Interim = Callable[[list[Reply]], Awaitable[object]]
@@ -120,6 +134,8 @@ class Command:
     words: tuple[str, ...] = ()
     listed: bool = True
     """False for a command users reach otherwise (/start, through a link or the platform's button)."""
+    shown_to: Permission | None = None
+    """Who the help lists it for, when fewer than may use it (the survey: citizens, not staff)."""
 
     @property
     def name(self) -> str:
@@ -212,7 +228,11 @@ class CommandTable:
 
     def help(self, role: Role) -> list[str]:
         """The help texts for a person: the admin commands for admins, then the commands of their own role."""
-        own = [c for c in self.commands if c.listed and c.permission is not Permission.ADMIN and role.may(c.permission)]
+        own = [
+            c
+            for c in self.commands
+            if c.listed and c.permission is not Permission.ADMIN and role.may(c.shown_to or c.permission)
+        ]
         texts = [_help(t.HELP_TITLE, own, t.HELP_OFFICER_TIP if role.unit_code else t.HELP_CITIZEN_TIP)]
         if role.is_admin:
             admin = [c for c in self.commands if c.permission is Permission.ADMIN]

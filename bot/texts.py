@@ -28,9 +28,19 @@ HELP_OFFICER_TIP = (
 
 UNKNOWN_COMMAND = "Không có lệnh “{command}”. Gõ /trogiup để xem các lệnh."
 NOT_IN_CONVERSATION = "Bạn chưa mở phiếu nào. Gõ /khaosat để trả lời khảo sát, hoặc /trogiup để xem hướng dẫn."
+NOT_IN_CONVERSATION_OFFICER = (
+    "Bạn chưa mở phiếu nào. Gõ /danhgia để làm hoặc tiếp tục phiếu tự đánh giá của đơn vị, hoặc /trogiup để xem "
+    "hướng dẫn."
+)
+NOT_IN_CONVERSATION_ADMIN = "Không có việc nào đang chờ tin nhắn này. Gõ /trogiup để xem các lệnh quản trị."
+NOTHING_CHANGED = "Đã thôi, không có gì thay đổi."
 ADMIN_ONLY = "Lệnh này chỉ dành cho quản trị viên (Phòng Tư pháp)."
 STAFF_ONLY = "Lệnh này dành cho quản trị viên (Phòng Tư pháp) và cán bộ các đơn vị."
 CITIZEN_ONLY = "Lệnh này dành cho người dân."
+OFFICER_ONLY_ADMIN = (
+    "Phiếu tự đánh giá do cán bộ các đơn vị làm. Quản trị viên xem phiếu đã nộp bằng /xem <mã đơn vị> và tiến độ "
+    "bằng /tiendo."
+)
 OFFICER_ONLY = (
     "Phiếu tự đánh giá chỉ dành cho cán bộ đã được gắn với đơn vị. "
     "Hãy xin Phòng Tư pháp mã mời, rồi gõ /start kèm mã (ví dụ: /start dk_ABCD2345)."
@@ -41,10 +51,13 @@ PREVIEW_STOPPED = "Đã dừng xem thử, không có gì được lưu. Gõ /xem
 ERROR_TRY_AGAIN = "Xin lỗi, hệ thống vừa gặp lỗi nên câu trả lời chưa được lưu. Bạn hãy gửi lại sau ít phút."
 JOB_FAILED = "Xin lỗi, hệ thống vừa gặp lỗi nên chưa làm xong việc bạn yêu cầu. Bạn hãy thử lại sau ít phút."
 NO_PERIOD = "Hiện chưa có kỳ đánh giá nào đang mở. Hãy liên hệ Phòng Tư pháp."
+NO_PERIOD_ADMIN = "Hiện chưa có kỳ đánh giá nào đang mở. Gõ /ky để xem các kỳ, /ky mo <mã kỳ> để mở một kỳ."
 NO_QUESTIONNAIRE = "Chưa có bảng hỏi này trên hệ thống. Hãy liên hệ Phòng Tư pháp."
+NO_QUESTIONNAIRE_ADMIN = "Chưa có bảng hỏi này trên hệ thống. Gõ /banghoi để xem các bảng hỏi đang dùng."
 
 PICK_UNIT = "Bạn đang sống hoặc tham gia hoạt động ở xã/phường nào? Trả lời bằng số thứ tự, ví dụ: 1."
 UNIT_UNKNOWN = "Không tìm thấy đơn vị có mã “{code}”. Gõ /khaosat để chọn từ danh sách."
+UNIT_UNKNOWN_STAFF = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
 SURVEY_DONE = "Bạn đã trả lời khảo sát này cho {unit} trong kỳ {period}. Cảm ơn bạn!"
 SURVEY_FOR = "Khảo sát cho {unit}."
 SURVEY_ELSEWHERE_DRAFT = (
@@ -75,6 +88,9 @@ INVITE_CREATED = (
 INVITE_LINK = "Trên Telegram có thể bấm đường dẫn: {link}"
 INVITE_INVALID = "Mã mời không đúng hoặc đã hết hạn. Hãy xin Phòng Tư pháp mã mới."
 INVITE_TOO_MANY = "Bạn đã nhập sai mã mời nhiều lần. Hãy thử lại sau 15 phút."
+INVITE_TOO_MANY_IN_TOTAL = (
+    "Vừa có quá nhiều lần nhập sai mã mời nên bot tạm ngừng nhận mã mời. Hãy thử lại sau 15 phút."
+)
 INVITE_USED = "Mã mời này đã được dùng. Mỗi mã chỉ dùng một lần; hãy xin Phòng Tư pháp mã mới."
 INVITE_ACCEPTED = "Bạn đã được gắn với {unit}. Gõ /danhgia để bắt đầu phiếu tự đánh giá."
 

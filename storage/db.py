@@ -19,6 +19,16 @@ from storage import sqlite_driver
 log = logging.getLogger(__name__)
 
 
+class DatabaseUnreachable(Exception):
+    """The database cannot be reached, or refuses the connection; the message is the reason, in one line."""
+
+
+def reason(exc: BaseException) -> str:
+    """An error's reason in one line, without SQLAlchemy's wrapping (the statement, the background link)."""
+    inner = getattr(exc, "orig", None) or exc
+    return (str(inner).strip().splitlines() or [type(inner).__name__])[0]
+
+
 def advisory_key(name: str) -> int:
     """A stable signed 64-bit key for pg_advisory_xact_lock."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)

@@ -7,9 +7,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, pool
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.db import ensure_sqlite_directory
+from storage.db import DatabaseUnreachable, ensure_sqlite_directory, reason
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -30,7 +31,14 @@ async def migrate(url: str, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(upgrade)
+        try:
+            connection = await engine.connect()
+        except (OSError, DBAPIError) as exc:  # refused, unknown host, wrong password, no such database
+            raise DatabaseUnreachable(reason(exc)) from None
+        try:
+            async with connection.begin():
+                await connection.run_sync(upgrade)
+        finally:
+            await connection.close()
     finally:
         await engine.dispose()

@@ -132,6 +132,16 @@ class Invite(Base):
     used_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
 
+class InviteFailure(Base):
+    """A wrong or expired invite code someone typed: the guessing limits count these, so they hold across
+    restarts and processes."""
+
+    __tablename__ = "invite_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Response(Base):
     """One filled (or being filled) questionnaire: a unit's self-assessment or one citizen's survey."""
 

@@ -24,6 +24,7 @@ from storage.models import (
     Evidence,
     InboxEvent,
     Invite,
+    InviteFailure,
     Job,
     OutboxMessage,
     Period,
@@ -155,6 +156,20 @@ async def add_invite(db: AsyncSession, invite: Invite) -> None:
 
 async def get_invite(db: AsyncSession, code: str) -> Invite | None:
     return await db.get(Invite, code, with_for_update=True)
+
+
+async def invite_failures(db: AsyncSession, actor: str, since: datetime) -> tuple[int, int]:
+    """Wrong invite codes typed since then: (by this person, by everyone)."""
+    query = select(func.count(), func.count().filter(InviteFailure.actor == actor)).where(InviteFailure.at >= since)
+    total, mine = (await db.execute(query)).one()
+    return int(mine), int(total)
+
+
+async def add_invite_failure(db: AsyncSession, actor: str, now: datetime, forget_before: datetime) -> None:
+    """One more wrong code; those older than `forget_before` count for nothing any more and go."""
+    await db.execute(delete(InviteFailure).where(InviteFailure.at < forget_before))
+    db.add(InviteFailure(actor=actor, at=now))
+    await db.flush()
 
 
 # ---------------------------------------------------------------- conversations and responses

@@ -45,7 +45,9 @@ async def test_units_uploaded_renamed_ended_and_merged_with_history(tmp_path: Pa
 
         code = (await admin.send("/moi 00070")).split("dk_")[1].split()[0]
         await officer.send(f"/start dk_{code}")
-        merged = await admin.send("/gopdonvi 00070 00072 vao 00090 Xã Hợp Nhất")
+        asked = await admin.send("/gopdonvi 00070 00072 vao 00090 Xã Hợp Nhất")
+        assert "Gộp Xã Thử Nghiệm Mới (00070), Xã Mới Lộc (00072) thành Xã Hợp Nhất (00090)" in asked
+        merged = await admin.send("đồng ý")
         assert "thành Xã Hợp Nhất (00090)" in merged and "1 cán bộ chuyển sang đơn vị mới" in merged
         units = await admin.send("/donvi")
         assert "Xã Hợp Nhất" in units and "Xã Thử Nghiệm Mới" not in units and "Xã Mới Lộc" not in units

@@ -68,7 +68,8 @@ async def test_a_whole_period_with_reminders_at_the_right_times_to_the_right_peo
     async with FakeTelegram() as tg, running(tg, tmp_path, clock) as bot:
         admin, a, b, c = User(tg, ADMIN), User(tg, OFFICER), User(tg, OFFICER_B), User(tg, OFFICER_C)
         assert "Kỳ 2026 đang mở" in await admin.say("/ky mo 2026")
-        assert "Đã đóng kỳ 2026" in await admin.say("/ky dong 2026")
+        assert "Đóng kỳ 2026?" in await admin.say("/ky dong 2026")
+        assert "Đã đóng kỳ 2026" in await admin.say("đồng ý")
         assert "chưa có kỳ đánh giá nào đang mở" in await User(tg, CITIZEN_A).say("/start ks_16012")
         created = await admin.say("/ky tao 2026-q1 15/03/2026 Kỳ thử quý I")
         assert "Đã tạo kỳ 2026-q1" in created and "15/03/2026" in created
@@ -114,7 +115,8 @@ async def test_a_whole_period_with_reminders_at_the_right_times_to_the_right_peo
         late = tg.messages(ADMIN)[-2].plain_text or ""
         assert "Đã quá hạn 1 ngày" in late and "Trễ hạn, chưa nộp (3)" in late and "Xã Vạn Lộc" in late
         assert await bot.scheduler.tick() == 0, "no reminder after the deadline"
-        assert "Đã đóng kỳ 2026-q1" in await admin.say("/ky dong")
+        assert "Đóng kỳ 2026-q1?" in await admin.say("/ky dong")
+        assert "Đã đóng kỳ 2026-q1" in await admin.say("đồng ý")
         assert "chưa có kỳ đánh giá nào đang mở" in await c.say("/danhgia")
         tg.assert_no_violations()
 
@@ -181,6 +183,13 @@ async def test_return_resubmit_approve_and_who_may_do_what(tmp_path: Path) -> No
         assert actions == ["invite", "invite", "return", "approve"]
         await admin.say("/xuat nhatky")
         exported = tg.last_message(ADMIN).document
+
+        asked = await admin.say("/tralai 16012 N1.1: vẫn thiếu kế hoạch")  # an approved one: asked first
+        assert "đã được duyệt" in asked and "phải duyệt lại từ đầu" in asked
+        assert "Đã thôi, không có gì thay đổi" in await admin.say("không")
+        assert "đã được duyệt lúc" in await admin.say("/duyet 16012"), "still approved"
+        await admin.say("/tralai 16012 N1.1: vẫn thiếu kế hoạch")
+        assert "Đã trả lại phiếu của Xã Hậu Lộc" in await admin.tap("confirm:yes")
         tg.assert_no_violations()
     assert exported is not None and exported.file_name.startswith("nhat-ky-2026")
     book = openpyxl.load_workbook(io.BytesIO(exported.data))

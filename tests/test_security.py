@@ -32,14 +32,23 @@ def test_tokens_are_redacted_from_log_lines() -> None:
     assert text.count("<redacted>") == 3
 
 
-async def test_invite_guessing_is_slowed_down(tmp_path: Path) -> None:
+async def test_invite_guessing_is_limited_per_person_and_in_total_across_a_restart(
+    tmp_path: Path, database_url: str
+) -> None:
     clock = Clock()
-    async with running_service(tmp_path, clock) as service:
+    async with running_service(tmp_path, clock, database_url) as service:
         admin, guesser = Chat(service, "admin"), Chat(service, "4444")
         real = invite_code(await admin.send("/moi 16012"))
         for attempt in range(5):
             assert "Mã mời không đúng" in await guesser.send(f"/start dk_WRONG{attempt}")
         assert "nhập sai mã mời nhiều lần" in await guesser.send(f"/start dk_{real}")
+    async with running_service(tmp_path, clock, database_url) as service:  # a restart forgets nothing
+        guesser = Chat(service, "4444")
+        assert "nhập sai mã mời nhiều lần" in await guesser.send(f"/start dk_{real}")
+        for account in range(5000, 5009):  # many accounts guessing together: 45 more wrong codes, 50 in all
+            for attempt in range(5):
+                assert "Mã mời không đúng" in await Chat(service, str(account)).send(f"/start dk_X{attempt}")
+        assert "tạm ngừng nhận mã mời" in await Chat(service, "6000").send(f"/start dk_{real}")
         clock.advance(minutes=16)
         assert "Bạn đã được gắn với Xã Hậu Lộc" in await guesser.send(f"/start dk_{real}")
 

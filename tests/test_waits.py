@@ -69,7 +69,7 @@ async def test_a_session_left_waiting_in_the_old_shape_carries_on(tmp_path: Path
         assert "Khảo sát cho Xã Hoa Lộc" in await citizen.send("hoa loc")
 
         admin = Chat(service, "admin")
-        assert "Bạn chưa mở phiếu nào" in await admin.send("chưa có tệp")  # nothing waits for a file
+        assert "Không có việc nào đang chờ" in await admin.send("chưa có tệp")  # nothing waits for a file
         await leave("admin", {"units_upload": {}})
         assert "Gửi tệp danh sách đơn vị" in await admin.send("chưa có tệp")  # still waiting for the file
         await leave("admin", {"preview": {"questionnaire": "tu-danh-gia", "version": "2026.1", "state": {}}})

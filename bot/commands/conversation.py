@@ -8,7 +8,7 @@ from bot import drafts, waits
 from bot import texts as t
 from bot.commands.invites import redeem_invite
 from bot.messages import Reply
-from bot.table import Call
+from bot.table import Call, Permission, refusal
 from conversations.answers import InvalidAnswer, pick
 from conversations.engine import Outgoing
 from conversations.text import clean_input
@@ -49,8 +49,11 @@ async def survey(call: Call) -> list[Reply]:
     if call.args:
         unit = await repo.get_unit(db, call.args[0])
         if unit is None:
-            return [Outgoing(t.UNIT_UNKNOWN.format(code=call.args[0]))]
+            unknown = call.role.pick(t.UNIT_UNKNOWN, t.UNIT_UNKNOWN_STAFF, t.UNIT_UNKNOWN_STAFF)
+            return [Outgoing(unknown.format(code=call.args[0]))]
         return await service.start_survey(db, actor, call.role, unit)
+    if call.role.is_admin:  # no unit list to pick from: an admin answers no survey
+        return [Outgoing(t.SURVEY_NOT_FOR_ADMINS)]
     draft = await repo.latest_draft(db, actor)
     if draft is not None:
         unit = await repo.get_unit(db, draft.unit_code)
@@ -85,7 +88,7 @@ async def assess(call: Call) -> list[Reply]:
         return [Outgoing(t.NO_QUESTIONNAIRE)]
     unit = await repo.get_unit(db, call.role.unit_code) if call.role.unit_code else None
     if unit is None:
-        return [Outgoing(t.OFFICER_ONLY)]
+        return [Outgoing(refusal(Permission.OFFICER, call.role))]
     period = await repo.current_period(db)
     if period is None:
         return [Outgoing(t.NO_PERIOD)]
@@ -109,5 +112,7 @@ async def pause(call: Call) -> list[Reply]:
     await repo.save_session(db, call.actor, call.service.clock(), None, None)
     if previewing:
         return [Outgoing(t.PREVIEW_STOPPED)]
+    if response is None:  # a file or a yes was awaited: nothing to resume
+        return [Outgoing(t.NOTHING_CHANGED)]
     again = "/danhgia" if response is not None and response.respondent is None else "/khaosat"
     return [Outgoing(t.PAUSED.format(command=again))]

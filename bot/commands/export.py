@@ -124,7 +124,7 @@ async def export(call: Call) -> list[Reply]:
     """Check the words and record the export as a job: it is built once this message has committed."""
     current = await repo.current_period(call.db)
     if current is None:
-        return [Outgoing(t.NO_PERIOD)]
+        return [Outgoing(t.NO_PERIOD_ADMIN)]
     request = await parse_request(call.db, call.args, current.code, call.service.settings)
     if isinstance(request, str):
         return [Outgoing(request)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from bot import audit
 from bot import texts as t
@@ -14,6 +15,11 @@ from storage import repo
 from storage.models import Invite
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+GUESS_WINDOW = timedelta(minutes=15)
+GUESSES_PER_PERSON = 5
+GUESSES_IN_TOTAL = 50
+"""Wrong codes within the window, by one person and by everyone (many accounts guessing together), before
+redeeming waits; counted in the database (storage InviteFailure), so a restart does not reset them."""
 
 
 async def invite(call: Call) -> list[Reply]:
@@ -22,7 +28,7 @@ async def invite(call: Call) -> list[Reply]:
         return [Outgoing(t.INVITE_USAGE)]
     unit = await repo.get_unit(db, call.args[0])
     if unit is None:
-        return [Outgoing(t.UNIT_UNKNOWN.format(code=call.args[0])), Outgoing(t.INVITE_USAGE)]
+        return [Outgoing(t.UNIT_UNKNOWN_STAFF.format(code=call.args[0])), Outgoing(t.INVITE_USAGE)]
     now = service.clock()
     account = await audit.record(db, call.sender, now, "invite", unit.code)
     code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(10))
@@ -39,11 +45,14 @@ async def invite(call: Call) -> list[Reply]:
 async def redeem_invite(call: Call, code: str) -> list[Reply]:
     service, sender, db = call.service, call.sender, call.db
     now = service.clock()
-    if service.invite_attempts.blocked(call.actor, now):
+    mine, everyone = await repo.invite_failures(db, call.actor, now - GUESS_WINDOW)
+    if mine >= GUESSES_PER_PERSON:
         return [Outgoing(t.INVITE_TOO_MANY)]
+    if everyone >= GUESSES_IN_TOTAL:
+        return [Outgoing(t.INVITE_TOO_MANY_IN_TOTAL)]
     found = await repo.get_invite(db, code.strip().upper())
     if found is None or found.expires_at <= now:
-        service.invite_attempts.failed(call.actor, now)
+        await repo.add_invite_failure(db, call.actor, now, now - GUESS_WINDOW)
         return [Outgoing(t.INVITE_INVALID)]
     if found.used_at is not None:
         return [Outgoing(t.INVITE_USED)]

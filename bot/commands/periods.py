@@ -14,12 +14,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
+from bot import audit, confirm
 from bot.messages import Reply
 from bot.table import Call
 from bot.versions import use_period_versions, versions_for
 from conversations.engine import Outgoing
-from conversations.localtime import day_text, parse_day
+from conversations.localtime import day_text, local_date, parse_day
 from storage import repo
 from storage.models import Period
 from storage.queries import get_period
@@ -45,6 +45,11 @@ OPENED = (
     "Đã mở kỳ {code}, hạn nộp {deadline}. Bảng hỏi áp dụng: {versions}.\n"
     "Cán bộ gõ /danhgia để làm phiếu; bot tự nhắc các đơn vị chưa nộp trước hạn."
 )
+CLOSE_FIRST = (
+    "Đóng kỳ {code}? Sau khi đóng, cán bộ và người dân không trả lời thêm được cho kỳ này; kết quả vẫn xem được "
+    "(/tiendo {code}) và xuất được."
+)
+PAST_DEADLINE = "Hạn nộp {deadline} cho kỳ {code} là một ngày đã qua. Vẫn đặt hạn này?"
 CLOSED = "Đã đóng kỳ {code}. Kết quả vẫn xuất được: /xuat danhgia {code}."
 NOT_OPEN = "Kỳ {code} không mở."
 NONE_OPEN = "Không có kỳ nào đang mở."
@@ -69,13 +74,13 @@ async def periods(call: Call) -> list[Reply]:
     action, words = (call.args[0].lower(), call.args[1:]) if call.args else ("", [])
     now = service.clock()
     if action == "tao" and len(words) >= 2:
-        return [Outgoing(await _create(call, db, words, now))]
+        return await _create(call, db, words, now)
     if action == "mo" and words:
         return [Outgoing(await _open(call, db, words[0], now))]
     if action == "han" and len(words) == 2:
-        return [Outgoing(await _deadline(call, db, words[0], words[1], now))]
+        return await _deadline(call, db, words[0], words[1], now)
     if action == "dong":
-        return [Outgoing(await _close(call, db, words[0] if words else None, now))]
+        return await _close(call, db, words[0] if words else None, now)
     if action:
         return [Outgoing(USAGE)]
     lines = []
@@ -86,19 +91,21 @@ async def periods(call: Call) -> list[Reply]:
     return [Outgoing("\n".join(["Các kỳ đánh giá:", *lines, "", USAGE]))]
 
 
-async def _create(call: Call, db: AsyncSession, words: list[str], now: datetime) -> str:
+async def _create(call: Call, db: AsyncSession, words: list[str], now: datetime) -> list[Reply]:
     code, deadline = words[0], parse_day(words[1])
     if not valid_code(code):
-        return BAD_CODE
+        return [Outgoing(BAD_CODE)]
     if deadline is None:
-        return BAD_DATE.format(text=words[1])
+        return [Outgoing(BAD_DATE.format(text=words[1]))]
     if await get_period(db, code) is not None:
-        return EXISTS.format(code=code)
+        return [Outgoing(EXISTS.format(code=code))]
+    if deadline < local_date(now) and call.confirmed is None:
+        return await confirm.ask(call, "ky", PAST_DEADLINE.format(code=code, deadline=day_text(deadline)))
     title = " ".join(words[2:]) or f"Kỳ đánh giá {code}"
     db.add(Period(code=code, title=title, deadline=deadline, is_open=False, created_at=now))
     await db.flush()
     await audit.record(db, call.sender, now, "period_create", code, {"deadline": deadline.isoformat()})
-    return CREATED.format(code=code, title=title, deadline=day_text(deadline))
+    return [Outgoing(CREATED.format(code=code, title=title, deadline=day_text(deadline)))]
 
 
 async def _open(call: Call, db: AsyncSession, code: str, now: datetime) -> str:
@@ -116,24 +123,28 @@ async def _open(call: Call, db: AsyncSession, code: str, now: datetime) -> str:
     return OPENED.format(code=code, deadline=day_text(period.deadline), versions=versions)
 
 
-async def _deadline(call: Call, db: AsyncSession, code: str, text: str, now: datetime) -> str:
+async def _deadline(call: Call, db: AsyncSession, code: str, text: str, now: datetime) -> list[Reply]:
     period, deadline = await get_period(db, code), parse_day(text)
     if period is None:
-        return UNKNOWN.format(code=code)
+        return [Outgoing(UNKNOWN.format(code=code))]
     if deadline is None:
-        return BAD_DATE.format(text=text)
+        return [Outgoing(BAD_DATE.format(text=text))]
+    if deadline < local_date(now) and call.confirmed is None:
+        return await confirm.ask(call, "ky", PAST_DEADLINE.format(code=code, deadline=day_text(deadline)))
     old, period.deadline = period.deadline, deadline
     detail = {"old": old.isoformat(), "new": deadline.isoformat()}
     await audit.record(db, call.sender, now, "period_deadline", code, detail)
-    return DEADLINE.format(code=code, old=day_text(old), new=day_text(deadline))
+    return [Outgoing(DEADLINE.format(code=code, old=day_text(old), new=day_text(deadline)))]
 
 
-async def _close(call: Call, db: AsyncSession, code: str | None, now: datetime) -> str:
+async def _close(call: Call, db: AsyncSession, code: str | None, now: datetime) -> list[Reply]:
     period = await get_period(db, code) if code else await repo.current_period(db)
     if period is None:
-        return UNKNOWN.format(code=code) if code else NONE_OPEN
+        return [Outgoing(UNKNOWN.format(code=code) if code else NONE_OPEN)]
     if not period.is_open:
-        return NOT_OPEN.format(code=period.code)
+        return [Outgoing(NOT_OPEN.format(code=period.code))]
+    if call.confirmed is None:
+        return await confirm.ask(call, "ky", CLOSE_FIRST.format(code=period.code))
     period.is_open, period.closed_at = False, now
     await audit.record(db, call.sender, now, "period_close", period.code)
-    return CLOSED.format(code=period.code)
+    return [Outgoing(CLOSED.format(code=period.code))]

@@ -15,7 +15,11 @@ from conversations.localtime import day_text, local_date
 from conversations.status import LABELS
 from exports.charts import progress_chart
 from storage import repo
+from storage.queries import get_period
 
+CLOSED_ON = "Kỳ đã đóng ngày {day}."
+NO_SUCH_PERIOD = "Không có kỳ đánh giá “{code}”."
+CLOSED_ONES = "Tiến độ của một kỳ đã đóng: /tiendo <mã kỳ>, ví dụ /tiendo 2025."
 LATE = "Trễ hạn, chưa nộp ({count}): {units}"
 SURVEY_TARGET = (
     "Khảo sát người dân: {count} phiếu đã nộp; mục tiêu {target} phiếu mỗi đơn vị, {reached}/{total} đơn vị đạt."
@@ -29,9 +33,13 @@ async def progress(call: Call) -> list[Reply]:
     target = service.settings.survey_target
     db = call.db
     role = call.role
-    period = await repo.current_period(db)
-    if period is None or service.of_kind("self_assessment") is None:
-        return [Outgoing(t.NO_PERIOD)]
+    period = await get_period(db, call.args[0]) if call.args else await repo.current_period(db)
+    if period is None and call.args:
+        return [Outgoing(NO_SUCH_PERIOD.format(code=call.args[0]))]
+    if period is None:
+        return [Outgoing(role.pick(t.NO_PERIOD, admin=t.NO_PERIOD_ADMIN) + "\n" + CLOSED_ONES)]
+    if service.of_kind("self_assessment") is None:
+        return [Outgoing(role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN))]
     units = await period_progress(service, db, period, None if role.is_admin else role.unit_code)
     blocked_names = await blocked_officers(db)
     today = local_date(service.clock())
@@ -43,7 +51,9 @@ async def progress(call: Call) -> list[Reply]:
     late = [p.unit.name for p in units if not p.counted] if today > period.deadline else []
     header = [
         t.PROGRESS_TITLE.format(period=period.code, deadline=day_text(period.deadline)),
-        days_left_text(period.deadline, today),
+        CLOSED_ON.format(day=day_text(local_date(period.closed_at)))
+        if period.closed_at is not None and not period.is_open
+        else days_left_text(period.deadline, today),
         summary_line(units),
         SURVEY_TARGET.format(
             count=sum(p.surveys for p in units),

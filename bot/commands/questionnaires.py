@@ -171,7 +171,7 @@ async def preview_step(call: Call, wait: waits.Preview) -> list[Reply]:
     qn = await service.definition(db, wait["questionnaire"], wait["version"])
     if qn is None or call.inbound is None:
         await repo.save_session(db, call.actor, now, None, None)
-        return [Outgoing(t.NO_QUESTIONNAIRE)]
+        return [Outgoing(t.NO_QUESTIONNAIRE_ADMIN)]
     step = engine.handle(qn, wait["state"], call.inbound, now)
     if not step.submitted:
         await waits.wait_for(db, call.actor, now, {**wait, "state": dict(step.state)})
@@ -187,7 +187,7 @@ async def activate(call: Call) -> list[Reply]:
     db = call.db
     period = await repo.current_period(db)
     if period is None:
-        return [Outgoing(t.NO_PERIOD)]
+        return [Outgoing(t.NO_PERIOD_ADMIN)]
     found = await versions.waiting(service, db, call.args[0] if call.args else None)
     if found is None:
         return [Outgoing(NONE_WAITING)]

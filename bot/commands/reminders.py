@@ -23,7 +23,7 @@ async def remind(call: Call) -> list[Reply]:
     db = call.db
     period = await repo.current_period(db)
     if period is None:
-        return [Outgoing(t.NO_PERIOD)]
+        return [Outgoing(t.NO_PERIOD_ADMIN)]
     only = call.args[0] if call.args else None
     if only is not None and not await period_progress(service, db, period, only):
         return [Outgoing(UNIT_NOT_FOUND.format(code=only))]

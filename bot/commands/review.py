@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, evidence, review
+from bot import audit, confirm, evidence, review
 from bot import texts as t
 from bot.messages import Reply
 from bot.review import RETURN_USAGE, criteria, flagged_lines, parse_return, submission_text
 from bot.service import BotService
-from bot.table import Call
+from bot.table import Call, Role
 from conversations import engine
 from conversations.answers import number_text
 from conversations.definition import Questionnaire, supporting
@@ -33,6 +33,10 @@ NOT_SUBMITTED = "{unit} chưa nộp phiếu tự đánh giá kỳ {period} (tìn
 BEING_CORRECTED = "Phiếu của {unit} đang được trả lại để sửa; chờ đơn vị nộp lại."
 ALREADY_APPROVED = "Phiếu của {unit} đã được duyệt lúc {time}."
 APPROVED = "Đã duyệt phiếu tự đánh giá kỳ {period} của {unit} ({points} điểm). {told}"
+RETURN_APPROVED = (
+    "Phiếu kỳ {period} của {unit} đã được duyệt. Trả lại thì phiếu mất trạng thái đã duyệt, cán bộ phải sửa và nộp "
+    "lại, và phải duyệt lại từ đầu."
+)
 RETURNED = "Đã trả lại phiếu của {unit} để sửa:\n{items}\n{told}"
 TOLD = "Đã báo cho {count} cán bộ của đơn vị."
 EVIDENCE_USAGE = "Gõ /minhchung kèm mã đơn vị, thêm mã tiêu chí nếu chỉ cần một tiêu chí, ví dụ: /minhchung 16012 N1.1."
@@ -54,11 +58,11 @@ class Target:
     response: Response | None
 
 
-async def _target(service: BotService, db: AsyncSession, code: str, period: Period) -> Target | str:
+async def _target(service: BotService, db: AsyncSession, code: str, period: Period, role: Role) -> Target | str:
     """The unit's self-assessment in the period, or what to tell the user."""
     qn = service.of_kind("self_assessment")
     if qn is None:
-        return t.NO_QUESTIONNAIRE
+        return role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN)
     unit = await repo.get_unit(db, code)
     if unit is None:
         return UNIT_NOT_FOUND.format(code=code)
@@ -68,21 +72,22 @@ async def _target(service: BotService, db: AsyncSession, code: str, period: Peri
     return Target(period, unit, qn, response)
 
 
-async def _submitted(service: BotService, db: AsyncSession, code: str) -> tuple[Target, Response] | str:
+async def _submitted(call: Call, code: str) -> tuple[Target, Response] | str:
     """The unit's submitted self-assessment in the current period, to approve or return; or what to tell the admin."""
-    found = await _sent(service, db, code)
+    found = await _sent(call, code)
     if isinstance(found, str):
         return found
     refused = _not_counted(found[0])
     return refused if refused is not None else found
 
 
-async def _sent(service: BotService, db: AsyncSession, code: str) -> tuple[Target, Response] | str:
+async def _sent(call: Call, code: str) -> tuple[Target, Response] | str:
     """The unit's self-assessment in the current period once sent (submitted, returned or approved)."""
+    service, db = call.service, call.db
     period = await repo.current_period(db)
     if period is None:
-        return t.NO_PERIOD
-    target = await _target(service, db, code, period)
+        return t.NO_PERIOD_ADMIN
+    target = await _target(service, db, code, period, call.role)
     if isinstance(target, str):
         return target
     if target.response is None or target.response.status is Status.DRAFT:
@@ -120,8 +125,8 @@ async def show(call: Call) -> list[Reply]:
         return [Outgoing(OWN_UNIT_ONLY.format(unit=own.name if own else role.unit_code))]
     period = await get_period(db, call.args[1]) if len(call.args) > 1 else await repo.current_period(db)
     if period is None:
-        return [Outgoing(t.NO_PERIOD)]
-    target = await _target(service, db, code, period)
+        return [Outgoing(role.pick(t.NO_PERIOD, admin=t.NO_PERIOD_ADMIN))]
+    target = await _target(service, db, code, period, role)
     if isinstance(target, str):
         return [Outgoing(target)]
     response = target.response
@@ -138,7 +143,7 @@ async def approve(call: Call) -> list[Reply]:
     db = call.db
     if not call.args:
         return [Outgoing(APPROVE_USAGE)]
-    found = await _submitted(service, db, call.args[0])
+    found = await _submitted(call, call.args[0])
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found
@@ -158,7 +163,7 @@ async def send_back(call: Call) -> list[Reply]:
     db = call.db
     if len(call.args) < 2:
         return [Outgoing(RETURN_USAGE)]
-    found = await _submitted(service, db, call.args[0])
+    found = await _submitted(call, call.args[0])
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found
@@ -167,6 +172,8 @@ async def send_back(call: Call) -> list[Reply]:
     flagged = parse_return(qn, asked, call.args[1:])
     if isinstance(flagged, str):
         return [Outgoing(flagged)]
+    if response.status is Status.APPROVED and call.confirmed is None:
+        return await confirm.ask(call, "tralai", RETURN_APPROVED.format(unit=unit.name, period=target.period.code))
     now = service.clock()
     items = review.return_items(qn, flagged)
     account = await audit.record(db, call.sender, now, "return", unit.code, {"items": items})
@@ -181,7 +188,7 @@ async def send_evidence(call: Call) -> list[Reply]:
     service, db = call.service, call.db
     if not call.args or len(call.args) > 2:
         return [Outgoing(EVIDENCE_USAGE)]
-    found = await _sent(service, db, call.args[0])
+    found = await _sent(call, call.args[0])
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found

@@ -38,6 +38,10 @@ END_USAGE = "Gõ /ngungdonvi <mã đơn vị> [từ ngày dd/mm/yyyy], ví dụ:
 ENDED = "{name} ({code}) không còn áp dụng từ {day}. Kết quả các kỳ trước vẫn xuất theo đơn vị này."
 MERGE_USAGE = "Gõ /gopdonvi <mã cũ…> vao <mã mới> <tên mới>, ví dụ: /gopdonvi hl23-a hl23-b vao 16099 Xã Mới."
 CODE_TAKEN = "Mã “{code}” đã có. Chọn mã khác cho đơn vị mới."
+MERGE_FIRST = (
+    "Gộp {old} thành {name} ({code}) từ {day}? Các đơn vị cũ ngừng áp dụng từ hôm đó và cán bộ của chúng chuyển "
+    "sang đơn vị mới; việc gộp không hoàn tác được."
+)
 MERGED = (
     "Đã gộp {old} thành {name} ({code}) từ {day}; {moved} cán bộ chuyển sang đơn vị mới. Kết quả các kỳ trước vẫn "
     "xuất theo đơn vị cũ."
@@ -138,6 +142,10 @@ async def merge_units(call: Call) -> list[Reply]:
     if await repo.get_unit(db, code) is not None:
         return [Outgoing(CODE_TAKEN.format(code=code))]
     day = local_date(service.clock())
+    if call.confirmed is None:
+        names = ", ".join(f"{u.name} ({u.code})" for u in old)
+        question = MERGE_FIRST.format(old=names, name=name, code=code, day=day_text(day))
+        return await confirm.ask(call, "gopdonvi", question)
     new, moved = await merge(db, old, code, name[:200], day)
     detail = {"from": codes, "name": name, "officers_moved": moved, "valid_from": day.isoformat()}
     await audit.record(db, call.sender, service.clock(), "unit_merge", code, detail)
