@@ -1,16 +1,20 @@
 """What several tests do alike: run a real `pbgdpl run` in a subprocess, wait for a condition, read what a
-database holds."""
+database holds, read what the bot's logging writes."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.logs import setup_logging
 from storage.db import Database
 from storage.models import InboxEvent, Response
 
@@ -66,3 +70,17 @@ async def undone_events(database_url: str) -> int:
             return int(await db.scalar(query) or 0)
     finally:
         await database.dispose()
+
+
+@contextmanager
+def captured_log(level: str, json_lines: bool = False) -> Iterator[io.StringIO]:
+    """What the bot's logging (bot.logs.setup_logging) writes meanwhile; logging is reset afterwards."""
+    setup_logging(level, json_lines=json_lines)
+    stream = io.StringIO()
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        logging.basicConfig(force=True)

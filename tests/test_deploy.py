@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from datetime import timedelta
 from pathlib import Path
 
 from bot.links import DownloadLinks
-from bot.logs import setup_logging
 from bot.web import WebServer
 from storage.db import Database
 from tests.fakes.zalo_common import free_port
+from tests.helpers import captured_log
 from tests.test_web import fetch
 
 
@@ -34,20 +33,12 @@ async def test_readiness_follows_the_database(tmp_path: Path) -> None:
 
 
 def test_json_log_lines_are_parseable_and_redacted() -> None:
-    setup_logging("INFO", json_lines=True)
-    root = logging.getLogger()
-    stream = io.StringIO()
-    handler = root.handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(stream)
-    try:
+    with captured_log("INFO", json_lines=True) as stream:
         logging.getLogger("bot.test").info("gửi tới bot123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef12 thất bại")
         try:
             raise RuntimeError("bot123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef12")
         except RuntimeError:
             logging.getLogger("bot.test").exception("lỗi")
-    finally:
-        logging.basicConfig(force=True)
     first, second = (json.loads(line) for line in stream.getvalue().splitlines())
     assert first["message"] == "gửi tới <redacted> thất bại" and first["level"] == "INFO"
     assert "ABCDEFGH" not in second["exception"] and second["logger"] == "bot.test"

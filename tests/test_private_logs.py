@@ -5,17 +5,15 @@ person their id instead."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
 import signal
 from pathlib import Path
 
-from bot.logs import setup_logging
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.zalo_common import free_port
 from tests.fakes.zalo_oa_server import FakeZaloOA
-from tests.helpers import eventually, start_bot
+from tests.helpers import captured_log, eventually, start_bot
 from tests.test_crash import answers_http, telegram_settings
 from tests.test_service import SURVEY_ANSWERS
 
@@ -87,20 +85,13 @@ async def test_a_survey_at_debug_over_zalo_oa_logs_nothing_of_the_citizen(tmp_pa
 
 
 def test_library_lines_keep_their_wording_not_their_values() -> None:
-    setup_logging("DEBUG")
-    stream = io.StringIO()
-    handler = logging.getLogger().handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(stream)
-    try:
+    with captured_log("DEBUG") as stream:
         library = logging.getLogger("telegram.ext.ExtBot")
         library.debug("Calling Bot API endpoint `%s` with parameters `%s`", "sendMessage", {"text": REMARK})
         library.debug("%(who)s wrote %(n)d words, 100%% sure", {"who": NAME, "n": 7})
         library.debug(f"pre-formatted: {REMARK}")
         library.warning("retrying chat %s", TELEGRAM_ID)
         logging.getLogger("bot.channels.telegram").debug("phone +84 912 345 678 and user %s", TELEGRAM_ID)
-    finally:
-        logging.basicConfig(force=True)
     lines = stream.getvalue().splitlines()
     assert [line.split(": ", 1)[1] for line in lines] == [
         "Calling Bot API endpoint `…` with parameters `…`",

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import sqlite3
 from pathlib import Path
 
-from bot.logs import setup_logging
 from storage.backup import backup_sqlite
 from tests.client import Chat, Clock, running_service
+from tests.helpers import captured_log
 from tests.test_service import SURVEY_ANSWERS, invite_code
 
 TOKEN = "1234567890:" + "AAH-fake-token-for-tests-0123456789"  # shaped like a real one
 
 
 def test_tokens_are_redacted_from_log_lines() -> None:
-    setup_logging("INFO")
-    stream = io.StringIO()
-    handler = logging.getLogger().handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(stream)
-    try:
+    with captured_log("INFO") as stream:
         logging.getLogger("httpx").warning("HTTP Request: POST https://api.telegram.org/bot%s/getMe", TOKEN)
         logging.getLogger("bot.test").info("token %s and Zalo bot %s", TOKEN, "bot2991:xyzXYZ_abc-def")
-    finally:
-        logging.basicConfig(force=True)
     text = stream.getvalue()
     assert "fake-token-for-tests" not in text
     assert "xyzXYZ_abc-def" not in text
