@@ -155,7 +155,7 @@ async def test_upload_preview_activate_and_the_next_assessment_asks_and_scores_i
         previewed = await complete(admin, "Hết phần xem thử")
         # the first choice everywhere: everything but N2.3 (1 of its 4 points) and N5.5 is at its maximum
         assert NEW_QUESTION in previewed and "• N5: 12/12\nTổng: 99/102 điểm" in previewed
-        assert "Bạn chưa mở phiếu nào" in await admin.send("90")  # the preview is over
+        assert "Không có việc nào đang chờ" in await admin.send("90")  # the preview is over
         async with service.db.read() as db:
             assert (await db.scalars(select(Response))).all()[0].questionnaire_id == "tu-danh-gia"
             assert len((await db.scalars(select(Response))).all()) == 1  # the preview stored nothing
