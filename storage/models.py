@@ -146,8 +146,9 @@ class Response(Base):
     """One filled (or being filled) questionnaire: a unit's self-assessment or one citizen's survey."""
 
     __tablename__ = "responses"
-    __table_args__ = (Index("ix_responses_respondent_draft", "respondent", "status", "updated_at"),)
-    """A person's latest draft (/khaosat without a unit) is found without reading the table."""
+    __table_args__ = (Index("ix_responses_person", "respondent", "questionnaire_id", "period_code"),)
+    """A person's responses (their latest draft, what they answered this period) are found among their own few rows;
+    no column an answer changes is in it."""
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
     questionnaire_id: Mapped[str] = mapped_column(String(40), index=True)
