@@ -41,7 +41,7 @@ async def tell_others(
     return await notify(db, [Recipient.of(a) for a in officers], "draft_submitted", text, now)
 
 
-async def locked_notice(db: AsyncSession, response: Response) -> Outgoing:
+async def locked_notice(db: AsyncSession, response: Response | repo.ResponseState) -> Outgoing:
     """What an officer reads when the self-assessment they were filling has been submitted."""
     unit = await repo.get_unit(db, response.unit_code)
     return Outgoing(

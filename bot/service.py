@@ -103,7 +103,7 @@ class BotService:
         row = await repo.questionnaire_version(db, questionnaire_id, version)
         return self.remember(questionnaire_id, version, row.definition, row.schema_version) if row else None
 
-    async def definition_of(self, db: AsyncSession, response: Response) -> Questionnaire | None:
+    async def definition_of(self, db: AsyncSession, response: Response | repo.ResponseState) -> Questionnaire | None:
         """The version a response was started on; the one in use if that is gone (its preset file changed)."""
         found = await self.definition(db, response.questionnaire_id, response.questionnaire_version)
         return found or self.questionnaires.get(response.questionnaire_id)
@@ -154,13 +154,14 @@ class BotService:
         kept = await evidence.receive(self, sender, actor, inbound) if inbound.files else inbound
         # One transaction per message: the update's claim and everything the message does commit together, or
         # nothing does (and the platform's redelivery is applied later).
-        async with self.db.write(lock=actor) as db:
-            if update_id is not None and not await repo.claim_update(db, sender.channel, update_id, self.clock()):
+        async with self.db.write() as db:
+            begun = await repo.begin_message(db, actor, sender.channel, update_id, self.clock())
+            if not begun.claimed:
                 return []
             if isinstance(kept, str):  # refused: nothing stored
                 return [Outgoing(kept)]
             inbound = kept
-            routed = await self._route(db, sender, actor, inbound)
+            routed = await self._route(db, sender, actor, inbound, begun)
             if isinstance(routed, list):
                 return routed
             call, handler = routed
@@ -176,15 +177,16 @@ class BotService:
         return replies
 
     async def _route(
-        self, db: AsyncSession, sender: Sender, actor: str, inbound: Inbound
+        self, db: AsyncSession, sender: Sender, actor: str, inbound: Inbound, begun: repo.Begun
     ) -> list[Reply] | tuple[Call, Callable[[Call], Awaitable[list[Reply]]]]:
         """What the message is (a command, a file, an answer, what the session waits for) and who may do it: the
-        handler to call, or the replies when there is nothing more to do."""
+        handler to call, or the replies when there is nothing more to do. An answer's path reads and writes rows
+        with no ORM object (`begun` holds the person's session and response)."""
         table = self.commands
         text = clean_input(inbound.text) if inbound.text else ""
         parsed = table.parse(text, with_arguments=True) if text.startswith("/") else None
         if parsed is None:
-            session = await repo.get_session(db, actor)
+            session = begun.session
             waiting = waits.read(session.waiting_for) if session is not None else None
             busy = session is not None and (waiting is not None or session.response_id is not None)
             # Inside a questionnaire, plain words are answers unless they are a whole command ("huỷ").
@@ -198,7 +200,7 @@ class BotService:
                 found = waiting
                 return Call(self, sender, actor, db, role, inbound=inbound), lambda c: wait.handler(c, found)
             if parsed is None and session is not None and session.response_id is not None:
-                response = await repo.get_response(db, session.response_id)
+                response = begun.response
                 if response is not None and response.status.editable:
                     return await self._step(db, sender, actor, response, inbound)
                 if response is not None and response.respondent is None:  # another officer submitted it
@@ -227,15 +229,20 @@ class BotService:
     # ------------------------------------------------------------ questionnaires
 
     async def _step(
-        self, db: AsyncSession, sender: Sender, actor: str, response: Response, inbound: Inbound
+        self, db: AsyncSession, sender: Sender, actor: str, read: repo.ResponseState, inbound: Inbound
     ) -> list[Reply]:
-        qn = await self.definition_of(db, response)
+        qn = await self.definition_of(db, read)
         if qn is None:
             return [Outgoing(t.NO_QUESTIONNAIRE)]
         now = self.clock()
-        who = self.participant(sender, actor, response)
-        places = engine.participants(response.state) - {actor}
-        step = engine.handle(qn, response.state, inbound, now, who)
+        who = self.participant(sender, actor, read)
+        places = engine.participants(read.state) - {actor}
+        step = engine.handle(qn, read.state, inbound, now, who)
+        if not (step.declined or step.submitted):  # most messages: one statement writes the state
+            await repo.save_state(db, read.id, engine.as_stored(step.state), now)
+            return list(step.outgoing)
+        response = await db.get(Response, read.id)  # locked already by begin_message
+        assert response is not None
         response.state, response.updated_at = engine.as_stored(step.state), now
         if step.declined:  # no consent: kept apart, counted in no figure
             response.status = Status.DECLINED
@@ -247,7 +254,7 @@ class BotService:
             await drafts.tell_others(db, self.secret, response, places, who.name, now)
         return list(step.outgoing)
 
-    def participant(self, sender: Sender, actor: str, response: Response) -> engine.Participant:
+    def participant(self, sender: Sender, actor: str, response: Response | repo.ResponseState) -> engine.Participant:
         """Who is writing, as the engine knows them: officers of a unit share its draft and are named to each other
         when one changes what another is looking at; a citizen's name is never kept."""
         return engine.Participant(actor, sender.display_name if response.respondent is None else None)

@@ -30,7 +30,7 @@ def reason(exc: BaseException) -> str:
 
 
 def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_xact_lock."""
+    """A stable signed 64-bit key for pg_advisory_xact_lock (storage.repo.begin_message)."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
@@ -87,15 +87,11 @@ class Database:
         self._read = async_sessionmaker(self.reader, expire_on_commit=False)
 
     @asynccontextmanager
-    async def write(self, lock: str | None = None) -> AsyncIterator[AsyncSession]:
-        """One transaction that commits on success and rolls back on any error.
-
-        `lock` names what the transaction serialises on (a person's keyed hash). SQLite already runs one
-        writer at a time (BEGIN IMMEDIATE); PostgreSQL takes a transaction-scoped advisory lock, so several
-        app processes never interleave one person's messages."""
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One transaction that commits on success and rolls back on any error. SQLite runs one writer at a time
+        (BEGIN IMMEDIATE); on PostgreSQL a message's transaction takes its person's advisory lock first
+        (storage.repo.begin_message)."""
         async with self._write() as session, session.begin():
-            if lock is not None and not self.sqlite:
-                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(lock)})
             yield session
 
     @asynccontextmanager

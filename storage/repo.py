@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, func, null, or_, select, update
+from sqlalchemy import Boolean, Integer, and_, bindparam, column, delete, func, null, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from conversations.status import Status
+from storage.db import advisory_key
 from storage.models import (
     ADMIN_UNITS,
     Account,
     Answer,
     AnswerChange,
     AuditEntry,
+    Base,
     BlockedRecipient,
-    ConversationSession,
     Evidence,
     InboxEvent,
     Invite,
@@ -33,6 +34,7 @@ from storage.models import (
     Review,
     Unit,
     UnitName,
+    UTCDateTime,
     ZaloOaContact,
     ZaloOaHeldMessage,
     ZaloOaToken,
@@ -194,18 +196,31 @@ async def pending_inbound(db: AsyncSession, channel: str) -> list[InboxEvent]:
     return list((await db.scalars(query.order_by(InboxEvent.id))).all())
 
 
-async def claim_update(db: AsyncSession, channel: str, update_key: str, now: datetime) -> bool:
-    """Mark a platform update as applied, in the transaction that applies it; False when it already was (a
-    redelivery). A stored event loses its payload; an update that was never stored (long polling) is recorded.
-    One statement."""
-    insert = _insert(db)(InboxEvent).values(channel=channel, update_key=update_key, received_at=now, done_at=now)
-    query = insert.on_conflict_do_update(
+def _claim(dialect: str) -> Any:
+    """Mark a platform update as applied (one statement); the row counts 1 unless it already was."""
+    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(Base.metadata.tables["inbox"])
+    return insert.values(
+        channel=bindparam("channel"),
+        update_key=bindparam("update_key"),
+        received_at=bindparam("now"),
+        done_at=bindparam("now"),
+    ).on_conflict_do_update(
         index_elements=[InboxEvent.channel, InboxEvent.update_key],
-        set_={"done_at": now, "payload": null()},
+        set_={"done_at": bindparam("now"), "payload": null()},
         where=InboxEvent.done_at.is_(None),
     )
-    result = await db.execute(query)
-    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+_CLAIM = {dialect: _claim(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+async def claim_update(db: AsyncSession, channel: str, update_key: str, now: datetime) -> bool:
+    """Mark a platform update as applied, in the transaction that applies it; False when it already was (a
+    redelivery). A stored event loses its payload; an update that was never stored (long polling) is recorded."""
+    connection = await db.connection()
+    query = _CLAIM[connection.dialect.name]
+    result = await connection.execute(query, {"channel": channel, "update_key": update_key, "now": now})
+    return bool(result.rowcount == 1)
 
 
 REDELIVERY_WINDOW = timedelta(days=2)
@@ -220,19 +235,121 @@ async def prune_inbox(db: AsyncSession, now: datetime) -> int:
     return int(getattr(await db.execute(query), "rowcount", 0) or 0)
 
 
-async def get_session(db: AsyncSession, actor: str) -> ConversationSession | None:
-    return await db.get(ConversationSession, actor, with_for_update=True)
+class SessionState(NamedTuple):
+    """Where a person is (storage.models.ConversationSession): the response they fill, or what is awaited."""
+
+    response_id: int | None
+    waiting_for: dict[str, Any] | None
+
+
+class ResponseState(NamedTuple):
+    """What a message reads of the response a person is filling (storage.models.Response)."""
+
+    id: int
+    questionnaire_id: str
+    questionnaire_version: str
+    period_code: str
+    unit_code: str
+    respondent: str | None
+    status: Status
+    state: dict[str, Any]
+    total_points: float | None
+    submitted_at: datetime | None
+
+
+class Begun(NamedTuple):
+    """A message's start: whether its update was claimed now (False: applied before), the person's session and the
+    response it points at."""
+
+    claimed: bool
+    session: SessionState | None
+    response: ResponseState | None
+
+
+_SESSIONS, _RESPONSES = Base.metadata.tables["sessions"], Base.metadata.tables["responses"]
+_RESPONSE_FIELDS = [_RESPONSES.c[name] for name in ResponseState._fields]
+_READ_SESSION = (
+    select(_SESSIONS.c.response_id, _SESSIONS.c.waiting_for, *_RESPONSE_FIELDS)
+    .select_from(_SESSIONS.outerjoin(_RESPONSES, _RESPONSES.c.id == _SESSIONS.c.response_id))
+    .where(_SESSIONS.c.actor == bindparam("actor"))
+)
+"""SQLite: one writer at a time, so a plain read; PostgreSQL locks in pbgdpl_begin_message (migration 0012)."""
+_BEGIN_POSTGRESQL = (
+    text(
+        "SELECT b.claimed, b.has_session, b.session_response, b.waiting_for, "
+        + ", ".join(f"(b.response).{name}" for name in ResponseState._fields)
+        + " FROM pbgdpl_begin_message(:lock_key, :actor, :channel, :update_key, :now) AS b"
+    )
+    .bindparams(bindparam("now", type_=UTCDateTime()))
+    .columns(
+        column("claimed", Boolean),
+        column("has_session", Boolean),
+        column("session_response", Integer),
+        _SESSIONS.c.waiting_for,
+        *_RESPONSE_FIELDS,
+    )
+)
+
+
+def _begun(claimed: bool, has_session: bool, row: Sequence[Any]) -> Begun:
+    session = SessionState(row[0], row[1]) if has_session else None
+    response = ResponseState._make(row[2:]) if has_session and row[2] is not None else None
+    return Begun(claimed, session, response)
+
+
+async def begin_message(db: AsyncSession, actor: str, channel: str, update_key: str | None, now: datetime) -> Begun:
+    """The start of one message's transaction, in statements with no ORM objects: the person's lock (PostgreSQL: an
+    advisory lock on their keyed hash, so several processes never interleave one person's messages; SQLite runs
+    one writer at a time), the update's claim when the platform gave an id, and the person's session and response.
+    PostgreSQL does it all in one round trip (a server-side function whose every statement sees what was committed
+    before the lock was granted); SQLite in two statements on the event loop."""
+    connection = await db.connection()
+    if connection.dialect.name == "postgresql":
+        values = {"lock_key": advisory_key(actor), "actor": actor, "channel": channel, "update_key": update_key}
+        row = (await connection.execute(_BEGIN_POSTGRESQL, {**values, "now": now})).one()
+        return _begun(row[0], row[1], row[2:])
+    if update_key is not None and not await claim_update(db, channel, update_key, now):
+        return Begun(False, None, None)
+    found = (await connection.execute(_READ_SESSION, {"actor": actor})).first()
+    return _begun(True, found is not None, found or ())
+
+
+async def get_session(db: AsyncSession, actor: str) -> SessionState | None:
+    query = select(_SESSIONS.c.response_id, _SESSIONS.c.waiting_for).where(_SESSIONS.c.actor == actor)
+    found = (await db.execute(query.with_for_update())).first()
+    return SessionState(*found) if found is not None else None
+
+
+def _save_session(dialect: str) -> Any:
+    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(_SESSIONS)
+    values: dict[str, Any] = {name: bindparam(name) for name in ("actor", "response_id", "waiting_for", "updated_at")}
+    updated = {name: insert.excluded[name] for name in ("response_id", "waiting_for", "updated_at")}
+    return insert.values(values).on_conflict_do_update(index_elements=[_SESSIONS.c.actor], set_=updated)
+
+
+_SAVE_SESSION = {dialect: _save_session(dialect) for dialect in ("sqlite", "postgresql")}
 
 
 async def save_session(
     db: AsyncSession, actor: str, now: datetime, response_id: int | None, waiting_for: dict[str, Any] | None
 ) -> None:
-    row = await db.get(ConversationSession, actor)
-    if row is None:
-        row = ConversationSession(actor=actor, updated_at=now)
-        db.add(row)
-    row.response_id, row.waiting_for, row.updated_at = response_id, waiting_for, now
-    await db.flush()
+    """Where the person is now: one statement (an upsert)."""
+    connection = await db.connection()
+    values = {"actor": actor, "response_id": response_id, "waiting_for": waiting_for, "updated_at": now}
+    await connection.execute(_SAVE_SESSION[connection.dialect.name], values)
+
+
+_SAVE_STATE = (
+    update(_RESPONSES)
+    .where(_RESPONSES.c.id == bindparam("response_id"))
+    .values(state=bindparam("state"), updated_at=bindparam("updated_at"))
+)
+
+
+async def save_state(db: AsyncSession, response_id: int, state: dict[str, Any], now: datetime) -> None:
+    """An answer's write: the response's conversation state (one statement, no ORM object)."""
+    connection = await db.connection()
+    await connection.execute(_SAVE_STATE, {"response_id": response_id, "state": state, "updated_at": now})
 
 
 async def get_response(db: AsyncSession, response_id: int) -> Response | None:
@@ -618,9 +735,7 @@ async def mark_blocked(db: AsyncSession, channel: str, recipient: str, now: date
     if await db.get(BlockedRecipient, (channel, recipient)) is None:
         db.add(BlockedRecipient(channel=channel, recipient=recipient, blocked_at=now))
     pending = (OutboxMessage.channel == channel, OutboxMessage.recipient == recipient)
-    await db.execute(
-        update(OutboxMessage).where(*pending, OutboxMessage.status == "pending").values(status="blocked")
-    )
+    await db.execute(update(OutboxMessage).where(*pending, OutboxMessage.status == "pending").values(status="blocked"))
     await db.flush()
 
 
