@@ -102,7 +102,7 @@ def _value(q: Any, rng: random.Random) -> Any:
     raise ValueError(q.type)
 
 
-def _answers(qn: Any, rng: random.Random, skip_text: float) -> dict[str, Any]:
+def answers_of(qn: Any, rng: random.Random, skip_text: float) -> dict[str, Any]:
     """Answers to the questions a respondent is shown (show-if followed), some optional text skipped."""
     from conversations.conditions import effective_answers, holds
     from conversations.definition import QuestionType
@@ -117,14 +117,19 @@ def _answers(qn: Any, rng: random.Random, skip_text: float) -> dict[str, Any]:
     return effective_answers(qn, answers)
 
 
-def _answer_rows(qn: Any, response_id: int, answers: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+def answer_rows(qn: Any, response_id: int, answers: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """The answers table's rows of a response: (response_id, question_id, value, value_text, points)."""
     from conversations.answers import display
     from conversations.scoring import question_points
 
     for qid, value in answers.items():
         q = qn.question(qid)
         points = question_points(q, value) if q.scored else None
-        yield (response_id, qid, json.dumps(value), display(q, value), points)
+        yield (response_id, qid, value, display(q, value), points)
+
+
+def _answer_rows(qn: Any, response_id: int, answers: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [(r, q, json.dumps(value), *rest) for r, q, value, *rest in answer_rows(qn, response_id, answers)]
 
 
 def seed(db_path: Path, questionnaires: Path, responses: int, seed_value: int = 2025) -> dict[str, int]:
@@ -165,7 +170,7 @@ def seed(db_path: Path, questionnaires: Path, responses: int, seed_value: int = 
     next_id, answer_count = 1, 0
     with con:
         for unit in units:
-            answers = _answers(assessment, rng, skip_text=0.5)
+            answers = answers_of(assessment, rng, skip_text=0.5)
             state = {"phase": "submitted", "answers": answers}
             at = _stamp(now - timedelta(days=rng.randint(1, 60)))
             con.execute(
@@ -187,7 +192,7 @@ def seed(db_path: Path, questionnaires: Path, responses: int, seed_value: int = 
                     None,
                 ),
             )
-            rows = list(_answer_rows(assessment, next_id, answers))
+            rows = _answer_rows(assessment, next_id, answers)
             con.executemany(answer_sql, rows)
             answer_count += len(rows)
             files = [
@@ -203,7 +208,7 @@ def seed(db_path: Path, questionnaires: Path, responses: int, seed_value: int = 
     for n in range(responses):
         unit = units[n % len(units)]
         respondent = hashlib.sha256(f"bench-{n}".encode()).hexdigest()
-        answers = _answers(survey, rng, skip_text=0.9)
+        answers = answers_of(survey, rng, skip_text=0.9)
         at = _stamp(now - timedelta(minutes=n))
         state = {"phase": "submitted", "answers": answers}
         batch.append(

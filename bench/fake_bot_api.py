@@ -5,7 +5,8 @@ Each citizen sends "/start ks_<unit>" (half of them "/khaosat", then 1 at the un
 question, then "nộp" at the review, waiting a random think time between MIN and MAX seconds after each reply (none
 by default: a closed loop at full speed); in echo mode each citizen sends `rounds` messages and waits for each echo.
 Latency is what the citizen sees: from the moment they send an answer (the update is queued for getUpdates) to
-the bot's sendMessage that asks the next question.
+the bot's sendMessage that asks the next question. With --export-after, an admin (--admin) sends the export words
+that many seconds after the start and the time until the bot sends them the file is measured.
 """
 
 from __future__ import annotations
@@ -32,9 +33,21 @@ class Citizen:
     latencies: list[float] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ExportAsk:
+    admin: int
+    words: str
+    after: float
+    """Seconds after the start."""
+
+
 class LoadGenerator:
-    def __init__(self, citizens: int, mode: str, unit: str, rounds: int, think: tuple[float, float]) -> None:
-        self.mode, self.unit, self.rounds, self.think = mode, unit, rounds, think
+    def __init__(
+        self, citizens: int, mode: str, unit: str, rounds: int, think: tuple[float, float], export: ExportAsk | None
+    ) -> None:
+        self.mode, self.unit, self.rounds, self.think, self.export = mode, unit, rounds, think, export
+        self.export_asked = self.export_done = 0.0
+        self.exported = asyncio.Event()
         self.random = random.Random(979)
         self.citizens = {1_000_000 + n: Citizen(1_000_000 + n) for n in range(citizens)}
         self.queue: list[dict[str, Any]] = []
@@ -77,6 +90,12 @@ class LoadGenerator:
                 loop.call_later(self.random.uniform(0, self.think[1]), self.push, citizen, first)
             else:
                 self.push(citizen, first)
+        if self.export is not None:
+            loop.call_later(self.export.after, self.ask_export, self.export)
+
+    def ask_export(self, export: ExportAsk) -> None:
+        self.export_asked = time.perf_counter()
+        self.push(Citizen(export.admin), export.words)
 
     def on_bot_message(self, chat_id: int, text: str) -> None:
         citizen = self.citizens.get(chat_id)
@@ -136,6 +155,11 @@ class LoadGenerator:
             result = BOT
         elif method == "getUpdates":
             result = await self.get_updates(params)
+        elif method == "sendDocument" and self.export is not None and int(params["chat_id"]) == self.export.admin:
+            self.export_done = time.perf_counter()
+            self.exported.set()
+            result = {"message_id": 0, "date": int(time.time()), "chat": {"id": self.export.admin, "type": "private"}}
+            result["document"] = {"file_id": "export", "file_unique_id": "export"}
         elif method in {"sendMessage", "editMessageText"}:
             chat_id, text = int(params["chat_id"]), str(params.get("text", ""))
             self.message_id += 1
@@ -162,6 +186,10 @@ class LoadGenerator:
         if action == "wait":
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.all_done.wait(), float(request.query.get("timeout", "600")))
+            if self.export is not None:  # the file too, before the bot is stopped
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self.exported.wait(), float(request.query.get("timeout", "600")))
+            exported = self.export_done - self.export_asked if self.export_done else None
             latencies = sorted(x for c in self.citizens.values() for x in c.latencies)
             return web.json_response(
                 {
@@ -170,6 +198,8 @@ class LoadGenerator:
                     "answers": self.answers,
                     "seconds": (self.finished or time.perf_counter()) - self.started,
                     "latencies": latencies,
+                    "export_seconds": exported,
+                    "export_during": bool(self.export_done and self.export_done < (self.finished or 1e18)),
                 }
             )
         raise web.HTTPNotFound()
@@ -183,8 +213,12 @@ def main() -> None:
     parser.add_argument("--unit", default="16012")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--think", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"))
+    parser.add_argument("--admin", type=int, default=900)
+    parser.add_argument("--export-words", default="/xuat khaosat")
+    parser.add_argument("--export-after", type=float, default=None, help="seconds; none: no export")
     args = parser.parse_args()
-    generator = LoadGenerator(args.citizens, args.mode, args.unit, args.rounds, tuple(args.think))
+    export = ExportAsk(args.admin, args.export_words, args.export_after) if args.export_after is not None else None
+    generator = LoadGenerator(args.citizens, args.mode, args.unit, args.rounds, tuple(args.think), export)
     app = web.Application()
     app.router.add_route("*", "/bot{token}/{method}", generator.api)
     app.router.add_get("/control/{action}", generator.control)

@@ -36,13 +36,20 @@ import asyncpg
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.export import answer_rows, answers_of
+from conversations.definition import load_directory
 from conversations.status import Status
-from storage.models import InboxEvent, Period, Response, Unit
+from storage.models import Answer, InboxEvent, Period, Response, Unit
 
 ROOT = Path(__file__).resolve().parents[1]
 SURVEY = "khao-sat-nguoi-dan"
 SEEDED = "bench-seed"
 """The questionnaire version of the responses seeded for the stored-data run (left out of the lost/doubled count)."""
+SEEDED_IDS = 1_000_000
+"""The seeded responses' ids start here, far above the run's own."""
+ANSWER_FIELDS = ("response_id", "question_id", "value", "value_text", "points")
+ADMIN = 900
+"""The Telegram user id of the admin who asks for the export."""
 
 Prepare = Callable[[], Awaitable[None]]
 
@@ -96,9 +103,12 @@ async def run_load(
     rounds: int,
     think: tuple[float, float],
     prepare: Prepare | None = None,
+    export_after: float | None = None,
 ) -> dict[str, Any]:
     port = free_port()
-    options = {"--port": port, "--citizens": citizens, "--mode": mode, "--rounds": rounds}
+    options = {"--port": port, "--citizens": citizens, "--mode": mode, "--rounds": rounds, "--admin": ADMIN}
+    if export_after is not None:
+        options["--export-after"] = export_after
     arguments = [str(part) for option in options.items() for part in option]
     api = await start("bench/fake_bot_api.py", *arguments, "--think", str(think[0]), str(think[1]))
     bot = None
@@ -134,25 +144,32 @@ async def check_answers(url: str, citizens: int) -> tuple[int, int]:
     return citizens - len(submitted), len(submitted) - usual
 
 
-async def seed_stored(url: str, count: int) -> None:
+async def seed_stored(url: str, count: int, with_answers: bool = False) -> None:
     """`count` earlier responses (nine in ten submitted) from other people over the units in force, and as many
     recently applied updates in the inbox: what a database holds after a season (PostgreSQL's statistics
-    gathered, as autovacuum does after a load this size)."""
+    gathered, as autovacuum does after a load this size). `with_answers`: the submitted ones' rows in the answers
+    table too, as an export reads them."""
     engine = create_async_engine(url)
     rng = random.Random(17)
     now = datetime.now(UTC)
+    qn = load_directory(ROOT / "presets" / "questionnaires")[SURVEY]
     async with engine.begin() as connection:
         period = (await connection.execute(select(Period.code).where(Period.is_open.is_(True)))).scalar_one()
         units = (await connection.execute(select(Unit.code).where(Unit.kind == "commune"))).scalars().all()
         for first in range(0, count, 5000):
-            responses, updates = [], []
+            responses, updates, rows = [], [], []
             for n in range(first, min(first + 5000, count)):
                 unit, respondent = rng.choice(units), f"{rng.getrandbits(256):064x}"
                 at = now - timedelta(hours=rng.uniform(0, 20))
                 submitted = n % 10 != 0
-                answers = {f"q{i}": rng.choice(["co", "khong", "mot_phan"]) for i in range(14)}
+                answers = answers_of(qn, rng, skip_text=0.9)
+                if submitted and with_answers:
+                    rows += [
+                        dict(zip(ANSWER_FIELDS, row, strict=True)) for row in answer_rows(qn, SEEDED_IDS + n, answers)
+                    ]
                 responses.append(
                     {
+                        "id": SEEDED_IDS + n,
                         "dedupe_key": f"{SURVEY}|{period}|{unit}|{respondent}",
                         "questionnaire_id": SURVEY,
                         "questionnaire_version": SEEDED,
@@ -169,8 +186,10 @@ async def seed_stored(url: str, count: int) -> None:
                 updates.append({"channel": "telegram", "update_key": f"seed-{n}", "received_at": at, "done_at": at})
             await connection.execute(insert(Response), responses)
             await connection.execute(insert(InboxEvent), updates)
+            if rows:
+                await connection.execute(insert(Answer), rows)
         if engine.dialect.name == "postgresql":  # what autovacuum does soon after such a load: planning on the rows
-            await connection.execute(text("ANALYZE responses, inbox"))
+            await connection.execute(text("ANALYZE responses, inbox, answers"))
     await engine.dispose()
 
 
@@ -184,6 +203,8 @@ def summary(result: dict[str, Any]) -> dict[str, float]:
         "seconds": result["seconds"],
         "done": result["done"],
         "peak_rss_mb": result["peak_rss_mb"],
+        "export_seconds": result.get("export_seconds"),
+        "export_during": result.get("export_during"),
     }
 
 
@@ -202,9 +223,11 @@ async def fresh_database(base_url: str | None, data_dir: Path, name: str) -> str
 
 
 async def survey_run(
-    n: int, think: tuple[float, float], args: argparse.Namespace, tmp: Path, stored: int = 0
+    n: int, think: tuple[float, float], args: argparse.Namespace, tmp: Path, stored: int = 0, export: bool = False
 ) -> dict[str, Any]:
-    label = f"{n}_{int(think[1])}_{stored}"
+    """One survey run; `export`: the stored responses come with their answers, and an admin asks for the survey
+    workbook of all of them ten seconds after the start."""
+    label = f"{n}_{int(think[1])}_{stored}_{int(export)}"
     data_dir = tmp / f"run-{label}"
     url = await fresh_database(args.database_url, data_dir, f"pbgdpl_bench_{label}")
     env = {
@@ -215,13 +238,15 @@ async def survey_run(
         "PBGDPL_CONSOLE": "false",
         "PBGDPL_HTTP_PORT": str(free_port()),
         "PBGDPL_LOG_LEVEL": "WARNING",
+        "PBGDPL_ADMINS": f"telegram:{ADMIN}",
     }
     command = os.environ.get("BENCH_BOT", "-m bot.cli run").split()
 
     async def prepare() -> None:
-        await seed_stored(url, stored)
+        await seed_stored(url, stored, with_answers=export)
 
-    result = summary(await run_load("survey", n, command, env, 0, think, prepare if stored else None))
+    export_after = 10.0 if export else None
+    result = summary(await run_load("survey", n, command, env, 0, think, prepare if stored else None, export_after))
     result["lost"], result["doubled"] = await check_answers(url, n)
     return result
 
@@ -259,9 +284,12 @@ def load_note() -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--citizens", type=int, nargs="+", default=[100, 500])
+    parser.add_argument("--citizens", type=int, nargs="*", default=[100, 500], help="none: no closed-loop run")
     parser.add_argument("--think", type=float, nargs=2, default=(5.0, 15.0), metavar=("MIN", "MAX"))
     parser.add_argument("--paced-citizens", type=int, default=500, help="0: no paced run")
+    parser.add_argument(
+        "--paced-export", type=int, default=100_000, help="responses exported during a paced run; 0: none"
+    )
     parser.add_argument("--stored", type=int, default=100_000, help="responses already stored; 0: no such run")
     parser.add_argument("--stored-citizens", type=int, default=100, help="one of --citizens")
     parser.add_argument("--echo-rounds", type=int, default=16, help="messages per person for the floors")
@@ -292,6 +320,20 @@ async def main() -> None:
             n, think = args.paced_citizens, tuple(args.think)
             paced = await survey_run(n, think, args, Path(tmp))
             print(f"{backend}, {n} citizens, {think[0]:g}–{think[1]:g} s to answer: {survey_line(paced)}", flush=True)
+            if args.paced_export:
+                busy = await survey_run(n, think, args, Path(tmp), stored=args.paced_export, export=True)
+                took = busy["export_seconds"]
+                print(
+                    f"  the same while an admin exports {args.paced_export:,} responses: {survey_line(busy)}; "
+                    + (f"workbook sent after {took:.0f} s" if took else "no workbook sent")
+                    + ("" if busy["export_during"] else " (after the last citizen finished)"),
+                    flush=True,
+                )
+                print(
+                    f"  with the export / without  p50 {busy['p50_ms'] / paced['p50_ms']:.1f}×, "
+                    f"p99 {busy['p99_ms'] / paced['p99_ms']:.1f}×",
+                    flush=True,
+                )
     print(f"{backend}: end, {load_note()}", flush=True)
 
 

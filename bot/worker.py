@@ -1,5 +1,6 @@
-"""Uploaded files are read in a worker process with a time and memory limit: parsing a workbook holds the GIL (a
-thread would still stall every conversation), and a hostile file must not take the bot's memory or time."""
+"""Heavy work runs in a worker process with a time and memory limit: parsing a workbook or building an export holds
+the GIL (a thread would still stall every conversation), and a hostile file must not take the bot's memory or time.
+Uploaded files are read here, and exports built (bot.commands.export)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ DIED = "Không đọc được tệp: tệp quá lớn hoặc hỏng."
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(
-    ["bot.worker_preload", "openpyxl", "pyxform.xls2xform", "conversations.xlsform", "bot.units"]
+    ["bot.worker_preload", "openpyxl", "pyxform.xls2xform", "conversations.xlsform", "bot.units", "exports.jobs"]
 )
 _slots: asyncio.Semaphore | None = None
 
@@ -30,8 +31,8 @@ class WorkerError(Exception):
     """The worker did not finish: the Vietnamese reason."""
 
 
-def _child(sender: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+def _child(sender: Connection, memory_limit: int, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     try:
         result: tuple[bool, Any] = (True, function(*args))
     except Exception as exc:  # sent back and raised in the bot, where the caller handles its own kinds
@@ -49,21 +50,23 @@ def warm() -> None:
     process.join()
 
 
-async def in_worker(function: Callable[..., T], *args: Any, time_limit: float = TIME_LIMIT) -> T:
-    """`function(*args)` run in a worker process; what it raises is raised here, WorkerError if it takes longer
-    than `time_limit` seconds or dies."""
+async def in_worker(
+    function: Callable[..., T], *args: Any, time_limit: float = TIME_LIMIT, memory_limit: int = MEMORY_LIMIT
+) -> T:
+    """`function(*args)` run in a worker process with at most `memory_limit` bytes of address space; what it raises
+    is raised here, WorkerError if it takes longer than `time_limit` seconds or dies."""
     global _slots
     _slots = _slots or asyncio.Semaphore(WORKERS)
     async with _slots:
         receiver, sender = _CONTEXT.Pipe(duplex=False)
-        process = _CONTEXT.Process(target=_child, args=(sender, function, args), daemon=True)
+        process = _CONTEXT.Process(target=_child, args=(sender, memory_limit, function, args), daemon=True)
         try:
             await asyncio.to_thread(process.start)  # the first start waits for the fork server to import
             sender.close()
             if not await asyncio.to_thread(receiver.poll, time_limit):
                 raise WorkerError(TIMED_OUT.format(seconds=time_limit))
             try:
-                done, value = receiver.recv()
+                done, value = await asyncio.to_thread(receiver.recv)  # a workbook is megabytes
             except (EOFError, OSError):
                 raise WorkerError(DIED) from None
         finally:

@@ -1,9 +1,9 @@
 """Exports as jobs: a request (what, which period, unit, version, format) becomes a file.
 
-`run_export` is blocking and meant for `asyncio.to_thread`: it opens its own database connections in its own
-event loop, so reading a hundred thousand responses and writing the workbook never hold up the bot's event
-loop, and other people's conversations go on meanwhile. Counting happens in the database; big tables stream
-from a cursor into the file."""
+`run_export` is blocking: it opens its own database connections in its own event loop. The bot runs it in a worker
+process (bot.worker), so reading a hundred thousand responses and writing the workbook never hold up the bot's
+event loop or its share of the GIL, and other people's conversations go on meanwhile; the CLI in a thread.
+Counting happens in the database; big tables stream from a cursor into the file."""
 
 from __future__ import annotations
 
@@ -261,7 +261,7 @@ async def build(
 def run_export(
     url: str, questionnaires: Mapping[str, Questionnaire], request: ExportRequest, made_at: datetime
 ) -> ExportFile:
-    """Blocking: build the file in this thread's own event loop with its own connections (asyncio.to_thread)."""
+    """Blocking: build the file in this thread's own event loop with its own connections."""
 
     async def job() -> ExportFile:
         database = Database(url)

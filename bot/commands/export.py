@@ -7,7 +7,6 @@ nobody's conversation waits for it."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import asdict
@@ -21,6 +20,7 @@ from bot.config import Settings
 from bot.messages import Document, Reply, Sender
 from bot.service import BotService
 from bot.table import Call
+from bot.worker import in_worker
 from conversations.engine import Outgoing
 from conversations.text import fold
 from exports.jobs import ExportError, ExportFile, ExportRequest, Format, Kind, run_export
@@ -137,12 +137,24 @@ def _request(payload: dict[str, Any]) -> ExportRequest:
     return ExportRequest(**{**fields, "breakdowns": tuple(fields["breakdowns"])})
 
 
+EXPORT_TIME_LIMIT = 1800.0
+EXPORT_MEMORY_LIMIT = 4 << 30
+"""An export's worker: a 100,000-response workbook takes about a minute and a half and 250 MB."""
+
+
 async def make(service: BotService, payload: dict[str, Any]) -> Made:
-    """The file, built on a worker thread with its own connections, so nobody's conversation waits for it."""
+    """The file, built in a worker process with its own connections: reading and writing a workbook holds the GIL
+    for minutes, and in the bot's process it would hold up everyone's conversation."""
     started = time.monotonic()
     try:
-        made = await asyncio.to_thread(
-            run_export, service.db.url, service.questionnaires, _request(payload), service.clock()
+        made = await in_worker(
+            run_export,
+            service.db.url,
+            service.questionnaires,
+            _request(payload),
+            service.clock(),
+            time_limit=EXPORT_TIME_LIMIT,
+            memory_limit=EXPORT_MEMORY_LIMIT,
         )
     except ExportError as problem:
         return str(problem), 0.0
