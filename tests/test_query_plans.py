@@ -140,3 +140,20 @@ async def test_no_chat_path_statement_scans_a_growing_table(tmp_path: Path, data
         else:
             scans = await postgresql_scans(service, statements)
     assert not scans, "\n".join(sorted(scans))
+
+
+async def test_an_answer_is_a_few_statements_with_no_orm_reads(tmp_path: Path, database_url: str) -> None:
+    """A plain answer begins with the person's lock, the claim and the reads of their session and response, and
+    writes the state: one round trip and an UPDATE on PostgreSQL (a server-side function), the claim, one read and
+    the UPDATE on SQLite. A regression to ORM loads or extra round trips shows here."""
+    async with running_service(tmp_path, database_url=database_url) as service:
+        citizen = NumberedChat(service, "9001")
+        assert "Khảo sát cho Xã Hậu Lộc" in await citizen.send("/start ks_16012")
+        await citizen.answer_all(SURVEY_ANSWERS[:2])
+        with capturing(service) as statements:
+            assert "Câu " in await citizen.send(SURVEY_ANSWERS[2])
+    kinds = [" ".join(statement.split()[:2]).upper() for statement, _ in statements]
+    if service.db.sqlite:
+        assert kinds == ["INSERT INTO", "SELECT SESSIONS.RESPONSE_ID,", "UPDATE RESPONSES"]
+    else:
+        assert kinds == ["SELECT B.CLAIMED,", "UPDATE RESPONSES"]
