@@ -7,6 +7,10 @@ by default: a closed loop at full speed); in echo mode each citizen sends `round
 Latency is what the citizen sees: from the moment they send an answer (the update is queued for getUpdates) to
 the bot's sendMessage that asks the next question. With --export-after, an admin (--admin) sends the export words
 that many seconds after the start and the time until the bot sends them the file is measured.
+
+With --webhooks, updates are not queued for getUpdates but posted, as Telegram does in webhook mode, to the given
+bot processes' webhook URLs in turn (a round-robin in front of several processes), with the secret token each
+registered by setWebhook, again until one answers 200; the run begins once every process has registered.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, TCPConnector, web
 
 BOT = {"id": 42, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
 
@@ -48,6 +52,13 @@ class LoadGenerator:
         self.mode, self.unit, self.rounds, self.think, self.export = mode, unit, rounds, think, export
         self.export_asked = self.export_done = 0.0
         self.exported = asyncio.Event()
+        self.webhooks: list[str] = []
+        self.registered = 0
+        self.secret = ""
+        self.turn = 0
+        self.redeliveries = 0
+        self.http: ClientSession | None = None
+        self.deliveries: set[asyncio.Task[None]] = set()
         self.random = random.Random(979)
         self.citizens = {1_000_000 + n: Citizen(1_000_000 + n) for n in range(citizens)}
         self.queue: list[dict[str, Any]] = []
@@ -73,10 +84,33 @@ class LoadGenerator:
         }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-        self.queue.append({"update_id": self.update_id, "message": message})
+        update = {"update_id": self.update_id, "message": message}
         citizen.sent += 1
         citizen.sent_at = time.perf_counter()
+        if self.webhooks:
+            target = self.webhooks[self.turn % len(self.webhooks)]
+            self.turn += 1
+            task = asyncio.get_running_loop().create_task(self.deliver(target, update))
+            self.deliveries.add(task)
+            task.add_done_callback(self.deliveries.discard)
+            return
+        self.queue.append(update)
         self.arrived.set()
+
+    async def deliver(self, target: str, update: dict[str, Any]) -> None:
+        """Post an update to one process's webhook until it answers 200 (Telegram retries too)."""
+        if self.http is None:
+            self.http = ClientSession(connector=TCPConnector(limit=40))  # Telegram's default max_connections
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret}
+        while True:
+            try:
+                async with self.http.post(target, json=update, headers=headers) as response:
+                    if response.status == 200:
+                        return
+            except ClientError:
+                pass
+            self.redeliveries += 1
+            await asyncio.sleep(0.2)
 
     def begin(self) -> None:
         """Everyone at once in a closed loop; with think time, people scan the QR code over the first interval."""
@@ -153,6 +187,11 @@ class LoadGenerator:
         result: Any = True
         if method == "getMe":
             result = BOT
+        elif method == "setWebhook":
+            self.secret = str(params.get("secret_token", ""))  # the processes share one secret
+            self.registered += 1
+            if self.registered >= len(self.webhooks):
+                self.polled.set()
         elif method == "getUpdates":
             result = await self.get_updates(params)
         elif method == "sendDocument" and self.export is not None and int(params["chat_id"]) == self.export.admin:
@@ -180,6 +219,12 @@ class LoadGenerator:
         if action == "ready":
             await asyncio.wait_for(self.polled.wait(), 120)
             return web.json_response({"ok": True})
+        if action == "registered":  # this many webhooks set (the processes are started one after another)
+            for _ in range(1200):
+                if self.registered >= int(request.query["count"]):
+                    break
+                await asyncio.sleep(0.1)
+            return web.json_response({"ok": True, "registered": self.registered})
         if action == "begin":
             self.begin()
             return web.json_response({"ok": True})
@@ -200,6 +245,7 @@ class LoadGenerator:
                     "latencies": latencies,
                     "export_seconds": exported,
                     "export_during": bool(self.export_done and self.export_done < (self.finished or 1e18)),
+                    "redeliveries": self.redeliveries,
                 }
             )
         raise web.HTTPNotFound()
@@ -216,9 +262,11 @@ def main() -> None:
     parser.add_argument("--admin", type=int, default=900)
     parser.add_argument("--export-words", default="/xuat khaosat")
     parser.add_argument("--export-after", type=float, default=None, help="seconds; none: no export")
+    parser.add_argument("--webhooks", nargs="*", default=[], help="the bot processes' webhook URLs, in turn")
     args = parser.parse_args()
     export = ExportAsk(args.admin, args.export_words, args.export_after) if args.export_after is not None else None
     generator = LoadGenerator(args.citizens, args.mode, args.unit, args.rounds, tuple(args.think), export)
+    generator.webhooks = args.webhooks
     app = web.Application()
     app.router.add_route("*", "/bot{token}/{method}", generator.api)
     app.router.add_get("/control/{action}", generator.control)

@@ -222,15 +222,8 @@ async def fresh_database(base_url: str | None, data_dir: Path, name: str) -> str
     return f"{server}/{name}"
 
 
-async def survey_run(
-    n: int, think: tuple[float, float], args: argparse.Namespace, tmp: Path, stored: int = 0, export: bool = False
-) -> dict[str, Any]:
-    """One survey run; `export`: the stored responses come with their answers, and an admin asks for the survey
-    workbook of all of them ten seconds after the start."""
-    label = f"{n}_{int(think[1])}_{stored}_{int(export)}"
-    data_dir = tmp / f"run-{label}"
-    url = await fresh_database(args.database_url, data_dir, f"pbgdpl_bench_{label}")
-    env = {
+def bot_env(url: str, data_dir: Path) -> dict[str, str]:
+    return {
         "PBGDPL_TELEGRAM_TOKEN": "42:bench",
         "PBGDPL_DATA_DIR": str(data_dir),
         "PBGDPL_DATABASE_URL": url,
@@ -240,6 +233,60 @@ async def survey_run(
         "PBGDPL_LOG_LEVEL": "WARNING",
         "PBGDPL_ADMINS": f"telegram:{ADMIN}",
     }
+
+
+async def scaled_run(processes: int, n: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """`processes` bot processes in Telegram webhook mode on one PostgreSQL database, the fake Bot API posting the
+    updates to their webhooks in turn (the round-robin a reverse proxy does). Migrations run once before; the
+    processes start one after another (the first start also writes the preset units and the period) and share
+    the server secret, the webhook secret and the data folder."""
+    label = f"scale_{processes}_{n}"
+    data_dir = tmp / label
+    url = await fresh_database(args.database_url, data_dir, f"pbgdpl_bench_{label}")
+    port = free_port()
+    envs = [bot_env(url, data_dir) for _ in range(processes)]
+    hooks = [f"http://127.0.0.1:{env['PBGDPL_HTTP_PORT']}/webhooks/telegram" for env in envs]
+    arguments = ["--port", port, "--citizens", n, "--mode", "survey", "--admin", ADMIN, "--webhooks", *hooks]
+    api = await start("bench/fake_bot_api.py", *[str(a) for a in arguments])
+    bots: list[asyncio.subprocess.Process] = []
+    shared = {
+        "PBGDPL_TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot",
+        "PBGDPL_TELEGRAM_WEBHOOK_URL": "https://bench.invalid/webhooks/telegram",  # the proxy's public address
+        "PBGDPL_TELEGRAM_WEBHOOK_SECRET": "bench-webhook-secret",
+    }
+    try:
+        await control(port, "up")
+        migrate = await start("-m", "bot.cli", "migrate", env=envs[0])
+        await migrate.wait()
+        for count, env in enumerate(envs, 1):
+            bots.append(await start("-m", "bot.cli", "run", env={**env, **shared}))
+            await control(port, f"registered?count={count}")
+        await asyncio.sleep(0.5)
+        cpu_before = [cpu_seconds(bot.pid) for bot in bots]
+        await control(port, "begin")
+        result = await control(port, "wait")
+        result["bot_cpu_seconds"] = sum(cpu_seconds(b.pid) - c for b, c in zip(bots, cpu_before, strict=True))
+        result["peak_rss_mb"] = max(peak_rss_mb(bot.pid) for bot in bots)
+    finally:
+        for process in (*bots, api):
+            if process.returncode is None:
+                process.terminate()
+                await process.wait()
+    figures = summary(result)
+    figures["lost"], figures["doubled"] = await check_answers(url, n)
+    figures["redeliveries"] = result["redeliveries"]
+    return figures
+
+
+async def survey_run(
+    n: int, think: tuple[float, float], args: argparse.Namespace, tmp: Path, stored: int = 0, export: bool = False
+) -> dict[str, Any]:
+    """One survey run; `export`: the stored responses come with their answers, and an admin asks for the survey
+    workbook of all of them ten seconds after the start."""
+    label = f"{n}_{int(think[1])}_{stored}_{int(export)}"
+    data_dir = tmp / f"run-{label}"
+    url = await fresh_database(args.database_url, data_dir, f"pbgdpl_bench_{label}")
+    env = bot_env(url, data_dir)
     command = os.environ.get("BENCH_BOT", "-m bot.cli run").split()
 
     async def prepare() -> None:
@@ -294,6 +341,7 @@ async def main() -> None:
     parser.add_argument("--stored-citizens", type=int, default=100, help="one of --citizens")
     parser.add_argument("--echo-rounds", type=int, default=16, help="messages per person for the floors")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL URL; SQLite when not given")
+    parser.add_argument("--scale-citizens", type=int, default=500, help="PostgreSQL: 1 and 2 webhook processes; 0: no")
     args = parser.parse_args()
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"{backend}: start, {load_note()}", flush=True)
@@ -334,6 +382,24 @@ async def main() -> None:
                     f"p99 {busy['p99_ms'] / paced['p99_ms']:.1f}×",
                     flush=True,
                 )
+        if args.database_url and args.scale_citizens:
+            n = args.scale_citizens
+            ptb = await floor_run("bench/floor_ptb.py", n, args.echo_rounds)
+            one = await scaled_run(1, n, args, Path(tmp))
+            two = await scaled_run(2, n, args, Path(tmp))
+            print(f"{backend}, {n} citizens, closed loop, Telegram webhook mode ({load_note()}):", flush=True)
+            print(f"  PTB floor (long polling)  {figures(ptb)}", flush=True)
+            for processes, result in ((1, one), (2, two)):
+                print(
+                    f"  {processes} bot process{'es' if processes > 1 else ''}  {survey_line(result)}, "
+                    f"webhook retries {result['redeliveries']}; / PTB floor: {ratios(result, ptb)}",
+                    flush=True,
+                )
+            print(
+                f"  2 processes / 1  answers/s {two['per_second'] / one['per_second']:.2f}×, "
+                f"CPU/answer {two['cpu_ms'] / one['cpu_ms']:.2f}×",
+                flush=True,
+            )
     print(f"{backend}: end, {load_note()}", flush=True)
 
 
