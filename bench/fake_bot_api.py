@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import random
 import time
+from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,8 @@ class LoadGenerator:
         self.redeliveries = 0
         self.http: ClientSession | None = None
         self.deliveries: set[asyncio.Task[None]] = set()
+        self.calls: Counter[str] = Counter()
+        """Bot API calls by method, from the start."""
         self.random = random.Random(979)
         self.citizens = {1_000_000 + n: Citizen(1_000_000 + n) for n in range(citizens)}
         self.queue: list[dict[str, Any]] = []
@@ -178,6 +181,8 @@ class LoadGenerator:
 
     async def api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if self.started:
+            self.calls[method] += 1
         params: dict[str, Any] = dict(request.query)
         if request.can_read_body:
             if request.content_type == "application/json":
@@ -246,6 +251,7 @@ class LoadGenerator:
                     "export_seconds": exported,
                     "export_during": bool(self.export_done and self.export_done < (self.finished or 1e18)),
                     "redeliveries": self.redeliveries,
+                    "calls": dict(self.calls),
                 }
             )
         raise web.HTTPNotFound()

@@ -193,7 +193,7 @@ async def seed_stored(url: str, count: int, with_answers: bool = False) -> None:
     await engine.dispose()
 
 
-def summary(result: dict[str, Any]) -> dict[str, float]:
+def summary(result: dict[str, Any]) -> dict[str, Any]:
     latencies = result["latencies"] or [float("nan")]
     return {
         "per_second": result["answers"] / result["seconds"],
@@ -204,6 +204,7 @@ def summary(result: dict[str, Any]) -> dict[str, float]:
         "done": result["done"],
         "peak_rss_mb": result["peak_rss_mb"],
         "export_seconds": result.get("export_seconds"),
+        "calls_per_answer": sum(n for m, n in result["calls"].items() if m != "getUpdates") / max(result["answers"], 1),
         "export_during": result.get("export_during"),
     }
 
@@ -298,14 +299,14 @@ async def survey_run(
     return result
 
 
-async def floor_run(script: str, n: int, rounds: int) -> dict[str, float]:
+async def floor_run(script: str, n: int, rounds: int) -> dict[str, Any]:
     return summary(await run_load("echo", n, [script], {}, rounds, (0.0, 0.0)))
 
 
 def figures(result: dict[str, Any]) -> str:
     return (
         f"{result['per_second']:.0f} answers/s, p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
-        f"CPU {result['cpu_ms']:.2f} ms/answer"
+        f"CPU {result['cpu_ms']:.2f} ms/answer, {result['calls_per_answer']:.2f} Bot API calls/answer"
     )
 
 
