@@ -12,7 +12,13 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from storage import sqlite_driver
 
@@ -71,6 +77,16 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     return engine
 
 
+CONNECTION = "pbgdpl.connection"
+"""Where a write session keeps the connection whose transaction it joined."""
+
+
+async def connection_of(session: AsyncSession) -> AsyncConnection:
+    """The connection of a session's transaction, for Core statements (without the session's bookkeeping)."""
+    found = session.info.get(CONNECTION)
+    return found if isinstance(found, AsyncConnection) else await session.connection()
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -83,16 +99,25 @@ class Database:
             self.writer = self.reader = create_async_engine(
                 url, pool_size=5, max_overflow=5, pool_pre_ping=True, hide_parameters=True
             )
-        self._write = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read = async_sessionmaker(self.reader, expire_on_commit=False)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction that commits on success and rolls back on any error. SQLite runs one writer at a time
         (BEGIN IMMEDIATE); on PostgreSQL a message's transaction takes its person's advisory lock first
-        (storage.repo.begin_message)."""
-        async with self._write() as session, session.begin():
-            yield session
+        (storage.repo.begin_message).
+
+        The transaction is the connection's; the ORM session joins it and costs nothing unless used: a plain answer
+        runs Core statements on the connection (`connection_of`) and never begins, flushes or commits the session."""
+        async with self.writer.connect() as connection, connection.begin():
+            session = AsyncSession(bind=connection, expire_on_commit=False, join_transaction_mode="rollback_only")
+            session.info[CONNECTION] = connection
+            try:
+                yield session
+                if session.in_transaction():  # the ORM was used: its changes are flushed (the commit stays ours)
+                    await session.commit()
+            finally:
+                await session.close()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from conversations.status import Status
-from storage.db import advisory_key
+from storage.db import advisory_key, connection_of
 from storage.models import (
     ADMIN_UNITS,
     Account,
@@ -217,7 +217,7 @@ _CLAIM = {dialect: _claim(dialect) for dialect in ("sqlite", "postgresql")}
 async def claim_update(db: AsyncSession, channel: str, update_key: str, now: datetime) -> bool:
     """Mark a platform update as applied, in the transaction that applies it; False when it already was (a
     redelivery). A stored event loses its payload; an update that was never stored (long polling) is recorded."""
-    connection = await db.connection()
+    connection = await connection_of(db)
     query = _CLAIM[connection.dialect.name]
     result = await connection.execute(query, {"channel": channel, "update_key": update_key, "now": now})
     return bool(result.rowcount == 1)
@@ -303,7 +303,7 @@ async def begin_message(db: AsyncSession, actor: str, channel: str, update_key: 
     one writer at a time), the update's claim when the platform gave an id, and the person's session and response.
     PostgreSQL does it all in one round trip (a server-side function whose every statement sees what was committed
     before the lock was granted); SQLite in two statements on the event loop."""
-    connection = await db.connection()
+    connection = await connection_of(db)
     if connection.dialect.name == "postgresql":
         values = {"lock_key": advisory_key(actor), "actor": actor, "channel": channel, "update_key": update_key}
         row = (await connection.execute(_BEGIN_POSTGRESQL, {**values, "now": now})).one()
@@ -334,7 +334,7 @@ async def save_session(
     db: AsyncSession, actor: str, now: datetime, response_id: int | None, waiting_for: dict[str, Any] | None
 ) -> None:
     """Where the person is now: one statement (an upsert)."""
-    connection = await db.connection()
+    connection = await connection_of(db)
     values = {"actor": actor, "response_id": response_id, "waiting_for": waiting_for, "updated_at": now}
     await connection.execute(_SAVE_SESSION[connection.dialect.name], values)
 
@@ -348,7 +348,7 @@ _SAVE_STATE = (
 
 async def save_state(db: AsyncSession, response_id: int, state: dict[str, Any], now: datetime) -> None:
     """An answer's write: the response's conversation state (one statement, no ORM object)."""
-    connection = await db.connection()
+    connection = await connection_of(db)
     await connection.execute(_SAVE_STATE, {"response_id": response_id, "state": state, "updated_at": now})
 
 

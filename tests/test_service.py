@@ -8,8 +8,8 @@ from pathlib import Path
 
 import openpyxl
 from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from conversations import engine
 from conversations.definition import question_header
@@ -193,15 +193,16 @@ async def test_a_database_error_mid_answer_loses_nothing_and_stores_nothing_part
         await citizen.send("có")
         failures = iter([True])
 
-        def fail_once(session: Session) -> None:
+        def fail_once(connection: Connection) -> None:
             if next(failures, False):
                 raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
 
-        event.listen(Session, "before_commit", fail_once)
+        writer = service.db.writer.sync_engine  # the commit of the message's transaction fails
+        event.listen(writer, "commit", fail_once)
         try:
             assert "hệ thống vừa gặp lỗi" in await citizen.send("2")
         finally:
-            event.remove(Session, "before_commit", fail_once)
+            event.remove(writer, "commit", fail_once)
         async with service.db.read() as db:
             [response] = (await db.scalars(select(Response))).all()
         assert response.state["answers"] == {"dong_y": "co"}
