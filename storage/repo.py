@@ -273,7 +273,7 @@ _READ_SESSION = (
     .select_from(_SESSIONS.outerjoin(_RESPONSES, _RESPONSES.c.id == _SESSIONS.c.response_id))
     .where(_SESSIONS.c.actor == bindparam("actor"))
 )
-"""SQLite: one writer at a time, so a plain read; PostgreSQL locks in pbgdpl_begin_message (migration 0012)."""
+"""SQLite: one writer at a time, so a plain read; PostgreSQL locks in pbgdpl_begin_message (migration 0014)."""
 _BEGIN_POSTGRESQL = (
     text(
         "SELECT b.claimed, b.has_session, b.session_response, b.waiting_for, "

@@ -2,16 +2,16 @@
 platform update and reads their session and the response it points at (both locked), each statement on a
 snapshot taken after the lock (storage.repo.begin_message); SQLite needs none
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,16 +1,16 @@
 """one index for a person's responses, led by the respondent: the once-per-period check of /khaosat picked the
 questionnaire's index (all its responses) on SQLite; the draft index it replaces also had to change with every answer
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
