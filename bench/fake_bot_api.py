@@ -273,7 +273,7 @@ def main() -> None:
     export = ExportAsk(args.admin, args.export_words, args.export_after) if args.export_after is not None else None
     generator = LoadGenerator(args.citizens, args.mode, args.unit, args.rounds, tuple(args.think), export)
     generator.webhooks = args.webhooks
-    app = web.Application()
+    app = web.Application(client_max_size=64 << 20)  # a workbook sent with sendDocument is megabytes
     app.router.add_route("*", "/bot{token}/{method}", generator.api)
     app.router.add_get("/control/{action}", generator.control)
     web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)

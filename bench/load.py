@@ -73,14 +73,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def start(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        *args,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    """A process of the run; its output is dropped, or appended to the file BENCH_LOG names (to see a bot's log)."""
+    log = os.environ.get("BENCH_LOG")
+    with open(log, "ab") if log else open(os.devnull, "wb") as output:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, *args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=output, stderr=output
+        )
 
 
 async def control(port: int, action: str, timeout: float = 900) -> dict[str, Any]:
