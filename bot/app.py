@@ -14,8 +14,9 @@ from pydantic import SecretStr
 
 from bot import confirm, jobs
 from bot.channels import zalo_bot
+from bot.channels.base import Channel
 from bot.channels.console import ConsoleChat
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import TelegramChannel, TelegramLinks
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOaChannel
 from bot.commands import (
@@ -40,7 +41,7 @@ from bot.presets import load_unit_presets
 from bot.scheduler import Scheduler
 from bot.service import BotService
 from bot.table import Command, CommandTable, FileHandler, JobKind, Permission, Wait
-from bot.web import Channel, WebServer
+from bot.web import WebServer
 from bot.worker import warm
 from conversations.definition import load_directory
 from storage.db import Database
@@ -240,7 +241,8 @@ async def open_service(settings: Settings, *, console: bool = False) -> AsyncIte
         invite_ttl=timedelta(hours=settings.invite_ttl_hours),
         settings=settings,
     )
-    service.bot_username = settings.telegram_bot_username  # the Telegram channel confirms it with getMe
+    if settings.telegram_bot_username:  # deep links while the Telegram channel runs elsewhere (or not yet)
+        service.channels.add_links(TelegramLinks(settings.telegram_bot_username))
     try:
         await service.seed(load_unit_presets(settings.units_dir), settings.period, settings.deadline)
         await jobs.sweep(service)  # what a crash cut short: its requesters are told
@@ -342,6 +344,8 @@ async def serve(settings: Settings, service: BotService) -> AsyncIterator[WebSer
         timedelta(minutes=settings.download_ttl_minutes),
     )
     channels = build_channels(settings, service, links)
+    for channel in channels:
+        service.channels.add(channel)
     if not channels:
         yield None
         return
@@ -376,6 +380,7 @@ async def run(settings: Settings) -> None:
     async with open_service(settings, console=console) as service, serve(settings, service):
         if console:
             chat = ConsoleChat(service, settings.data_dir / "exports")
+            service.channels.add(chat)
             async with notifications(settings, service, [chat]):
                 await chat.run()
         else:

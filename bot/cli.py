@@ -102,7 +102,9 @@ async def _units_import(settings: Settings, path: Path, agreed: bool) -> None:
 
 async def _posters(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import open_service
-    from exports.poster import make_poster, survey_link
+    from bot.channels.telegram import TelegramLinks
+    from bot.commands.posters import SURVEY_PAYLOAD
+    from exports.poster import make_poster
     from storage import repo
 
     bot = args.bot or settings.telegram_bot_username
@@ -117,8 +119,11 @@ async def _posters(settings: Settings, args: argparse.Namespace) -> None:
                 raise SystemExit(f"Không tìm thấy đơn vị có mã “{args.unit}”; hoặc dùng --all.")
             units = [found]
     args.output.mkdir(parents=True, exist_ok=True)
+    links = TelegramLinks(bot)
     for unit in units:
-        made = await asyncio.to_thread(make_poster, unit.name, unit.code, survey_link(bot, unit.code))
+        link = links.deep_link(SURVEY_PAYLOAD.format(code=unit.code))
+        assert link is not None  # the bot's name is known
+        made = await asyncio.to_thread(make_poster, unit.name, unit.code, link)
         (args.output / f"ap-phich-khao-sat-{unit.code}.png").write_bytes(made.png)
         (args.output / f"ap-phich-khao-sat-{unit.code}.pdf").write_bytes(made.pdf)
     print(f"Đã ghi {len(units)} áp phích (PNG và PDF) vào {args.output}")

@@ -138,9 +138,6 @@ async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbo
     q, present = asked
     if present + len(inbound.files) > q.max_files:
         return inbound  # the engine says how many the question takes; nothing is fetched
-    fetch = service.file_fetchers.get(sender.channel)
-    if fetch is None:
-        return NO_FETCH
     limit = service.settings.evidence_max_mb * MB
     limit_text = number_text(service.settings.evidence_max_mb)
     taken: list[tuple[FileRef, bytes, Kind]] = []
@@ -149,10 +146,12 @@ async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbo
         if ref.size is not None and ref.size > limit:
             return REFUSED_SIZE.format(name=name, size=_mb(ref.size), limit=limit_text)
         try:
-            content = await fetch(ref)
+            content = await service.fetch_file(sender, ref)
         except Exception:
             log.warning("could not fetch an evidence file on %s", sender.channel, exc_info=True)
             return FETCH_FAILED.format(name=name)
+        if content is None:
+            return NO_FETCH  # a channel whose files the bot cannot fetch
         if len(content) > limit:
             return REFUSED_SIZE.format(name=name, size=_mb(len(content)), limit=limit_text)
         try:

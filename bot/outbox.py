@@ -10,6 +10,9 @@ and sent by a worker inside the app, so they survive a restart and go out once.
   waits out a 429 for its `retry_after`, retries network faults with a growing backoff, gives up after a bounded
   number of attempts, and marks people who blocked the bot.
 - Channels stay thin: `notify(platform_id, message)` makes one attempt and says what happened (`Delivery`).
+- "held" is a status, not a second queue: a channel with a reply window (Zalo OA) answers "held" for someone it may
+  not write to now, and sends what is held for a person first when they next write (`send_held_first`); replies it
+  could not send are kept here as held too.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +35,8 @@ from storage.db import Database
 from storage.models import Account, OutboxMessage
 
 log = logging.getLogger(__name__)
+Message = TypeVar("Message")
+HELD_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,65 @@ async def notify(
         dedupe = f"{key}:{r.channel}:{r.platform_id}" if key is not None else None
         queued += await repo.enqueue(db, r.channel, r.platform_id, kind, text, now, r.account_id, dedupe)
     return queued
+
+
+async def send_held_first(
+    database: Database,
+    channel: str,
+    recipient: str,
+    fresh: Sequence[Message],
+    send: Callable[[Message], Awaitable[Delivery]],
+    clock: Callable[[], datetime],
+    *,
+    text_of: Callable[[Message], str],
+    from_text: Callable[[str], Message],
+    keep: bool = True,
+) -> Delivery:
+    """Send one person what the outbox holds for them, then `fresh`, in order, one attempt each through `send`.
+    From the first one held ("held", or "retry": the platform cannot be reached), that one and the rest are held
+    for when the person writes again; a refused one is recorded as failed. With `keep`, the fresh messages not sent
+    are kept in the outbox too (a reply); without, the caller records them (the outbox worker's own row). Returns
+    what became of the fresh ones: sent, held or failed."""
+    token = secrets.token_hex(8)
+    async with database.write() as db:
+        held = await repo.claim_held(db, channel, recipient, token, clock() + HELD_LEASE)
+    queue: list[tuple[OutboxMessage | None, Message]] = [(row, from_text(row.text)) for row in held]
+    queue += [(None, message) for message in fresh]
+    results: list[tuple[OutboxMessage | None, Message, Delivery]] = []
+    holding: Delivery | None = None
+    for row, message in queue:
+        result = holding or await send(message)
+        if result.status in ("held", "retry"):
+            holding = result = holding or Delivery("held", detail=result.detail)
+        results.append((row, message, result))
+    now = clock()
+    async with database.write() as db:
+        for row, message, result in results:
+            status = result.status if result.status in ("sent", "held") else "failed"
+            if row is not None:
+                values: dict[str, object] = {"status": status, "last_error": result.detail[:300] or None}
+                await repo.settle_outbox(db, row.id, token, values | ({"sent_at": now} if status == "sent" else {}))
+            elif keep and status != "sent":
+                await repo.enqueue(
+                    db, channel, recipient, "reply", text_of(message), now, status=status, last_error=result.detail
+                )
+    if holding is not None:
+        log.info(
+            "%s: holding %d message(s) for someone: %s",
+            channel,
+            sum(1 for *_, r in results if r is holding),
+            holding.detail,
+        )
+    outcome = [result for row, _, result in results if row is None]
+    return next((r for r in outcome if r.status == "held"), None) or next(
+        (Delivery("failed", detail=r.detail) for r in outcome if r.status != "sent"), SENT
+    )
+
+
+async def give_up_held(db: AsyncSession, channel: str, recipient: str, reason: str) -> None:
+    """What is held for someone who can no longer be reached (they unfollowed): failed, with the reason."""
+    if given_up := await repo.fail_held(db, channel, recipient, reason):
+        log.info("%s: %d held message(s) failed: %s", channel, given_up, reason)
 
 
 class Pacer:

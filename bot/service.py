@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import drafts, evidence, jobs, review, submissions, waits
 from bot import texts as t
+from bot.channels.registry import Channels
 from bot.config import Settings
 from bot.identity import actor_key
-from bot.messages import FileFetcher, Reply, Sender
+from bot.messages import Reply, Sender
 from bot.order import PersonOrder
 from bot.table import Call, CommandTable, Interim, Role, refusal
 from conversations import engine
@@ -65,11 +66,10 @@ class BotService:
         self.invite_ttl = invite_ttl
         self.clock = clock
         self.locks = PersonOrder()
-        self.bot_username: str | None = None
         self.versions: dict[tuple[str, str], Questionnaire] = {(q.id, q.version): q for q in questionnaires.values()}
         """Every questionnaire version loaded so far; `questionnaires` are the ones in use for new responses."""
-        self.file_fetchers: dict[str, FileFetcher] = {}
-        """Set by each channel that can fetch the files users send it, under the channel's name."""
+        self.channels = Channels()
+        """The channels running in this process (bot.app registers them): files people send, deep links."""
 
     # ------------------------------------------------------------ setup
 
@@ -110,14 +110,10 @@ class BotService:
 
     async def fetch_file(self, sender: Sender, ref: FileRef) -> bytes | None:
         """The bytes of a file the sender sent; None when their channel cannot fetch files."""
-        fetch = self.file_fetchers.get(sender.channel)
-        return await fetch(ref) if fetch is not None else None
+        return await self.channels.fetch_file(sender.channel, ref)
 
     def of_kind(self, kind: str) -> Questionnaire | None:
         return of_kind(self.questionnaires, kind)
-
-    def deep_link(self, payload: str) -> str:
-        return f"https://t.me/{self.bot_username or '<tên_bot>'}?start={payload}"
 
     # ------------------------------------------------------------ entry point
 

@@ -12,34 +12,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
 from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.channels.base import Channel
 from bot.links import ROUTE, DownloadLinks, LinkExpired, LinkRefused
-from bot.outbox import Delivery
-from conversations.engine import Outgoing
 
 log = logging.getLogger(__name__)
 
 LINK_EXPIRED = "Đường dẫn tải tệp này đã hết hạn. Hãy gõ lại lệnh xuất kết quả trong chat để nhận đường dẫn mới."
 LINK_REFUSED = "Đường dẫn tải tệp không đúng. Hãy dùng đúng đường dẫn bot đã gửi, không sửa gì trong đó."
-
-
-class Channel(Protocol):
-    """A platform the bot talks on: its webhook routes (maybe none), then started and stopped with the app; it can
-    also send a notification nobody asked for (bot.outbox)."""
-
-    name: str
-
-    def routes(self) -> list[web.RouteDef]: ...
-
-    async def notify(self, platform_id: str, message: Outgoing) -> Delivery: ...
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 class WebServer:

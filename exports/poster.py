@@ -28,10 +28,6 @@ class Poster:
     pdf: bytes
 
 
-def survey_link(bot_username: str, unit_code: str) -> str:
-    return f"https://t.me/{bot_username}?start=ks_{unit_code}"
-
-
 def qr_modules(data: str) -> list[list[bool]]:
     """The QR code's dark modules, row by row, without the quiet zone."""
     code = segno.make(data, error="m", micro=False)

@@ -211,7 +211,10 @@ class InboxEvent(Base):
     here when they are applied, with no payload."""
 
     __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("channel", "update_key"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key"),
+        Index("ix_inbox_person_received", "channel", "person", "received_at"),  # when someone last wrote
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     update_key: Mapped[str] = mapped_column(String(100))
@@ -233,28 +236,6 @@ class ZaloOaToken(Base):
     expires_at: Mapped[datetime]
     bootstrap: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime]
-
-
-class ZaloOaContact(Base):
-    """When a person last wrote to the Official Account (their keyed hash, as in sessions): the reply window."""
-
-    __tablename__ = "zalo_oa_contacts"
-    actor: Mapped[str] = mapped_column(String(64), primary_key=True)
-    last_inbound_at: Mapped[datetime]
-
-
-class ZaloOaHeldMessage(Base):
-    """A message the Official Account could not send because the person was outside the reply window: kept until
-    they write again (status "sent"), or "undeliverable" when they unfollow or it is refused for another reason."""
-
-    __tablename__ = "zalo_oa_held_messages"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(100), index=True)
-    message: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(20), default="held")
-    reason: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime]
-    settled_at: Mapped[datetime | None]
 
 
 class QuestionnaireVersion(Base):
@@ -334,8 +315,10 @@ class OutboxMessage(Base):
     """A notification to send (reminder, digest, return, approval): kept until sent, so it survives a restart.
 
     status: "pending" (due at next_attempt_at) → "sending" (claimed by one process until claimed_until) → "sent",
-    "held" (the channel keeps it until the person writes: Zalo OA's reply window), "failed" (refused, or too many
-    attempts) or "blocked" (the person blocked the bot). `dedupe_key` makes a
+    "held" (outside the platform's reply window, as on Zalo OA, or the platform unreachable: sent first when the
+    person next writes, bot.outbox.send_held_first), "failed" (refused, or too many attempts, or held for someone
+    who unfollowed) or "blocked" (the person blocked the bot). Replies the channel could not send are kept here too
+    (kind "reply"). `dedupe_key` makes a
     scheduled notification exist once, however many processes schedule it."""
 
     __tablename__ = "outbox"

@@ -35,8 +35,6 @@ from storage.models import (
     Unit,
     UnitName,
     UTCDateTime,
-    ZaloOaContact,
-    ZaloOaHeldMessage,
     ZaloOaToken,
 )
 
@@ -226,6 +224,14 @@ async def claim_update(db: AsyncSession, channel: str, update_key: str, now: dat
 REDELIVERY_WINDOW = timedelta(days=2)
 """How long an applied event's id is kept in the inbox: Telegram holds an unconfirmed update for at most 24 hours
 and the Zalo platforms retry a webhook within minutes, so an id older than this can never come back."""
+
+
+async def last_inbound(db: AsyncSession, channel: str, person: str) -> datetime | None:
+    """When a person's latest stored event on a channel came (a platform's reply window), within the
+    REDELIVERY_WINDOW the inbox keeps; None when longer ago, or never."""
+    query = select(func.max(InboxEvent.received_at)).where(InboxEvent.channel == channel, InboxEvent.person == person)
+    found: datetime | None = await db.scalar(query)
+    return found
 
 
 async def prune_inbox(db: AsyncSession, now: datetime) -> int:
@@ -459,53 +465,6 @@ async def save_zalo_oa_token(
     await db.flush()
 
 
-async def note_zalo_oa_inbound(db: AsyncSession, actor: str, now: datetime) -> None:
-    row = await db.get(ZaloOaContact, actor)
-    if row is None:
-        db.add(ZaloOaContact(actor=actor, last_inbound_at=now))
-    else:
-        row.last_inbound_at = now
-    await db.flush()
-
-
-async def zalo_oa_last_inbound(db: AsyncSession, actor: str) -> datetime | None:
-    row = await db.get(ZaloOaContact, actor)
-    return row.last_inbound_at if row is not None else None
-
-
-async def hold_zalo_oa_messages(
-    db: AsyncSession,
-    user_id: str,
-    messages: Sequence[dict[str, Any]],
-    reason: str,
-    now: datetime,
-    status: str = "held",
-) -> None:
-    settled = None if status == "held" else now
-    db.add_all(
-        ZaloOaHeldMessage(
-            user_id=user_id, message=message, status=status, reason=reason, created_at=now, settled_at=settled
-        )
-        for message in messages
-    )
-    await db.flush()
-
-
-async def held_zalo_oa_messages(db: AsyncSession, user_id: str) -> list[ZaloOaHeldMessage]:
-    query = select(ZaloOaHeldMessage).where(ZaloOaHeldMessage.user_id == user_id, ZaloOaHeldMessage.status == "held")
-    return list((await db.scalars(query.order_by(ZaloOaHeldMessage.id))).all())
-
-
-async def settle_zalo_oa_messages(
-    db: AsyncSession, ids: Sequence[int], status: str, now: datetime, reason: str | None = None
-) -> None:
-    if ids:
-        values: dict[str, Any] = {"status": status, "settled_at": now}
-        if reason is not None:
-            values["reason"] = reason
-        await db.execute(update(ZaloOaHeldMessage).where(ZaloOaHeldMessage.id.in_(ids)).values(**values))
-
-
 # ---------------------------------------------------------------- questionnaire versions
 
 
@@ -661,9 +620,12 @@ async def enqueue(
     now: datetime,
     account_id: int | None = None,
     dedupe_key: str | None = None,
+    status: str = "pending",
+    last_error: str | None = None,
 ) -> bool:
     """Queue a notification; False when one with the same key exists already (scheduled by another process, or
-    earlier). One statement, so two processes scheduling the same reminder make one row."""
+    earlier). One statement, so two processes scheduling the same reminder make one row. A message the channel
+    could not send now is queued "held" (or recorded "failed")."""
     insert = _insert(db)
     values = {
         "channel": channel,
@@ -672,7 +634,8 @@ async def enqueue(
         "kind": kind,
         "text": text,
         "dedupe_key": dedupe_key,
-        "status": "pending",
+        "status": status,
+        "last_error": last_error[:300] if last_error else None,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
@@ -717,6 +680,24 @@ async def claim_outbox(
     await db.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids), due).values(**claim))
     claimed = select(OutboxMessage).where(OutboxMessage.claim_token == token).order_by(OutboxMessage.id)
     return list((await db.scalars(claimed.execution_options(populate_existing=True))).all())
+
+
+async def claim_held(
+    db: AsyncSession, channel: str, recipient: str, token: str, lease_until: datetime
+) -> list[OutboxMessage]:
+    """Claim what the outbox holds for one person (they wrote again), oldest first, as the worker claims due ones."""
+    held = (OutboxMessage.channel == channel, OutboxMessage.recipient == recipient, OutboxMessage.status == "held")
+    claim = {"status": "sending", "claim_token": token, "claimed_until": lease_until}
+    await db.execute(update(OutboxMessage).where(*held).values(**claim))
+    claimed = select(OutboxMessage).where(OutboxMessage.claim_token == token).order_by(OutboxMessage.id)
+    return list((await db.scalars(claimed.execution_options(populate_existing=True))).all())
+
+
+async def fail_held(db: AsyncSession, channel: str, recipient: str, reason: str) -> int:
+    """What is held for someone who can no longer be reached (they unfollowed): failed, with the reason."""
+    held = (OutboxMessage.channel == channel, OutboxMessage.recipient == recipient, OutboxMessage.status == "held")
+    result = await db.execute(update(OutboxMessage).where(*held).values(status="failed", last_error=reason[:300]))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def settle_outbox(db: AsyncSession, message_id: int, token: str, values: dict[str, Any]) -> None:

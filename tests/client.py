@@ -43,9 +43,20 @@ async def running_service(
         yield service
 
 
-async def jpeg_of(ref: FileRef) -> bytes:
-    """The test channel's file fetcher: a JPEG's first bytes, then the file id (one file id, one digest)."""
-    return b"\xff\xd8\xff\xe0" + ref.file_id.encode()
+class SentFiles:
+    """A test channel in the service's registry, fetching the files "sent" there by id (`files`); any other id is a
+    JPEG's first bytes, then the id (one file id, one digest)."""
+
+    def __init__(self, service: BotService, files: dict[str, bytes] | None = None, channel: str = "test") -> None:
+        self.name = channel
+        self.files = dict(files or {})
+        service.channels.add(self)
+
+    async def fetch_file(self, ref: FileRef) -> bytes:
+        return self.files.get(ref.file_id) or b"\xff\xd8\xff\xe0" + ref.file_id.encode()
+
+    def deep_link(self, payload: str) -> str | None:
+        return None
 
 
 class Chat:
@@ -72,9 +83,26 @@ class Chat:
     async def press(self, token: str) -> str:
         return await self._do(Inbound(button=token))
 
+    async def tap(self, label: str) -> str:
+        """Press a button by the label a user sees on the latest replies, as aiogram_dialog's test client does: a
+        choice (with or without the number shown before it) or an action such as "Bỏ qua"."""
+        shown: list[str] = []
+        for reply in reversed(self.last):
+            if not isinstance(reply, Outgoing):
+                continue
+            for n, choice in enumerate(reply.choices, start=1):
+                if label in (choice.label, f"{n}. {choice.label}"):
+                    return await self.press(choice.token)
+            for action in reply.actions:
+                if action.label == label:
+                    return await self.press(action.token)
+            shown += [c.label for c in reply.choices] + [a.label for a in reply.actions]
+        raise AssertionError(f"no button {label!r} on the latest replies; buttons: {shown}")
+
     async def send_file(self, file_id: str, name: str = "minh-chung.jpg") -> str:
-        """A photo; unless the test gave the channel a fetcher, its bytes are a JPEG's made from the file id."""
-        self.service.file_fetchers.setdefault(self.sender.channel, jpeg_of)
+        """A photo; unless the test gave the channel its files, its bytes are a JPEG's made from the file id."""
+        if self.sender.channel not in self.service.channels:
+            SentFiles(self.service, channel=self.sender.channel)
         return await self._do(Inbound(files=(FileRef(file_id, "photo", name, "image/jpeg", 2048),)))
 
     async def answer_all(self, answers: list[str]) -> str:

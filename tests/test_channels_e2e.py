@@ -71,6 +71,7 @@ class ConsolePerson:
     def __init__(self, service: BotService, user_id: str, folder: Path) -> None:
         self.user_id, self.folder = user_id, folder
         self.chat = ConsoleChat(service, folder / "exports", io.StringIO())
+        service.channels.add(self.chat)
         self.chat.sender = Sender("console", user_id)
         self.replies: list[Reply] = []
         show = self.chat.show

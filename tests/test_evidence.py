@@ -28,7 +28,7 @@ from conversations.definition import parse_questionnaire
 from conversations.engine import FileRef
 from storage.db import Database
 from storage.models import Evidence
-from tests.client import Chat, running_service, settings_for
+from tests.client import Chat, SentFiles, running_service, settings_for
 from tests.fakes.telegram_server import BotMessage, FakeTelegram, UploadedFile
 from tests.fakes.zalo_common import free_port
 from tests.fakes.zalo_oa_server import FakeZaloOA
@@ -248,11 +248,12 @@ async def test_size_limit_one_file_removed_and_no_fetch_where_no_file_is_asked(
         service.use(images_only)
         fetched: list[str] = []
 
-        async def fetch(ref: FileRef) -> bytes:
-            fetched.append(ref.file_id)
-            return b"\xff\xd8\xff\xe0" + bytes(30000) + ref.file_id.encode()
+        class Counted(SentFiles):
+            async def fetch_file(self, ref: FileRef) -> bytes:
+                fetched.append(ref.file_id)
+                return b"\xff\xd8\xff\xe0" + bytes(30000) + ref.file_id.encode()
 
-        service.file_fetchers["test"] = fetch
+        Counted(service)
         officer = await officer_of(Chat(service, "admin"), service, "16012")
         await officer.send("/danhgia")
         assert "Câu này không cần tệp" in await officer.send_file("not-asked")

@@ -12,7 +12,7 @@ import pytest
 from bot.cli import main
 from conversations.engine import FileRef, Inbound
 from storage import repo
-from tests.client import Chat, Clock, running_service
+from tests.client import Chat, Clock, SentFiles, running_service
 
 CSV = "code;name;kind;parent\n00070;Xã Thử Nghiệm;xã;38\n00071;Phòng Tư pháp;department;38\n".encode()
 
@@ -29,7 +29,7 @@ def xlsx(rows: list[list[str]]) -> bytes:
 async def test_units_uploaded_renamed_ended_and_merged_with_history(tmp_path: Path) -> None:
     files = {"f-csv": CSV, "f-xlsx": xlsx([["Mã", "Tên", "Loại", "Cấp trên"], ["00072", "Xã Mới Lộc", "commune", ""]])}
     async with running_service(tmp_path, Clock()) as service:
-        service.file_fetchers["test"] = lambda ref: _fetch(files, ref)
+        SentFiles(service, files)
         admin, officer = Chat(service, "admin"), Chat(service, "501")
         sent = await admin._do(Inbound(files=(FileRef("f-csv", "document", "don-vi.csv", "text/csv"),)))
         assert "Đã nhập 2 đơn vị từ don-vi.csv: 2 mới, 0 cập nhật" in sent
@@ -66,14 +66,10 @@ async def test_units_uploaded_renamed_ended_and_merged_with_history(tmp_path: Pa
         assert kept is not None and kept.name == "Xã Thử Nghiệm Mới"
 
 
-async def _fetch(files: dict[str, bytes], ref: FileRef) -> bytes:
-    return files[ref.file_id]
-
-
 async def test_a_bad_list_is_refused_at_the_row(tmp_path: Path) -> None:
     async with running_service(tmp_path) as service:
         bad = b"code,name,kind\n00070,Xa A,commune\n00070,Xa B,commune\n"
-        service.file_fetchers["test"] = lambda ref: _fetch({"f": bad}, ref)
+        SentFiles(service, {"f": bad})
         reply = await Chat(service, "admin")._do(Inbound(files=(FileRef("f", "document", "x.csv"),)))
         assert "Dòng 3: mã “00070” lặp lại." in reply
 

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.channels.telegram import TelegramLinks
 from bot.cli import main
-from exports.poster import make_poster, qr_modules, survey_link
+from bot.commands.posters import SURVEY_PAYLOAD
+from exports.poster import make_poster, qr_modules
 from tests.client import Chat, running_service
 from tests.fakes.telegram_server import FakeTelegram
 from tests.test_telegram_e2e import ADMIN, OFFICER, User, telegram_bot
@@ -39,15 +41,21 @@ def modules_in(png: bytes) -> list[list[bool]]:
     ]
 
 
+def survey_link(unit_code: str) -> str:
+    link = TelegramLinks("pbgdpl_bot").deep_link(SURVEY_PAYLOAD.format(code=unit_code))
+    assert link is not None
+    return link
+
+
 def test_the_poster_carries_the_qr_code_of_the_units_survey_link() -> None:
-    link = survey_link("pbgdpl_bot", "16012")
+    link = survey_link("16012")
     assert link == "https://t.me/pbgdpl_bot?start=ks_16012"
     made = make_poster("Xã Hậu Lộc", "16012", link)
     assert made.pdf.startswith(b"%PDF") and made.png.startswith(b"\x89PNG")
     assert Image.open(io.BytesIO(made.png)).size == (1654, 2338), "A4 at 200 dpi"
     read = modules_in(made.png)
     assert read == qr_modules(link)
-    assert read != qr_modules(survey_link("pbgdpl_bot", "16021")), "the check tells units apart"
+    assert read != qr_modules(survey_link("16021")), "the check tells units apart"
 
 
 async def test_qr_in_chat_sends_a_png_and_a_pdf_to_admins_only(tmp_path: Path) -> None:

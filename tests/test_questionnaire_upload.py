@@ -14,7 +14,7 @@ from bot.service import BotService
 from conversations import messages as m
 from conversations.engine import FileRef, Inbound, Outgoing
 from storage.models import Answer, QuestionnaireVersion, Response
-from tests.client import Chat, Clock, running_service
+from tests.client import Chat, Clock, SentFiles, running_service
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NEW_QUESTION = "Đơn vị có tổ chức đối thoại chính sách, pháp luật với người dân không?"
@@ -22,13 +22,7 @@ NEW_QUESTION = "Đơn vị có tổ chức đối thoại chính sách, pháp lu
 
 def serve_files(service: BotService) -> dict[str, bytes]:
     """Files "sent" in the test channel, fetched by id as a channel's fetcher would."""
-    files: dict[str, bytes] = {}
-
-    async def fetch(ref: FileRef) -> bytes:
-        return files[ref.file_id]
-
-    service.file_fetchers["test"] = fetch
-    return files
+    return SentFiles(service).files
 
 
 async def upload(chat: Chat, files: dict[str, bytes], content: bytes, name: str = "tu-danh-gia.xlsx") -> str:

@@ -46,6 +46,7 @@ async def test_console_file_command_uploads_a_workbook(tmp_path: Path) -> None:
         service.admins = frozenset({"console:admin"})
         output = io.StringIO()
         chat = ConsoleChat(service, tmp_path / "exports", output)
+        service.channels.add(chat)
         await chat.line(f"/file {path}")
         assert "Tệp tu-danh-gia.xlsx dùng được." in output.getvalue()
         assert "• Tổng điểm tối đa: 100 → 102" in output.getvalue()

@@ -43,6 +43,7 @@ async def running(tg: FakeTelegram, data_dir: Path, clock: Clock, **outbox: floa
         service.clock = clock
         service.admins = frozenset({f"telegram:{ADMIN}"})
         channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url, retry_delay=0.05)
+        service.channels.add(channel)
         await channel.start()
         worker = Outbox(service.db, [channel], clock, poll=0.05, **{"per_chat": 0.0, **outbox})
         await worker.start()

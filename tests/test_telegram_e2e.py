@@ -30,6 +30,7 @@ async def telegram_bot(tg: FakeTelegram, data_dir: Path, database_url: str | Non
     async with open_service(settings_for(data_dir, database_url=database_url)) as service:
         service.admins = frozenset({f"telegram:{ADMIN}"})
         channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url)
+        service.channels.add(channel)
         await channel.start()
         try:
             yield service

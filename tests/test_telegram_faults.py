@@ -24,6 +24,7 @@ async def answers_of(service: object, unit: str) -> dict[str, object]:
 async def test_429_5xx_timeouts_and_dropped_connections(tmp_path: Path, database_url: str) -> None:
     async with FakeTelegram() as tg, open_service(settings_for(tmp_path, database_url=database_url)) as service:
         channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url, read_timeout=0.5, retry_delay=0.05)
+        service.channels.add(channel)
         await channel.start()
         try:
             citizen = User(tg, CITIZEN_A)
@@ -54,6 +55,7 @@ async def test_429_5xx_timeouts_and_dropped_connections(tmp_path: Path, database
 async def test_a_redelivered_update_is_applied_once(tmp_path: Path, database_url: str) -> None:
     async with FakeTelegram() as tg, open_service(settings_for(tmp_path, database_url=database_url)) as service:
         channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url)
+        service.channels.add(channel)
         await channel.start()
         try:
             citizen = User(tg, CITIZEN_A)

@@ -73,6 +73,7 @@ async def test_long_polling_with_idle_timeouts_and_duplicates(tmp_path: Path, ca
     async with FakeZaloBot() as fake, open_service(settings_for(tmp_path)) as service:
         links = DownloadLinks(tmp_path / "downloads", service.secret, "http://127.0.0.1:1", timedelta(hours=1))
         channel = ZaloBotChannel(service, links, token=fake.token, base_url=fake.base_url, poll_timeout=1)
+        service.channels.add(channel)
         bot = Bot(fake, service, channel)
         with caplog.at_level(logging.DEBUG):
             await channel.start()
@@ -151,6 +152,7 @@ async def test_a_webhook_is_refused_when_the_channel_polls(tmp_path: Path) -> No
     async with FakeZaloBot() as fake, open_service(settings_for(tmp_path)) as service:
         links = DownloadLinks(tmp_path / "downloads", service.secret, "http://127.0.0.1:1", timedelta(hours=1))
         channel = ZaloBotChannel(service, links, token=fake.token, base_url=fake.base_url)
+        service.channels.add(channel)
         port = free_port()
         server = WebServer("127.0.0.1", port, [channel], links)
         await server.start()

@@ -18,14 +18,18 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import open_service, serve
-from bot.channels.zalo_oa import OaTokens, ZaloOaChannel, inbound_of
+from bot.channels.zalo_oa import REPLY_WINDOW, ZaloOaChannel, inbound_of
+from bot.channels.zalo_oa_tokens import OaTokens
 from bot.config import ConfigError
+from bot.outbox import Recipient, notify
 from bot.service import BotService
 from conversations.engine import FileRef, Inbound, Outgoing
-from storage.models import ZaloOaHeldMessage
+from storage import repo
+from storage.models import OutboxMessage
 from tests.client import Clock, settings_for
 from tests.fakes.zalo_common import free_port
 from tests.fakes.zalo_oa_server import FakeZaloOA
+from tests.helpers import eventually
 
 ADMIN = "5126318745061358240"
 PNG = b"\x89PNG\r\n\x1a\n fake image"
@@ -44,10 +48,23 @@ class Bot:
         await self.channel.inbox.join()
         return self.fake.texts(user_id)[mark:]
 
-    async def held(self) -> list[tuple[str, str, str]]:
+    async def outbox(self) -> list[tuple[str, str, str]]:
+        """What the outbox has for Zalo OA users, oldest first: (user, status, text)."""
         async with self.service.db.read() as db:
-            rows = (await db.scalars(select(ZaloOaHeldMessage).order_by(ZaloOaHeldMessage.id))).all()
-        return [(row.user_id, row.status, row.message["text"]) for row in rows]
+            query = select(OutboxMessage).where(OutboxMessage.channel == "zalo_oa").order_by(OutboxMessage.id)
+            rows = (await db.scalars(query)).all()
+        return [(row.recipient, row.status, row.text) for row in rows]
+
+    async def notify(self, user_id: str, text: str) -> str:
+        """A notification through the outbox, as a reminder goes: what the outbox's worker recorded for it."""
+        async with self.service.db.write() as db:
+            await notify(db, [Recipient("zalo_oa", user_id)], "test", text, self.service.clock())
+
+        async def settled() -> bool:
+            return any(t == text and s not in ("pending", "sending") for _, s, t in await self.outbox())
+
+        await eventually(settled, what="the outbox worker sent or held it")
+        return next(s for _, s, t in reversed(await self.outbox()) if t == text)
 
 
 @asynccontextmanager
@@ -300,27 +317,26 @@ async def test_messages_outside_the_reply_window_are_held_until_the_person_write
 ) -> None:
     officer, stranger = "6142494823000000201", "6142494823000000202"
     async with FakeZaloOA() as fake, zalo_oa_bot(fake, tmp_path, database_url) as bot:
-        delivery = await bot.channel.notify(stranger, Outgoing("Nhắc nhở: còn 3 ngày đến hạn nộp."))
+        assert await bot.notify(stranger, "Nhắc nhở: còn 3 ngày đến hạn nộp.") == "held", "not recorded as sent"
         assert fake.texts(stranger) == [] and fake.refusals == [], "never wrote: held without trying"
-        assert delivery.status == "held", "the outbox is told it is held, not that it was sent"
 
         await bot.say(officer, "trợ giúp")
-        assert (await bot.channel.notify(officer, Outgoing("Nhắc nhở: còn 2 ngày."))).status == "sent"
+        assert await bot.notify(officer, "Nhắc nhở: còn 2 ngày.") == "sent"
         fake.advance(hours=49)  # Zalo closes the window; the bot still thinks it is open
-        delivery = await bot.channel.notify(officer, Outgoing("Nhắc nhở: còn 1 ngày đến hạn nộp."))
-        assert fake.refusals == [(officer, -230)] and delivery.status == "held"
+        assert await bot.notify(officer, "Nhắc nhở: còn 1 ngày đến hạn nộp.") == "held"
+        assert fake.refusals == [(officer, -230)]
         bot.channel.clock = lambda: datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
-        await bot.channel.send(officer, [Outgoing("Nhắc nhở: hôm nay là hạn nộp.")])
-        assert len(fake.refusals) == 1, "outside the window by the bot's own clock: held without trying"
+        delivery = await bot.channel.send(officer, [Outgoing("Nhắc nhở: hôm nay là hạn nộp.")])
+        assert len(fake.refusals) == 1 and delivery.status == "held", "outside the window by the bot's own clock"
         bot.channel.clock = lambda: datetime.now(UTC)
-        held = [(u, s) for u, s, _ in await bot.held()]
-        assert held == [(stranger, "held"), (officer, "held"), (officer, "held")]
+        statuses = [(u, s) for u, s, _ in await bot.outbox()]
+        assert statuses == [(stranger, "held"), (officer, "sent"), (officer, "held"), (officer, "held")]
 
         replies = await bot.say(officer, "tro giup")
         assert replies[0] == "Nhắc nhở: còn 1 ngày đến hạn nộp."
         assert replies[1] == "Nhắc nhở: hôm nay là hạn nộp."
         assert "Các lệnh" in replies[2], "held messages first, then the answer"
-        assert [s for u, s, _ in await bot.held() if u == officer] == ["sent", "sent"]
+        assert [s for u, s, _ in await bot.outbox() if u == officer] == ["sent", "sent", "sent"]
 
         fake.fail_next_send(-230, "Reply quota for this interaction is used up")
         assert await bot.say(officer, "trợ giúp") == [], "a refused reply is held too..."
@@ -328,13 +344,13 @@ async def test_messages_outside_the_reply_window_are_held_until_the_person_write
 
         fake.fail_next_send(-201, "Invalid message")
         await bot.say(officer, "trợ giúp")
-        assert (await bot.held())[-1][:2] == (officer, "undeliverable"), "another refusal is recorded, not dropped"
+        assert (await bot.outbox())[-1][:2] == (officer, "failed"), "another refusal is recorded, not dropped"
         fake.fail_next_send(-201, "Invalid message")
-        assert (await bot.channel.notify(officer, Outgoing("Nhắc nhở."))).status == "failed"
+        assert await bot.notify(officer, "Nhắc nhở.") == "failed"
 
         assert await fake.unfollow(stranger) == 200
         await bot.channel.inbox.join()
-        assert (await bot.held())[0][:2] == (stranger, "undeliverable")
+        assert (await bot.outbox())[0][:2] == (stranger, "failed")
         assert fake.texts(stranger) == []
 
 
@@ -349,7 +365,7 @@ async def test_a_refused_refresh_token_stops_the_start_and_later_holds_messages(
         fake.expire_access_tokens()
         fake.revoke_refresh_tokens()
         assert await bot.say(user, "trợ giúp") == []
-        assert [(u, s) for u, s, _ in await bot.held()] == [(user, "held")], "kept for when a token can be had"
+        assert [(u, s) for u, s, _ in await bot.outbox()] == [(user, "held")], "kept for when a token can be had"
 
 
 async def test_a_signed_but_malformed_event_is_acknowledged_and_ignored(tmp_path: Path) -> None:
@@ -361,3 +377,9 @@ async def test_a_signed_but_malformed_event_is_acknowledged_and_ignored(tmp_path
         assert await fake.deliver(event) == 200
         await bot.channel.inbox.join()
         assert fake.sent == []
+
+
+def test_the_inbox_remembers_a_person_for_the_whole_reply_window() -> None:
+    """The reply window is read from the inbox (when the person last wrote), which forgets applied events only
+    after the redelivery window."""
+    assert REPLY_WINDOW <= repo.REDELIVERY_WINDOW

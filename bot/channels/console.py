@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import texts
+from bot.channels.base import Channel
 from bot.messages import Document, Reply, Sender
 from bot.outbox import SENT, Delivery
 from bot.render import plain
@@ -29,16 +30,19 @@ BANNER = (
 )
 
 
-class ConsoleChat:
+class ConsoleChat(Channel):
     name = CHANNEL
 
     def __init__(self, service: BotService, export_dir: Path, output: TextIO = sys.stdout) -> None:
-        self.service = service
+        super().__init__(service)
         self.export_dir = export_dir
         self.output = output
         self.sender = Sender(CHANNEL, "admin", "Quản trị")
         self._citizens = itertools.count(1)
-        service.file_fetchers[CHANNEL] = read_file
+
+    async def fetch_file(self, ref: FileRef) -> bytes:
+        """A file sent with `/file <đường dẫn>`: its id is the path on this machine."""
+        return await asyncio.to_thread(Path(ref.file_id).read_bytes)
 
     def show(self, replies: list[Reply]) -> None:
         for reply in replies:
@@ -160,11 +164,6 @@ def _in_thread(read_line: Callable[[], str]) -> asyncio.Future[str]:
 
     threading.Thread(target=read, name="console-input", daemon=True).start()
     return future
-
-
-async def read_file(ref: FileRef) -> bytes:
-    """A file sent with `/file <đường dẫn>`: its id is the path on this machine."""
-    return await asyncio.to_thread(Path(ref.file_id).read_bytes)
 
 
 def _file_ref(path: Path) -> FileRef:

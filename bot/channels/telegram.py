@@ -43,6 +43,18 @@ TEXT_LIMIT = 4096
 POLL_TIMEOUT = 25
 log = logging.getLogger(__name__)
 
+
+class TelegramLinks:
+    """Links that open a chat with the bot on Telegram and start it with a payload (t.me/<bot>?start=…): the one
+    place they are made. The bot's name comes from the settings, and from getMe once the channel runs."""
+
+    def __init__(self, username: str | None) -> None:
+        self.username = username
+
+    def deep_link(self, payload: str) -> str | None:
+        return f"https://t.me/{self.username}?start={payload}" if self.username else None
+
+
 def html_text(message: Outgoing) -> str:
     parts = []
     if message.header:
@@ -100,10 +112,10 @@ class TelegramChannel(PlatformChannel[Update]):
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
     ) -> None:
-        super().__init__(service)
+        super().__init__(service, max_attempts=max_attempts, retry_delay=retry_delay)
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret or secrets.token_urlsafe(32)
-        self.retry_delay, self.max_attempts = retry_delay, max_attempts
+        self.links = TelegramLinks(None)
         self._poller: asyncio.Task[None] | None = None
         builder: ApplicationBuilder = (  # type: ignore[type-arg]
             Application.builder()
@@ -121,7 +133,6 @@ class TelegramChannel(PlatformChannel[Update]):
         self.app.add_handler(CallbackQueryHandler(self._on_callback))
         self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
         self.app.add_error_handler(self._on_error)
-        service.file_fetchers[CHANNEL] = self.fetch_file
 
     async def _set_menus(self) -> None:
         """Everyone's menu, and for each admin a menu with the admin commands too (in their private chat)."""
@@ -136,7 +147,7 @@ class TelegramChannel(PlatformChannel[Update]):
 
     async def start(self) -> None:
         await self.app.initialize()
-        self.service.bot_username = self.app.bot.username
+        self.links.username = self.app.bot.username
         await self._set_menus()
         await self.app.start()
         await self.recover()  # what a crash left undone in webhook mode, even if it polls now
@@ -149,9 +160,12 @@ class TelegramChannel(PlatformChannel[Update]):
         self._poller = asyncio.create_task(self._poll(), name="telegram-poller")
 
     async def fetch_file(self, ref: FileRef) -> bytes:
-        """The bytes of a file a user sent: getFile, then its download (the service's file fetcher)."""
+        """The bytes of a file a user sent: getFile, then its download."""
         found = await self.app.bot.get_file(ref.file_id)
         return bytes(await found.download_as_bytearray())
+
+    def deep_link(self, payload: str) -> str | None:
+        return self.links.deep_link(payload)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(WEBHOOK_PATH, self.webhook)]
@@ -273,17 +287,7 @@ class TelegramChannel(PlatformChannel[Update]):
         return SENT
 
     async def _deliver(self, action: Callable[[], Awaitable[object]], what: str) -> bool:
-        """Make one Bot API call, waiting out 429s and retrying network faults with backoff, a bounded
-        number of times. The user's answer is already stored; only the reply is at stake here."""
-        for attempt in range(1, self.max_attempts + 1):
-            result = await self._attempt(action, what)
-            if result.status != "retry":
-                return result.status == "sent"
-            if result.retry_after is None:
-                log.warning("%s failed (attempt %d): %s", what, attempt, result.detail)
-            await asyncio.sleep(result.retry_after or self.retry_delay * 2 ** (attempt - 1))
-        log.error("%s: gave up after %d attempts", what, self.max_attempts)
-        return False
+        return await self.deliver(partial(self._attempt, action, what), what)
 
     async def _lock(self, message: Message) -> None:
         """Take the buttons off an answered question so old taps are rare (the engine refuses them anyway)."""

@@ -76,17 +76,16 @@ class ZaloBotChannel(PlatformChannel[Event]):
         poll_timeout: int = 30,
         retry_delay: float = 2.0,
     ) -> None:
-        super().__init__(service)
+        super().__init__(service, max_attempts=SEND_ATTEMPTS, retry_delay=retry_delay)
         self.links = links
         self._api = f"{base_url.rstrip('/')}/bot{token}/"
         self.webhook_url, self.webhook_secret = webhook_url, webhook_secret
-        self.poll_timeout, self.retry_delay = poll_timeout, retry_delay
+        self.poll_timeout = poll_timeout
         self._http: aiohttp.ClientSession | None = None
         self._poller: asyncio.Task[None] | None = None
-        service.file_fetchers[CHANNEL] = self.fetch_file
 
     async def fetch_file(self, ref: FileRef) -> bytes:
-        """The service's file fetcher: a file's id on Zalo is its download link."""
+        """A file's id on Zalo is its download link."""
         return await download(self._http, ref.file_id)
 
     def routes(self) -> list[web.RouteDef]:
@@ -179,7 +178,7 @@ class ZaloBotChannel(PlatformChannel[Event]):
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
         for reply in replies:
             for text in pieces(reply, self.links):
-                await self._send_text(chat_id, text)
+                await self.deliver(partial(self._attempt, chat_id, text), "Zalo Bot sendMessage")
 
     async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
         """One attempt at a message nobody asked for (the outbox retries and paces)."""
@@ -200,16 +199,6 @@ class ZaloBotChannel(PlatformChannel[Event]):
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             return Delivery("retry", detail=type(exc).__name__)
         return SENT
-
-    async def _send_text(self, chat_id: str, text: str) -> None:
-        """sendMessage, retried a few times on throttling, server errors and network faults."""
-        for attempt in range(1, SEND_ATTEMPTS + 1):
-            result = await self._attempt(chat_id, text)
-            if result.status != "retry":
-                return
-            log.warning("Zalo Bot sendMessage failed (attempt %d): %s", attempt, result.detail)
-            await asyncio.sleep(self.retry_delay * attempt)
-        log.error("Zalo Bot sendMessage: gave up after %d attempts", SEND_ATTEMPTS)
 
     async def _call(self, method: str, **params: str) -> dict[str, Any]:
         """One Bot API call; the answer's `ok`, not the HTTP status, says whether it worked."""

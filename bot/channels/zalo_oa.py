@@ -2,17 +2,16 @@
 
 - Every webhook is checked: X-ZEvent-Signature = SHA-256(app id + raw body + timestamp + OA secret key), with or
   without "mac="; a bad or missing signature gets 401, and events older (or newer) than the replay window are ignored.
-- The access token lasts about 25 hours and the refresh token is single-use, so the current pair is kept in the
-  database, refreshed before it expires or once after error -216, by one caller while the others wait.
-- Replies are free only inside the reply window (48 hours after the person last wrote). A message to someone outside
-  it, or refused by Zalo for that reason, is held in the database and sent when they next write; it is marked
-  undeliverable when they unfollow or Zalo refuses it for another reason. Nothing is dropped silently.
+- The token pair (the refresh token is single-use) is kept by bot/channels/zalo_oa_tokens.py.
+- Replies are free only inside the reply window (48 hours after the person last wrote, as the inbox records). A
+  message to someone outside it, or refused by Zalo for that reason, or when Zalo cannot be reached, is held in the
+  outbox (status "held") and sent first when they next write; it is failed when they unfollow, and a refusal for
+  another reason is recorded as failed. Nothing is dropped silently, and there is no queue beside the outbox.
 - Zalo OA cannot carry our files, so exports go out as signed download links.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -22,7 +21,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -31,43 +30,28 @@ from aiohttp import web
 
 from bot.channels.base import PlatformChannel, Received
 from bot.channels.zalo import download, pieces
+from bot.channels.zalo_oa_tokens import OaTokens, ZaloOaError, ZaloOaTokenError, utc_now
 from bot.config import ConfigError
 from bot.identity import actor_key
 from bot.links import DownloadLinks
 from bot.messages import Reply, Sender
 from bot.order import PersonOrder
-from bot.outbox import SENT, Delivery
+from bot.outbox import SENT, Delivery, give_up_held, send_held_first
 from bot.service import BotService
 from conversations.engine import FileRef, Inbound, Outgoing
 from storage import repo
-from storage.db import Database
-from storage.models import ZaloOaToken
 
 CHANNEL = "zalo_oa"
 PATH = "/webhooks/zalo-oa"
 SEND = "/v3.0/oa/message/cs"
 REPLY_WINDOW = timedelta(hours=48)
-REFRESH_MARGIN = timedelta(minutes=10)
 EXPIRED_TOKEN = -216
 OUTSIDE_WINDOW = frozenset({-213, -230})  # no recent interaction / not following / reply quota used up
 MAX_BUTTONS = 5
 BUTTON_TITLE = 20
+UNFOLLOWED = "unfollowed the Official Account"
 BUTTON_TAP = re.compile(r"#([a-z]:\S+)")  # the hidden payload of one of our buttons: "#" + the engine's token
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class ZaloOaError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(f"Zalo OA error {code}: {message}")
-        self.code = code
-
-
-class ZaloOaTokenError(ZaloOaError):
-    """No access token could be had: the refresh token was refused, or none is configured."""
 
 
 def signature(app_id: str, raw_body: bytes, timestamp: str, secret_key: str) -> str:
@@ -133,89 +117,6 @@ class Event:
     key: str
 
 
-class OaTokens:
-    """The current access token; at most one refresh at a time, and the rotated pair stored before it is used."""
-
-    def __init__(
-        self,
-        db: Database,
-        http: aiohttp.ClientSession,
-        oauth_url: str,
-        app_id: str,
-        app_secret: str,
-        bootstrap: str | None,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self.db, self.http, self.oauth_url = db, http, oauth_url
-        self.app_id, self.app_secret, self.clock = app_id, app_secret, clock
-        self._bootstrap = bootstrap
-        self._chain = hashlib.sha256(bootstrap.encode()).hexdigest() if bootstrap else None
-        self._lock = asyncio.Lock()
-        self._access: str | None = None
-        self._expires = datetime.min.replace(tzinfo=UTC)
-
-    def _usable(self, expires: datetime) -> bool:
-        return self.clock() < expires - REFRESH_MARGIN
-
-    async def access_token(self) -> str:
-        if self._access is None or not self._usable(self._expires):
-            async with self._lock:
-                if self._access is None or not self._usable(self._expires):
-                    await self._renew(refused=None)
-        assert self._access is not None
-        return self._access
-
-    async def refused(self, token: str) -> str:
-        """Zalo said `token` is invalid (-216): refresh once, however many callers saw it."""
-        async with self._lock:
-            if self._access == token:
-                await self._renew(refused=token)
-        assert self._access is not None
-        return self._access
-
-    async def _stored(self) -> ZaloOaToken | None:
-        async with self.db.read() as db:
-            row = await repo.get_zalo_oa_token(db)
-        if row is not None and self._chain is not None and row.bootstrap != self._chain:
-            return None  # a new refresh token was configured: start over from it
-        return row
-
-    async def _renew(self, refused: str | None) -> None:
-        row = await self._stored()
-        if row is not None and row.access_token != refused and self._usable(row.expires_at):
-            self._access, self._expires = row.access_token, row.expires_at  # another process refreshed it
-            return
-        if row is not None:
-            refresh_token, chain = row.refresh_token, row.bootstrap
-        elif self._bootstrap is not None and self._chain is not None:
-            refresh_token, chain = self._bootstrap, self._chain
-        else:
-            raise ZaloOaTokenError(0, "no refresh token: set PBGDPL_ZALO_OA_REFRESH_TOKEN")
-        try:
-            access, rotated, expires = await self._exchange(refresh_token)
-        except ZaloOaTokenError:
-            row = await self._stored()
-            if row is None or row.refresh_token == refresh_token:
-                raise
-            access, expires = row.access_token, row.expires_at  # another process won the race for this token
-        else:
-            async with self.db.write() as db:
-                await repo.save_zalo_oa_token(db, access, rotated, expires, chain, self.clock())
-            log.info("Zalo OA access token refreshed, valid until %s", expires.isoformat(timespec="minutes"))
-        self._access, self._expires = access, expires
-
-    async def _exchange(self, refresh_token: str) -> tuple[str, str, datetime]:
-        form = {"refresh_token": refresh_token, "app_id": self.app_id, "grant_type": "refresh_token"}
-        async with self.http.post(self.oauth_url, data=form, headers={"secret_key": self.app_secret}) as response:
-            body = await response.json(content_type=None)
-        if not isinstance(body, dict) or not body.get("access_token") or not body.get("refresh_token"):
-            body = body if isinstance(body, dict) else {}
-            detail = body.get("error_description") or body.get("message") or "no token in the answer"
-            raise ZaloOaTokenError(int(body.get("error", -1)), str(detail))
-        expires = self.clock() + timedelta(seconds=int(str(body.get("expires_in", 0))))
-        return str(body["access_token"]), str(body["refresh_token"]), expires
-
-
 class ZaloOaChannel(PlatformChannel[Event]):
     name = CHANNEL
 
@@ -243,10 +144,9 @@ class ZaloOaChannel(PlatformChannel[Event]):
         self._http: aiohttp.ClientSession | None = None
         self._tokens: OaTokens | None = None
         self._locks = PersonOrder()
-        service.file_fetchers[CHANNEL] = self.fetch_file
 
     async def fetch_file(self, ref: FileRef) -> bytes:
-        """The service's file fetcher: a file's id on Zalo is its download link."""
+        """A file's id on Zalo is its download link."""
         return await download(self._http, ref.file_id)
 
     def routes(self) -> list[web.RouteDef]:
@@ -312,11 +212,12 @@ class ZaloOaChannel(PlatformChannel[Event]):
 
     async def apply(self, key: str, event: Event) -> None:
         if event.inbound is None:
-            await self._give_up(event.user_id, "unfollowed the Official Account", key)
+            async with self._locks.turn(event.user_id):
+                await self.apply_here(
+                    key, partial(give_up_held, channel=CHANNEL, recipient=event.user_id, reason=UNFOLLOWED)
+                )
             return
         log.debug("a Zalo OA message")  # never the person's id: /toi tells them theirs
-        async with self.service.db.write() as db:
-            await repo.note_zalo_oa_inbound(db, self._actor(event.user_id), self.clock())
         sender, interim = Sender(CHANNEL, event.user_id), partial(self.send, event.user_id)
         replies = await self.service.handle(sender, event.inbound, update_id=event.key, interim=interim)
         await self.send(event.user_id, replies)
@@ -335,79 +236,48 @@ class ZaloOaChannel(PlatformChannel[Event]):
         return found
 
     async def send(self, user_id: str, replies: Sequence[Reply]) -> Delivery:
-        """Send to one person: messages held for them first, then these. Outside the reply window everything is
-        held until they write again. This is also the way in for notifications that answer no message. Returns
-        what became of these replies: sent, held until the person writes, or refused."""
+        """Send to one person: what the outbox holds for them first, then these replies; outside the reply window
+        everything is held until they write again. Returns what became of these replies: sent, held or failed."""
         fresh = [message for reply in replies for message in self.messages(reply)]
-        async with self._locks.turn(user_id):
-            async with self.service.db.read() as db:
-                held = await repo.held_zalo_oa_messages(db, user_id)
-                last = await repo.zalo_oa_last_inbound(db, self._actor(user_id))
-            queue: list[tuple[int | None, dict[str, Any]]] = [(h.id, h.message) for h in held]
-            queue += [(None, message) for message in fresh]
-            inside = last is not None and self.clock() - last < REPLY_WINDOW
-            hold, reason = ([], "") if inside else (queue, "outside the reply window")
-            sent: list[int] = []
-            refused: list[tuple[int | None, dict[str, Any], str]] = []
-            for index, (held_id, message) in enumerate(queue if inside else []):
-                try:
-                    await self._call(SEND, {"recipient": {"user_id": user_id}, "message": message})
-                except ZaloOaTokenError as exc:
-                    log.error("%s; holding the messages until a token can be had", exc)
-                    hold, reason = queue[index:], "no access token"
-                    break
-                except ZaloOaError as exc:
-                    if exc.code in OUTSIDE_WINDOW:
-                        hold, reason = queue[index:], f"outside the reply window ({exc.code})"
-                        break
-                    log.error("Zalo OA refused a message (%s); marked undeliverable", exc)
-                    refused.append((held_id, message, str(exc)))
-                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                    log.warning("could not reach Zalo OA (%s); holding the rest", type(exc).__name__)
-                    hold, reason = queue[index:], f"network: {type(exc).__name__}"
-                    break
-                else:
-                    if held_id is not None:
-                        sent.append(held_id)
-            await self._settle(user_id, sent, refused, hold, reason)
-        if any(held_id is None for held_id, _ in hold):
-            return Delivery("held", detail=reason)
-        problems = [why for held_id, _, why in refused if held_id is None]
-        return Delivery("failed", detail=problems[0]) if problems else SENT
+        return await self._send(user_id, fresh, keep=True)
 
     async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
-        """A notification: sent now inside the reply window; outside it, or when Zalo cannot be reached, held in the
-        database by `send` until the person writes again, never dropped (the outbox records it as held)."""
-        return await self.send(platform_id, [message])
+        """A notification (the outbox's row): sent now inside the reply window, after what is held for the person;
+        outside it, or when Zalo cannot be reached, "held", and the outbox keeps it until the person writes."""
+        return await self._send(platform_id, self.messages(message), keep=False)
 
-    async def _settle(
-        self,
-        user_id: str,
-        sent: list[int],
-        refused: list[tuple[int | None, dict[str, Any], str]],
-        hold: list[tuple[int | None, dict[str, Any]]],
-        reason: str,
-    ) -> None:
-        now = self.clock()
-        new_holds = [message for held_id, message in hold if held_id is None]
-        if new_holds:
-            log.info("holding %d message(s) for a Zalo OA user: %s", len(new_holds), reason)
-        async with self.service.db.write() as db:
-            await repo.settle_zalo_oa_messages(db, sent, "sent", now)
-            for held_id, message, why in refused:
-                if held_id is None:
-                    await repo.hold_zalo_oa_messages(db, user_id, [message], why, now, status="undeliverable")
-                else:
-                    await repo.settle_zalo_oa_messages(db, [held_id], "undeliverable", now, why)
-            await repo.hold_zalo_oa_messages(db, user_id, new_holds, reason, now)
+    async def _send(self, user_id: str, fresh: list[dict[str, Any]], *, keep: bool) -> Delivery:
+        async with self._locks.turn(user_id):
+            async with self.service.db.read() as db:
+                last = await repo.last_inbound(db, CHANNEL, self._actor(user_id))
+            inside = last is not None and self.clock() - last < REPLY_WINDOW
+            return await send_held_first(
+                self.service.db,
+                CHANNEL,
+                user_id,
+                fresh,
+                partial(self._attempt, user_id) if inside else _outside_the_window,
+                self.clock,
+                text_of=lambda message: str(message["text"]),
+                from_text=lambda text: {"text": text},
+                keep=keep,
+            )
 
-    async def _give_up(self, user_id: str, reason: str, key: str) -> None:
-        async with self._locks.turn(user_id), self.service.db.write() as db:
-            await repo.claim_update(db, CHANNEL, key, self.clock())
-            held = await repo.held_zalo_oa_messages(db, user_id)
-            await repo.settle_zalo_oa_messages(db, [h.id for h in held], "undeliverable", self.clock(), reason)
-        if held:
-            log.info("%d held message(s) undeliverable: %s", len(held), reason)
+    async def _attempt(self, user_id: str, message: dict[str, Any]) -> Delivery:
+        try:
+            await self._call(SEND, {"recipient": {"user_id": user_id}, "message": message})
+        except ZaloOaTokenError as exc:
+            log.error("%s; holding the messages until a token can be had", exc)
+            return Delivery("held", detail="no access token")
+        except ZaloOaError as exc:
+            if exc.code in OUTSIDE_WINDOW:
+                return Delivery("held", detail=f"outside the reply window ({exc.code})")
+            log.error("Zalo OA refused a message (%s); marked failed", exc)
+            return Delivery("failed", detail=str(exc))
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            log.warning("could not reach Zalo OA (%s); holding the rest", type(exc).__name__)
+            return Delivery("held", detail=f"network: {type(exc).__name__}")
+        return SENT
 
     async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """One Open API call; a -216 (expired token) refreshes the token and retries once."""
@@ -429,3 +299,7 @@ class ZaloOaChannel(PlatformChannel[Event]):
         if not isinstance(answer, dict):
             raise ValueError("Zalo OA answered with something other than a JSON object")
         return answer
+
+
+async def _outside_the_window(message: dict[str, Any]) -> Delivery:
+    return Delivery("held", detail="outside the reply window")

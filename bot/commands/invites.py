@@ -37,8 +37,9 @@ async def invite(call: Call) -> list[Reply]:
     )
     await repo.add_invite(db, created)
     text = t.INVITE_CREATED.format(unit=unit.name, code=code, expires=local_time(created.expires_at))
-    if service.bot_username:
-        text += "\n" + t.INVITE_LINK.format(link=service.deep_link(f"dk_{code}"))
+    link = service.channels.deep_link(f"dk_{code}")
+    if link is not None:
+        text += "\n" + t.INVITE_LINK.format(link=link)
     return [Outgoing(text)]
 
 

@@ -8,12 +8,14 @@ from bot import audit
 from bot.messages import Document, Reply
 from bot.table import Call
 from conversations.engine import Outgoing
-from exports.poster import make_poster, survey_link
+from exports.poster import make_poster
 from storage import repo
 
 USAGE = "Gõ /qr kèm mã đơn vị, ví dụ: /qr 16012. Gõ /donvi để xem mã các đơn vị."
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
 NO_TELEGRAM = "Chưa biết tên bot Telegram (kênh Telegram chưa chạy), nên chưa tạo được mã QR dẫn tới khảo sát."
+SURVEY_PAYLOAD = "ks_{code}"
+"""The deep link's payload that opens a unit's survey (bot.commands.conversation reads it)."""
 CAPTION = "Áp phích khảo sát của {unit} ({kind}): in khổ A4, dán ở nơi tổ chức tuyên truyền, họp thôn."
 
 
@@ -24,9 +26,9 @@ async def poster(call: Call) -> list[Reply]:
     unit = await repo.get_unit(db, call.args[0])
     if unit is None:
         return [Outgoing(UNIT_NOT_FOUND.format(code=call.args[0]))]
-    if service.bot_username is None:
+    link = service.channels.deep_link(SURVEY_PAYLOAD.format(code=unit.code))
+    if link is None:
         return [Outgoing(NO_TELEGRAM)]
-    link = survey_link(service.bot_username, unit.code)
     await audit.record(db, call.sender, service.clock(), "poster", unit.code, {"link": link})
     name, code = unit.name, unit.code
 

@@ -1,0 +1,51 @@
+"""The channels running in this process, by name: what the service asks of a platform (the bytes of a file a person
+sent, a link that opens a chat with the bot). bot.app fills it; channels never write into the service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from conversations.engine import FileRef
+
+
+class DeepLinks(Protocol):
+    def deep_link(self, payload: str) -> str | None:
+        """A link that opens a chat with the bot and starts it with `payload`; None on a platform without them."""
+        ...
+
+
+class Platform(DeepLinks, Protocol):
+    name: str
+
+    async def fetch_file(self, ref: FileRef) -> bytes | None:
+        """The bytes of a file a person sent on this platform; None when it cannot fetch files."""
+        ...
+
+
+class Channels:
+    def __init__(self) -> None:
+        self._by_name: dict[str, Platform] = {}
+        self._links: list[DeepLinks] = []
+
+    def add(self, channel: Platform) -> None:
+        self._by_name[channel.name] = channel
+
+    def add_links(self, links: DeepLinks) -> None:
+        """Deep links for a platform that does not run in this process (the bot's name is configured)."""
+        self._links.append(links)
+
+    def __contains__(self, channel: str) -> bool:
+        return channel in self._by_name
+
+    def __iter__(self) -> Iterator[Platform]:
+        return iter(self._by_name.values())
+
+    async def fetch_file(self, channel: str, ref: FileRef) -> bytes | None:
+        found = self._by_name.get(channel)
+        return await found.fetch_file(ref) if found is not None else None
+
+    def deep_link(self, payload: str) -> str | None:
+        """From a running channel that has deep links, else from one known from the settings."""
+        sources: list[DeepLinks] = [*self._by_name.values(), *self._links]
+        return next((link for source in sources if (link := source.deep_link(payload)) is not None), None)
