@@ -127,12 +127,12 @@ async def complete_assessment(officer: Chat, choice: str, percent: str) -> tuple
         elif "ngày/tháng/năm" in text:
             await officer.send("1/1/2026")
         elif "Bỏ qua" in text:
-            await officer.send("bỏ qua")
+            await officer.tap("Bỏ qua")
         else:
             await officer.send("5")
     total = re.search(r"Tổng: ([\d,]+)/100", officer.text)
     assert total, officer.text
-    assert "Đã nộp phiếu" in await officer.send("nộp")
+    assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")
     return float(total[1].replace(",", ".")), files
 
 

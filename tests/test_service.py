@@ -137,13 +137,13 @@ async def test_admin_export_has_scores_and_answers(tmp_path: Path, database_url:
             elif "ngày/tháng/năm" in text:
                 await officer.send("1/1/2026")
             elif "Bỏ qua" in text:
-                await officer.send("bỏ qua")
+                await officer.tap("Bỏ qua")
             else:
                 await officer.send("5")
         assert "Xem lại trước khi nộp" in officer.text
         total = re.search(r"Tổng: ([\d,]+)/100", officer.text)
         assert total
-        assert "Đã nộp phiếu" in await officer.send("nộp")
+        assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")
         assert "đã nộp" in await officer.send("/danhgia")
         await citizen.send("/start ks_16012")
         await citizen.answer_all([*SURVEY_ANSWERS[:-1], "=SUM(A1:A9)", "nộp"])
