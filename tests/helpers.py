@@ -1,5 +1,5 @@
 """What several tests do alike: run a real `pbgdpl run` in a subprocess, wait for a condition, read what a
-database holds, read what the bot's logging writes."""
+database holds, read what the bot's logging writes, answer a whole self-assessment."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from bot.logs import setup_logging
 from storage.db import Database
 from storage.models import InboxEvent, Response
+from tests.client import Chat
 
 SECRET = "crash-test-secret"
 
@@ -84,3 +86,32 @@ def captured_log(level: str, json_lines: bool = False) -> Iterator[io.StringIO]:
         yield stream
     finally:
         logging.basicConfig(force=True)
+
+
+async def complete_assessment(officer: Chat, choice: str, percent: str) -> tuple[float, int]:
+    """Answer every question (choices by `choice`, rates by `percent`, one file per evidence question), submit;
+    the total the officer was shown and the number of files sent."""
+    files = 0
+    await officer.send("/danhgia")
+    for _ in range(100):
+        text = officer.text
+        if "Xem lại trước khi nộp" in text:
+            break
+        if "Gửi ảnh hoặc tệp minh chứng" in text:
+            files += 1
+            await officer.send_file(f"tep-{files}", f"minh-chung-{files}.jpg")
+            await officer.send("xong")
+        elif "  1. " in text:
+            await officer.send(choice)
+        elif "tỉ lệ phần trăm" in text:
+            await officer.send(percent)
+        elif "ngày/tháng/năm" in text:
+            await officer.send("1/1/2026")
+        elif "Bỏ qua" in text:
+            await officer.tap("Bỏ qua")
+        else:
+            await officer.send("5")
+    total = re.search(r"Tổng: ([\d,]+)/100", officer.text)
+    assert total, officer.text
+    assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")
+    return float(total[1].replace(",", ".")), files

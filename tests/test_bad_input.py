@@ -11,7 +11,7 @@ from sqlalchemy import select
 from conversations.engine import Inbound
 from storage.models import Response
 from tests.client import Chat, running_service
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.test_telegram_e2e import CITIZEN_A, User, telegram_bot
 
 
@@ -24,7 +24,7 @@ async def test_stickers_locations_and_forged_buttons(tmp_path: Path, database_ur
     async with FakeTelegram() as tg, telegram_bot(tg, tmp_path, database_url) as service:
         citizen = User(tg, CITIZEN_A)
         await citizen.say("/start ks_16012")
-        await citizen.tap("a:dong_y:co")
+        await citizen.press("a:dong_y:co")
         await citizen._act(lambda: tg.send_sticker(CITIZEN_A))
         assert "chưa đọc được loại tin này" in citizen.all_text()
         await citizen._act(lambda: tg.send_location(CITIZEN_A, 19.9, 105.9))

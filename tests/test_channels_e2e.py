@@ -32,9 +32,9 @@ from bot.render import plain
 from bot.service import BotService
 from conversations import messages as m
 from tests.client import settings_for
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.local import free_port
+from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo_bot_server import FakeZaloBot
-from tests.fakes.zalo_common import free_port
 from tests.fakes.zalo_oa_server import FakeZaloOA
 
 PNG = bytes.fromhex(

@@ -11,8 +11,8 @@ import aiohttp
 
 from bot.identity import actor_key
 from conversations import engine
-from tests.fakes.telegram_server import FakeTelegram
-from tests.fakes.zalo_common import free_port
+from tests.fakes.local import free_port
+from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo_oa_server import FakeZaloOA
 from tests.helpers import SECRET, eventually, start_bot, stored_states, undone_events
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.links import DownloadLinks
 from bot.web import WebServer
 from storage.db import Database
-from tests.fakes.zalo_common import free_port
+from tests.fakes.local import free_port
 from tests.helpers import captured_log
 from tests.test_web import fetch
 

@@ -29,11 +29,12 @@ from conversations.engine import FileRef
 from storage.db import Database
 from storage.models import Evidence
 from tests.client import Chat, SentFiles, running_service, settings_for
-from tests.fakes.telegram_server import BotMessage, FakeTelegram, UploadedFile
-from tests.fakes.zalo_common import free_port
+from tests.fakes.local import free_port
+from tests.fakes.telegram import BotMessage, FakeTelegram, UploadedFile
 from tests.fakes.zalo_oa_server import FakeZaloOA
+from tests.helpers import complete_assessment
 from tests.test_channels_e2e import ZaloOaPerson, fetch_link
-from tests.test_exports import complete_assessment, officer_of
+from tests.test_exports import officer_of
 from tests.test_telegram_e2e import ADMIN, OFFICER, User, complete, telegram_bot
 from tests.test_telegram_e2e import PNG as PNG_BYTES
 

@@ -23,6 +23,7 @@ from conversations.definition import load_directory
 from conversations.definition_errors import DefinitionError
 from exports.workbook import HIDDEN, SheetNames
 from tests.client import Chat, Clock, running_service
+from tests.helpers import complete_assessment
 
 HAU_LOC, HOA_LOC, DONG_THANH, TRIEU_LOC = "16012", "16072", "16033", "16021"
 VI_ORDER = ["Xã Đông Thành", "Xã Hậu Lộc", "Xã Hoa Lộc", "Xã Triệu Lộc", "Xã Vạn Lộc"]
@@ -105,35 +106,6 @@ class Seeded:
     admin: Chat
     totals: dict[str, float] = field(default_factory=dict)
     files: dict[str, int] = field(default_factory=dict)
-
-
-async def complete_assessment(officer: Chat, choice: str, percent: str) -> tuple[float, int]:
-    """Answer every question (choices by `choice`, rates by `percent`, one file per evidence question), submit;
-    the total the officer was shown and the number of files sent."""
-    files = 0
-    await officer.send("/danhgia")
-    for _ in range(100):
-        text = officer.text
-        if "Xem lại trước khi nộp" in text:
-            break
-        if "Gửi ảnh hoặc tệp minh chứng" in text:
-            files += 1
-            await officer.send_file(f"tep-{files}", f"minh-chung-{files}.jpg")
-            await officer.send("xong")
-        elif "  1. " in text:
-            await officer.send(choice)
-        elif "tỉ lệ phần trăm" in text:
-            await officer.send(percent)
-        elif "ngày/tháng/năm" in text:
-            await officer.send("1/1/2026")
-        elif "Bỏ qua" in text:
-            await officer.tap("Bỏ qua")
-        else:
-            await officer.send("5")
-    total = re.search(r"Tổng: ([\d,]+)/100", officer.text)
-    assert total, officer.text
-    assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")
-    return float(total[1].replace(",", ".")), files
 
 
 async def officer_of(admin: Chat, service: BotService, unit: str) -> Chat:

@@ -29,7 +29,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from tests.fakes.telegram_server import DEFAULT_SPEC_PATH, FakeTelegram, parse_telegram_html
+from tests.fakes.telegram import DEFAULT_SPEC_PATH, FakeTelegram, parse_telegram_html
 
 USER = 987654321
 QUESTION = "<b>Câu 1.</b> Ông/bà đánh giá thế nào về công tác phổ biến, giáo dục pháp luật ở địa phương?"

@@ -19,7 +19,7 @@ from bot.cli import main
 from bot.commands.posters import SURVEY_PAYLOAD
 from exports.poster import make_poster, qr_modules
 from tests.client import Chat, running_service
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.test_telegram_e2e import ADMIN, OFFICER, User, telegram_bot
 
 

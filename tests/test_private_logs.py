@@ -10,8 +10,8 @@ import logging
 import signal
 from pathlib import Path
 
-from tests.fakes.telegram_server import FakeTelegram
-from tests.fakes.zalo_common import free_port
+from tests.fakes.local import free_port
+from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo_oa_server import FakeZaloOA
 from tests.helpers import captured_log, eventually, start_bot
 from tests.test_crash import answers_http, telegram_settings

@@ -11,7 +11,7 @@ from bot.channels.console import ConsoleChat
 from conversations.definition import load_questionnaire
 from conversations.xlsform import write_xlsform
 from tests.client import running_service
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo_oa_server import FakeZaloOA
 from tests.test_questionnaire_upload import XLSX, add_criterion
 from tests.test_telegram_e2e import ADMIN, User, telegram_bot

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.channels.telegram import TEXT_LIMIT, html_text
 from bot.render import split_text
 from conversations.engine import Outgoing
-from tests.fakes.telegram_server import parse_telegram_html
+from tests.fakes.telegram import parse_telegram_html
 
 
 def visible(pieces: list[str]) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from conversations.answers import number_text
 from exports.workbook import HIDDEN
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.test_exports import (
     HAU_LOC,
     HOA_LOC,

@@ -23,7 +23,7 @@ from bot.scheduler import Scheduler
 from bot.service import BotService
 from storage.models import AnswerChange, AuditEntry, OutboxMessage
 from tests.client import Clock, settings_for
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.test_telegram_e2e import ADMIN, CITIZEN_A, OFFICER, User, complete
 
 OFFICER_B, OFFICER_C = 2003, 2004
@@ -160,13 +160,13 @@ async def test_return_resubmit_approve_and_who_may_do_what(tmp_path: Path) -> No
         reopened = await officer.say("/danhgia")
         texts = "\n".join(m.plain_text or "" for m in tg.messages(OFFICER)[-3:])
         assert "Phiếu được mở lại để sửa" in texts and "Ghi chú của Phòng Tư pháp: chưa thấy kế hoạch" in reopened
-        await officer.tap("a:n1_ke_hoach:khong")
+        await officer.tap("Không")
         assert "Báo cáo công tác PBGDPL" in officer.text and "báo cáo gửi chậm" in officer.text
-        await officer.tap("k:n1_bao_cao")
+        await officer.tap("Giữ nguyên")
         assert "Gửi minh chứng báo cáo" in officer.text, "the evidence backing a flagged criterion is reopened too"
-        await officer.tap("d:n1_bc_minh_chung")
+        await officer.tap("Xong")
         assert "Xem lại trước khi nộp" in officer.text, "straight back to the review after the flagged ones"
-        assert "Đã nộp phiếu" in await officer.tap("r:submit")
+        assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")
 
         await tg.wait_until(lambda: bool(received(admin, "đã nộp lại")))
         told = received(admin, "đã nộp lại")[0]

@@ -15,6 +15,7 @@ from conversations import engine
 from conversations.definition import question_header
 from storage.models import Answer, Base, Response
 from tests.client import Chat, Clock, running_service
+from tests.helpers import complete_assessment
 
 SURVEY_ANSWERS = ["có", "2", "nữ", "3", "có", "1, 2", "1", "1", "1", "1", "rất hài lòng", "1", "loa", "bỏ qua"]
 
@@ -122,28 +123,7 @@ async def test_admin_export_has_scores_and_answers(tmp_path: Path, database_url:
     async with running_service(tmp_path, database_url=database_url) as service:
         admin, officer, citizen = Chat(service, "admin"), Chat(service, "801"), Chat(service, "802")
         await officer.send(f"/start dk_{invite_code(await admin.send('/moi 16012'))}")
-        await officer.send("/danhgia")
-        for _ in range(80):
-            if "Xem lại trước khi nộp" in officer.text:
-                break
-            text = officer.text
-            if "Gửi ảnh hoặc tệp minh chứng" in text:
-                await officer.send_file("ảnh-kế-hoạch")
-                await officer.send("xong")
-            elif "  1. " in text:
-                await officer.send("1")
-            elif "tỉ lệ phần trăm" in text:
-                await officer.send("90")
-            elif "ngày/tháng/năm" in text:
-                await officer.send("1/1/2026")
-            elif "Bỏ qua" in text:
-                await officer.tap("Bỏ qua")
-            else:
-                await officer.send("5")
-        assert "Xem lại trước khi nộp" in officer.text
-        total = re.search(r"Tổng: ([\d,]+)/100", officer.text)
-        assert total
-        assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")
+        total, _ = await complete_assessment(officer, "1", "90")
         assert "đã nộp" in await officer.send("/danhgia")
         await citizen.send("/start ks_16012")
         await citizen.answer_all([*SURVEY_ANSWERS[:-1], "=SUM(A1:A9)", "nộp"])
@@ -156,7 +136,7 @@ async def test_admin_export_has_scores_and_answers(tmp_path: Path, database_url:
     rows = {row[1]: dict(zip(header, row, strict=True)) for row in summary.iter_rows(min_row=2, values_only=True)}
     assert list(rows) == ["Xã Đông Thành", "Xã Hậu Lộc", "Xã Hoa Lộc", "Xã Triệu Lộc", "Xã Vạn Lộc"]
     assert rows["Xã Hậu Lộc"]["Trạng thái"] == "Đã nộp"
-    assert rows["Xã Hậu Lộc"]["Tổng điểm (tối đa 100)"] == float(total[1].replace(",", "."))
+    assert rows["Xã Hậu Lộc"]["Tổng điểm (tối đa 100)"] == total
     assert rows["Xã Đông Thành"]["Trạng thái"] == "Chưa bắt đầu"
     assert rows["Xã Hậu Lộc"]["Xếp loại"] == "Chưa có ngưỡng chính thức"
     survey = book["Khảo sát người dân"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.zalo_common import free_port
+from tests.fakes.local import free_port
 
 WRONG = {
     "not a URL": ("nonsense", "Cấu hình chưa đúng: PBGDPL_DATABASE_URL: không đọc được địa chỉ cơ sở dữ liệu"),

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.app import open_service
 from bot.channels.telegram import TelegramChannel
 from bot.service import BotService
 from tests.client import settings_for
-from tests.fakes.telegram_server import BotMessage, FakeTelegram
+from tests.fakes.telegram import BotMessage, FakeTelegram
 
 ADMIN, OFFICER, CITIZEN_A, CITIZEN_B = 1001, 2002, 3003, 3004
 PNG = bytes.fromhex(
@@ -57,11 +58,22 @@ class User:
         await self._act(lambda: self.tg.send_photo(self.id, data))
         return self.text
 
-    async def tap(self, token_prefix: str) -> str:
+    async def press(self, token_prefix: str) -> str:
+        """Press the latest button whose callback data starts so (any choice of a kind: "a:", "d:")."""
         message = self.with_button(token_prefix)
         data = next(d for _, d in self.tg.buttons(message) if d.startswith(token_prefix))
         await self._act(lambda: self.tg.press_button(self.id, message.message_id, data))
         return self.text
+
+    async def tap(self, label: str) -> str:
+        """Press the latest button labelled as the person sees it ("Bỏ qua", "Nông dân" for "3. Nông dân")."""
+        for message in reversed(self.tg.messages(self.id)):
+            for shown, _ in self.tg.buttons(message):
+                if label in (shown, re.sub(r"^\d+\. ", "", shown)):
+                    pressed = partial(self.tg.press_button_text, self.id, message.message_id, shown)
+                    await self._act(pressed)
+                    return self.text
+        raise AssertionError(f"no button labelled {label!r} in chat {self.id}")
 
     def with_button(self, token_prefix: str) -> BotMessage:
         for message in reversed(self.tg.messages(self.id)):
@@ -83,21 +95,21 @@ async def complete(user: User, *, photo: bool = False) -> str:
         last = user.tg.last_message(user.id)
         text, tokens = last.plain_text or "", [d for _, d in user.tg.buttons(last)]
         if "Xem lại trước khi nộp" in text:
-            return await user.tap("r:submit")
+            return await user.press("r:submit")
         if "Gửi ảnh hoặc tệp minh chứng" in text or "Đã lưu" in text:
             if photo and "Đã lưu" not in text:
                 await user.photo(PNG)
-            await user.tap("d:")
+            await user.press("d:")
         elif any(t.startswith("a:") for t in tokens):
-            await user.tap("a:")
+            await user.press("a:")
             if any(t.startswith("d:") for t in [d for _, d in user.tg.buttons(user.tg.last_message(user.id))]):
-                await user.tap("d:")
+                await user.press("d:")
         elif "tỉ lệ phần trăm" in text:
             await user.say("90")
         elif "ngày/tháng/năm" in text:
             await user.say("15/1/2026")
         elif any(t.startswith("s:") for t in tokens):
-            await user.tap("s:")
+            await user.press("s:")
         else:
             await user.say("5")
     raise AssertionError("the questionnaire did not end")
@@ -157,9 +169,9 @@ async def test_restart_in_the_middle_of_a_survey(tmp_path: Path, database_url: s
         citizen = User(tg, CITIZEN_A)
         async with telegram_bot(tg, tmp_path, database_url):
             await citizen.say("/start ks_16021")
-            await citizen.tap("a:dong_y:co")
+            await citizen.press("a:dong_y:co")
             assert "Câu 2/" in citizen.text
-            await citizen.tap("a:tuoi:")
+            await citizen.press("a:tuoi:")
             assert "Câu 3/" in citizen.text
         async with telegram_bot(tg, tmp_path, database_url):
             reply = await citizen.say("2")

@@ -11,7 +11,7 @@ from bot.app import open_service
 from bot.channels.telegram import TelegramChannel
 from storage.models import Response
 from tests.client import settings_for
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 from tests.test_telegram_e2e import CITIZEN_A, User
 
 
@@ -32,16 +32,16 @@ async def test_429_5xx_timeouts_and_dropped_connections(tmp_path: Path, database
             assert "Câu 1/" in await citizen.say("/start ks_16012")
             tg.fail_next("answerCallbackQuery", 502, "Bad Gateway")
             tg.fail_next("sendMessage", 502, "Bad Gateway", times=2)
-            assert "Câu 2/" in await citizen.tap("a:dong_y:co")
+            assert "Câu 2/" in await citizen.tap("Có")
             tg.stall_next("sendMessage", 1.5)
-            assert "Câu 3/" in await citizen.tap("a:tuoi:tu_18_30")
+            assert "Câu 3/" in await citizen.tap("18–30 tuổi")
             tg.drop_next("sendMessage")
-            assert "Câu 4/" in await citizen.tap("a:gioi_tinh:nu")
+            assert "Câu 4/" in await citizen.tap("Nữ")
             assert await answers_of(service, "16012") == {"dong_y": "co", "tuoi": "tu_18_30", "gioi_tinh": "nu"}
             retried = [c for c in tg.calls_to("sendMessage") if "Câu 2/" in str(c.params.get("text"))]
             assert len(retried) == 3  # two 502s, then delivered
             tg.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
-            await citizen.tap("a:nghe_nghiep:nong_dan")
+            await citizen.tap("Nông dân")
             assert await answers_of(service, "16012") == {
                 "dong_y": "co",
                 "tuoi": "tu_18_30",
@@ -60,7 +60,7 @@ async def test_a_redelivered_update_is_applied_once(tmp_path: Path, database_url
         try:
             citizen = User(tg, CITIZEN_A)
             await citizen.say("/start ks_16021")
-            await citizen.tap("a:dong_y:co")
+            await citizen.tap("Có")
             update = tg.send_text(CITIZEN_A, "1")
             await tg.wait_until(lambda: "Câu 3/" in citizen.text)
             sent = len(tg.calls_to("sendMessage"))

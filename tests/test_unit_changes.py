@@ -13,17 +13,13 @@ from sqlalchemy import select
 from conversations.engine import FileRef, Inbound
 from storage import repo
 from storage.models import UnitName
-from tests.client import Chat, Clock, running_service
+from tests.client import Chat, Clock, SentFiles, running_service
 from tests.test_exports import strings
 from tests.test_service import SURVEY_ANSWERS
 
 FIRST = "code;name;kind;parent\n00070;Xã Thử Nghiệm;xã;38\n".encode()
 CHANGED = "code;name;kind;parent\n00070;Trung tâm Thử Nghiệm;phòng;39\n00073;Xã Thêm;xã;38\n".encode()
 FILES = {"first": FIRST, "changed": CHANGED}
-
-
-async def _fetch(ref: FileRef) -> bytes:
-    return FILES[ref.file_id]
 
 
 def sent(file_id: str) -> Inbound:
@@ -33,7 +29,7 @@ def sent(file_id: str) -> Inbound:
 async def test_a_file_that_changes_units_waits_for_the_admins_yes(tmp_path: Path, database_url: str) -> None:
     clock = Clock()
     async with running_service(tmp_path, clock, database_url) as service:
-        service.file_fetchers["test"] = _fetch
+        SentFiles(service, FILES)
         admin, citizen = Chat(service, "admin"), Chat(service, "5")
         assert "Đã nhập 1 đơn vị từ first.csv: 1 mới, 0 cập nhật" in await admin._do(sent("first"))
         assert "Đã nhập 1 đơn vị" in await admin._do(sent("first")), "the same file again changes nothing: no question"

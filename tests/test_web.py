@@ -15,8 +15,8 @@ from bot.links import DownloadLinks
 from bot.messages import Document
 from bot.web import WebServer
 from tests.client import Clock, settings_for
-from tests.fakes.telegram_server import FakeTelegram
-from tests.fakes.zalo_common import free_port
+from tests.fakes.local import free_port
+from tests.fakes.telegram import FakeTelegram
 
 XLSX = b"PK\x03\x04 a workbook"
 

@@ -22,8 +22,8 @@ from bot.service import BotService
 from bot.web import WebServer
 from conversations.engine import FileRef, Inbound, Outgoing
 from tests.client import settings_for
+from tests.fakes.local import free_port
 from tests.fakes.zalo_bot_server import FakeZaloBot
-from tests.fakes.zalo_common import free_port
 
 CHAT = "6ede9afa66b88fe6d6a9"
 

@@ -27,7 +27,7 @@ from conversations.engine import FileRef, Inbound, Outgoing
 from storage import repo
 from storage.models import OutboxMessage
 from tests.client import Clock, settings_for
-from tests.fakes.zalo_common import free_port
+from tests.fakes.local import free_port
 from tests.fakes.zalo_oa_server import FakeZaloOA
 from tests.helpers import eventually
 

@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.zalo_common import LocalServer, hex_id, json_response, now_ms, read_params
+from tests.fakes.local import LocalServer
+from tests.fakes.zalo_common import hex_id, json_response, now_ms, read_params
 
 DEFAULT_TOKEN = "1459232241454765289:" + "FAKE-zalo-bot-secret-for-tests-only"  # shaped like a real one
 TEXT_LIMIT = 2000

@@ -32,7 +32,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.zalo_common import LocalServer, hex_id, json_response, now_ms, read_params
+from tests.fakes.local import LocalServer
+from tests.fakes.zalo_common import hex_id, json_response, now_ms, read_params
 
 REPLY_WINDOW = timedelta(hours=48)
 FREE_REPLIES = 8
