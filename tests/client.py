@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,15 +44,24 @@ async def running_service(
 
 
 class SentFiles:
-    """A test channel in the service's registry, fetching the files "sent" there by id (`files`); any other id is a
-    JPEG's first bytes, then the id (one file id, one digest)."""
+    """A test channel in the service's registry, fetching the files "sent" there: by `fetch` when given, else by id
+    from `files`; any other id is a JPEG's first bytes, then the id (one file id, one digest)."""
 
-    def __init__(self, service: BotService, files: dict[str, bytes] | None = None, channel: str = "test") -> None:
+    def __init__(
+        self,
+        service: BotService,
+        files: dict[str, bytes] | None = None,
+        channel: str = "test",
+        fetch: Callable[[FileRef], Awaitable[bytes]] | None = None,
+    ) -> None:
         self.name = channel
         self.files = dict(files or {})
+        self.fetch = fetch
         service.channels.add(self)
 
     async def fetch_file(self, ref: FileRef) -> bytes:
+        if self.fetch is not None:
+            return await self.fetch(ref)
         return self.files.get(ref.file_id) or b"\xff\xd8\xff\xe0" + ref.file_id.encode()
 
     def deep_link(self, payload: str) -> str | None:

@@ -124,7 +124,7 @@ async def test_telegram_evidence_kept_refused_skipped_sent_and_zipped(tmp_path: 
         back = await officer.say("quay lại")
         assert "1. ke-hoach.pdf\n2. Ảnh" in back
         assert any(d == "k:n1_kh_minh_chung" for _, d in tg.buttons(tg.last_message(OFFICER))), "Giữ nguyên offered"
-        await officer.tap("k:")
+        await officer.press("k:")
         assert "Đã nộp phiếu" in await complete(officer)
 
         rows = await _evidence_rows(database_url)
@@ -249,12 +249,11 @@ async def test_size_limit_one_file_removed_and_no_fetch_where_no_file_is_asked(
         service.use(images_only)
         fetched: list[str] = []
 
-        class Counted(SentFiles):
-            async def fetch_file(self, ref: FileRef) -> bytes:
-                fetched.append(ref.file_id)
-                return b"\xff\xd8\xff\xe0" + bytes(30000) + ref.file_id.encode()
+        async def fetch(ref: FileRef) -> bytes:
+            fetched.append(ref.file_id)
+            return b"\xff\xd8\xff\xe0" + bytes(30000) + ref.file_id.encode()
 
-        Counted(service)
+        SentFiles(service, fetch=fetch)
         officer = await officer_of(Chat(service, "admin"), service, "16012")
         await officer.send("/danhgia")
         assert "Câu này không cần tệp" in await officer.send_file("not-asked")
@@ -286,7 +285,7 @@ async def test_size_limit_one_file_removed_and_no_fetch_where_no_file_is_asked(
         async def pdf(ref: FileRef) -> bytes:
             return PDF_BYTES
 
-        service.file_fetchers["test"] = pdf
+        SentFiles(service, fetch=pdf)
         assert "Câu này cần ảnh chụp" in await officer.send_file("h", "h.jpg")  # a PDF named .jpg sent as a photo
         assert kept(tmp_path) == before, "a file the question does not take is not kept"
 
@@ -298,7 +297,7 @@ async def test_many_files_sent_a_few_at_once_and_a_zip_too_large_for_chat_refuse
         async def fetch(ref: FileRef) -> bytes:  # 600 kB photos
             return b"\xff\xd8\xff\xe0" + ref.file_id.encode() + bytes(600 * 1024)
 
-        service.file_fetchers["test"] = fetch
+        SentFiles(service, fetch=fetch)
         admin = Chat(service, "admin")
         _, sent = await complete_assessment(await officer_of(admin, service, "16012"), "1", "90")
         assert sent >= 3
