@@ -102,8 +102,8 @@ async def _units_import(settings: Settings, path: Path, agreed: bool) -> None:
 
 async def _posters(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import open_service
+    from bot.channels.registry import SURVEY_PAYLOAD
     from bot.channels.telegram import TelegramLinks
-    from bot.commands.posters import SURVEY_PAYLOAD
     from exports.poster import make_poster
     from storage import repo
 

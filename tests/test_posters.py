@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.channels.registry import SURVEY_PAYLOAD
 from bot.channels.telegram import TelegramLinks
 from bot.cli import main
-from bot.commands.posters import SURVEY_PAYLOAD
 from exports.poster import make_poster, qr_modules
 from tests.client import Chat, running_service
 from tests.fakes.telegram import FakeTelegram

@@ -8,6 +8,9 @@ from typing import Protocol
 
 from conversations.engine import FileRef
 
+SURVEY_PAYLOAD = "ks_{code}"
+"""A deep link's payload that opens a unit's survey (bot.commands.conversation reads it): posters, `pbgdpl qr`."""
+
 
 class DeepLinks(Protocol):
     def deep_link(self, payload: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot import audit
+from bot.channels.registry import SURVEY_PAYLOAD
 from bot.messages import Document, Reply
 from bot.table import Call
 from conversations.engine import Outgoing
@@ -14,8 +15,6 @@ from storage import repo
 USAGE = "Gõ /qr kèm mã đơn vị, ví dụ: /qr 16012. Gõ /donvi để xem mã các đơn vị."
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
 NO_TELEGRAM = "Chưa biết tên bot Telegram (kênh Telegram chưa chạy), nên chưa tạo được mã QR dẫn tới khảo sát."
-SURVEY_PAYLOAD = "ks_{code}"
-"""The deep link's payload that opens a unit's survey (bot.commands.conversation reads it)."""
 CAPTION = "Áp phích khảo sát của {unit} ({kind}): in khổ A4, dán ở nơi tổ chức tuyên truyền, họp thôn."
 
 
