@@ -31,8 +31,8 @@ async def test_migrations_match_the_models(database_url: str) -> None:
 
 
 async def test_messages_zalo_oa_held_in_its_own_table_move_into_the_outbox(database_url: str) -> None:
-    """Migration 0011: a held message stays held (now an outbox status); sent or undeliverable ones were settled."""
-    await migrate(database_url, "0010")
+    """Migration 0015: a held message stays held (now an outbox status); sent or undeliverable ones were settled."""
+    await migrate(database_url, "0014")
     engine = create_async_engine(database_url)
     created = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     rows = [("6142494823000000201", "Nhắc nhở: còn 1 ngày.", "held"), ("6142494823000000202", "Đã gửi.", "sent")]
