@@ -190,7 +190,7 @@ async def test_return_resubmit_approve_and_who_may_do_what(tmp_path: Path) -> No
         assert "Đã thôi, không có gì thay đổi" in await admin.say("không")
         assert "đã được duyệt lúc" in await admin.say("/duyet 16012"), "still approved"
         await admin.say("/tralai 16012 N1.1: vẫn thiếu kế hoạch")
-        assert "Đã trả lại phiếu của Xã Hậu Lộc" in await admin.tap("confirm:yes")
+        assert "Đã trả lại phiếu của Xã Hậu Lộc" in await admin.tap("Đồng ý")
         tg.assert_no_violations()
     assert exported is not None and exported.file_name.startswith("nhat-ky-2026")
     book = openpyxl.load_workbook(io.BytesIO(exported.data))
