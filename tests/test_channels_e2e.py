@@ -188,7 +188,8 @@ async def console_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
 
 async def telegram_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
     tg = await stack.enter_async_context(FakeTelegram())
-    ids = {"admin": 1001, "officer": 2002, "citizen": 3003}
+    # a long citizen id: a short one ("3003") can occur by chance in a stored timestamp ("never stored" below)
+    ids = {"admin": 1001, "officer": 2002, "citizen": 7356918204}
     settings = settings_for(
         tmp_path,
         admins=f"telegram:{ids['admin']}",
