@@ -19,7 +19,7 @@ from conversations.status import Status
 from conversations.text import vi_sort_key
 from storage import repo
 from storage.models import Period, Response, Unit
-from storage.queries import Selection, submitted_counts
+from storage.queries import Selection, unit_counts
 
 if TYPE_CHECKING:
     from bot.service import BotService
@@ -44,6 +44,8 @@ class UnitProgress:
     answered: int
     asked: int
     surveys: int
+    declined: int
+    """Citizens who said no to the consent question: in no figure but the response rate."""
 
     @property
     def status(self) -> Status | None:
@@ -63,13 +65,15 @@ async def period_progress(
     units = await repo.units_in_force(db, min(local_date(service.clock()), period.deadline))
     units = sorted((u for u in units if only is None or u.code == only), key=lambda u: vi_sort_key(u.name))
     responses = {r.unit_code: r for r in await repo.responses(db, qn.id, period.code)} if qn else {}
-    surveys = await submitted_counts(db, Selection(survey.id, period.code)) if survey else {}
+    surveys = await unit_counts(db, Selection(survey.id, period.code)) if survey else {}
+    declines = await unit_counts(db, Selection(survey.id, period.code), {Status.DECLINED}) if survey else {}
     found = []
     for unit in units:
         response = responses.get(unit.code)
         version = await service.definition_of(db, response) if response is not None else None
         answered, asked = engine.answered(version, response.state) if response and version else (0, 0)
-        found.append(UnitProgress(unit, response, answered, asked, surveys.get(unit.code, 0)))
+        counts = surveys.get(unit.code, 0), declines.get(unit.code, 0)
+        found.append(UnitProgress(unit, response, answered, asked, *counts))
     return found
 
 

@@ -16,9 +16,11 @@ PERCENT_DECIMALS = 1
 
 @dataclass
 class SurveyTally:
-    """Counts over a set of submitted survey responses (a unit, a group of respondents, everyone)."""
+    """Counts over a set of submitted survey responses (a unit, a group of respondents, everyone); `declined`
+    counts the people who said no to the consent question, who are in no other count."""
 
     responses: int = 0
+    declined: int = 0
     answered: Counter[str] = field(default_factory=Counter)
     chosen: Counter[tuple[str, str]] = field(default_factory=Counter)
     points: dict[str, float] = field(default_factory=dict)
@@ -35,6 +37,7 @@ class SurveyTally:
 
     def merge(self, other: SurveyTally) -> None:
         self.responses += other.responses
+        self.declined += other.declined
         self.answered.update(other.answered)
         self.chosen.update(other.chosen)
         for question_id, points in other.points.items():
@@ -51,6 +54,11 @@ class Rate:
 
 def _percent(part: float, whole: float) -> float | None:
     return round(100 * part / whole, PERCENT_DECIMALS) if whole else None
+
+
+def response_rate(responses: int, declined: int) -> Rate:
+    """The share of the people asked for their consent who took part: responses / (responses + declines)."""
+    return Rate(_percent(responses, responses + declined), responses + declined)
 
 
 def share(tally: SurveyTally, question_id: str, values: list[str]) -> Rate:

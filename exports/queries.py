@@ -1,6 +1,6 @@
 """The reads behind the exports. Counting is done by the database (GROUP BY); wide and long answer tables are
 streamed from a cursor, never loaded whole. Every function reads inside the caller's transaction. The reads the bot
-makes too (a selection, submitted counts, a period, evidence files) are in storage.queries."""
+makes too (a selection, submitted or declined counts, a period, evidence files) are in storage.queries."""
 
 from __future__ import annotations
 
@@ -13,15 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from conversations.measures import SurveyTally
+from conversations.status import Status
 from storage.models import Answer, Response
-from storage.queries import Selection, submitted_counts
+from storage.queries import Selection, unit_counts
 
 STREAM_BATCH = 2000
 
 
 async def responses(db: AsyncSession, selection: Selection) -> list[Response]:
     """Drafts and submitted responses (small sets: one self-assessment per unit)."""
-    query = select(Response).where(*selection.where(submitted=False)).order_by(Response.id)
+    query = select(Response).where(*selection.where(None)).order_by(Response.id)
     return list((await db.scalars(query)).all())
 
 
@@ -30,7 +31,8 @@ def _value(text: str | None) -> Any:
 
 
 async def unit_tallies(db: AsyncSession, selection: Selection, question_ids: Sequence[str]) -> dict[str, SurveyTally]:
-    """For each unit: how many respondents gave each answer to each listed question, and the points earned."""
+    """For each unit: how many respondents gave each answer to each listed question, the points earned, and how
+    many declined to take part (counted apart: a decline is in no other figure)."""
     value = cast(Answer.value, String).label("answer")
     query = (
         select(Response.unit_code, Answer.question_id, value, func.count(), func.sum(Answer.points))
@@ -38,7 +40,9 @@ async def unit_tallies(db: AsyncSession, selection: Selection, question_ids: Seq
         .where(*selection.where(), Answer.question_id.in_(question_ids))
         .group_by(Response.unit_code, Answer.question_id, value)
     )
-    tallies = {unit: SurveyTally(responses=n) for unit, n in (await submitted_counts(db, selection)).items()}
+    tallies = {unit: SurveyTally(responses=n) for unit, n in (await unit_counts(db, selection)).items()}
+    for unit, n in (await unit_counts(db, selection, {Status.DECLINED})).items():
+        tallies.setdefault(unit, SurveyTally()).declined = n
     for unit, question_id, text, count, points in (await db.execute(query)).all():
         tallies.setdefault(unit, SurveyTally()).add(question_id, _value(text), count, points)
     return tallies

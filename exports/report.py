@@ -26,6 +26,7 @@ from conversations.scoring import question_points
 from conversations.text import fold
 from exports import charts
 from exports.assessment import Assessment, status_counts
+from exports.results import declines_text
 from exports.survey import ALL_UNITS, SurveyResults
 from exports.workbook import HIDDEN
 
@@ -214,8 +215,10 @@ def _participation(doc: DocxDocument, data: ReportData) -> None:
         )
     if s is not None:
         enough = sum(1 for u in s.units if s.by_unit.get(u.code, SurveyTally()).responses >= s.minimum)
+        places = sum(1 for tally in s.by_unit.values() if tally.responses)
+        declines = declines_text(s.overall.responses, s.overall.declined)
         doc.add_paragraph(
-            f"Khảo sát người dân: {s.overall.responses} phiếu đã nộp tại {len(s.by_unit)} đơn vị; "
+            f"Khảo sát người dân: {s.overall.responses} phiếu đã nộp tại {places} đơn vị{declines}; "
             f"{enough} đơn vị có từ {s.minimum} phiếu trở lên (đủ để công bố tỷ lệ).",
             style="List Bullet",
         )

@@ -24,7 +24,7 @@ from conversations.definition import (
     question_label,
 )
 from conversations.localtime import local_date
-from conversations.measures import Rate, SurveyTally, earned, measure, measure_questions, share
+from conversations.measures import Rate, SurveyTally, earned, measure, measure_questions, response_rate, share
 from exports import queries
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, Sheet
@@ -38,6 +38,8 @@ INDICATOR_LABELS = {
 }
 ALL_UNITS = "Tất cả đơn vị"
 ANSWERED = "Số người trả lời"
+DECLINED = "Số người từ chối tham gia"
+RESPONSE_RATE = "Tỷ lệ trả lời (%)"
 YES = "co"
 
 
@@ -156,15 +158,21 @@ async def gather(
     )
 
 
+def _counts(tally: SurveyTally) -> list[Any]:
+    """Responses, declines and the response rate: counts of people, not of answers, so never hidden."""
+    return [tally.responses, tally.declined, response_rate(tally.responses, tally.declined).percent]
+
+
 def summary_sheet(s: SurveyResults) -> Sheet:
     columns = [Column("Mã đơn vị", "code"), Column("Đơn vị", width=24), Column("Số phiếu", "integer")]
+    columns += [Column(DECLINED, "integer", width=12), Column(RESPONSE_RATE, "percent", width=12)]
     columns += [Column(f.label, "number" if f.scale != 100 else "percent", width=14) for f in s.indicators]
     rows: list[list[Any]] = []
     for unit in s.units:
         tally = s.by_unit.get(unit.code, SurveyTally())
-        rows.append([unit.code, unit.name, tally.responses, *[f.value(tally, s.minimum) for f in s.indicators]])
+        rows.append([unit.code, unit.name, *_counts(tally), *[f.value(tally, s.minimum) for f in s.indicators]])
     if len(s.units) > 1:
-        rows.append(["", ALL_UNITS, s.overall.responses, *[f.value(s.overall, s.minimum) for f in s.indicators]])
+        rows.append(["", ALL_UNITS, *_counts(s.overall), *[f.value(s.overall, s.minimum) for f in s.indicators]])
     return Sheet("Tổng hợp", columns, rows)
 
 

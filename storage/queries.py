@@ -1,31 +1,32 @@
-"""Reads the bot and the exports both make: which responses a selection covers, how many are submitted per unit, a
+"""Reads the bot and the exports both make: which responses a selection covers, how many are submitted (or declined) per unit, a
 period by its code, the evidence files of responses. Every function reads inside the caller's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.status import COUNTED
+from conversations.status import COUNTED, Status
 from storage.models import Evidence, Period, Response
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Which submitted responses an export (or a progress count) covers."""
+    """Which responses an export (or a progress count) covers: by default those that count (submitted, approved)."""
 
     questionnaire_id: str
     period_code: str
     unit_code: str | None = None
     version: str | None = None
 
-    def where(self, submitted: bool = True) -> list[ColumnElement[bool]]:
+    def where(self, statuses: Collection[Status] | None = COUNTED) -> list[ColumnElement[bool]]:
+        """Conditions on responses at one of `statuses` (None: at any status)."""
         conditions = [Response.questionnaire_id == self.questionnaire_id, Response.period_code == self.period_code]
-        if submitted:
-            conditions.append(Response.status.in_(COUNTED))
+        if statuses is not None:
+            conditions.append(Response.status.in_(statuses))
         if self.unit_code is not None:
             conditions.append(Response.unit_code == self.unit_code)
         if self.version is not None:
@@ -37,9 +38,11 @@ async def get_period(db: AsyncSession, code: str) -> Period | None:
     return await db.get(Period, code)
 
 
-async def submitted_counts(db: AsyncSession, selection: Selection) -> dict[str, int]:
-    """Submitted responses per unit."""
-    query = select(Response.unit_code, func.count()).where(*selection.where()).group_by(Response.unit_code)
+async def unit_counts(
+    db: AsyncSession, selection: Selection, statuses: Collection[Status] = COUNTED
+) -> dict[str, int]:
+    """Responses per unit at one of `statuses`: by default those that count; {DECLINED} for the declines."""
+    query = select(Response.unit_code, func.count()).where(*selection.where(statuses)).group_by(Response.unit_code)
     return {unit: count for unit, count in (await db.execute(query)).all()}
 
 

@@ -45,14 +45,14 @@ class Citizen:
 
     def messages(self) -> list[str]:
         if not self.consent:
-            return ["không", "nộp"]
+            return ["không"]
         typed = ["có", "2", self.gender, "3", "có" if self.info else "không", *(["1, 2"] if self.info else [])]
         typed += [str(self.self_study), *map(str, self.knowledge), str(self.satisfaction), "1", "2"]
         return [*typed, self.suggestion or "bỏ qua", "nộp"]
 
     @property
     def answers(self) -> int:
-        return 1 if not self.consent else 12 + self.info + (self.suggestion is not None)
+        return 0 if not self.consent else 12 + self.info + (self.suggestion is not None)
 
 
 CITIZENS = [
@@ -128,7 +128,8 @@ async def seed(service: BotService) -> Seeded:
     for n, citizen in enumerate(CITIZENS):
         chat = Chat(service, f"citizen-{n}")
         await chat.send(f"/start ks_{citizen.unit}")
-        assert "Đã nộp phiếu" in await chat.answer_all(citizen.messages()), citizen
+        ended = "không tham gia" if not citizen.consent else "Đã nộp phiếu"
+        assert ended in await chat.answer_all(citizen.messages()), citizen
     return seeded
 
 
@@ -225,7 +226,12 @@ async def test_survey_workbook(seeded: Seeded) -> None:
     summary = {r["Đơn vị"]: r for r in table(book, "Tổng hợp")}
     assert list(summary) == [*VI_ORDER, "Tất cả đơn vị"]
     hau_loc, everyone = summary["Xã Hậu Lộc"], summary["Tất cả đơn vị"]
-    assert (hau_loc["Số phiếu"], summary["Xã Hoa Lộc"]["Số phiếu"], everyone["Số phiếu"]) == (6, 2, 9)
+    assert (hau_loc["Số phiếu"], summary["Xã Hoa Lộc"]["Số phiếu"], everyone["Số phiếu"]) == (6, 2, 8)
+    declined, rate = "Số người từ chối tham gia", "Tỷ lệ trả lời (%)"
+    dong_thanh = summary["Xã Đông Thành"]
+    assert (dong_thanh["Số phiếu"], dong_thanh[declined], dong_thanh[rate]) == (0, 1, 0.0)
+    assert (everyone[declined], everyone[rate], hau_loc[declined], hau_loc[rate]) == (1, pct(8, 9), 0, 100.0)
+    assert summary["Xã Vạn Lộc"][rate] is None  # nobody asked
     satisfaction, study = "Chỉ số hài lòng: tỷ lệ hài lòng (%)", "Tỷ lệ tự tìm hiểu pháp luật (%)"
     correct = "Tỷ lệ trả lời đúng câu hỏi kiến thức (%)"
     six, eight = consenting(HAU_LOC), consenting()
@@ -243,7 +249,7 @@ async def test_survey_workbook(seeded: Seeded) -> None:
     assert hau_loc[mean] == round(knowledge(six) * 3 / 100, 2)
     assert summary["Xã Hoa Lộc"][satisfaction] == HIDDEN and summary["Xã Đông Thành"][satisfaction] is None
     consent = "Tỷ lệ trả lời “Có”: Bạn có đồng ý trả lời phiếu khảo sát ẩn danh này không? (%)"
-    assert (everyone[consent], summary["Xã Đông Thành"][consent]) == (pct(8, 9), HIDDEN)
+    assert (everyone[consent], dong_thanh[consent]) == (100.0, None)  # the decliner is in no figure
 
     rows = [r for r in table(book, "Theo câu hỏi") if r["Câu hỏi"] == SATISFACTION_TEXT]
     assert [r["Phương án"] for r in rows] == [
@@ -284,9 +290,9 @@ async def test_survey_workbook(seeded: Seeded) -> None:
     assert all(unicodedata.is_normalized("NFC", s) for s in strings(book))
 
     data = table(book, "Dữ liệu")
-    assert len(data) == 9 and data[0]["Đơn vị"] == "Xã Đông Thành"
-    assert [r["Điểm kiến thức"] for r in data[1:7]] == [sum(k == 1 for k in c.knowledge) for c in six]
-    assert data[1]["Bạn có góp ý gì để việc tuyên truyền pháp luật ở địa phương tốt hơn?"] == "=SUM(A1:A9)"
+    assert len(data) == 8 and data[0]["Đơn vị"] == "Xã Hậu Lộc"
+    assert [r["Điểm kiến thức"] for r in data[0:6]] == [sum(k == 1 for k in c.knowledge) for c in six]
+    assert data[0]["Bạn có góp ý gì để việc tuyên truyền pháp luật ở địa phương tốt hơn?"] == "=SUM(A1:A9)"
     assert "respondent" not in " ".join(str(h) for h in data[0])
 
 
@@ -308,7 +314,7 @@ async def test_csv_in_long_form_with_bom(seeded: Seeded) -> None:
     suggestions = [r["Trả lời"] for r in rows if r["Mã câu hỏi"] == "gop_y"]
     assert "'=SUM(A1:A9)" in suggestions and "'@lệnh cần thêm loa truyền thanh" in suggestions
     assert unicodedata.normalize("NFC", NFD_SUGGESTION) in suggestions
-    assert {r["Đơn vị"] for r in rows[:1]} == {"Xã Đông Thành"}
+    assert {r["Đơn vị"] for r in rows} == {"Xã Hậu Lộc", "Xã Hoa Lộc"}  # the decliner answered nothing that counts
     assessment = await export(seeded, "/xuat danhgia csv")
     detail = list(csv.DictReader(io.StringIO(assessment.content.decode("utf-8-sig"))))
     n41 = next(r for r in detail if r["Đơn vị"] == "Xã Hậu Lộc" and r["Tiêu chí"] == "N4.1")

@@ -98,7 +98,7 @@ def test_survey_is_anonymous_and_gated_by_consent() -> None:
     assert qn.anonymous is True
     assert qn.status == "template"
     first, *rest = qn.questions
-    assert first.id == "dong_y" and first.type == "yes_no"
+    assert first.id == "dong_y" and first.type == "yes_no" and first.consent
     assert rest and all(q.show_if is not None for q in rest)
     assert all("dong_y" in q.show_if.referenced() for q in rest if q.show_if is not None)
     assert 14 <= len(qn.questions) <= 16

@@ -40,7 +40,10 @@ async def test_report_is_a_draft_with_the_figures(seeded: Seeded) -> None:  # no
     text = "\n".join(p.text for p in report.paragraphs)
     assert "Kết quả đánh giá hiệu quả công tác phổ biến, giáo dục pháp luật kỳ 2026" in text
     assert "Tự đánh giá: 2/5 đơn vị đã nộp phiếu, 1 đơn vị đang làm, 2 đơn vị chưa bắt đầu" in text
-    assert "Khảo sát người dân: 9 phiếu đã nộp tại 3 đơn vị; 1 đơn vị có từ 5 phiếu trở lên" in text
+    assert (
+        "Khảo sát người dân: 8 phiếu đã nộp tại 2 đơn vị, 1 người từ chối tham gia (tỷ lệ trả lời 88,9 %); "
+        "1 đơn vị có từ 5 phiếu trở lên" in text
+    )
     blanks = [p.text for p in report.paragraphs if p.text.startswith("[Phòng Tư pháp viết:")]
     assert len(blanks) == 4
     assert len(report.inline_shapes) == 3  # progress, totals by unit, satisfaction

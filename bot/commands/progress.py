@@ -14,6 +14,7 @@ from conversations.engine import Outgoing
 from conversations.localtime import day_text, local_date
 from conversations.status import LABELS
 from exports.charts import progress_chart
+from exports.results import declines_text
 from storage import repo
 from storage.queries import get_period
 
@@ -22,10 +23,12 @@ NO_SUCH_PERIOD = "Không có kỳ đánh giá “{code}”."
 CLOSED_ONES = "Tiến độ của một kỳ đã đóng: /tiendo <mã kỳ>, ví dụ /tiendo 2025."
 LATE = "Trễ hạn, chưa nộp ({count}): {units}"
 SURVEY_TARGET = (
-    "Khảo sát người dân: {count} phiếu đã nộp; mục tiêu {target} phiếu mỗi đơn vị, {reached}/{total} đơn vị đạt."
+    "Khảo sát người dân: {count} phiếu đã nộp{declines}; mục tiêu {target} phiếu mỗi đơn vị, {reached}/{total} đơn vị "
+    "đạt."
 )
 BLOCKED = "Đã chặn bot nên không nhận được tin nhắc ({count}): {names}"
 STATUS_TARGET = "khảo sát {count}/{target}"
+STATUS_DECLINES = ", {declined} từ chối"
 
 
 async def progress(call: Call) -> list[Reply]:
@@ -43,7 +46,11 @@ async def progress(call: Call) -> list[Reply]:
     units = await period_progress(service, db, period, None if role.is_admin else role.unit_code)
     blocked_names = await blocked_officers(db)
     today = local_date(service.clock())
-    targets = [STATUS_TARGET.format(count=p.surveys, target=target) for p in units]
+    targets = [
+        STATUS_TARGET.format(count=p.surveys, target=target)
+        + (STATUS_DECLINES.format(declined=p.declined) if p.declined else "")
+        for p in units
+    ]
     lines = [
         t.PROGRESS_LINE.format(unit=p.unit.name, status=f"{unit_status(p)}; {survey}")
         for p, survey in zip(units, targets, strict=True)
@@ -57,6 +64,7 @@ async def progress(call: Call) -> list[Reply]:
         summary_line(units),
         SURVEY_TARGET.format(
             count=sum(p.surveys for p in units),
+            declines=declines_text(sum(p.surveys for p in units), sum(p.declined for p in units)),
             target=target,
             reached=sum(p.surveys >= target for p in units),
             total=len(units),
