@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +36,7 @@ from conversations.measures import (
 )
 from conversations.scoring import ScoreCard, question_points, score
 from conversations.status import COUNTED, LABELS, ORDER, Status
-from exports import queries
+from exports import disclosure, queries
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, Sheet
 from storage.models import Evidence, Response, Unit
@@ -56,7 +57,9 @@ class UnitResult:
     survey_responses: int
     survey_rates: dict[str, Rate]
     survey_card: ScoreCard | None
-    """Scores with the survey's figures for the survey-measured criteria, when each rests on enough respondents."""
+    """Scores with the survey's figures for the survey-measured criteria, when none of them is hidden."""
+    hidden_rates: frozenset[str]
+    """The survey-measured criteria whose survey figure is hidden for this unit (exports.disclosure)."""
     evidence: list[Evidence]
     rank: int | None = None
 
@@ -91,6 +94,10 @@ def _measure(q: Question) -> SurveyMeasure:
     return q.measured_by
 
 
+def _base(survey: Questionnaire, how: SurveyMeasure, tally: SurveyTally) -> int:
+    return measure(survey, how, tally).base
+
+
 def ranked(results: list[UnitResult]) -> list[UnitResult]:
     """Submitted units ranked by total, highest first; equal totals share a rank (1, 1, 3)."""
     totals = [round(r.card.total, 6) for r in results if r.status in COUNTED and r.card]
@@ -119,16 +126,23 @@ async def gather(
         files.setdefault(found.response_id, []).append(found)
     measured = measured_criteria(qn) if survey is not None else []
     tallies: dict[str, SurveyTally] = {}
+    hidden: dict[str, frozenset[str]] = {}
     if survey is not None and survey_selection is not None:
         needed = sorted({qid for q in measured for qid in measure_questions(survey, _measure(q))})
-        tallies = await queries.unit_tallies(db, survey_selection, needed)
+        tallies = await queries.unit_tallies(db, replace(survey_selection, unit_code=None), needed)
+        for q in measured:  # over every unit, as the survey workbook decides it
+            how = _measure(q)
+            base = partial(_base, survey, how)
+            hidden[q.id] = disclosure.hidden_figure(survey, tallies, base, measure_questions(survey, how), minimum)
     results = []
     for unit in units:
         response = by_unit.get(unit.code)
         tally = tallies.get(unit.code, SurveyTally())
         rates = {q.id: measure(survey, _measure(q), tally) for q in measured} if survey is not None else {}
+        hidden_rates = frozenset(q.id for q in measured if unit.code in hidden[q.id])
+        shown = {qid: rate for qid, rate in rates.items() if qid not in hidden_rates}
         answers = response.state["answers"] if response else {}
-        figures = with_survey_figures(qn, answers, rates, minimum) if response and measured else None
+        figures = with_survey_figures(qn, answers, shown, minimum) if response and measured else None
         results.append(
             UnitResult(
                 unit=unit,
@@ -137,6 +151,7 @@ async def gather(
                 survey_responses=tally.responses,
                 survey_rates=rates,
                 survey_card=score(qn, figures) if figures is not None else None,
+                hidden_rates=hidden_rates,
                 evidence=files.get(response.id, []) if response else [],
             )
         )
@@ -198,7 +213,7 @@ def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
 
 def _survey_cells(a: Assessment, r: UnitResult, q: Question) -> list[Any]:
     rate = r.survey_rates.get(q.id, Rate(None, 0))
-    if rate.percent is None or rate.base < a.minimum:
+    if rate.percent is None or q.id in r.hidden_rates:
         return [HIDDEN, HIDDEN, rate.base]
     return [rate.percent, question_points(q, rate.percent), rate.base]
 

@@ -26,7 +26,8 @@ from conversations.scoring import question_points
 from conversations.text import fold
 from exports import charts
 from exports.assessment import Assessment, status_counts
-from exports.results import declines_text
+from exports.disclosure import answered
+from exports.results import HIDDEN_NOTE, declines_text
 from exports.survey import ALL_UNITS, SurveyResults
 from exports.workbook import HIDDEN
 
@@ -214,12 +215,11 @@ def _participation(doc: DocxDocument, data: ReportData) -> None:
             style="List Bullet",
         )
     if s is not None:
-        enough = sum(1 for u in s.units if s.by_unit.get(u.code, SurveyTally()).responses >= s.minimum)
         places = sum(1 for tally in s.by_unit.values() if tally.responses)
         declines = declines_text(s.overall.responses, s.overall.declined)
         doc.add_paragraph(
             f"Khảo sát người dân: {s.overall.responses} phiếu đã nộp tại {places} đơn vị{declines}; "
-            f"{enough} đơn vị có từ {s.minimum} phiếu trở lên (đủ để công bố tỷ lệ).",
+            f"công bố được tỷ lệ của {len(s.shown_units())} đơn vị ({HIDDEN_NOTE.format(minimum=s.minimum)}).",
             style="List Bullet",
         )
     if a is not None:
@@ -279,13 +279,15 @@ def _survey(doc: DocxDocument, s: SurveyResults) -> None:
     shown = [f for f in s.indicators if f.headline]
     header = ["Đơn vị", "Số phiếu", *[f.label for f in shown]]
     rows = []
-    sets = [(u.name, s.by_unit.get(u.code, SurveyTally())) for u in s.units] + [(ALL_UNITS, s.overall)]
-    for name, tally in sets:
-        rows.append([name, str(tally.responses), *[_cell(f.value(tally, s.minimum)) for f in shown]])
+    sets: list[tuple[str, str | None]] = [(u.name, u.code) for u in s.units]
+    sets += [(ALL_UNITS, None)] if len(s.units) > 1 else []
+    for name, code in sets:
+        tally = s.overall if code is None else s.by_unit.get(code, SurveyTally())
+        rows.append([name, str(tally.responses), *[_cell(s.value(f, code)) for f in shown]])
     _table(doc, header, rows, [4.0, 1.6, *[2.6] * len(shown)])
-    doc.add_paragraph(f"“{HIDDEN}”: đơn vị có dưới {s.minimum} người trả lời, không công bố tỷ lệ để bảo đảm ẩn danh.")
+    doc.add_paragraph(f"“{HIDDEN}”: không công bố tỷ lệ để bảo đảm ẩn danh ({HIDDEN_NOTE.format(minimum=s.minimum)}).")
     q = s.satisfaction
-    if q is not None and s.overall.answered[q.id] >= s.minimum:
+    if q is not None and s.overall.answered[q.id] and not s.overall_hidden(f"question:{q.id}", answered(q.id), [q.id]):
         base = s.overall.answered[q.id]
         percents = [100 * s.overall.chosen[(q.id, c.value)] / base for c in q.options]
         chart = charts.bar_chart([c.label for c in q.options], percents, q.export_label or q.text, 100, "%")
@@ -304,7 +306,7 @@ def _survey_versus_self(doc: DocxDocument, a: Assessment) -> None:
         pairs = [
             (question_points(q, r.answers[q.id]) if q.id in r.answers else 0.0, question_points(q, rate.percent))
             for r in a.submitted
-            if (rate := r.survey_rates.get(q.id)) is not None and rate.percent is not None and rate.base >= a.minimum
+            if q.id not in r.hidden_rates and (rate := r.survey_rates[q.id]).percent is not None
         ]
         own = number_text(round(sum(p for p, _ in pairs) / len(pairs), 2)) if pairs else ""
         survey = number_text(round(sum(p for _, p in pairs) / len(pairs), 2)) if pairs else ""

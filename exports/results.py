@@ -65,9 +65,15 @@ def declines_text(responses: int, declined: int) -> str:
     return DECLINES.format(declined=declined, rate=number_text(rate or 0))
 
 
+HIDDEN_NOTE = (
+    "đơn vị, nhóm có dưới {minimum} người trả lời bị ẩn; khi chỉ một đơn vị hoặc một nhóm bị ẩn, đơn vị hoặc nhóm "
+    "ít người trả lời nhất còn lại cũng bị ẩn, để không ai tính ngược ra được bằng phép trừ từ số chung"
+)
+
+
 def suppression_note(minimum: int) -> tuple[str, str]:
     return (
         f"Ô “{HIDDEN}”",
         f"Tỷ lệ tính trên dưới {minimum} người trả lời không được hiển thị, để không ai bị nhận ra qua câu trả lời "
-        "(ngưỡng đặt bằng PBGDPL_SUPPRESS_BELOW).",
+        f"(ngưỡng đặt bằng PBGDPL_SUPPRESS_BELOW): {HIDDEN_NOTE.format(minimum=minimum)}.",
     )

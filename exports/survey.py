@@ -2,13 +2,14 @@
 per unit), Theo nhóm (indicators by age band, gender, occupation), Ý kiến (free text), Dữ liệu (one row per
 response, anonymous).
 
-Small cells are suppressed: a figure computed from fewer than `minimum` respondents (in the distributions, the
-counts behind it too) is shown as "ẩn", so nobody can be picked out by their answers."""
+Small cells are suppressed as exports.disclosure says: a figure computed from fewer than `minimum` respondents (in
+the distributions, the counts behind it too) is shown as "ẩn", and so is a second unit or group where only one
+would be, so that nobody can be picked out by their answers, also by subtracting shown figures from the total."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -25,7 +26,7 @@ from conversations.definition import (
 )
 from conversations.localtime import local_date
 from conversations.measures import Rate, SurveyTally, earned, measure, measure_questions, response_rate, share
-from exports import queries
+from exports import disclosure, queries
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, Sheet
 from storage.models import Unit
@@ -54,13 +55,15 @@ class Indicator:
     headline: bool = False
     """One of the figures the report's table shows: those the self-assessment uses, and knowledge."""
 
-    def value(self, tally: SurveyTally, minimum: int) -> float | str | None:
+    def base(self, tally: SurveyTally) -> int:
+        return self.rate(tally).base
+
+    def value(self, tally: SurveyTally, hide: bool) -> float | str | None:
+        """The figure, or "ẩn" when hidden, also where nobody answered: an empty cell would tell that."""
         rate = self.rate(tally)
-        if rate.percent is None:
-            return None
-        if rate.base < minimum:
+        if hide:
             return HIDDEN
-        return round(rate.percent * self.scale / 100, 2)
+        return round(rate.percent * self.scale / 100, 2) if rate.percent is not None else None
 
 
 def indicators(qn: Questionnaire, measures: Sequence[SurveyMeasure]) -> list[Indicator]:
@@ -112,6 +115,37 @@ class SurveyResults:
     measures: list[SurveyMeasure]
     texts: list[tuple[int, str, str, str]]
     minimum: int
+    everyone: dict[str, SurveyTally]
+    """Every unit's tally, also when the export shows one: what is hidden is decided over all of them."""
+    _hidden: dict[str, frozenset[str]] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def hidden_units(
+        self, key: str, base: Callable[[SurveyTally], int] | None, questions: Sequence[str]
+    ) -> frozenset[str]:
+        """The units whose figure `key` (resting on `base` respondents, computed from `questions`) is hidden."""
+        if key not in self._hidden:
+            found = disclosure.hidden_figure(self.qn, self.everyone, base, questions, self.minimum)
+            self._hidden[key] = found
+        return self._hidden[key]
+
+    def overall_hidden(self, key: str, base: Callable[[SurveyTally], int] | None, questions: Sequence[str]) -> bool:
+        """Whether the figure of everyone the export covers is hidden: all the units, or the one it is for (hidden
+        as in the export of all units; its groups then too, or they would add up to it)."""
+        if self.selection.unit_code is not None:
+            return self.selection.unit_code in self.hidden_units(key, base, questions)
+        return disclosure.total_hidden(self.qn, self.overall, base, questions, self.minimum)
+
+    def value(self, f: Indicator, unit: str | None) -> float | str | None:
+        """An indicator of one unit (None: of everyone the export covers), hidden as disclosure control says."""
+        key = f"indicator:{f.label}"
+        if unit is None:
+            return f.value(self.overall, self.overall_hidden(key, f.base, f.questions))
+        return f.value(self.by_unit.get(unit, SurveyTally()), unit in self.hidden_units(key, f.base, f.questions))
+
+    def shown_units(self) -> list[Unit]:
+        """The units with responses whose figures are published (not hidden)."""
+        hidden = self.hidden_units("responses", _responses, ())
+        return [u for u in self.units if self.by_unit.get(u.code, SurveyTally()).responses and u.code not in hidden]
 
     @property
     def choice_questions(self) -> list[Question]:
@@ -139,7 +173,8 @@ async def gather(
     """Everything but the rows of Dữ liệu, counted by the database."""
     figures = indicators(qn, measures)
     counted = {q.id for q in qn.questions if q.type in CHOICE_TYPES or q.scored}
-    by_unit = await queries.unit_tallies(db, selection, sorted(counted))
+    everyone = await queries.unit_tallies(db, replace(selection, unit_code=None), sorted(counted))
+    by_unit = {code: t for code, t in everyone.items() if selection.unit_code in (None, code)}
     units = await units_for(db, [u for u in in_force if u.kind == "commune"], by_unit, selection)
     overall = SurveyTally()
     for tally in by_unit.values():
@@ -154,7 +189,7 @@ async def gather(
     text_ids = [q.id for q in qn.questions if q.type is QuestionType.TEXT]
     texts = await queries.text_answers(db, selection, text_ids) if text_ids else []
     return SurveyResults(
-        qn, selection, units, by_unit, overall, dimensions, by_group, figures, list(measures), texts, minimum
+        qn, selection, units, by_unit, overall, dimensions, by_group, figures, list(measures), texts, minimum, everyone
     )
 
 
@@ -170,36 +205,53 @@ def summary_sheet(s: SurveyResults) -> Sheet:
     rows: list[list[Any]] = []
     for unit in s.units:
         tally = s.by_unit.get(unit.code, SurveyTally())
-        rows.append([unit.code, unit.name, *_counts(tally), *[f.value(tally, s.minimum) for f in s.indicators]])
+        rows.append([unit.code, unit.name, *_counts(tally), *[s.value(f, unit.code) for f in s.indicators]])
     if len(s.units) > 1:
-        rows.append(["", ALL_UNITS, *_counts(s.overall), *[f.value(s.overall, s.minimum) for f in s.indicators]])
+        rows.append(["", ALL_UNITS, *_counts(s.overall), *[s.value(f, None) for f in s.indicators]])
     return Sheet("Tổng hợp", columns, rows)
 
 
-def _distribution(tally: SurveyTally, q: Question, value: str | None, minimum: int) -> list[Any]:
-    """[count, %] of one choice (value None: how many answered) within one set of respondents."""
+def _distribution(tally: SurveyTally, q: Question, value: str | None, hide: bool) -> list[Any]:
+    """[count, %] of one choice (value None: how many answered, `hide` then saying whether that is a count of an
+    answer it is asked after that is hidden) within one set of respondents."""
     base = tally.answered[q.id]
     if value is None:
-        return [base, None]
-    if base < minimum:
-        return [HIDDEN, HIDDEN] if base else [0, None]
+        return [HIDDEN if hide else base, None]
+    if hide:  # also where nobody answered: a zero would tell that
+        return [HIDDEN, HIDDEN]
+    if not base:
+        return [0, None]
     count = tally.chosen[(q.id, value)]
     return [count, round(100 * count / base, 1)]
 
 
+def _responses(tally: SurveyTally) -> int:
+    return tally.responses
+
+
 def question_sheet(s: SurveyResults) -> Sheet:
-    sets = [(ALL_UNITS, s.overall)] if len(s.units) > 1 else []
-    sets += [(u.name, s.by_unit.get(u.code, SurveyTally())) for u in s.units]
+    sets: list[tuple[str, str | None]] = [(ALL_UNITS, None)] if len(s.units) > 1 else []
+    sets += [(u.name, u.code) for u in s.units]
     columns = [Column("Câu", width=6), Column("Câu hỏi", "long_text", width=45), Column("Phương án", width=28)]
     for name, _ in sets:
         columns += [Column(f"{name}: số", "integer", width=9), Column(f"{name}: %", "percent", width=9)]
     numbers = {q.id: n for n, q in enumerate((q for q in s.qn.questions if q.answerable), start=1)}
     rows: list[list[Any]] = []
     for q in s.choice_questions:
+        base = disclosure.answered(q.id)
+        cells = s.hidden_units(f"question:{q.id}", base, [q.id])
+        asked = s.hidden_units(f"asked:{q.id}", None, [q.id])  # the number who answered, by what it is asked after
+        cells_total = s.overall_hidden(f"question:{q.id}", base, [q.id])
+        asked_total = s.overall_hidden(f"asked:{q.id}", None, [q.id])
         for value, label in [(None, ANSWERED), *((c.value, c.label) for c in q.options)]:
             row: list[Any] = [f"Câu {numbers[q.id]}", question_label(q), label]
-            for _, tally in sets:
-                row += _distribution(tally, q, value, s.minimum)
+            for _, code in sets:
+                tally = s.overall if code is None else s.by_unit.get(code, SurveyTally())
+                if code is None:
+                    hide = asked_total if value is None else cells_total
+                else:
+                    hide = code in (asked if value is None else cells)
+                row += _distribution(tally, q, value, hide)
             rows.append(row)
     return Sheet("Theo câu hỏi", columns, rows)
 
@@ -209,10 +261,20 @@ def group_sheet(s: SurveyResults) -> Sheet:
     columns += [Column(f.label, "number" if f.scale != 100 else "percent", width=14) for f in s.indicators]
     rows: list[list[Any]] = []
     for d in s.dimensions:
+        tallies = {c.value: s.by_group.get((d.id, c.value), SurveyTally()) for c in d.options}
+        every = set(tallies)
+        hidden = [
+            every if s.overall_hidden(f"indicator:{f.label}", f.base, f.questions)
+            else disclosure.hidden({g: f.base(t) for g, t in tallies.items()}, s.minimum)
+            for f in s.indicators
+        ]
+        # a group's size is the count of its answer in everyone's distribution (Theo câu hỏi): hidden with it
+        sizes_hidden = s.overall_hidden(f"question:{d.id}", disclosure.answered(d.id), [d.id])
         for choice in d.options:
-            tally = s.by_group.get((d.id, choice.value), SurveyTally())
-            values = [f.value(tally, s.minimum) for f in s.indicators]
-            rows.append([question_label(d), choice.label, tally.responses, *values])
+            tally = tallies[choice.value]
+            values = [f.value(tally, choice.value in h) for f, h in zip(s.indicators, hidden, strict=True)]
+            size = HIDDEN if sizes_hidden else tally.responses
+            rows.append([question_label(d), choice.label, size, *values])
     return Sheet("Theo nhóm", columns, rows)
 
 

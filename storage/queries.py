@@ -1,5 +1,6 @@
-"""Reads the bot and the exports both make: which responses a selection covers, how many are submitted (or declined) per unit, a
-period by its code, the evidence files of responses. Every function reads inside the caller's transaction."""
+"""Reads the bot and the exports both make: which responses a selection covers, how many are submitted (or declined)
+per unit, a period by its code, the evidence files of responses. Every function reads inside the caller's
+transaction."""
 
 from __future__ import annotations
 

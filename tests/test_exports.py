@@ -64,8 +64,15 @@ CITIZENS = [
     Citizen(HAU_LOC, "nam", 3, (1, 4, 1), 1),
     Citizen(HOA_LOC, "nữ", 1, (1, 1, 1), 4, suggestion="+ thêm tư vấn pháp luật trên Zalo"),
     Citizen(HOA_LOC, "nam", 3, (2, 2, 2), 5),
+    Citizen(HOA_LOC, "nữ", 2, (1, 2, 2), 3),
+    Citizen(HOA_LOC, "nữ", 1, (1, 1, 2), 4),
+    Citizen(HOA_LOC, "nữ", 3, (2, 1, 1), 5),
+    Citizen(TRIEU_LOC, "nữ", 1, (1, 1, 1), 1),
+    Citizen(TRIEU_LOC, "nữ", 2, (2, 2, 1), 2),
     Citizen(DONG_THANH, "nam", 1, (1, 1, 1), 1, consent=False),
 ]
+"""Hậu Lộc's six are shown; Triệu Lộc's two are too few (hidden), so Hoa Lộc's five, the fewest of the others, are
+hidden too (complementary suppression): "Tất cả đơn vị" minus Hậu Lộc gives only their sum."""
 
 
 def pct(part: int, whole: int) -> float:
@@ -179,13 +186,13 @@ async def test_self_assessment_workbook(seeded: Seeded) -> None:
         "N4.3": banded(satisfied(six), N4_BANDS["N4.3"]),
     }
     own = {"N4.1": 4.0, "N4.2": 6.0, "N4.3": 5.0}  # 90 % typed by the officer
-    assert hau_loc["Số phiếu khảo sát"] == 6 and hoa_loc["Số phiếu khảo sát"] == 2
+    assert hau_loc["Số phiếu khảo sát"] == 6 and hoa_loc["Số phiếu khảo sát"] == 5
     assert (
         hau_loc["N4 (tối đa 20)"] - sum(own.values()) + sum(derived.values()) == hau_loc["N4 theo khảo sát (tối đa 20)"]
     )
     survey_total = seeded.totals[HAU_LOC] - sum(own.values()) + sum(derived.values())
     assert hau_loc["Tổng điểm theo khảo sát (tối đa 100)"] == survey_total
-    assert hoa_loc["Tổng điểm theo khảo sát (tối đa 100)"] == HIDDEN  # two respondents: too few
+    assert hoa_loc["Tổng điểm theo khảo sát (tối đa 100)"] == HIDDEN  # five, hidden beside Triệu Lộc's two
     detail = {(r["Đơn vị"], r["Tiêu chí"]): r for r in table(book, "Chi tiết")}
     for code, expected in (("N4.1", self_study(six)), ("N4.2", knowledge(six)), ("N4.3", satisfied(six))):
         row = detail[("Xã Hậu Lộc", code)]
@@ -226,28 +233,29 @@ async def test_survey_workbook(seeded: Seeded) -> None:
     summary = {r["Đơn vị"]: r for r in table(book, "Tổng hợp")}
     assert list(summary) == [*VI_ORDER, "Tất cả đơn vị"]
     hau_loc, everyone = summary["Xã Hậu Lộc"], summary["Tất cả đơn vị"]
-    assert (hau_loc["Số phiếu"], summary["Xã Hoa Lộc"]["Số phiếu"], everyone["Số phiếu"]) == (6, 2, 8)
+    assert (hau_loc["Số phiếu"], summary["Xã Hoa Lộc"]["Số phiếu"], everyone["Số phiếu"]) == (6, 5, 13)
     declined, rate = "Số người từ chối tham gia", "Tỷ lệ trả lời (%)"
     dong_thanh = summary["Xã Đông Thành"]
     assert (dong_thanh["Số phiếu"], dong_thanh[declined], dong_thanh[rate]) == (0, 1, 0.0)
-    assert (everyone[declined], everyone[rate], hau_loc[declined], hau_loc[rate]) == (1, pct(8, 9), 0, 100.0)
+    assert (everyone[declined], everyone[rate], hau_loc[declined], hau_loc[rate]) == (1, pct(13, 14), 0, 100.0)
     assert summary["Xã Vạn Lộc"][rate] is None  # nobody asked
     satisfaction, study = "Chỉ số hài lòng: tỷ lệ hài lòng (%)", "Tỷ lệ tự tìm hiểu pháp luật (%)"
     correct = "Tỷ lệ trả lời đúng câu hỏi kiến thức (%)"
-    six, eight = consenting(HAU_LOC), consenting()
+    six, every = consenting(HAU_LOC), consenting()
     assert (hau_loc[satisfaction], hau_loc[study], hau_loc[correct]) == (
         satisfied(six),
         self_study(six),
         knowledge(six),
     )
     assert (everyone[satisfaction], everyone[study], everyone[correct]) == (
-        satisfied(eight),
-        self_study(eight),
-        knowledge(eight),
+        satisfied(every),
+        self_study(every),
+        knowledge(every),
     )
     mean = "Điểm trung bình: Hiểu biết pháp luật (tối đa 3)"
     assert hau_loc[mean] == round(knowledge(six) * 3 / 100, 2)
-    assert summary["Xã Hoa Lộc"][satisfaction] == HIDDEN and summary["Xã Đông Thành"][satisfaction] is None
+    assert summary["Xã Triệu Lộc"][satisfaction] == HIDDEN and summary["Xã Đông Thành"][satisfaction] is None
+    assert all(summary["Xã Hoa Lộc"][f] == HIDDEN for f in (satisfaction, study, correct, mean))  # the complement
     consent = "Tỷ lệ trả lời “Có”: Bạn có đồng ý trả lời phiếu khảo sát ẩn danh này không? (%)"
     assert (everyone[consent], dong_thanh[consent]) == (100.0, None)  # the decliner is in no figure
 
@@ -262,24 +270,24 @@ async def test_survey_workbook(seeded: Seeded) -> None:
     ]
     for n, row in enumerate(rows[1:], start=1):
         here = sum(c.satisfaction == n for c in six)
-        overall = sum(c.satisfaction == n for c in eight)
+        overall = sum(c.satisfaction == n for c in every)
         assert (row["Xã Hậu Lộc: số"], row["Xã Hậu Lộc: %"]) == (here, pct(here, 6))
-        assert (row["Tất cả đơn vị: số"], row["Tất cả đơn vị: %"]) == (overall, pct(overall, 8))
+        assert (row["Tất cả đơn vị: số"], row["Tất cả đơn vị: %"]) == (overall, pct(overall, 13))
         assert (row["Xã Hoa Lộc: số"], row["Xã Hoa Lộc: %"]) == (HIDDEN, HIDDEN)
+        assert (row["Xã Triệu Lộc: số"], row["Xã Triệu Lộc: %"]) == (HIDDEN, HIDDEN)
         assert (row["Xã Vạn Lộc: số"], row["Xã Vạn Lộc: %"]) == (0, None)
-    assert (rows[0]["Xã Hậu Lộc: số"], rows[0]["Xã Hoa Lộc: số"]) == (6, 2)
+    assert (rows[0]["Xã Hậu Lộc: số"], rows[0]["Xã Hoa Lộc: số"], rows[0]["Xã Triệu Lộc: số"]) == (6, 5, 2)
     header = [c.value for c in book["Theo câu hỏi"][1]]
     assert header[3:7] == ["Tất cả đơn vị: số", "Tất cả đơn vị: %", "Xã Đông Thành: số", "Xã Đông Thành: %"]
 
     groups = {(r["Chia theo"], r["Nhóm người trả lời"]): r for r in table(book, "Theo nhóm")}
-    women = [c for c in eight if c.gender == "nữ"]
-    assert len(women) == 5 and groups[("Giới tính của bạn?", "Nữ")]["Số phiếu"] == 5
-    assert groups[("Giới tính của bạn?", "Nữ")][satisfaction] == satisfied(women)
-    assert groups[("Giới tính của bạn?", "Nữ")][correct] == knowledge(women)
-    assert groups[("Giới tính của bạn?", "Nam")]["Số phiếu"] == 3
-    assert groups[("Giới tính của bạn?", "Nam")][satisfaction] == HIDDEN
-    assert groups[("Bạn bao nhiêu tuổi?", "31–45 tuổi")]["Số phiếu"] == 8
-    assert groups[("Công việc chính của bạn?", "Nông dân")][study] == self_study(eight)
+    women, men = groups[("Giới tính của bạn?", "Nữ")], groups[("Giới tính của bạn?", "Nam")]
+    assert (women["Số phiếu"], men["Số phiếu"]) == (10, 3)
+    assert men[satisfaction] == HIDDEN  # three: too few
+    assert women[satisfaction] == women[correct] == HIDDEN  # else everyone minus the women gives the men
+    assert groups[("Giới tính của bạn?", "Khác/Không muốn trả lời")][satisfaction] is None
+    assert groups[("Bạn bao nhiêu tuổi?", "31–45 tuổi")]["Số phiếu"] == 13
+    assert groups[("Công việc chính của bạn?", "Nông dân")][study] == self_study(every)
 
     opinions = table(book, "Ý kiến")
     expected = [c.suggestion for c in CITIZENS if c.suggestion]
@@ -290,7 +298,7 @@ async def test_survey_workbook(seeded: Seeded) -> None:
     assert all(unicodedata.is_normalized("NFC", s) for s in strings(book))
 
     data = table(book, "Dữ liệu")
-    assert len(data) == 8 and data[0]["Đơn vị"] == "Xã Hậu Lộc"
+    assert len(data) == 13 and data[0]["Đơn vị"] == "Xã Hậu Lộc"
     assert [r["Điểm kiến thức"] for r in data[0:6]] == [sum(k == 1 for k in c.knowledge) for c in six]
     assert data[0]["Bạn có góp ý gì để việc tuyên truyền pháp luật ở địa phương tốt hơn?"] == "=SUM(A1:A9)"
     assert "respondent" not in " ".join(str(h) for h in data[0])
@@ -303,6 +311,11 @@ async def test_survey_workbook_for_one_unit(seeded: Seeded) -> None:
     book = openpyxl.load_workbook(io.BytesIO(document.content))
     assert [r["Đơn vị"] for r in table(book, "Tổng hợp")] == ["Xã Hậu Lộc"]
     assert len(table(book, "Dữ liệu")) == 6
+    await seeded.admin.send("/xuat khảo sát 16072")
+    [document] = seeded.admin.documents
+    book = openpyxl.load_workbook(io.BytesIO(document.content))
+    [hoa_loc] = table(book, "Tổng hợp")  # hidden as in the export of every unit, though shown alone here
+    assert (hoa_loc["Số phiếu"], hoa_loc["Chỉ số hài lòng: tỷ lệ hài lòng (%)"]) == (5, HIDDEN)
 
 
 async def test_csv_in_long_form_with_bom(seeded: Seeded) -> None:
@@ -314,7 +327,7 @@ async def test_csv_in_long_form_with_bom(seeded: Seeded) -> None:
     suggestions = [r["Trả lời"] for r in rows if r["Mã câu hỏi"] == "gop_y"]
     assert "'=SUM(A1:A9)" in suggestions and "'@lệnh cần thêm loa truyền thanh" in suggestions
     assert unicodedata.normalize("NFC", NFD_SUGGESTION) in suggestions
-    assert {r["Đơn vị"] for r in rows} == {"Xã Hậu Lộc", "Xã Hoa Lộc"}  # the decliner answered nothing that counts
+    assert {r["Đơn vị"] for r in rows} == {"Xã Hậu Lộc", "Xã Hoa Lộc", "Xã Triệu Lộc"}  # not the decliner's
     assessment = await export(seeded, "/xuat danhgia csv")
     detail = list(csv.DictReader(io.StringIO(assessment.content.decode("utf-8-sig"))))
     n41 = next(r for r in detail if r["Đơn vị"] == "Xã Hậu Lộc" and r["Tiêu chí"] == "N4.1")
@@ -350,7 +363,7 @@ async def test_cli_export_matches_the_chat(seeded: Seeded, tmp_path: Path, monke
     output = tmp_path / "ks.xlsx"
     await asyncio.to_thread(cli_main, ["export", "khaosat", "--period", "2026", "--unit", HOA_LOC, "-o", str(output)])
     summary = table(openpyxl.load_workbook(output), "Tổng hợp")
-    assert summary[0]["Chỉ số hài lòng: tỷ lệ hài lòng (%)"] == 0.0  # two respondents are enough when K = 2
+    assert summary[0]["Chỉ số hài lòng: tỷ lệ hài lòng (%)"] == 0.0  # Triệu Lộc's two are enough when K = 2
     with pytest.raises(SystemExit, match="Không có kỳ đánh giá “1999”"):
         await asyncio.to_thread(cli_main, ["export", "danhgia", "--period", "1999", "-o", str(output)])
 
