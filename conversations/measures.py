@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conversations.answers import number_text
 from conversations.definition import Question, Questionnaire, SurveyMeasure
 
 PERCENT_DECIMALS = 1
@@ -59,6 +60,16 @@ def _percent(part: float, whole: float) -> float | None:
 def response_rate(responses: int, declined: int) -> Rate:
     """The share of the people asked for their consent who took part: responses / (responses + declines)."""
     return Rate(_percent(responses, responses + declined), responses + declined)
+
+
+DECLINES = ", {declined} người từ chối tham gia (tỷ lệ trả lời {rate} %)"
+
+
+def declines_text(responses: int, declined: int) -> str:
+    """The declines and the response rate, when anyone declined (/tiendo and the report)."""
+    if not declined:
+        return ""
+    return DECLINES.format(declined=declined, rate=number_text(response_rate(responses, declined).percent or 0))
 
 
 def share(tally: SurveyTally, question_id: str, values: list[str]) -> Rate:

@@ -7,10 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.answers import number_text
 from conversations.definition import Questionnaire
 from conversations.localtime import local_time
-from conversations.measures import response_rate
 from conversations.text import vi_sort_key
 from exports.workbook import HIDDEN, Column, Sheet
 from storage import repo
@@ -52,17 +50,6 @@ def notes_sheet(
             rows.append(("", qn.notice))
     rows += list(extra)
     return Sheet("Ghi chú", [Column("Mục", width=40), Column("Nội dung", "long_text", width=100)], rows)
-
-
-DECLINES = ", {declined} người từ chối tham gia (tỷ lệ trả lời {rate} %)"
-
-
-def declines_text(responses: int, declined: int) -> str:
-    """The declines and the response rate (responses / (responses + declines)), when anyone declined."""
-    if not declined:
-        return ""
-    rate = response_rate(responses, declined).percent
-    return DECLINES.format(declined=declined, rate=number_text(rate or 0))
 
 
 HIDDEN_NOTE = (

@@ -75,7 +75,7 @@ def check(qn: Questionnaire, step: engine.Step) -> None:
     state = step.state
     assert json.loads(json.dumps(state)) == state
     where = engine.phase(state)
-    assert where in {"question", "review", "submitted"}
+    assert where in {"question", "review", "submitted", "declined"}  # declined: a "no" to the consent question
     shown = visible(qn, state["answers"])
     if where == "question":
         current = engine.current_question(qn, state)

@@ -12,9 +12,9 @@ from bot.progress import blocked_officers, days_left_text, period_progress, stat
 from bot.table import Call
 from conversations.engine import Outgoing
 from conversations.localtime import day_text, local_date
+from conversations.measures import declines_text
 from conversations.status import LABELS
 from exports.charts import progress_chart
-from exports.results import declines_text
 from storage import repo
 from storage.queries import get_period
 
