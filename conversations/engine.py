@@ -418,9 +418,12 @@ def review_items(qn: Questionnaire, state: Mapping[str, Any]) -> list[Question]:
 
 
 def answered(qn: Questionnaire, state: Mapping[str, Any]) -> tuple[int, int]:
-    """(answered, asked): of the questions the answers so far show, how many are answered."""
-    asked = review_items(qn, state)
-    return sum(q.id in state["answers"] for q in asked), len(asked)
+    """(answered, applying): how many of the questions that apply are answered. Those that apply are the questions
+    shown by the answers so far and those whose show-if rests on a question not answered (nor skipped) yet, as the
+    "Câu 3/28" an officer reads counts them; a question hidden by an answer (show-if) is not among them."""
+    answers, asked = state["answers"], review_items(qn, state)
+    decided = {**answers, **dict.fromkeys(state.get("skipped", ()))}
+    return sum(q.id in answers for q in asked), expected_count(qn, decided, asked)
 
 
 def _show_review(turn: _Turn) -> Outgoing:

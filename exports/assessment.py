@@ -18,6 +18,7 @@ from conversations import engine
 from conversations.answers import display
 from conversations.conditions import visible
 from conversations.definition import (
+    NUMBER_TYPES,
     Question,
     Questionnaire,
     QuestionType,
@@ -227,6 +228,7 @@ def detail_sheet(a: Assessment, name: str = "Chi tiết") -> Sheet:
         Column("Tiêu chí", width=9),
         Column("Câu hỏi", "long_text", width=50),
         Column("Trả lời", "long_text", width=30),
+        Column("Số liệu", "number"),
         Column("Điểm tự chấm", "number"),
         Column("Điểm tối đa", "number"),
         Column("Số minh chứng", "integer"),
@@ -262,6 +264,7 @@ def detail_sheet(a: Assessment, name: str = "Chi tiết") -> Sheet:
                 q.code or "",
                 q.text,
                 display(q, value) if value is not None else "",
+                value if q.type in NUMBER_TYPES and isinstance(value, int | float) else None,
                 question_points(q, value) if q.scored and value is not None else None,
                 q.max_points if q.scored else None,
                 sum(files[s.id] for s in evidence) if evidence else None,

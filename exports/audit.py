@@ -4,11 +4,13 @@ admin action (invites, exports, returns, approvals, uploads, period and unit cha
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.answers import number_text
 from conversations.definition import Questionnaire, question_header
-from conversations.localtime import local_cell
+from conversations.localtime import day_text, local_cell
 from exports.workbook import Column, Sheet
 from storage import repo
 from storage.models import Account
@@ -32,8 +34,71 @@ ACTIONS = {
 }
 
 
-def _detail(detail: Mapping[str, object] | None) -> str:
-    return "; ".join(f"{key}: {value}" for key, value in (detail or {}).items() if value not in (None, "", []))
+DETAILS = {
+    "kind": "Loại",
+    "format": "Dạng tệp",
+    "period": "Kỳ",
+    "unit": "Đơn vị",
+    "points": "Tổng điểm",
+    "items": "Tiêu chí trả lại",
+    "files": "Số tệp",
+    "link": "Đường dẫn",
+    "file": "Tệp",
+    "added": "Số đơn vị thêm",
+    "updated": "Số đơn vị cập nhật",
+    "old": "Trước",
+    "new": "Sau",
+    "old_valid_to": "Áp dụng đến (trước)",
+    "from": "Từ",
+    "name": "Tên",
+    "officers_moved": "Số cán bộ chuyển sang",
+    "valid_from": "Áp dụng từ",
+    "deadline": "Hạn nộp",
+    "units": "Đơn vị được nhắc",
+    "messages": "Số tin nhắn",
+    "without_officers": "Đơn vị chưa có cán bộ",
+}
+"""What each detail an admin action records (bot.audit) is called in the sheet."""
+DETAIL_OVERRIDES = {("unit_merge", "from"): "Gộp từ", ("unit_deactivate", "from"): "Ngừng áp dụng từ"}
+
+
+def _value(value: object) -> str:
+    """A recorded value as a person reads it: dates dd/mm/yyyy, numbers with a decimal comma, lists joined, a
+    returned criterion as "code: note"."""
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, int | float):
+        return number_text(value)
+    if isinstance(value, str):
+        try:
+            return day_text(date.fromisoformat(value)) if len(value) == 10 else value
+        except ValueError:
+            return value
+    if isinstance(value, Mapping):
+        if "code" in value and "note" in value:
+            return f"{value['code']}: {value['note']}"
+        return ", ".join(f"{k}: {_value(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "; ".join(_value(v) for v in value)
+    return str(value)
+
+
+def details_text(action: str, detail: Mapping[str, object] | None) -> str:
+    """An action's details in Vietnamese, one "Tên: giá trị" per line."""
+    lines = []
+    for key, value in (detail or {}).items():
+        if value in (None, "", []):
+            continue
+        label = DETAIL_OVERRIDES.get((action, key)) or DETAILS.get(key, key)
+        lines.append(f"{label}: {_value(value)}")
+    return "\n".join(lines)
+
+
+def person(account: Account, unit_name: str | None) -> str:
+    """Who acted, by name: "Nguyễn Văn A – cán bộ Xã Hậu Lộc (telegram:123)"."""
+    name = account.display_name or "Người không rõ tên"
+    role = f" – cán bộ {unit_name}" if unit_name else " – quản trị viên" if account.is_admin else ""
+    return f"{name}{role} ({account.channel}:{account.platform_id})"
 
 
 async def changes_sheet(db: AsyncSession, questionnaires: Mapping[str, Questionnaire], period: str) -> Sheet:
@@ -52,6 +117,7 @@ async def changes_sheet(db: AsyncSession, questionnaires: Mapping[str, Questionn
         qn = questionnaires.get(response.questionnaire_id)
         question = question_header(qn, change.question_id) if qn and qn.has(change.question_id) else change.question_id
         who = await db.get(Account, change.changed_by) if change.changed_by else None
+        unit_of_who = await repo.get_unit(db, who.unit_code) if who and who.unit_code else None
         rows.append(
             [
                 local_cell(change.changed_at),
@@ -60,7 +126,7 @@ async def changes_sheet(db: AsyncSession, questionnaires: Mapping[str, Questionn
                 question,
                 change.old_text,
                 change.new_text,
-                f"{who.display_name or ''} ({who.channel}:{who.platform_id})" if who else "",
+                person(who, unit_of_who.name if unit_of_who else None) if who else "",
             ]
         )
     return Sheet("Lịch sử sửa phiếu", columns, rows)
@@ -75,7 +141,7 @@ async def actions_sheet(db: AsyncSession, period: str) -> Sheet:
         Column("Chi tiết", "long_text", width=60),
     ]
     rows = [
-        [local_cell(e.at), e.actor, ACTIONS.get(e.action, e.action), e.target, _detail(e.detail)]
+        [local_cell(e.at), e.actor, ACTIONS.get(e.action, e.action), e.target, details_text(e.action, e.detail)]
         for e in await repo.audit_entries(db, period)
     ]
     return Sheet("Nhật ký quản trị", columns, rows)

@@ -5,7 +5,7 @@ makes too (a selection, submitted or declined counts, a period, evidence files) 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import String, case, cast, func, select
@@ -85,11 +85,22 @@ def unit_order(codes: Sequence[str], column: Any) -> Any:
 
 
 async def wide_answers(
-    db: AsyncSession, selection: Selection, question_ids: Sequence[str], scored_ids: Sequence[str], units: Sequence[str]
+    db: AsyncSession,
+    selection: Selection,
+    question_ids: Sequence[str],
+    scored_ids: Sequence[str],
+    units: Sequence[str],
+    numeric_ids: Collection[str] = (),
 ) -> AsyncIterator[tuple[Any, ...]]:
-    """One row per submitted response: id, unit code, submitted at, the displayed answer to each listed question,
-    and the points earned on the scored ones; pivoted by the database, streamed in unit order."""
-    columns = [func.max(case((Answer.question_id == qid, Answer.value_text))) for qid in question_ids]
+    """One row per submitted response: id, unit code, submitted at, the displayed answer to each listed question
+    (the number itself for those in `numeric_ids`), and the points earned on the scored ones; pivoted by the
+    database, streamed in unit order."""
+    raw = cast(Answer.value, String)
+    columns = [
+        func.max(case((Answer.question_id == qid, raw if qid in numeric_ids else Answer.value_text)))
+        for qid in question_ids
+    ]
+    numeric = [3 + n for n, qid in enumerate(question_ids) if qid in numeric_ids]
     points = func.sum(case((Answer.question_id.in_(scored_ids), Answer.points))) if scored_ids else None
     query = (
         select(
@@ -104,7 +115,10 @@ async def wide_answers(
     result = await db.stream(query)
     async for partition in result.partitions():
         for row in partition:
-            yield tuple(row)
+            values = list(row)
+            for n in numeric:
+                values[n] = _value(values[n])
+            yield tuple(values)
 
 
 async def long_answers(db: AsyncSession, selection: Selection, units: Sequence[str]) -> AsyncIterator[tuple[Any, ...]]:

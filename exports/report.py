@@ -14,6 +14,7 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
@@ -168,9 +169,24 @@ def _table(doc: DocxDocument, header: Sequence[str], rows: Sequence[Sequence[str
 
 
 def _picture(doc: DocxDocument, png: bytes, caption: str) -> None:
+    """A chart and its caption, kept on one page (keep with next)."""
     doc.add_picture(io.BytesIO(png), width=Cm(16))
-    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    chart = doc.paragraphs[-1]
+    chart.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    chart.paragraph_format.keep_with_next = True
     _centred(doc, caption, italic=True, size=11)
+
+
+def _closing(doc: DocxDocument) -> None:
+    """Recipients and the signature line, kept on one page with the section before them: the report never ends on
+    a page holding only the signature."""
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    closing = doc.add_table(rows=1, cols=2)
+    closing.rows[0].cells[0].text = "Nơi nhận:\n- [……];\n- Lưu: VT."
+    closing.rows[0].cells[1].text = "TRƯỞNG PHÒNG\n\n\n[Họ và tên]"
+    closing.rows[0].cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    row = closing.rows[0]._tr.get_or_add_trPr()
+    row.append(OxmlElement("w:cantSplit"))
 
 
 def _cell(value: float | str | None) -> str:
@@ -333,13 +349,6 @@ def build_docx(data: ReportData) -> bytes:
     doc = Document()
     _setup(doc)
     _heading_block(doc, data)
-    notices = [
-        x.notice
-        for x in (data.assessment.qn if data.assessment else None, data.survey.qn if data.survey else None)
-        if x is not None and x.notice
-    ]
-    for notice in notices:
-        doc.add_paragraph().add_run(notice).italic = True
     doc.add_heading("I. MỤC ĐÍCH, CĂN CỨ, PHẠM VI ĐÁNH GIÁ", level=1)
     _blank(doc, "căn cứ thực hiện (kế hoạch, văn bản chỉ đạo), mục đích, phạm vi và cách thức đánh giá")
     doc.add_heading("II. KẾT QUẢ ĐÁNH GIÁ", level=1)
@@ -359,10 +368,7 @@ def build_docx(data: ReportData) -> bytes:
     _blank(doc, "hạn chế, khó khăn và nguyên nhân chủ quan, khách quan")
     doc.add_heading("IV. PHƯƠNG HƯỚNG, ĐỀ XUẤT, KIẾN NGHỊ", level=1)
     _blank(doc, "nhiệm vụ thời gian tới, đề xuất, kiến nghị với cấp trên")
-    closing = doc.add_table(rows=1, cols=2)
-    closing.rows[0].cells[0].text = "Nơi nhận:\n- [……];\n- Lưu: VT."
-    closing.rows[0].cells[1].text = "TRƯỞNG PHÒNG\n\n\n[Họ và tên]"
-    closing.rows[0].cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _closing(doc)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.definition import (
     CHOICE_TYPES,
+    NUMBER_TYPES,
     Question,
     Questionnaire,
     QuestionType,
@@ -28,7 +29,7 @@ from conversations.localtime import local_date
 from conversations.measures import Rate, SurveyTally, earned, measure, measure_questions, response_rate, share
 from exports import disclosure, queries
 from exports.results import units_for
-from exports.workbook import HIDDEN, Column, Sheet
+from exports.workbook import HIDDEN, Column, ColumnKind, Sheet
 from storage.models import Unit
 from storage.queries import Selection
 
@@ -68,7 +69,7 @@ class Indicator:
 
 def indicators(qn: Questionnaire, measures: Sequence[SurveyMeasure]) -> list[Indicator]:
     """The figures the self-assessment takes from this survey, the knowledge score of each scored group, and the
-    share answering "Có" to each yes/no question."""
+    share answering "Có" to each yes/no question but the consent question."""
     found: list[Indicator] = []
     seen: set[tuple[Any, ...]] = set()
     for how in measures:
@@ -96,7 +97,7 @@ def indicators(qn: Questionnaire, measures: Sequence[SurveyMeasure]) -> list[Ind
             )
         )
     for q in qn.questions:
-        if q.type is QuestionType.YES_NO:
+        if q.type is QuestionType.YES_NO and not q.consent:  # every counted respondent said yes to consent
             rate = partial(share, question_id=q.id, values=[YES])
             found.append(Indicator(f"Tỷ lệ trả lời “Có”: {question_label(q)} (%)", rate, (q.id,)))
     return found
@@ -296,6 +297,13 @@ def _answerable(qn: Questionnaire) -> list[Question]:
     return [q for q in qn.questions if q.answerable]
 
 
+def _kind(q: Question) -> ColumnKind:
+    """How a question's answers are written: numbers as numbers (with a number format), text as text."""
+    if q.type in NUMBER_TYPES:
+        return "number"
+    return "long_text" if q.type is QuestionType.TEXT else "text"
+
+
 def data_sheet(db: AsyncSession, s: SurveyResults, name: str = "Dữ liệu") -> Sheet:
     """One row per response, streamed from the database when the workbook is written."""
     asked = _answerable(s.qn)
@@ -303,19 +311,16 @@ def data_sheet(db: AsyncSession, s: SurveyResults, name: str = "Dữ liệu") ->
     columns = [Column("Mã phiếu", "integer"), Column("Mã đơn vị", "code"), Column("Đơn vị", width=20)]
     columns += [Column("Ngày nộp", "date")]
     columns += [
-        Column(
-            question_header(s.qn, q.id),
-            "long_text" if q.type is QuestionType.TEXT else "text",
-            width=40 if q.type is QuestionType.TEXT else 18,
-        )
-        for q in asked
+        Column(question_header(s.qn, q.id), _kind(q), width=40 if q.type is QuestionType.TEXT else 18) for q in asked
     ]
+    numeric = {q.id for q in asked if _kind(q) == "number"}
     if scored:
         columns.append(Column("Điểm kiến thức", "number"))
 
     async def rows() -> AsyncIterator[list[Any]]:
         names = {u.code: u.name for u in s.units}
-        stream = queries.wide_answers(db, s.selection, [q.id for q in asked], scored, [u.code for u in s.units])
+        codes = [u.code for u in s.units]
+        stream = queries.wide_answers(db, s.selection, [q.id for q in asked], scored, codes, numeric)
         async for response_id, unit, submitted_at, *answers in stream:
             yield [response_id, unit, names.get(unit, unit), local_date(submitted_at), *answers]
 
