@@ -15,6 +15,7 @@ from conversations import engine
 from conversations.answers import display, number_text
 from conversations.definition import Question, Questionnaire, QuestionType, question_header, supporting
 from conversations.localtime import local_time
+from conversations.measures import Rate, SurveyFigures
 from conversations.scoring import question_points, score
 from conversations.status import LABELS, Status
 from conversations.text import fold
@@ -93,9 +94,10 @@ def submission_text(
     files: Sequence[Evidence],
     reviews: Sequence[Review],
     changed: int,
+    figures: SurveyFigures | None = None,
 ) -> str:
     """A unit's self-assessment as an admin reads it: status, points by group, each answer with its points, and the
-    evidence sent for it."""
+    evidence sent for it; beside the self-score, the score and figures the citizen survey gives now."""
     answers = response.state["answers"]
     card = score(qn, answers)
     status = LABELS[response.status]
@@ -110,7 +112,13 @@ def submission_text(
             lines += flagged_lines(qn, last.items)
     if changed:
         lines.append(f"Số lần sửa câu trả lời sau lần nộp đầu: {changed} (xem /xuat nhatky).")
-    lines += ["", f"Tổng điểm: {number_text(card.total)}/{number_text(card.maximum)}"]
+    total = f"Tổng điểm: {number_text(card.total)}/{number_text(card.maximum)} (tự chấm)"
+    if figures is not None:
+        replaced = figures.answers(qn, answers)
+        survey_total = number_text(score(qn, replaced).total) if replaced is not None else None
+        total += f" · theo khảo sát người dân: {survey_total}/{number_text(card.maximum)}" if survey_total else ""
+        total += "" if survey_total else f" · theo khảo sát người dân: chưa đủ {figures.minimum} phiếu"
+    lines += ["", total]
     lines += [f"• {g.code}: {number_text(g.points)}/{number_text(g.maximum)}" for g in card.groups]
     lines.append("")
     by_question: dict[str, list[Evidence]] = {}
@@ -123,11 +131,11 @@ def submission_text(
             names = ", ".join(f.name or ("ảnh" if f.kind == "photo" else "tệp") for f in sent)
             shown = f"{len(sent)} tệp minh chứng" + (f" ({names})" if names else "") if sent else "(không có tệp)"
         else:
-            shown = display(q, value) if value is not None else "(bỏ qua)"
+            shown = engine.survey_answer_text(response.state, q, display(q, value)) if value is not None else "(bỏ qua)"
         points = ""
         if q.scored and value is not None:
             points = f" – {number_text(question_points(q, value) or 0)}/{number_text(q.max_points)} điểm"
-        lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}")
+        lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}{_survey_now(q, figures)}")
     return "\n".join(lines)
 
 
@@ -177,6 +185,17 @@ async def send_back(
     return await notify(db, recipients(await repo.officers_of(db, unit.code)), "returned", notice, now)
 
 
+def _survey_now(q: Question, figures: SurveyFigures | None) -> str:
+    """A survey-measured criterion's figure and points by the survey today, beside the unit's own."""
+    if figures is None or q.measured_by is None:
+        return ""
+    rate = figures.usable(q.id)
+    if rate is None or rate.percent is None:
+        return f" | khảo sát hiện có {figures.rates.get(q.id, Rate(None, 0)).base} phiếu, chưa đủ {figures.minimum}"
+    points = f"{number_text(question_points(q, rate.percent) or 0)}/{number_text(q.max_points)}"
+    return f" | theo {rate.base} phiếu khảo sát: {number_text(rate.percent)} % – {points} điểm"
+
+
 async def resubmitted(
     db: AsyncSession,
     qn: Questionnaire,
@@ -212,15 +231,20 @@ async def resubmitted(
 
 
 async def reopen_returned(
-    db: AsyncSession, qn: Questionnaire, response: Response, now: datetime, who: engine.Participant
+    db: AsyncSession,
+    qn: Questionnaire,
+    response: Response,
+    now: datetime,
+    who: engine.Participant,
+    figures: SurveyFigures | None = None,
 ) -> engine.Step:
     """Where an officer lands on opening a returned self-assessment: straight at the flagged criteria the first time
     (with the reviewer's notes), where they left off afterwards."""
     returned = await repo.open_return(db, response.id)
     if returned is None or engine.phase(response.state) != "submitted":
-        step = engine.resume(qn, response.state, who)
+        step = engine.resume(qn, response.state, who, figures)
     else:
         notes = {item["question_id"]: item["note"] for item in returned.items}
-        step = engine.reopen(qn, response.state, returned.question_ids, notes, now, who)
+        step = engine.reopen(qn, response.state, returned.question_ids, notes, now, who, figures)
     response.state, response.updated_at = engine.as_stored(step.state), now
     return step

@@ -20,6 +20,7 @@ from bot import drafts, evidence, jobs, review, submissions, waits
 from bot import texts as t
 from bot.channels.registry import Channels
 from bot.config import Settings
+from bot.figures import survey_figures
 from bot.identity import actor_key
 from bot.messages import Reply, Sender
 from bot.order import PersonOrder
@@ -34,6 +35,7 @@ from conversations.definition import (
 )
 from conversations.engine import Button, FileRef, Inbound, Outgoing
 from conversations.localtime import local_date
+from conversations.measures import SurveyFigures
 from conversations.status import Status
 from conversations.text import clean_input, vi_sort_key
 from storage import repo
@@ -233,7 +235,8 @@ class BotService:
         now = self.clock()
         who = self.participant(sender, actor, read)
         places = engine.participants(read.state) - {actor}
-        step = engine.handle(qn, read.state, inbound, now, who)
+        figures = await self.figures(db, qn, read)
+        step = engine.handle(qn, read.state, inbound, now, who, figures)
         if not (step.declined or step.submitted):  # most messages: one statement writes the state
             await repo.save_state(db, read.id, engine.as_stored(step.state), now)
             return list(step.outgoing)
@@ -249,6 +252,13 @@ class BotService:
             await repo.save_session(db, actor, now, None, None)
             await drafts.tell_others(db, self.secret, response, places, who.name, now)
         return list(step.outgoing)
+
+    async def figures(
+        self, db: AsyncSession, qn: Questionnaire, response: Response | repo.ResponseState
+    ) -> SurveyFigures | None:
+        """The survey's current figures for the unit's survey-measured criteria of a response."""
+        minimum = self.settings.suppress_below
+        return await survey_figures(db, self.questionnaires, qn, response.period_code, response.unit_code, minimum)
 
     def participant(self, sender: Sender, actor: str, response: Response | repo.ResponseState) -> engine.Participant:
         """Who is writing, as the engine knows them: officers of a unit share its draft and are named to each other
@@ -273,7 +283,8 @@ class BotService:
             return None
         who = engine.Participant(actor)  # opening changes no answer, so no name is needed to tell others
         if response is None:
-            step = engine.start(qn, now, who)
+            figures = await survey_figures(db, self.questionnaires, qn, period, unit.code, self.settings.suppress_below)
+            step = engine.start(qn, now, who, figures)
             response = await repo.add_response(
                 db,
                 Response(
@@ -289,10 +300,13 @@ class BotService:
                     updated_at=now,
                 ),
             )
-        elif response.status is Status.RETURNED:
-            step = await review.reopen_returned(db, await self.definition_of(db, response) or qn, response, now, who)
         else:
-            step = engine.resume(await self.definition_of(db, response) or qn, response.state, who)
+            qn = await self.definition_of(db, response) or qn
+            figures = await self.figures(db, qn, response)
+            if response.status is Status.RETURNED:
+                step = await review.reopen_returned(db, qn, response, now, who, figures)
+            else:
+                step = engine.resume(qn, response.state, who, figures)
             response.state = engine.as_stored(step.state)  # a new officer's place, and what each was shown
         await repo.save_session(db, actor, now, response.id, None)
         return [Outgoing(heading), *step.outgoing]

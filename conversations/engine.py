@@ -26,9 +26,12 @@ from conversations.conditions import as_asked, effective_answers, expected_count
 from conversations.definition import Question, Questionnaire, QuestionType, question_label
 from conversations.expressions import Where
 from conversations.localtime import clock_then_day
+from conversations.measures import Rate, SurveyFigures, measured_criteria
 from conversations.scoring import ScoreCard, score
 from conversations.text import clean_input, fold
 
+EXPLANATION_LIMIT = 1000
+"""The longest explanation an officer may give beside a survey figure."""
 STATE_SCHEMA = 2
 """1: one position for everyone (phase, current, trail, … at the top level); 2: a position per participant."""
 
@@ -62,6 +65,14 @@ class Change(TypedDict):
     revision: int
 
 
+class FromSurvey(TypedDict):
+    """A survey-measured criterion answered with the survey's figure: how many respondents it rested on then, and
+    the officer's explanation, if any."""
+
+    base: int
+    note: str | None
+
+
 class State(TypedDict):
     schema: int
     questionnaire: str
@@ -85,6 +96,8 @@ class State(TypedDict):
     """Only on a submitted response reopened by reopen(): the questions to go through again."""
     notes: NotRequired[dict[str, str]]
     """The reviewer's notes on some of those."""
+    from_survey: NotRequired[dict[str, FromSurvey]]
+    """{criterion id: …} for the survey-measured criteria whose answer is the survey's figure."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,12 @@ class _Turn:
     qn: Questionnaire
     state: State
     who: Participant
+    figures: SurveyFigures | None = None
+    """The survey's current figures for the unit's survey-measured criteria, when the host gives them."""
+
+    def survey_rate(self, q: Question) -> Rate | None:
+        """The figure a survey-measured criterion is answered with, when it rests on enough respondents."""
+        return self.figures.usable(q.id) if self.figures is not None and q.measured_by is not None else None
 
     @property
     def pos(self) -> Position:
@@ -252,7 +271,7 @@ def participants(state: Mapping[str, Any]) -> set[str]:
 # ---------------------------------------------------------------- starting and showing
 
 
-def start(qn: Questionnaire, now: datetime, who: Participant = ALONE) -> Step:
+def start(qn: Questionnaire, now: datetime, who: Participant = ALONE, figures: SurveyFigures | None = None) -> Step:
     state: State = {
         "schema": STATE_SCHEMA,
         "questionnaire": qn.id,
@@ -270,17 +289,19 @@ def start(qn: Questionnaire, now: datetime, who: Participant = ALONE) -> Step:
     intro = [Outgoing(qn.intro, header=qn.title)]
     if qn.notice:
         intro.append(Outgoing(qn.notice))
-    step = _advance(_Turn(qn, state, who), after=None)
+    step = _advance(_Turn(qn, state, who, figures), after=None)
     return Step(step.state, intro + step.outgoing)
 
 
-def resume(qn: Questionnaire, state: Mapping[str, Any], who: Participant = ALONE) -> Step:
+def resume(
+    qn: Questionnaire, state: Mapping[str, Any], who: Participant = ALONE, figures: SurveyFigures | None = None
+) -> Step:
     """Show again where the participant is, after a pause or a restart; someone new to a shared draft is given a
     place of their own at the first question nobody has answered. The given state is not modified."""
     loaded = copy.deepcopy(load_state(state))
     if loaded["phase"] != "open":
         return Step(loaded, [Outgoing(m.ERR_LOCKED)])
-    turn = _Turn(qn, loaded, who)
+    turn = _Turn(qn, loaded, who, figures)
     if not _take_place(turn):
         return _join(turn, [Outgoing(m.RESUME)])
     return Step(loaded, [Outgoing(m.RESUME), *_prompt(turn)])
@@ -293,6 +314,7 @@ def reopen(
     notes: Mapping[str, str],
     now: datetime,
     who: Participant = ALONE,
+    figures: SurveyFigures | None = None,
 ) -> Step:
     """Open a submitted state again on some questions (a self-assessment returned for corrections): each is asked
     again in questionnaire order with its current answer and the reviewer's note, then the review; the other
@@ -302,7 +324,7 @@ def reopen(
     loaded["positions"], loaded["changes"] = {who.key: _new_position()}, {}
     loaded["revisit"] = [q.id for q in qn.questions if q.id in question_ids]
     loaded["notes"] = {qid: note for qid, note in notes.items() if note}
-    step = _advance(_Turn(qn, loaded, who), after=None)
+    step = _advance(_Turn(qn, loaded, who, figures), after=None)
     opening = m.REOPENED.format(count=len([q for q in review_items(qn, loaded) if q.id in question_ids]))
     return Step(step.state, [Outgoing(opening), *step.outgoing])
 
@@ -355,14 +377,21 @@ def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgo
         listed = (f"{n}. {file_label(f.get('name'), f.get('kind'))}" for n, f in enumerate(answers[q.id], 1))
         lines.append(m.FILES_SENT.format(lines="\n".join(listed)))
     elif q.id in answers:
-        lines.append(m.CURRENT_ANSWER.format(answer=display(q, answers[q.id])))
+        lines.append(m.CURRENT_ANSWER.format(answer=_shown(turn, q)))
+    rate = turn.survey_rate(q)
+    if rate is not None:
+        lines.append(m.SURVEY_FIGURE.format(base=rate.base, percent=number_text(rate.percent or 0)))
+        lines.append(m.SURVEY_FIGURE_ASK.format(use=m.USE_SURVEY))
+    elif turn.figures is not None and q.measured_by is not None:
+        base = turn.figures.rates.get(q.id, Rate(None, 0)).base
+        lines.append(m.SURVEY_TOO_FEW.format(base=base, minimum=turn.figures.minimum))
     choices: tuple[Button, ...] = ()
     if q.options:
         ticked = set(pos["selection"])
         choices = tuple(
             Button(("✓ " if c.value in ticked else "") + c.label, f"a:{q.id}:{c.value}") for c in q.options
         )
-    actions = []
+    actions = [Button(m.USE_SURVEY, f"f:{q.id}")] if rate is not None else []
     if q.type in (QuestionType.MULTIPLE_CHOICE, QuestionType.EVIDENCE):
         actions.append(Button(m.DONE, f"d:{q.id}"))
     if q.id in answers and (q.type is not QuestionType.EVIDENCE or answers[q.id]):
@@ -376,7 +405,7 @@ def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgo
     return Outgoing(
         "\n".join(lines),
         header=_progress(turn, q),
-        hint=hint(q),
+        hint=hint(q) if rate is None else None,
         choices=choices,
         actions=tuple(actions),
         replaces_prompt=replaces,
@@ -407,6 +436,31 @@ def _score_lines(card: ScoreCard) -> list[str]:
     return lines
 
 
+def _survey_score(turn: _Turn) -> list[str]:
+    """The score with the survey's figures for the survey-measured criteria, beside the self-score."""
+    if turn.figures is None or not measured_criteria(turn.qn):
+        return []
+    replaced = turn.figures.answers(turn.qn, turn.state["answers"])
+    if replaced is None:
+        return [m.SCORE_SURVEY_TOO_FEW.format(minimum=turn.figures.minimum)]
+    card = score(turn.qn, replaced)
+    return [m.SCORE_SURVEY.format(points=number_text(card.total), maximum=number_text(card.maximum))]
+
+
+def survey_answer_text(state: Mapping[str, Any], q: Question, shown: str) -> str:
+    """An answer as shown, with "theo 27 phiếu khảo sát" and the officer's explanation when it is the survey's
+    figure."""
+    used = state.get("from_survey", {}).get(q.id)
+    if used is None:
+        return shown
+    text = f"{shown} ({m.SURVEY_BASE.format(base=used['base'])})"
+    return text + (f"; {m.SURVEY_EXPLANATION.format(text=used['note'])}" if used["note"] else "")
+
+
+def _shown(turn: _Turn, q: Question) -> str:
+    return survey_answer_text(turn.state, q, display(q, turn.state["answers"][q.id]))
+
+
 def shows_score(qn: Questionnaire) -> bool:
     """A unit sees its self-score; a citizen's knowledge points are for the analysis, not a grade to show."""
     return qn.scored and qn.kind == "self_assessment"
@@ -433,11 +487,11 @@ def _show_review(turn: _Turn) -> Outgoing:
     lines = []
     for number, q in enumerate(review_items(qn, state), start=1):
         label = question_label(q)
-        shown = display(q, answers[q.id]) if q.id in answers else m.REVIEW_SKIPPED
+        shown = _shown(turn, q) if q.id in answers else m.REVIEW_SKIPPED
         prefix = f"{q.code} " if q.code else ""
         lines.append(f"{number}. {prefix}{label}: {shown}")
     if shows_score(qn):
-        lines += ["", *_score_lines(score(qn, answers))]
+        lines += ["", *_score_lines(score(qn, answers)), *_survey_score(turn)]
     actions = (Button(m.SUBMIT, "r:submit"), Button(m.EDIT, "r:edit"), Button(m.BACK, "r:back"))
     return Outgoing("\n".join(lines), header=m.REVIEW_TITLE, hint=m.REVIEW_FOOTER, actions=actions)
 
@@ -588,6 +642,7 @@ def _record(turn: _Turn, q: Question, value: Any) -> Step:
     if q.consent and value == "khong":
         return _decline(turn, q)
     state["answers"][q.id] = value
+    state.get("from_survey", {}).pop(q.id, None)
     _note_change(turn, q.id)
     while (stale := unoffered(turn.qn, state["answers"])) is not None:
         del state["answers"][stale]  # as ODK clears it: asked again
@@ -626,7 +681,7 @@ def _submit(turn: _Turn, now: datetime) -> Step:
     state.pop("notes", None)
     lines = [qn.outro]
     if shows_score(qn):
-        lines += ["", *_score_lines(score(qn, state["answers"]))]
+        lines += ["", *_score_lines(score(qn, state["answers"])), *_survey_score(turn)]
     lines.append(m.SUBMITTED.format(time=clock_then_day(now)))
     return Step(state, [Outgoing("\n".join(lines))], submitted=True)
 
@@ -635,14 +690,21 @@ def _submit(turn: _Turn, now: datetime) -> Step:
 
 
 def handle(
-    qn: Questionnaire, state: Mapping[str, Any], inbound: Inbound, now: datetime, who: Participant = ALONE
+    qn: Questionnaire,
+    state: Mapping[str, Any],
+    inbound: Inbound,
+    now: datetime,
+    who: Participant = ALONE,
+    figures: SurveyFigures | None = None,
 ) -> Step:
-    """Apply one inbound message from `who`. The given state is not modified; the step carries the new one."""
+    """Apply one inbound message from `who`. The given state is not modified; the step carries the new one.
+    `figures`: the survey's current figures for the unit, shown on its survey-measured criteria instead of asking
+    for them."""
     loaded = copy.deepcopy(load_state(state))
     if loaded["phase"] != "open":
         return Step(loaded, [Outgoing(m.ERR_LOCKED)])
     loaded["updated_at"] = now.isoformat()
-    turn = _Turn(qn, loaded, who)
+    turn = _Turn(qn, loaded, who, figures)
     if not _take_place(turn):  # never shown anything: nothing they send can be an answer yet
         return _join(turn, [])
     if turn.pos["phase"] == "review":
@@ -668,7 +730,7 @@ def _handle_button(turn: _Turn, q: Question, token: str) -> Step:
     state = turn.state
     kind, _, rest = token.partition(":")
     question_id, _, choice = rest.partition(":")
-    if question_id != q.id or kind not in {"a", "d", "k", "s", "b", "c"}:
+    if question_id != q.id or kind not in {"a", "d", "k", "s", "b", "c", "f"}:
         return Step(state, [Outgoing(m.ERR_STALE_BUTTON), _show_question(turn, q)])
     if kind == "b":
         return _back(turn)
@@ -683,6 +745,8 @@ def _handle_button(turn: _Turn, q: Question, token: str) -> Step:
         return _done(turn, q)
     if kind == "c":
         return _clear_files(turn, q)
+    if kind == "f":
+        return _use_survey(turn, q, None)
     if choice not in {c.value for c in q.options}:
         return Step(state, [Outgoing(m.ERR_STALE_BUTTON), _show_question(turn, q)])
     if q.type is QuestionType.MULTIPLE_CHOICE:
@@ -700,6 +764,19 @@ def file_label(name: str | None, kind: str | None) -> str:
     return name or (m.FILE_PHOTO if kind == "photo" else m.FILE_UNNAMED)
 
 
+def _use_survey(turn: _Turn, q: Question, note: str | None) -> Step:
+    """Answer a survey-measured criterion with the survey's current figure, and the officer's explanation."""
+    rate = turn.survey_rate(q)
+    if rate is None or rate.percent is None:
+        return _again(turn, q, m.ERR_STALE_BUTTON)
+    if note is not None and len(note) > EXPLANATION_LIMIT:
+        return _again(turn, q, m.ERR_EXPLANATION_LONG.format(length=len(note), limit=EXPLANATION_LIMIT))
+    step = _record(turn, q, rate.percent)
+    if turn.state["answers"].get(q.id) == rate.percent:
+        turn.state.setdefault("from_survey", {})[q.id] = {"base": rate.base, "note": note}
+    return step
+
+
 def _skip(turn: _Turn, q: Question) -> Step:
     state = turn.state
     if q.type is QuestionType.EVIDENCE and state["answers"].get(q.id):  # files already sent are kept
@@ -707,6 +784,7 @@ def _skip(turn: _Turn, q: Question) -> Step:
     if q.required:
         return _again(turn, q, q.required_message or m.ERR_REQUIRED)
     state["answers"].pop(q.id, None)
+    state.get("from_survey", {}).pop(q.id, None)
     if q.id not in state["skipped"]:
         state["skipped"].append(q.id)
     _note_change(turn, q.id)
@@ -820,6 +898,8 @@ def _handle_text(turn: _Turn, q: Question, text: str, now: datetime) -> Step:
         return _remove_file(turn, q, number)
     if word in m.WORDS_KEEP and q.id in state["answers"]:
         return _advance(turn, after=q.id)
+    if turn.survey_rate(q) is not None:  # the figure is the survey's: what is typed explains it
+        return _use_survey(turn, q, None if word in m.WORDS_USE_SURVEY else text)
     try:
         value = parse_typed(q, text, now.date())
     except InvalidAnswer as problem:

@@ -53,6 +53,24 @@ class Rate:
     base: int
 
 
+@dataclass(frozen=True)
+class SurveyFigures:
+    """The citizen survey's current figures for one unit's survey-measured criteria, worked out by the host and
+    given to the engine as data: {criterion id: rate}, and the fewest respondents a figure may rest on."""
+
+    rates: Mapping[str, Rate]
+    minimum: int
+
+    def usable(self, question_id: str) -> Rate | None:
+        """The criterion's figure when it rests on enough respondents, else None."""
+        rate = self.rates.get(question_id)
+        return rate if rate is not None and rate.percent is not None and rate.base >= self.minimum else None
+
+    def answers(self, qn: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any] | None:
+        """with_survey_figures() of these figures."""
+        return with_survey_figures(qn, answers, self.rates, self.minimum)
+
+
 def _percent(part: float, whole: float) -> float | None:
     return round(100 * part / whole, PERCENT_DECIMALS) if whole else None
 

@@ -9,6 +9,7 @@ DONE = "Xong"
 SUBMIT = "Nộp phiếu"
 CLEAR_FILES = "Xóa tệp đã gửi"
 EDIT = "Sửa một câu"
+USE_SURVEY = "Dùng số liệu khảo sát"
 
 PROGRESS = "Câu {index}/{total}"
 CURRENT_ANSWER = "Trả lời hiện tại: {answer}"
@@ -104,6 +105,20 @@ SCORE_GROUP = "{code}: {points}/{maximum}"
 SCORE_TOTAL = "Tổng: {points}/{maximum} điểm"
 LEVEL = "Xếp loại: {level}"
 LEVEL_UNSET = "Xếp loại: chưa có ngưỡng chính thức (Phòng Tư pháp nhập sau)"
+SCORE_SURVEY = "Theo khảo sát người dân: {points}/{maximum} điểm"
+SCORE_SURVEY_TOO_FEW = "Theo khảo sát người dân: chưa tính được (cần ít nhất {minimum} phiếu khảo sát)"
+SURVEY_FIGURE = "Theo {base} phiếu khảo sát: {percent} %"
+SURVEY_BASE = "theo {base} phiếu khảo sát"
+SURVEY_FIGURE_ASK = (
+    "Số liệu này bot lấy từ phiếu khảo sát người dân của đơn vị, bạn không cần gõ. Bấm “{use}”, hoặc gõ lời "
+    "giải thích nếu muốn ghi thêm."
+)
+SURVEY_TOO_FEW = (
+    "Khảo sát người dân của đơn vị mới có {base} phiếu, chưa đủ {minimum} phiếu để tính tỉ lệ này. "
+    "Hãy gõ tỉ lệ theo số liệu của đơn vị."
+)
+SURVEY_EXPLANATION = "Giải thích: {text}"
+ERR_EXPLANATION_LONG = "Lời giải thích dài {length} ký tự, quá giới hạn {limit} ký tự. Hãy viết ngắn lại."
 SUBMITTED = "Đã nộp phiếu lúc {time}."
 DECLINED = (
     "Cảm ơn bạn đã dành thời gian. Bạn đã chọn không tham gia nên khảo sát dừng ở đây; "
@@ -120,3 +135,4 @@ WORDS_REMOVE_ONE = ("xoa tep", "xoa")
 """Followed by a file's number ("xoá 2", "xóa tệp 2"): that one file is removed."""
 WORDS_SUBMIT = frozenset({"nop", "nop phieu", "gui", "gui phieu", "dong y nop"})
 WORDS_EDIT = frozenset({"sua", "sua cau", "sua mot cau", "chinh sua"})
+WORDS_USE_SURVEY = frozenset({"dung so lieu khao sat", "dung so lieu", "theo khao sat"})

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import engine
+from conversations import messages as m
 from conversations.answers import display
 from conversations.conditions import visible
 from conversations.definition import (
@@ -41,7 +42,7 @@ from exports import disclosure, queries
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, Sheet
 from storage.models import Evidence, Response, Unit
-from storage.queries import Selection, evidence_files
+from storage.queries import Selection, evidence_files, unit_tallies
 
 NO_THRESHOLDS = "Chưa có ngưỡng chính thức"
 CHANNELS = {"telegram": "Telegram", "zalo_oa": "Zalo OA", "zalo_bot": "Zalo Bot", "console": "Dòng lệnh"}
@@ -130,7 +131,7 @@ async def gather(
     hidden: dict[str, frozenset[str]] = {}
     if survey is not None and survey_selection is not None:
         needed = sorted({qid for q in measured for qid in measure_questions(survey, _measure(q))})
-        tallies = await queries.unit_tallies(db, replace(survey_selection, unit_code=None), needed)
+        tallies = await unit_tallies(db, replace(survey_selection, unit_code=None), needed)
         for q in measured:  # over every unit, as the survey workbook decides it
             how = _measure(q)
             base = partial(_base, survey, how)
@@ -256,6 +257,9 @@ def detail_sheet(a: Assessment, name: str = "Chi tiết") -> Sheet:
                 for s in backing
                 if s.type is not QuestionType.EVIDENCE and s.id in answers
             ]
+            used = r.response.state.get("from_survey", {}).get(q.id)
+            if used is not None and used["note"]:  # the officer's explanation beside the survey's figure
+                notes.append(m.SURVEY_EXPLANATION.format(text=used["note"]))
             value = answers.get(q.id)
             row: list[Any] = [
                 r.unit.code,

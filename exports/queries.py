@@ -4,7 +4,6 @@ makes too (a selection, submitted or declined counts, a period, evidence files) 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
@@ -13,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from conversations.measures import SurveyTally
-from conversations.status import Status
 from storage.models import Answer, Response
-from storage.queries import Selection, unit_counts
+from storage.queries import Selection, answer_value
 
 STREAM_BATCH = 2000
 
@@ -24,28 +22,6 @@ async def responses(db: AsyncSession, selection: Selection) -> list[Response]:
     """Drafts and submitted responses (small sets: one self-assessment per unit)."""
     query = select(Response).where(*selection.where(None)).order_by(Response.id)
     return list((await db.scalars(query)).all())
-
-
-def _value(text: str | None) -> Any:
-    return json.loads(text) if text is not None else None
-
-
-async def unit_tallies(db: AsyncSession, selection: Selection, question_ids: Sequence[str]) -> dict[str, SurveyTally]:
-    """For each unit: how many respondents gave each answer to each listed question, the points earned, and how
-    many declined to take part (counted apart: a decline is in no other figure)."""
-    value = cast(Answer.value, String).label("answer")
-    query = (
-        select(Response.unit_code, Answer.question_id, value, func.count(), func.sum(Answer.points))
-        .join(Response, Response.id == Answer.response_id)
-        .where(*selection.where(), Answer.question_id.in_(question_ids))
-        .group_by(Response.unit_code, Answer.question_id, value)
-    )
-    tallies = {unit: SurveyTally(responses=n) for unit, n in (await unit_counts(db, selection)).items()}
-    for unit, n in (await unit_counts(db, selection, {Status.DECLINED})).items():
-        tallies.setdefault(unit, SurveyTally()).declined = n
-    for unit, question_id, text, count, points in (await db.execute(query)).all():
-        tallies.setdefault(unit, SurveyTally()).add(question_id, _value(text), count, points)
-    return tallies
 
 
 async def breakdown_tallies(
@@ -70,10 +46,10 @@ async def breakdown_tallies(
     )
     tallies: dict[tuple[str, str], SurveyTally] = {}
     for question_id, text, count in (await db.execute(counts)).all():
-        tallies[(question_id, str(_value(text)))] = SurveyTally(responses=count)
+        tallies[(question_id, str(answer_value(text)))] = SurveyTally(responses=count)
     for by_id, by_text, question_id, text, count, points in (await db.execute(query)).all():
-        key = (by_id, str(_value(by_text)))
-        tallies.setdefault(key, SurveyTally()).add(question_id, _value(text), count, points)
+        key = (by_id, str(answer_value(by_text)))
+        tallies.setdefault(key, SurveyTally()).add(question_id, answer_value(text), count, points)
     return tallies
 
 
@@ -117,7 +93,7 @@ async def wide_answers(
         for row in partition:
             values = list(row)
             for n in numeric:
-                values[n] = _value(values[n])
+                values[n] = answer_value(values[n])
             yield tuple(values)
 
 

@@ -31,7 +31,7 @@ from exports import disclosure, queries
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, ColumnKind, Sheet
 from storage.models import Unit
-from storage.queries import Selection
+from storage.queries import Selection, unit_tallies
 
 INDICATOR_LABELS = {
     "self_study": "Tỷ lệ tự tìm hiểu pháp luật (%)",
@@ -174,7 +174,7 @@ async def gather(
     """Everything but the rows of Dữ liệu, counted by the database."""
     figures = indicators(qn, measures)
     counted = {q.id for q in qn.questions if q.type in CHOICE_TYPES or q.scored}
-    everyone = await queries.unit_tallies(db, replace(selection, unit_code=None), sorted(counted))
+    everyone = await unit_tallies(db, replace(selection, unit_code=None), sorted(counted))
     by_unit = {code: t for code, t in everyone.items() if selection.unit_code in (None, code)}
     units = await units_for(db, [u for u in in_force if u.kind == "commune"], by_unit, selection)
     overall = SurveyTally()

@@ -1,17 +1,20 @@
 """Reads the bot and the exports both make: which responses a selection covers, how many are submitted (or declined)
-per unit, a period by its code, the evidence files of responses. Every function reads inside the caller's
-transaction."""
+per unit, the units' survey tallies (also for the figures of criteria measured by the survey), a period by its code,
+the evidence files of responses. Every function reads inside the caller's transaction."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.measures import SurveyTally
 from conversations.status import COUNTED, Status
-from storage.models import Evidence, Period, Response
+from storage.models import Answer, Evidence, Period, Response
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,28 @@ async def unit_counts(
     """Responses per unit at one of `statuses`: by default those that count; {DECLINED} for the declines."""
     query = select(Response.unit_code, func.count()).where(*selection.where(statuses)).group_by(Response.unit_code)
     return {unit: count for unit, count in (await db.execute(query)).all()}
+
+
+def answer_value(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None
+
+
+async def unit_tallies(db: AsyncSession, selection: Selection, question_ids: Sequence[str]) -> dict[str, SurveyTally]:
+    """For each unit: how many respondents gave each answer to each listed question, the points earned, and how
+    many declined to take part (counted apart: a decline is in no other figure)."""
+    value = cast(Answer.value, String).label("answer")
+    query = (
+        select(Response.unit_code, Answer.question_id, value, func.count(), func.sum(Answer.points))
+        .join(Response, Response.id == Answer.response_id)
+        .where(*selection.where(), Answer.question_id.in_(question_ids))
+        .group_by(Response.unit_code, Answer.question_id, value)
+    )
+    tallies = {unit: SurveyTally(responses=n) for unit, n in (await unit_counts(db, selection)).items()}
+    for unit, n in (await unit_counts(db, selection, {Status.DECLINED})).items():
+        tallies.setdefault(unit, SurveyTally()).declined = n
+    for unit, question_id, text, count, points in (await db.execute(query)).all():
+        tallies.setdefault(unit, SurveyTally()).add(question_id, answer_value(text), count, points)
+    return tallies
 
 
 async def evidence_files(db: AsyncSession, response_ids: Sequence[int]) -> list[Evidence]:

@@ -135,7 +135,9 @@ async def show(call: Call) -> list[Reply]:
     files = await evidence_files(db, [response.id])
     reviews = await repo.reviews_of(db, response.id)
     changed = sum(1 for c, _ in await repo.answer_changes(db, period.code) if c.response_id == response.id)
-    return [Outgoing(submission_text(target.qn, target.unit, period.code, response, files, reviews, changed))]
+    figures = await service.figures(db, target.qn, response)
+    text = submission_text(target.qn, target.unit, period.code, response, files, reviews, changed, figures)
+    return [Outgoing(text)]
 
 
 async def approve(call: Call) -> list[Reply]:

@@ -1,0 +1,42 @@
+"""The citizen survey's current figures for one unit's survey-measured criteria (`measured_by`), worked out here
+and handed to the engine as data: the officer is shown the figure instead of being asked to type it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.definition import Question, Questionnaire
+from conversations.measures import Rate, SurveyFigures, SurveyTally, measure, measure_questions, measured_criteria
+from storage.queries import Selection, unit_tallies
+
+
+async def survey_figures(
+    db: AsyncSession,
+    questionnaires: Mapping[str, Questionnaire],
+    qn: Questionnaire,
+    period: str,
+    unit_code: str,
+    minimum: int,
+) -> SurveyFigures | None:
+    """The unit's figures for the questionnaire's survey-measured criteria, from the survey responses submitted
+    this period; None when it has no such criterion. A figure resting on fewer than `minimum` respondents is
+    given, but not used (the small-cell threshold of the exports)."""
+    by_survey: dict[str, list[Question]] = {}
+    for q in measured_criteria(qn):
+        assert q.measured_by is not None
+        by_survey.setdefault(q.measured_by.survey, []).append(q)
+    if not by_survey:
+        return None
+    rates: dict[str, Rate] = {}
+    for survey_id, criteria in by_survey.items():
+        survey = questionnaires.get(survey_id)
+        if survey is None:
+            continue
+        hows = [(q, q.measured_by) for q in criteria if q.measured_by is not None]
+        needed = sorted({qid for _, how in hows for qid in measure_questions(survey, how)})
+        tallies = await unit_tallies(db, Selection(survey_id, period, unit_code), needed)
+        tally = tallies.get(unit_code, SurveyTally())
+        rates.update({q.id: measure(survey, how, tally) for q, how in hows})
+    return SurveyFigures(rates, minimum)
