@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Document, Reply, Sender
 from conversations import engine
 from conversations.answers import number_text
-from conversations.definition import Question, QuestionType
+from conversations.definition import Question
 from conversations.engine import FileRef, Inbound, Outgoing
 from storage import repo
 from storage.files import FileStore, file_name
@@ -184,7 +184,7 @@ async def _asked(service: BotService, db: AsyncSession, sender: Sender, actor: s
     if qn is None:
         return None
     q = engine.current_question(qn, response.state, service.participant(sender, actor, response))
-    if q is None or q.type is not QuestionType.EVIDENCE:
+    if q is None or not q.kind.files:
         return None
     return q, len(response.state["answers"].get(q.id) or [])
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.outbox import Recipient, notify, recipients
 from conversations import engine
 from conversations.answers import display, number_text
-from conversations.definition import Question, Questionnaire, QuestionType, question_header, supporting
+from conversations.definition import Question, Questionnaire, question_header, supporting
 from conversations.localtime import local_time
 from conversations.measures import Rate, SurveyFigures
 from conversations.scoring import question_points, score
@@ -126,7 +126,7 @@ def submission_text(
         by_question.setdefault(f.question_id, []).append(f)
     for number, q in enumerate(engine.review_items(qn, response.state), start=1):
         value = answers.get(q.id)
-        if q.type is QuestionType.EVIDENCE:
+        if q.kind.files:
             sent = by_question.get(q.id, [])
             names = ", ".join(f.name or ("ảnh" if f.kind == "photo" else "tệp") for f in sent)
             shown = f"{len(sent)} tệp minh chứng" + (f" ({names})" if names else "") if sent else "(không có tệp)"

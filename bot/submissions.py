@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import review
 from conversations.answers import display
-from conversations.definition import Questionnaire, QuestionType
+from conversations.definition import Questionnaire
 from conversations.scoring import question_points, score
 from conversations.status import Status
 from storage import repo
@@ -32,7 +32,7 @@ def rows(qn: Questionnaire, response: Response) -> tuple[list[Answer], list[Evid
                 points=points,
             )
         )
-        if q.type is QuestionType.EVIDENCE:
+        if q.kind.files:
             files += [
                 Evidence(
                     response_id=response.id,

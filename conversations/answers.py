@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conversations import messages as m
-from conversations.definition import Choice, Question, QuestionType
 from conversations.text import fold, marked_key, match_key, nfc
+
+if TYPE_CHECKING:
+    from conversations.definition import Choice, Question
 
 Value = Any
 
@@ -31,7 +33,7 @@ def number_text(number: float) -> str:
     return f"{rounded:.2f}".rstrip("0").replace(".", ",")
 
 
-def _bounds(q: Question) -> str:
+def bounds_text(q: Question) -> str:
     low, high = q.min, q.max
     if low is not None and high is not None:
         return m.BOUNDS_BETWEEN.format(low=number_text(low), high=number_text(high))
@@ -42,30 +44,13 @@ def _bounds(q: Question) -> str:
     return ""
 
 
-def _percentage_range(q: Question) -> tuple[float, float]:
+def percentage_range(q: Question) -> tuple[float, float]:
     return (q.min if q.min is not None else 0.0, q.max if q.max is not None else 100.0)
 
 
 def hint(q: Question) -> str | None:
-    t = q.type
-    if t in (QuestionType.SINGLE_CHOICE, QuestionType.YES_NO):
-        return m.HINT_SINGLE_NUMBERED if numbered_labels([c.label for c in q.options]) else m.HINT_SINGLE
-    if t is QuestionType.MULTIPLE_CHOICE:
-        return m.HINT_MULTIPLE
-    if t is QuestionType.INTEGER:
-        return m.HINT_INTEGER.format(bounds=_bounds(q))
-    if t is QuestionType.DECIMAL:
-        return m.HINT_DECIMAL.format(bounds=_bounds(q))
-    if t is QuestionType.PERCENTAGE:
-        low, high = _percentage_range(q)
-        return m.HINT_PERCENTAGE.format(low=number_text(low), high=number_text(high))
-    if t is QuestionType.TEXT:
-        return m.HINT_TEXT.format(limit=q.max_length)
-    if t is QuestionType.DATE:
-        return m.HINT_DATE
-    if t is QuestionType.EVIDENCE:
-        return m.HINT_IMAGE if q.accept == "image" else m.HINT_EVIDENCE
-    return None
+    """How to answer the question (conversations.question_types has one for each type)."""
+    return q.kind.hint(q)
 
 
 _NUMBERED = re.compile(r"^(\d+)(?:\s*[-\u2010-\u2015\u2212]\s*(\d+)|\s*(\+))?(?![\d,.])")
@@ -207,20 +192,29 @@ def _read_number(text: str) -> float | None:
     return float(raw)
 
 
-def parse_number(q: Question, text: str) -> int | float:
+def parse_percentage(q: Question, text: str) -> float:
     number = _read_number(text)
-    if q.type is QuestionType.PERCENTAGE:
-        low, high = _percentage_range(q)
-        if number is None or not low <= number <= high:
-            raise InvalidAnswer(m.ERR_PERCENTAGE.format(low=number_text(low), high=number_text(high)))
-        return number
-    in_bounds = number is not None and (q.min is None or number >= q.min) and (q.max is None or number <= q.max)
-    if q.type is QuestionType.INTEGER:
-        if number is None or not number.is_integer() or not in_bounds:
-            raise InvalidAnswer(m.ERR_INTEGER.format(bounds=_bounds(q)))
-        return int(number)
-    if number is None or not in_bounds:
-        raise InvalidAnswer(m.ERR_NUMBER.format(bounds=_bounds(q)))
+    low, high = percentage_range(q)
+    if number is None or not low <= number <= high:
+        raise InvalidAnswer(m.ERR_PERCENTAGE.format(low=number_text(low), high=number_text(high)))
+    return number
+
+
+def _in_bounds(q: Question, number: float | None) -> bool:
+    return number is not None and (q.min is None or number >= q.min) and (q.max is None or number <= q.max)
+
+
+def parse_integer(q: Question, text: str) -> int:
+    number = _read_number(text)
+    if number is None or not number.is_integer() or not _in_bounds(q, number):
+        raise InvalidAnswer(m.ERR_INTEGER.format(bounds=bounds_text(q)))
+    return int(number)
+
+
+def parse_decimal(q: Question, text: str) -> float:
+    number = _read_number(text)
+    if number is None or not _in_bounds(q, number):
+        raise InvalidAnswer(m.ERR_NUMBER.format(bounds=bounds_text(q)))
     return number
 
 
@@ -260,38 +254,9 @@ def parse_date(q: Question, text: str, today: date) -> str:
 
 def parse_typed(q: Question, text: str, today: date) -> Value:
     """The value a typed text gives this question (not for evidence or multiple choice toggling)."""
-    t = q.type
-    if t in (QuestionType.SINGLE_CHOICE, QuestionType.YES_NO):
-        return match_choice(q, text).value
-    if t is QuestionType.MULTIPLE_CHOICE:
-        return parse_multiple(q, text)
-    if t in (QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.PERCENTAGE):
-        return parse_number(q, text)
-    if t is QuestionType.TEXT:
-        return parse_text(q, text)
-    if t is QuestionType.DATE:
-        return parse_date(q, text, today)
-    if t is QuestionType.EVIDENCE:
-        raise InvalidAnswer(m.ERR_EVIDENCE_TEXT)
-    raise InvalidAnswer(m.ERR_UNSUPPORTED)
+    return q.kind.parse(q, text, today)
 
 
 def display(q: Question, value: Value) -> str:
     """An answer as a person reads it."""
-    labels = {c.value: c.label for c in q.options}
-    t = q.type
-    if t in (QuestionType.SINGLE_CHOICE, QuestionType.YES_NO):
-        return labels.get(value, str(value))
-    if t is QuestionType.MULTIPLE_CHOICE:
-        return "; ".join(labels.get(v, str(v)) for v in value)
-    if t is QuestionType.PERCENTAGE:
-        return f"{number_text(value)} %"
-    if t in (QuestionType.INTEGER, QuestionType.DECIMAL):
-        return number_text(value)
-    if t is QuestionType.CALCULATE and not isinstance(value, str):
-        return number_text(value)
-    if t is QuestionType.DATE:
-        return date_text(date.fromisoformat(value))
-    if t is QuestionType.EVIDENCE:
-        return m.REVIEW_FILES.format(count=len(value))
-    return str(value)
+    return q.kind.display(q, value)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,28 +27,12 @@ from pydantic import (
 
 from conversations.definition_errors import DefinitionCode, DefinitionError, DefinitionProblem
 from conversations.expressions import Expression, ExpressionError, Where, parse
+from conversations.question_types import KINDS, Kind
+from conversations.question_types import QuestionType as QuestionType
 from conversations.text import nfc
 
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,23}$"
 """Ids end up in button data (≤64 bytes on Telegram): short ASCII keeps every token well under the limit."""
-
-
-class QuestionType(StrEnum):
-    SINGLE_CHOICE = "single_choice"
-    MULTIPLE_CHOICE = "multiple_choice"
-    YES_NO = "yes_no"
-    INTEGER = "integer"
-    DECIMAL = "decimal"
-    PERCENTAGE = "percentage"
-    TEXT = "text"
-    DATE = "date"
-    EVIDENCE = "evidence"
-    NOTE = "note"
-    CALCULATE = "calculate"
-
-
-CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.YES_NO})
-NUMBER_TYPES = frozenset({QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.PERCENTAGE})
 
 
 class Strict(BaseModel):
@@ -222,13 +205,18 @@ class Question(Strict):
         return nfc(value) if value is not None else None
 
     @property
+    def kind(self) -> Kind:
+        """What the question's type is and does (conversations.question_types)."""
+        return KINDS[self.type]
+
+    @property
     def answerable(self) -> bool:
-        return self.type not in (QuestionType.NOTE, QuestionType.CALCULATE)
+        return self.kind.answerable
 
     @property
     def has_value(self) -> bool:
         """Answered, or calculated: something later conditions and expressions can use."""
-        return self.type is not QuestionType.NOTE
+        return self.kind.has_value
 
     def expression(self, where: Where) -> Expression | None:
         text = {
@@ -242,7 +230,7 @@ class Question(Strict):
     @property
     def options(self) -> tuple[Choice, ...]:
         """The choices offered, with yes/no built in."""
-        if self.type is QuestionType.YES_NO:
+        if self.kind.yes_no:
             return (
                 Choice(value="co", label="Có", points=self.points_yes),
                 Choice(value="khong", label="Không", points=self.points_no),
@@ -256,7 +244,7 @@ class Question(Strict):
         points = [c.points or 0.0 for c in self.options]
         if not points:
             return 0.0
-        if self.type is QuestionType.MULTIPLE_CHOICE:
+        if self.kind.multiple:
             positive = sum(p for p in points if p > 0)
             return min(positive, self.max) if self.max is not None else positive
         return max(points)
@@ -374,14 +362,14 @@ def _expression_problems(q: Question, earlier: set[str], qn: Questionnaire) -> I
     def problem(code: DefinitionCode, message: str, field: str) -> DefinitionProblem:
         return DefinitionProblem(code, message, field, q.id)
 
-    if (q.type is QuestionType.CALCULATE) != (q.calculation is not None):
+    if q.kind.calculated != (q.calculation is not None):
         said = "câu 'calculate' cần 'calculation' (biểu thức tính), và chỉ câu 'calculate' mới có nó"
         yield problem(DefinitionCode.CALCULATION_MISMATCH, said, "calculation")
-    if q.constraint is not None and (not q.answerable or q.type is QuestionType.EVIDENCE):
+    if q.constraint is not None and (not q.answerable or q.kind.files):
         yield problem(
             DefinitionCode.FIELD_NOT_ALLOWED, f"loại câu '{q.type}' không có ràng buộc 'constraint'", "constraint"
         )
-    if q.choice_filter is not None and q.type not in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+    if q.choice_filter is not None and (not q.kind.choices or q.kind.yes_no):
         said = "'choice_filter' chỉ dùng cho câu chọn một hoặc chọn nhiều phương án"
         yield problem(DefinitionCode.FIELD_NOT_ALLOWED, said, "choice_filter")
     for where, name in _EXPRESSION_FIELDS.items():
@@ -403,36 +391,37 @@ def _expression_problems(q: Question, earlier: set[str], qn: Questionnaire) -> I
 
 def _type_problems(q: Question) -> Iterator[tuple[DefinitionCode, str, str]]:
     """(code, message, field) for each field that does not fit the question's type or the other fields."""
-    if q.type in CHOICE_TYPES and q.type is not QuestionType.YES_NO:
+    kind = q.kind
+    if kind.choices and not kind.yes_no:
         if len(q.choices) < 2:
             yield DefinitionCode.CHOICES_TOO_FEW, "câu lựa chọn cần ít nhất 2 phương án", "choices"
         values = [c.value for c in q.choices]
         if len(set(values)) != len(values):
             yield DefinitionCode.CHOICES_DUPLICATE, "hai phương án trùng mã 'value'", "choices"
-        if q.type is not QuestionType.MULTIPLE_CHOICE and any(c.exclusive for c in q.choices):
+        if not kind.multiple and any(c.exclusive for c in q.choices):
             said = "'exclusive' (chọn riêng) chỉ dùng cho phương án của câu chọn nhiều phương án"
             yield DefinitionCode.FIELD_NOT_ALLOWED, said, "choices"
     elif q.choices:
         yield DefinitionCode.CHOICES_NOT_ALLOWED, f"loại câu '{q.type}' không có phương án 'choices'", "choices"
-    if q.bands and q.type not in NUMBER_TYPES and q.type is not QuestionType.CALCULATE:
+    if q.bands and not kind.banded:
         said = "chỉ câu số, tỉ lệ hoặc câu tính ('calculate') mới có khoảng điểm 'bands'"
         yield DefinitionCode.FIELD_NOT_ALLOWED, said, "bands"
-    if q.accept != "any" and q.type is not QuestionType.EVIDENCE:
+    if q.accept != "any" and not kind.files:
         yield DefinitionCode.FIELD_NOT_ALLOWED, "'accept' chỉ dùng cho câu minh chứng", "accept"
-    if (q.points_yes is not None or q.points_no is not None) and q.type is not QuestionType.YES_NO:
+    if (q.points_yes is not None or q.points_no is not None) and not kind.yes_no:
         field = "points_yes" if q.points_yes is not None else "points_no"
         yield DefinitionCode.FIELD_NOT_ALLOWED, "'points_yes'/'points_no' chỉ dùng cho câu có/không", field
-    if q.consent and q.type is not QuestionType.YES_NO:
+    if q.consent and not kind.yes_no:
         yield DefinitionCode.FIELD_NOT_ALLOWED, "câu đồng ý tham gia ('consent') phải là câu có/không", "consent"
-    if q.measured_by is not None and (q.type is not QuestionType.PERCENTAGE or not q.bands):
+    if q.measured_by is not None and (not kind.percentage or not q.bands):
         said = "'measured_by' chỉ dùng cho câu tỉ lệ phần trăm có khoảng điểm 'bands'"
         yield DefinitionCode.FIELD_NOT_ALLOWED, said, "measured_by"
-    if q.type is QuestionType.PERCENTAGE and ((q.min or 0) < 0 or (q.max if q.max is not None else 100) > 100):
+    if kind.percentage and ((q.min or 0) < 0 or (q.max if q.max is not None else 100) > 100):
         field = "min" if (q.min or 0) < 0 else "max"
         yield DefinitionCode.PERCENTAGE_RANGE, "tỉ lệ phần trăm phải nằm trong 0–100", field
     if q.min is not None and q.max is not None and q.min > q.max:
         yield DefinitionCode.MIN_ABOVE_MAX, "'min' lớn hơn 'max'", "min"
-    if q.type is QuestionType.TEXT and (q.max_length is None or q.max_length < 1):
+    if kind.text and (q.max_length is None or q.max_length < 1):
         yield DefinitionCode.MAX_LENGTH_MISSING, "câu trả lời chữ cần 'max_length' (số ký tự tối đa)", "max_length"
 
 
@@ -543,7 +532,7 @@ def _measure_problem(measure: SurveyMeasure, found: Mapping[str, Questionnaire])
             return f"'measured_by' nhắc tới nhóm '{measure.group}', không phải nhóm có chấm điểm của '{survey.id}'"
         return None
     assert measure.question is not None
-    if not survey.has(measure.question) or survey.question(measure.question).type not in CHOICE_TYPES:
+    if not survey.has(measure.question) or not survey.question(measure.question).kind.choices:
         return f"'measured_by' nhắc tới '{measure.question}', không phải câu lựa chọn của '{survey.id}'"
     offered = {c.value for c in survey.question(measure.question).options}
     unknown = [v for v in measure.values if v not in offered]

@@ -23,7 +23,7 @@ from typing import Any, Literal, NotRequired, TypedDict, cast
 from conversations import messages as m
 from conversations.answers import InvalidAnswer, check_exclusive, display, hint, number_text, parse_typed
 from conversations.conditions import as_asked, effective_answers, expected_count, unoffered, visible
-from conversations.definition import Question, Questionnaire, QuestionType, question_label
+from conversations.definition import Question, Questionnaire, question_label
 from conversations.expressions import Where
 from conversations.localtime import clock_then_day
 from conversations.measures import Rate, SurveyFigures, measured_criteria
@@ -370,10 +370,10 @@ def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgo
     if q.id in state.get("notes", {}):
         lines.append(m.REVIEWER_NOTE.format(note=state.get("notes", {})[q.id]))
     answers = state["answers"]
-    if q.type is QuestionType.MULTIPLE_CHOICE and pos["selection"]:
+    if q.kind.multiple and pos["selection"]:
         chosen = [c.label for c in q.options if c.value in pos["selection"]]
         lines.append(m.SELECTED.format(labels="; ".join(chosen)))
-    elif q.type is QuestionType.EVIDENCE and answers.get(q.id):
+    elif q.kind.files and answers.get(q.id):
         listed = (f"{n}. {file_label(f.get('name'), f.get('kind'))}" for n, f in enumerate(answers[q.id], 1))
         lines.append(m.FILES_SENT.format(lines="\n".join(listed)))
     elif q.id in answers:
@@ -392,11 +392,11 @@ def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgo
             Button(("✓ " if c.value in ticked else "") + c.label, f"a:{q.id}:{c.value}") for c in q.options
         )
     actions = [Button(m.USE_SURVEY, f"f:{q.id}")] if rate is not None else []
-    if q.type in (QuestionType.MULTIPLE_CHOICE, QuestionType.EVIDENCE):
+    if q.kind.gathers:
         actions.append(Button(m.DONE, f"d:{q.id}"))
-    if q.id in answers and (q.type is not QuestionType.EVIDENCE or answers[q.id]):
+    if q.id in answers and (not q.kind.files or answers[q.id]):
         actions.append(Button(m.KEEP, f"k:{q.id}"))
-    if q.type is QuestionType.EVIDENCE and answers.get(q.id):
+    if q.kind.files and answers.get(q.id):
         actions.append(Button(m.CLEAR_FILES, f"c:{q.id}"))
     if not q.required:
         actions.append(Button(m.SKIP, f"s:{q.id}"))
@@ -749,7 +749,7 @@ def _handle_button(turn: _Turn, q: Question, token: str) -> Step:
         return _use_survey(turn, q, None)
     if choice not in {c.value for c in q.options}:
         return Step(state, [Outgoing(m.ERR_STALE_BUTTON), _show_question(turn, q)])
-    if q.type is QuestionType.MULTIPLE_CHOICE:
+    if q.kind.multiple:
         selection = turn.pos["selection"]
         if choice in selection:
             selection.remove(choice)
@@ -779,7 +779,7 @@ def _use_survey(turn: _Turn, q: Question, note: str | None) -> Step:
 
 def _skip(turn: _Turn, q: Question) -> Step:
     state = turn.state
-    if q.type is QuestionType.EVIDENCE and state["answers"].get(q.id):  # files already sent are kept
+    if q.kind.files and state["answers"].get(q.id):  # files already sent are kept
         return _advance(turn, after=q.id)
     if q.required:
         return _again(turn, q, q.required_message or m.ERR_REQUIRED)
@@ -793,7 +793,7 @@ def _skip(turn: _Turn, q: Question) -> Step:
 
 def _done(turn: _Turn, q: Question) -> Step:
     state, selection = turn.state, turn.pos["selection"]
-    if q.type is QuestionType.MULTIPLE_CHOICE:
+    if q.kind.multiple:
         if selection:
             chosen = [c.value for c in q.options if c.value in selection]
             try:
@@ -804,7 +804,7 @@ def _done(turn: _Turn, q: Question) -> Step:
         if q.id in state["answers"]:
             return _advance(turn, after=q.id)
         return _again(turn, q, m.ERR_MULTIPLE_EMPTY)
-    if q.type is QuestionType.EVIDENCE:
+    if q.kind.files:
         if state["answers"].get(q.id):
             return _advance(turn, after=q.id)
         if q.required:
@@ -814,7 +814,7 @@ def _done(turn: _Turn, q: Question) -> Step:
 
 
 def _clear_files(turn: _Turn, q: Question) -> Step:
-    if q.type is not QuestionType.EVIDENCE:
+    if not q.kind.files:
         return _again(turn, q, m.ERR_STALE_BUTTON)
     if turn.state["answers"].pop(q.id, None) is not None:
         _note_change(turn, q.id)
@@ -852,7 +852,7 @@ def _is_image(f: FileRef) -> bool:
 
 def _handle_files(turn: _Turn, q: Question, inbound: Inbound) -> Step:
     state = turn.state
-    if q.type is not QuestionType.EVIDENCE:
+    if not q.kind.files:
         return _again(turn, q, m.ERR_FILE_NOT_EXPECTED)
     if q.accept == "image" and not all(_is_image(f) for f in inbound.files):
         return _again(turn, q, m.ERR_IMAGE_ONLY)
@@ -889,11 +889,11 @@ def _handle_text(turn: _Turn, q: Question, text: str, now: datetime) -> Step:
         return conflict
     if word in m.WORDS_SKIP:
         return _skip(turn, q)
-    if word in m.WORDS_DONE and q.type in (QuestionType.MULTIPLE_CHOICE, QuestionType.EVIDENCE):
+    if word in m.WORDS_DONE and q.kind.gathers:
         return _done(turn, q)
-    if word in m.WORDS_CLEAR and q.type is QuestionType.EVIDENCE:
+    if word in m.WORDS_CLEAR and q.kind.files:
         return _clear_files(turn, q)
-    number = _file_number(word) if q.type is QuestionType.EVIDENCE else None
+    number = _file_number(word) if q.kind.files else None
     if number is not None:
         return _remove_file(turn, q, number)
     if word in m.WORDS_KEEP and q.id in state["answers"]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conversations.conditions import effective_answers
-from conversations.definition import Question, Questionnaire, QuestionType
+from conversations.definition import Question, Questionnaire
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,8 @@ class ScoreCard:
 
 
 def question_points(q: Question, value: Any) -> float:
-    if q.bands:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return 0.0
-        return next((b.points for b in q.bands if b.contains(float(value))), 0.0)
-    points = {c.value: c.points or 0.0 for c in q.options}
-    if q.type is QuestionType.MULTIPLE_CHOICE and isinstance(value, list):
-        return min(sum(points.get(v, 0.0) for v in value), q.max_points)
-    if isinstance(value, str):
-        return points.get(value, 0.0)
-    return 0.0
+    """The points an answer earns, by its question type (conversations.question_types)."""
+    return q.kind.points(q, value)
 
 
 def score(qn: Questionnaire, answers: Mapping[str, Any]) -> ScoreCard:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from conversations.answers import number_text
-from conversations.definition import Question, Questionnaire, QuestionType
+from conversations.definition import Question, Questionnaire
 
 FIELD_NAMES = {
     "type": "loại câu",
@@ -58,7 +58,7 @@ def question_name(q: Question) -> str:
 
 def summary(qn: Questionnaire) -> list[str]:
     asked = [q for q in qn.questions if q.answerable]
-    calculated = [q for q in qn.questions if q.type is QuestionType.CALCULATE]
+    calculated = [q for q in qn.questions if q.kind.calculated]
     counts = f"{len(asked)} câu hỏi trong {len(qn.groups)} nhóm"
     if calculated:
         counts += f", {len(calculated)} giá trị tính"

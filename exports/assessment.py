@@ -19,10 +19,8 @@ from conversations import messages as m
 from conversations.answers import display
 from conversations.conditions import visible
 from conversations.definition import (
-    NUMBER_TYPES,
     Question,
     Questionnaire,
-    QuestionType,
     SurveyMeasure,
     question_label,
     supporting,
@@ -248,14 +246,14 @@ def detail_sheet(a: Assessment, name: str = "Chi tiết") -> Sheet:
         answers, files = r.answers, Counter(f.question_id for f in r.evidence)
         shown = [q for q in visible(a.qn, answers) if q.answerable]
         for q in shown:
-            if q.id in support or q.type is QuestionType.EVIDENCE:
+            if q.id in support or q.kind.files:
                 continue
             backing = [s for s in shown if support.get(s.id) == q.id]
-            evidence = [s for s in backing if s.type is QuestionType.EVIDENCE]
+            evidence = [s for s in backing if s.kind.files]
             notes = [
                 f"{question_label(s)}: {display(s, answers[s.id])}"
                 for s in backing
-                if s.type is not QuestionType.EVIDENCE and s.id in answers
+                if not s.kind.files and s.id in answers
             ]
             used = r.response.state.get("from_survey", {}).get(q.id)
             if used is not None and used["note"]:  # the officer's explanation beside the survey's figure
@@ -268,7 +266,7 @@ def detail_sheet(a: Assessment, name: str = "Chi tiết") -> Sheet:
                 q.code or "",
                 q.text,
                 display(q, value) if value is not None else "",
-                value if q.type in NUMBER_TYPES and isinstance(value, int | float) else None,
+                value if q.kind.number and isinstance(value, int | float) else None,
                 question_points(q, value) if q.scored and value is not None else None,
                 q.max_points if q.scored else None,
                 sum(files[s.id] for s in evidence) if evidence else None,

@@ -16,11 +16,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.definition import (
-    CHOICE_TYPES,
-    NUMBER_TYPES,
     Question,
     Questionnaire,
-    QuestionType,
     SurveyMeasure,
     question_header,
     question_label,
@@ -97,7 +94,7 @@ def indicators(qn: Questionnaire, measures: Sequence[SurveyMeasure]) -> list[Ind
             )
         )
     for q in qn.questions:
-        if q.type is QuestionType.YES_NO and not q.consent:  # every counted respondent said yes to consent
+        if q.kind.yes_no and not q.consent:  # every counted respondent said yes to consent
             rate = partial(share, question_id=q.id, values=[YES])
             found.append(Indicator(f"Tỷ lệ trả lời “Có”: {question_label(q)} (%)", rate, (q.id,)))
     return found
@@ -150,7 +147,7 @@ class SurveyResults:
 
     @property
     def choice_questions(self) -> list[Question]:
-        return [q for q in self.qn.questions if q.type in CHOICE_TYPES]
+        return [q for q in self.qn.questions if q.kind.choices]
 
     @property
     def satisfaction(self) -> Question | None:
@@ -173,7 +170,7 @@ async def gather(
 ) -> SurveyResults:
     """Everything but the rows of Dữ liệu, counted by the database."""
     figures = indicators(qn, measures)
-    counted = {q.id for q in qn.questions if q.type in CHOICE_TYPES or q.scored}
+    counted = {q.id for q in qn.questions if q.kind.choices or q.scored}
     everyone = await unit_tallies(db, replace(selection, unit_code=None), sorted(counted))
     by_unit = {code: t for code, t in everyone.items() if selection.unit_code in (None, code)}
     units = await units_for(db, [u for u in in_force if u.kind == "commune"], by_unit, selection)
@@ -183,11 +180,11 @@ async def gather(
     dimensions = [
         qn.question(i)
         for i in breakdowns
-        if qn.has(i) and qn.question(i).type in (QuestionType.SINGLE_CHOICE, QuestionType.YES_NO)
+        if qn.has(i) and qn.question(i).kind.choices and not qn.question(i).kind.multiple
     ]
     needed = sorted({qid for f in figures for qid in f.questions})
     by_group = await queries.breakdown_tallies(db, selection, [d.id for d in dimensions], needed) if dimensions else {}
-    text_ids = [q.id for q in qn.questions if q.type is QuestionType.TEXT]
+    text_ids = [q.id for q in qn.questions if q.kind.text]
     texts = await queries.text_answers(db, selection, text_ids) if text_ids else []
     return SurveyResults(
         qn, selection, units, by_unit, overall, dimensions, by_group, figures, list(measures), texts, minimum, everyone
@@ -299,9 +296,9 @@ def _answerable(qn: Questionnaire) -> list[Question]:
 
 def _kind(q: Question) -> ColumnKind:
     """How a question's answers are written: numbers as numbers (with a number format), text as text."""
-    if q.type in NUMBER_TYPES:
+    if q.kind.number:
         return "number"
-    return "long_text" if q.type is QuestionType.TEXT else "text"
+    return "long_text" if q.kind.text else "text"
 
 
 def data_sheet(db: AsyncSession, s: SurveyResults, name: str = "Dữ liệu") -> Sheet:
@@ -311,7 +308,7 @@ def data_sheet(db: AsyncSession, s: SurveyResults, name: str = "Dữ liệu") ->
     columns = [Column("Mã phiếu", "integer"), Column("Mã đơn vị", "code"), Column("Đơn vị", width=20)]
     columns += [Column("Ngày nộp", "date")]
     columns += [
-        Column(question_header(s.qn, q.id), _kind(q), width=40 if q.type is QuestionType.TEXT else 18) for q in asked
+        Column(question_header(s.qn, q.id), _kind(q), width=40 if q.kind.text else 18) for q in asked
     ]
     numeric = {q.id for q in asked if _kind(q) == "number"}
     if scored:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations.definition import QuestionType
+from conversations.question_types import KINDS
 
 SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
 LANGUAGE = "Vietnamese (vi)"
@@ -60,21 +60,9 @@ METADATA_TYPES = frozenset(
     {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial", "subscriberid", "email", "audit"}
 )
 """ODK metadata rows (KoboToolbox adds `start` and `end`): they ask nothing, so they are passed over."""
-TYPES = {
-    "integer": QuestionType.INTEGER,
-    "decimal": QuestionType.DECIMAL,
-    "text": QuestionType.TEXT,
-    "date": QuestionType.DATE,
-    "image": QuestionType.EVIDENCE,
-    "file": QuestionType.EVIDENCE,
-    "note": QuestionType.NOTE,
-    "calculate": QuestionType.CALCULATE,
-    "select_one": QuestionType.SINGLE_CHOICE,
-    "select_multiple": QuestionType.MULTIPLE_CHOICE,
-}
-SUPPORTED = (
-    "select_one, select_multiple, integer, decimal, text, date, image, file, note, calculate, begin_group, end_group"
-)
+TYPES = {name: question_type for question_type, kind in KINDS.items() for name in kind.xlsform_names}
+"""The XLSForm types read, from the question-type table."""
+SUPPORTED = ", ".join([*TYPES, "begin_group", "end_group"])
 TRUE_WORDS = frozenset({"yes", "true", "true()", "1", "có", "co", "x"})
 FALSE_WORDS = frozenset({"no", "false", "false()", "0", "không", "khong"})
 COLUMN_OF_FIELD = {

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from conversations.definition import Questionnaire, QuestionType, definition_problems, measure_problems
 from conversations.definition_errors import DefinitionCode, DefinitionProblem
 from conversations.expressions import ExpressionError, Where, parse
+from conversations.question_types import KINDS
 from conversations.text import fold
 from conversations.xlsform.layout import (
     CHOICES,
@@ -223,12 +224,12 @@ class _Reader:
             return None
         qtype = TYPES[kind]
         label = row.text("label", self.language)
-        if label is None and qtype is not QuestionType.CALCULATE:
+        if label is None and not KINDS[qtype].calculated:
             self.problem(SURVEY, row, "label", "thiếu nội dung câu hỏi", FormCode.QUESTION_NO_LABEL)
         q: dict[str, Any] = {"id": name, "type": qtype.value, "text": label or name}
         self.question_rows.setdefault(name, row.number)
         self.texts(row, q)
-        if qtype not in (QuestionType.NOTE, QuestionType.CALCULATE):
+        if KINDS[qtype].answerable:
             q["required"] = bool(self.boolean(SURVEY, row, "required"))
         if kind == "image":
             q["accept"] = "image"
@@ -257,7 +258,7 @@ class _Reader:
             if text is not None:
                 q[column] = text
         self.extras(row, q)
-        if q["type"] == QuestionType.TEXT.value:
+        if KINDS[QuestionType(q["type"])].text:
             q.setdefault("max_length", DEFAULT_TEXT_LENGTH)
         self.kinds[name] = QuestionType(q["type"])
         return q

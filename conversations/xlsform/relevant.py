@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from conversations.definition import NUMBER_TYPES, Condition, QuestionType
+from conversations.definition import Condition, QuestionType
 from conversations.expressions import Binary, Call, Literal, Node, Ref, Where, parse
+from conversations.question_types import KINDS
 
 
 def _textual(kind: QuestionType) -> bool:
-    return kind in (QuestionType.SINGLE_CHOICE, QuestionType.YES_NO, QuestionType.TEXT, QuestionType.DATE)
+    return KINDS[kind].compared_as_text
 
 
 def _test(node: Node, kinds: Mapping[str, QuestionType]) -> dict[str, Any] | None:
@@ -19,7 +20,8 @@ def _test(node: Node, kinds: Mapping[str, QuestionType]) -> dict[str, Any] | Non
         target, chosen = node.args
         if (
             isinstance(target, Ref)
-            and kinds.get(target.name) is QuestionType.MULTIPLE_CHOICE
+            and target.name in kinds
+            and KINDS[kinds[target.name]].multiple
             and isinstance(chosen, Literal)
             and isinstance(chosen.value, str)
         ):
@@ -32,7 +34,7 @@ def _test(node: Node, kinds: Mapping[str, QuestionType]) -> dict[str, Any] | Non
         return None
     if value == "" and node.op in {"=", "!="}:
         return {"question": question, "answered": node.op == "!="}
-    same_kind = _textual(kind) if isinstance(value, str) else kind in NUMBER_TYPES
+    same_kind = _textual(kind) if isinstance(value, str) else KINDS[kind].number
     if not same_kind:
         return None
     if node.op == "=":

@@ -10,7 +10,7 @@ import openpyxl
 import yaml
 from openpyxl.styles import Alignment, Font
 
-from conversations.definition import Question, Questionnaire, QuestionType
+from conversations.definition import Question, Questionnaire
 from conversations.xlsform.layout import (
     CHOICES,
     LANGUAGE,
@@ -46,22 +46,15 @@ def _yes(flag: bool) -> str:
 
 def _question_cells(q: Question) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A question's survey row, and its rows on the choices sheet (one list per question, named after it)."""
-    types = {
-        QuestionType.SINGLE_CHOICE: f"select_one {q.id}",
-        QuestionType.YES_NO: f"select_one {q.id}",
-        QuestionType.MULTIPLE_CHOICE: f"select_multiple {q.id}",
-        QuestionType.PERCENTAGE: "decimal",
-        QuestionType.EVIDENCE: "image" if q.accept == "image" else "file",
-    }
     own = q.model_dump(exclude_defaults=True, exclude={"group"})
     cells: dict[str, Any] = {
-        "type": types.get(q.type, q.type.value),
+        **q.kind.xlsform_cells,
+        "type": q.kind.xlsform(q),
         "name": q.id,
         "label": q.text,
         "hint": q.help,
         "required": _yes(q.required) if q.answerable else None,
         "relevant": relevant_text(q.show_if) if q.show_if is not None else None,
-        "percentage": "yes" if q.type is QuestionType.PERCENTAGE else None,
         "not_in_future": "yes" if q.not_in_future else None,
         "consent": "yes" if q.consent else None,
         "bands": _flow(own["bands"]) if q.bands else None,
