@@ -135,7 +135,7 @@ def submission_text(
         points = ""
         if q.scored and value is not None:
             points = f" – {number_text(question_points(q, value) or 0)}/{number_text(q.max_points)} điểm"
-        lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}{_survey_now(q, figures)}")
+        lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}{_survey_now(q, value, figures)}")
     return "\n".join(lines)
 
 
@@ -185,11 +185,13 @@ async def send_back(
     return await notify(db, recipients(await repo.officers_of(db, unit.code)), "returned", notice, now)
 
 
-def _survey_now(q: Question, figures: SurveyFigures | None) -> str:
-    """A survey-measured criterion's figure and points by the survey today, beside the unit's own."""
+def _survey_now(q: Question, value: object, figures: SurveyFigures | None) -> str:
+    """A survey-measured criterion's figure and points by the survey today, beside the unit's own when they differ."""
     if figures is None or q.measured_by is None:
         return ""
     rate = figures.usable(q.id)
+    if rate is not None and rate.percent == value:
+        return ""
     if rate is None or rate.percent is None:
         return f" | khảo sát hiện có {figures.rates.get(q.id, Rate(None, 0)).base} phiếu, chưa đủ {figures.minimum}"
     points = f"{number_text(question_points(q, rate.percent) or 0)}/{number_text(q.max_points)}"

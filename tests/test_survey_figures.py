@@ -72,7 +72,7 @@ async def test_the_officer_is_shown_the_survey_figure_and_both_scores(tmp_path: 
         assert "Đã nộp phiếu" in await officer.send("nộp")
         xem = await admin.send("/xem 16012")
         assert "(tự chấm) · theo khảo sát người dân: " in xem
-        assert f"Giải thích: {EXPLANATION}" in xem and f"theo {minimum} phiếu khảo sát: 100 %" in xem
+        assert f"100 % (theo {minimum} phiếu khảo sát); Giải thích: {EXPLANATION}" in xem
         await admin.send("/xuat danhgia")
         [document] = admin.documents
     detail = openpyxl.load_workbook(io.BytesIO(document.content))["Chi tiết"]
@@ -98,6 +98,10 @@ async def test_with_too_few_survey_responses_the_officer_is_told_and_types_it(
         assert all(said in text and "tỉ lệ phần trăm" in text for text in shown)
         assert f"Theo khảo sát người dân: chưa tính được (cần ít nhất {minimum} phiếu khảo sát)" in officer.text
         assert "90 %" in officer.text and "theo 4 phiếu" not in officer.text
+        assert "Đã nộp phiếu" in await officer.send("nộp")
+        xem = await admin.send("/xem 16078")
+        assert f"(tự chấm) · theo khảo sát người dân: chưa đủ {minimum} phiếu" in xem
+        assert xem.count(f"90 % – 4/4 điểm | khảo sát hiện có {minimum - 1} phiếu, chưa đủ {minimum}") == 1
 
 
 def test_the_engine_takes_the_figures_as_data() -> None:
