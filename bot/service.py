@@ -235,8 +235,12 @@ class BotService:
         now = self.clock()
         who = self.participant(sender, actor, read)
         places = engine.participants(read.state) - {actor}
-        figures = await self.figures(db, qn, read)
-        step = engine.handle(qn, read.state, inbound, now, who, figures)
+
+
+        async def run(figures: SurveyFigures | None) -> engine.Step:
+            return engine.handle(qn, read.state, inbound, now, who, figures)
+
+        step = await self._with_figures(db, qn, read.period_code, read.unit_code, read.state, who, run)
         if not (step.declined or step.submitted):  # most messages: one statement writes the state
             await repo.save_state(db, read.id, engine.as_stored(step.state), now)
             return list(step.outgoing)
@@ -253,12 +257,30 @@ class BotService:
             await drafts.tell_others(db, self.secret, response, places, who.name, now)
         return list(step.outgoing)
 
-    async def figures(
-        self, db: AsyncSession, qn: Questionnaire, response: Response | repo.ResponseState
-    ) -> SurveyFigures | None:
-        """The survey's current figures for the unit's survey-measured criteria of a response."""
+    async def figures(self, db: AsyncSession, qn: Questionnaire, period: str, unit_code: str) -> SurveyFigures | None:
+        """The survey's current figures for a unit's survey-measured criteria."""
         minimum = self.settings.suppress_below
-        return await survey_figures(db, self.questionnaires, qn, response.period_code, response.unit_code, minimum)
+        return await survey_figures(db, self.questionnaires, qn, period, unit_code, minimum)
+
+    async def _with_figures(
+        self,
+        db: AsyncSession,
+        qn: Questionnaire,
+        period: str,
+        unit_code: str,
+        before: Mapping[str, Any] | None,
+        who: engine.Participant,
+        run: Callable[[SurveyFigures | None], Awaitable[engine.Step]],
+    ) -> engine.Step:
+        """An engine step given the survey's figures only where they are shown (a criterion measured by the survey,
+        the review): read when the participant is there before or after the step, so that other messages do not
+        count the unit's survey responses."""
+        wanted = before is not None and engine.wants_figures(qn, before, who)
+        figures = await self.figures(db, qn, period, unit_code) if wanted else None
+        step = await run(figures)
+        if figures is None and engine.wants_figures(qn, step.state, who):
+            step = await run(await self.figures(db, qn, period, unit_code))
+        return step
 
     def participant(self, sender: Sender, actor: str, response: Response | repo.ResponseState) -> engine.Participant:
         """Who is writing, as the engine knows them: officers of a unit share its draft and are named to each other
@@ -283,8 +305,11 @@ class BotService:
             return None
         who = engine.Participant(actor)  # opening changes no answer, so no name is needed to tell others
         if response is None:
-            figures = await survey_figures(db, self.questionnaires, qn, period, unit.code, self.settings.suppress_below)
-            step = engine.start(qn, now, who, figures)
+
+            async def start(figures: SurveyFigures | None) -> engine.Step:
+                return engine.start(qn, now, who, figures)
+
+            step = await self._with_figures(db, qn, period, unit.code, None, who, start)
             response = await repo.add_response(
                 db,
                 Response(
@@ -301,12 +326,15 @@ class BotService:
                 ),
             )
         else:
-            qn = await self.definition_of(db, response) or qn
-            figures = await self.figures(db, qn, response)
-            if response.status is Status.RETURNED:
-                step = await review.reopen_returned(db, qn, response, now, who, figures)
-            else:
-                step = engine.resume(qn, response.state, who, figures)
+            shown, opened, stored = await self.definition_of(db, response) or qn, response, response.state
+
+            async def reopen(figures: SurveyFigures | None) -> engine.Step:
+                opened.state = stored  # a second run (with the figures) starts from the same state
+                if opened.status is Status.RETURNED:
+                    return await review.reopen_returned(db, shown, opened, now, who, figures)
+                return engine.resume(shown, opened.state, who, figures)
+
+            step = await self._with_figures(db, shown, period, unit.code, response.state, who, reopen)
             response.state = engine.as_stored(step.state)  # a new officer's place, and what each was shown
         await repo.save_session(db, actor, now, response.id, None)
         return [Outgoing(heading), *step.outgoing]

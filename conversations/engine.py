@@ -263,6 +263,15 @@ def current_question(qn: Questionnaire, state: Mapping[str, Any], who: Participa
     return qn.question(current) if current and qn.has(current) else None
 
 
+def wants_figures(qn: Questionnaire, state: Mapping[str, Any], who: Participant = ALONE) -> bool:
+    """Whether the participant is where the survey's figures are shown: on a criterion measured by the survey, or on
+    the review screen of a questionnaire that has such criteria."""
+    if not measured_criteria(qn):
+        return False
+    q = current_question(qn, state, who)
+    return (q is not None and q.measured_by is not None) or phase(state, who) == "review"
+
+
 def participants(state: Mapping[str, Any]) -> set[str]:
     """The keys of those who have a place in the draft."""
     return set(load_state(state)["positions"]) - {ANYONE}

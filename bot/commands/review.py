@@ -135,7 +135,7 @@ async def show(call: Call) -> list[Reply]:
     files = await evidence_files(db, [response.id])
     reviews = await repo.reviews_of(db, response.id)
     changed = sum(1 for c, _ in await repo.answer_changes(db, period.code) if c.response_id == response.id)
-    figures = await service.figures(db, target.qn, response)
+    figures = await service.figures(db, target.qn, response.period_code, response.unit_code)
     text = submission_text(target.qn, target.unit, period.code, response, files, reviews, changed, figures)
     return [Outgoing(text)]
 
