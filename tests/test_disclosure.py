@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conversations.conditions import visible
-from conversations.definition import CHOICE_TYPES, QuestionType, load_directory, of_kind, question_label
+from conversations.definition import QuestionType, load_directory, of_kind, question_label
 from conversations.measures import SurveyTally, earned, measure, share
 from conversations.scoring import question_points
 from exports import disclosure
@@ -50,7 +50,7 @@ SURVEY = of_kind(QUESTIONNAIRES, "citizen_survey")
 assert SURVEY is not None
 MEASURES = survey_measures(QUESTIONNAIRES, SURVEY.id)
 FIGURES = indicators(SURVEY, MEASURES)
-CHOICES = [q for q in SURVEY.questions if q.type in CHOICE_TYPES]
+CHOICES = [q for q in SURVEY.questions if q.kind.choices]
 DIMENSIONS = [SURVEY.question(i) for i in ("tuoi", "gioi_tinh", "nghe_nghiep")]
 CONDITIONAL = {"hinh_thuc": ("nhan_thong_tin", "co")}
 """The questions asked only after an answer (besides consent), and that answer: the test fails if this changes."""
