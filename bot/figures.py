@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.definition import Question, Questionnaire
+from conversations.disclosure import measure_hidden
 from conversations.measures import Rate, SurveyFigures, SurveyTally, measure, measure_questions, measured_criteria
 from storage.queries import Selection, unit_tallies
 
@@ -22,7 +23,8 @@ async def survey_figures(
 ) -> SurveyFigures | None:
     """The unit's figures for the questionnaire's survey-measured criteria, from the survey responses submitted
     this period; None when it has no such criterion. A figure resting on fewer than `minimum` respondents is
-    given, but not used (the small-cell threshold of the exports)."""
+    given, but not used (the small-cell threshold of the exports), and so is one the exports hide beside another
+    unit's (complementary suppression)."""
     by_survey: dict[str, list[Question]] = {}
     for q in measured_criteria(qn):
         assert q.measured_by is not None
@@ -30,13 +32,18 @@ async def survey_figures(
     if not by_survey:
         return None
     rates: dict[str, Rate] = {}
+    hidden: set[str] = set()
     for survey_id, criteria in by_survey.items():
         survey = questionnaires.get(survey_id)
         if survey is None:
             continue
         hows = [(q, q.measured_by) for q in criteria if q.measured_by is not None]
         needed = sorted({qid for _, how in hows for qid in measure_questions(survey, how)})
-        tallies = await unit_tallies(db, Selection(survey_id, period, unit_code), needed)
+        # every unit's tallies: whether this unit's figure is hidden depends on the others' (complementary
+        # suppression), and the officer must not be shown a figure the exports hide
+        tallies = await unit_tallies(db, Selection(survey_id, period), needed)
         tally = tallies.get(unit_code, SurveyTally())
         rates.update({q.id: measure(survey, how, tally) for q, how in hows})
-    return SurveyFigures(rates, minimum)
+        enough = [(q, how) for q, how in hows if rates[q.id].base >= minimum]  # too few: said as such
+        hidden |= {q.id for q, how in enough if unit_code in measure_hidden(survey, how, tallies, minimum)}
+    return SurveyFigures(rates, minimum, frozenset(hidden))

@@ -117,7 +117,8 @@ def submission_text(
         replaced = figures.answers(qn, answers)
         survey_total = number_text(score(qn, replaced).total) if replaced is not None else None
         total += f" · theo khảo sát người dân: {survey_total}/{number_text(card.maximum)}" if survey_total else ""
-        total += "" if survey_total else f" · theo khảo sát người dân: chưa đủ {figures.minimum} phiếu"
+        missing = "đang được ẩn" if figures.hidden else f"chưa đủ {figures.minimum} phiếu"
+        total += "" if survey_total else f" · theo khảo sát người dân: {missing}"
     lines += ["", total]
     lines += [f"• {g.code}: {number_text(g.points)}/{number_text(g.maximum)}" for g in card.groups]
     lines.append("")
@@ -192,6 +193,8 @@ def _survey_now(q: Question, value: object, figures: SurveyFigures | None) -> st
     rate = figures.usable(q.id)
     if rate is not None and rate.percent == value:
         return ""
+    if q.id in figures.hidden:
+        return " | số liệu khảo sát đang được ẩn"
     if rate is None or rate.percent is None:
         return f" | khảo sát hiện có {figures.rates.get(q.id, Rate(None, 0)).base} phiếu, chưa đủ {figures.minimum}"
     points = f"{number_text(question_points(q, rate.percent) or 0)}/{number_text(q.max_points)}"

@@ -391,6 +391,8 @@ def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgo
     if rate is not None:
         lines.append(m.SURVEY_FIGURE.format(base=rate.base, percent=number_text(rate.percent or 0)))
         lines.append(m.SURVEY_FIGURE_ASK.format(use=m.USE_SURVEY))
+    elif turn.figures is not None and q.measured_by is not None and q.id in turn.figures.hidden:
+        lines.append(m.SURVEY_HIDDEN)
     elif turn.figures is not None and q.measured_by is not None:
         base = turn.figures.rates.get(q.id, Rate(None, 0)).base
         lines.append(m.SURVEY_TOO_FEW.format(base=base, minimum=turn.figures.minimum))
@@ -450,6 +452,8 @@ def _survey_score(turn: _Turn) -> list[str]:
     if turn.figures is None or not measured_criteria(turn.qn):
         return []
     replaced = turn.figures.answers(turn.qn, turn.state["answers"])
+    if replaced is None and turn.figures.hidden:
+        return [m.SCORE_SURVEY_HIDDEN]
     if replaced is None:
         return [m.SCORE_SURVEY_TOO_FEW.format(minimum=turn.figures.minimum)]
     card = score(turn.qn, replaced)

@@ -60,15 +60,21 @@ class SurveyFigures:
 
     rates: Mapping[str, Rate]
     minimum: int
+    hidden: frozenset[str] = frozenset()
+    """The criteria whose figure disclosure control hides for this unit although it rests on enough respondents
+    (beside a unit with too few, conversations.disclosure): not used, as the exports do not show it."""
 
     def usable(self, question_id: str) -> Rate | None:
-        """The criterion's figure when it rests on enough respondents, else None."""
+        """The criterion's figure when it rests on enough respondents and is not hidden, else None."""
         rate = self.rates.get(question_id)
-        return rate if rate is not None and rate.percent is not None and rate.base >= self.minimum else None
+        if question_id in self.hidden or rate is None or rate.percent is None:
+            return None
+        return rate if rate.base >= self.minimum else None
 
     def answers(self, qn: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any] | None:
-        """with_survey_figures() of these figures."""
-        return with_survey_figures(qn, answers, self.rates, self.minimum)
+        """with_survey_figures() of the figures that are not hidden."""
+        shown = {qid: rate for qid, rate in self.rates.items() if qid not in self.hidden}
+        return with_survey_figures(qn, answers, shown, self.minimum)
 
 
 def _percent(part: float, whole: float) -> float | None:

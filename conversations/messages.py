@@ -117,6 +117,11 @@ SURVEY_TOO_FEW = (
     "Khảo sát người dân của đơn vị mới có {base} phiếu, chưa đủ {minimum} phiếu để tính tỉ lệ này. "
     "Hãy gõ tỉ lệ theo số liệu của đơn vị."
 )
+SURVEY_HIDDEN = (
+    "Tỉ lệ này theo khảo sát người dân đang được ẩn trong các báo cáo để không lộ câu trả lời của người dân ở "
+    "đơn vị có ít phiếu, nên bot không dùng được. Hãy gõ tỉ lệ theo số liệu của đơn vị."
+)
+SCORE_SURVEY_HIDDEN = "Theo khảo sát người dân: chưa tính được (số liệu khảo sát của đơn vị đang được ẩn)"
 SURVEY_EXPLANATION = "Giải thích: {text}"
 ERR_EXPLANATION_LONG = "Lời giải thích dài {length} ký tự, quá giới hạn {limit} ký tự. Hãy viết ngắn lại."
 SUBMITTED = "Đã nộp phiếu lúc {time}."

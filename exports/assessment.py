@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import engine
+from conversations import disclosure, engine
 from conversations import messages as m
 from conversations.answers import display
 from conversations.conditions import visible
@@ -36,7 +35,7 @@ from conversations.measures import (
 )
 from conversations.scoring import ScoreCard, question_points, score
 from conversations.status import COUNTED, LABELS, ORDER, Status
-from exports import disclosure, queries
+from exports import queries
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, Sheet
 from storage.models import Evidence, Response, Unit
@@ -59,7 +58,7 @@ class UnitResult:
     survey_card: ScoreCard | None
     """Scores with the survey's figures for the survey-measured criteria, when none of them is hidden."""
     hidden_rates: frozenset[str]
-    """The survey-measured criteria whose survey figure is hidden for this unit (exports.disclosure)."""
+    """The survey-measured criteria whose survey figure is hidden for this unit (conversations.disclosure)."""
     evidence: list[Evidence]
     rank: int | None = None
 
@@ -92,10 +91,6 @@ class Assessment:
 def _measure(q: Question) -> SurveyMeasure:
     assert q.measured_by is not None
     return q.measured_by
-
-
-def _base(survey: Questionnaire, how: SurveyMeasure, tally: SurveyTally) -> int:
-    return measure(survey, how, tally).base
 
 
 def ranked(results: list[UnitResult]) -> list[UnitResult]:
@@ -131,9 +126,7 @@ async def gather(
         needed = sorted({qid for q in measured for qid in measure_questions(survey, _measure(q))})
         tallies = await unit_tallies(db, replace(survey_selection, unit_code=None), needed)
         for q in measured:  # over every unit, as the survey workbook decides it
-            how = _measure(q)
-            base = partial(_base, survey, how)
-            hidden[q.id] = disclosure.hidden_figure(survey, tallies, base, measure_questions(survey, how), minimum)
+            hidden[q.id] = disclosure.measure_hidden(survey, _measure(q), tallies, minimum)
     results = []
     for unit in units:
         response = by_unit.get(unit.code)

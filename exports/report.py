@@ -21,13 +21,13 @@ from docx.table import Table
 
 from conversations.answers import number_text
 from conversations.definition import Question
+from conversations.disclosure import answered
 from conversations.localtime import local_time
 from conversations.measures import SurveyTally, declines_text
 from conversations.scoring import question_points
 from conversations.text import fold
 from exports import charts
 from exports.assessment import Assessment, status_counts
-from exports.disclosure import answered
 from exports.results import HIDDEN_NOTE
 from exports.survey import ALL_UNITS, SurveyResults
 from exports.workbook import HIDDEN

@@ -2,7 +2,7 @@
 per unit), Theo nhóm (indicators by age band, gender, occupation), Ý kiến (free text), Dữ liệu (one row per
 response, anonymous).
 
-Small cells are suppressed as exports.disclosure says: a figure computed from fewer than `minimum` respondents (in
+Small cells are suppressed as conversations.disclosure says: a figure computed from fewer than `minimum` respondents (in
 the distributions, the counts behind it too) is shown as "ẩn", and so is a second unit or group where only one
 would be, so that nobody can be picked out by their answers, also by subtracting shown figures from the total."""
 
@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations import disclosure
 from conversations.definition import (
     Question,
     Questionnaire,
@@ -24,7 +25,7 @@ from conversations.definition import (
 )
 from conversations.localtime import local_date
 from conversations.measures import Rate, SurveyTally, earned, measure, measure_questions, response_rate, share
-from exports import disclosure, queries
+from exports import queries
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, ColumnKind, Sheet
 from storage.models import Unit

@@ -23,11 +23,11 @@ import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conversations import disclosure
 from conversations.conditions import visible
 from conversations.definition import QuestionType, load_directory, of_kind, question_label
 from conversations.measures import SurveyTally, earned, measure, share
 from conversations.scoring import question_points
-from exports import disclosure
 from exports.jobs import survey_measures
 from exports.queries import Selection
 from exports.report import ReportData, build_docx

@@ -124,3 +124,25 @@ def test_the_engine_takes_the_figures_as_data() -> None:
     plain = engine.resume(qn, started).state  # no figures given: typed as before
     typed = engine.handle(qn, plain, engine.Inbound(text="85"), NOW)
     assert typed.state["answers"][criterion.id] == 85 and "from_survey" not in typed.state
+
+
+async def test_a_figure_the_exports_hide_beside_a_smaller_unit_is_not_shown_to_the_officer(
+    tmp_path: Path, database_url: str
+) -> None:
+    """16012 has enough responses, 16078 one: the exports hide 16012's figure too, or the total minus 16012 would
+    give 16078's lone respondent; the officer of 16012 must not be shown it either."""
+    async with running_service(tmp_path, database_url=database_url) as service:
+        minimum = service.settings.suppress_below
+        await surveys(service, "16012", minimum, 740)
+        await surveys(service, "16078", 1, 760)
+        admin, officer = Chat(service, "admin"), Chat(service, "803")
+        await officer.send(f"/start dk_{invite_code(await admin.send('/moi 16012'))}")
+        await officer.send("/danhgia")
+        shown = await fill(officer, explain=False)
+        assert len(shown) == 3
+        assert all(m.SURVEY_HIDDEN in text and "phiếu khảo sát:" not in text for text in shown)
+        assert m.SCORE_SURVEY_HIDDEN in officer.text and "theo 5 phiếu" not in officer.text
+        assert "Đã nộp phiếu" in await officer.send("nộp")
+        xem = await admin.send("/xem 16012")
+        assert "(tự chấm) · theo khảo sát người dân: đang được ẩn" in xem
+        assert xem.count("| số liệu khảo sát đang được ẩn") == 3

@@ -1,6 +1,7 @@
 """Disclosure control: which figures of a table are hidden ("ẩn"), so that nobody can be picked out by their answers,
 also by adding or subtracting the figures that are shown. Every writer asks here: the survey workbook and its CSV,
-the self-assessment workbook's survey-based scores, the report's tables and its charts.
+the self-assessment workbook's survey-based scores, the report's tables and its charts, and the survey's figure
+an officer is shown for a survey-measured criterion (bot/figures.py).
 
 A table here is a set of members (the units, or the groups of one breakdown such as gender) whose figures add up
 to the figure of all of them ("Tất cả đơn vị", or everyone), a figure being a count or the numerator of a rate over
@@ -27,8 +28,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from functools import partial
 from typing import TypeVar
 
-from conversations.definition import Questionnaire
-from conversations.measures import SurveyTally
+from conversations.definition import Questionnaire, SurveyMeasure
+from conversations.measures import SurveyTally, measure, measure_questions
 
 Member = TypeVar("Member", bound=Hashable)
 
@@ -91,3 +92,16 @@ def total_hidden(
     refs = {r for q in questions for r in conditions(qn, q)}
     own = base is not None and too_few(base(total), minimum)
     return own or any(too_few(total.answered[r], minimum) for r in refs)
+
+
+def _measure_base(survey: Questionnaire, how: SurveyMeasure, tally: SurveyTally) -> int:
+    return measure(survey, how, tally).base
+
+
+def measure_hidden(
+    survey: Questionnaire, how: SurveyMeasure, tallies: Mapping[str, SurveyTally], minimum: int
+) -> frozenset[str]:
+    """The units whose figure for a survey-measured criterion is hidden, decided over every unit with respondents
+    (`tallies`), as the survey workbook decides it: the same in the exports and in the figure an officer is shown."""
+    base = partial(_measure_base, survey, how)
+    return hidden_figure(survey, tallies, base, measure_questions(survey, how), minimum)
