@@ -421,34 +421,6 @@ async def responses(
     return list((await db.scalars(query.order_by(Response.id))).all())
 
 
-async def submitted_answers(db: AsyncSession, questionnaire_id: str, period_code: str) -> list[tuple[Response, Answer]]:
-    query = (
-        select(Response, Answer)
-        .join(Answer, Answer.response_id == Response.id)
-        .where(
-            Response.questionnaire_id == questionnaire_id,
-            Response.period_code == period_code,
-            Response.status == Status.SUBMITTED,
-        )
-        .order_by(Response.id, Answer.id)
-    )
-    return [(r, a) for r, a in (await db.execute(query)).all()]
-
-
-async def evidence_counts(db: AsyncSession, response_ids: Sequence[int]) -> dict[int, int]:
-    if not response_ids:
-        return {}
-    query = (
-        select(Evidence.response_id, func.count())
-        .where(Evidence.response_id.in_(response_ids))
-        .group_by(Evidence.response_id)
-    )
-    return {rid: count for rid, count in (await db.execute(query)).all()}
-
-
-# ---------------------------------------------------------------- Zalo Official Account
-
-
 async def get_zalo_oa_token(db: AsyncSession) -> ZaloOaToken | None:
     return await db.get(ZaloOaToken, 1, populate_existing=True)
 

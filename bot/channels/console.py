@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 import mimetypes
 import signal
@@ -167,12 +166,11 @@ def _in_thread(read_line: Callable[[], str]) -> asyncio.Future[str]:
 
 
 def _file_ref(path: Path) -> FileRef:
-    data = path.read_bytes()
+    # the bytes are read once, by the file fetcher; bot.evidence hashes what it keeps
     return FileRef(
         file_id=str(path.resolve()),
         kind="document",
         name=path.name,
         mime=mimetypes.guess_type(path.name)[0],
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size=path.stat().st_size,
     )
