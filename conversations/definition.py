@@ -270,7 +270,7 @@ class Level(Strict):
 class Questionnaire(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
     version: str
-    kind: Literal["self_assessment", "citizen_survey"]
+    kind: Literal["self_assessment", "citizen_survey", "individual_survey"]
     title: str
     short_title: str
     source: str
