@@ -37,7 +37,7 @@ from bot.identity import load_or_create_secret
 from bot.links import DownloadLinks
 from bot.logs import setup_logging
 from bot.outbox import Notifier, Outbox
-from bot.presets import load_unit_presets
+from bot.presets import load_period_preset, load_unit_presets
 from bot.scheduler import Scheduler
 from bot.service import BotService
 from bot.table import Command, CommandTable, FileHandler, JobKind, Permission, Wait
@@ -223,8 +223,8 @@ def command_table() -> CommandTable:
 async def open_service(settings: Settings, *, console: bool = False) -> AsyncIterator[BotService]:
     """A migrated, seeded service; the database is closed on exit."""
     url = settings.effective_database_url
-    await migrate(url)
     questionnaires = load_directory(settings.questionnaires_dir)
+    await migrate(url, questionnaires={qid: qn.kind for qid, qn in questionnaires.items()})
     secret = (
         settings.secret.get_secret_value().encode()
         if settings.secret
@@ -244,7 +244,9 @@ async def open_service(settings: Settings, *, console: bool = False) -> AsyncIte
     if settings.telegram_bot_username:  # deep links while the Telegram channel runs elsewhere (or not yet)
         service.channels.add_links(TelegramLinks(settings.telegram_bot_username))
     try:
-        await service.seed(load_unit_presets(settings.units_dir), settings.period, settings.deadline)
+        units_dir = settings.units_dir
+        assigned = load_period_preset(units_dir)
+        await service.seed(load_unit_presets(units_dir), settings.period, settings.deadline, assigned)
         await jobs.sweep(service)  # what a crash cut short: its requesters are told
         yield service
     finally:

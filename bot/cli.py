@@ -184,9 +184,11 @@ def _command(args: argparse.Namespace, settings: Settings) -> None:
 
         main_run(settings)
     elif args.command == "migrate":
+        from conversations.definition import load_directory
         from storage.migrate import migrate
 
-        asyncio.run(migrate(settings.effective_database_url))
+        shipped = {qid: qn.kind for qid, qn in load_directory(settings.questionnaires_dir).items()}
+        asyncio.run(migrate(settings.effective_database_url, questionnaires=shipped))
         print("Cơ sở dữ liệu đã sẵn sàng.")
     elif args.command == "export":
         asyncio.run(_export(settings, args))

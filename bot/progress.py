@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import assignments
 from bot import texts as t
 from conversations import engine
 from conversations.answers import number_text
@@ -61,7 +62,8 @@ async def period_progress(
 ) -> list[UnitProgress]:
     """Each unit in force (or only one), in Vietnamese order: its self-assessment, how much of it is answered (on the
     version it was started on), and its citizens' responses."""
-    qn, survey = service.of_kind("self_assessment"), service.of_kind("citizen_survey")
+    qn = await assignments.first(db, service.questionnaires, period.code, assignments.Audience.UNIT)
+    survey = await assignments.first(db, service.questionnaires, period.code, assignments.Audience.PUBLIC)
     units = await repo.units_in_force(db, min(local_date(service.clock()), period.deadline))
     units = sorted((u for u in units if only is None or u.code == only), key=lambda u: vi_sort_key(u.name))
     responses = {r.unit_code: r for r in await repo.responses(db, qn.id, period.code)} if qn else {}

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import drafts, evidence, jobs, review, submissions, waits
+from bot import assignments, drafts, evidence, jobs, review, submissions, waits
 from bot import texts as t
 from bot.channels.registry import Channels
 from bot.config import Settings
@@ -29,7 +29,6 @@ from conversations import engine
 from conversations.definition import (
     DEFINITION_SCHEMA,
     Questionnaire,
-    of_kind,
     parse_questionnaire,
     upgrade_definition,
 )
@@ -37,10 +36,11 @@ from conversations.engine import Button, FileRef, Inbound, Outgoing
 from conversations.localtime import local_date
 from conversations.measures import SurveyFigures
 from conversations.status import Status
-from conversations.text import clean_input, vi_sort_key
+from conversations.text import clean_input
 from storage import repo
 from storage.db import Database
 from storage.models import Response, Unit
+from storage.queries import get_period
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +77,25 @@ class BotService:
 
     # ------------------------------------------------------------ setup
 
-    async def seed(self, unit_sets: Sequence[tuple[str, list[dict[str, Any]]]], period: str, deadline: date) -> None:
+    async def seed(
+        self,
+        unit_sets: Sequence[tuple[str, list[dict[str, Any]]]],
+        period: str,
+        deadline: date,
+        assigned: Sequence[assignments.Rule] = (),
+    ) -> None:
+        """The preset units, and the configured period if there is none of that code yet (with the preset's
+        assignments, `assigned`)."""
         now = self.clock()
         async with self.db.write() as db:
             for unit_set, records in unit_sets:
                 await repo.upsert_units(db, unit_set, records, now, local_date(now))
-            await repo.ensure_period(db, period, f"Kỳ đánh giá {period}", deadline, self.clock())
+            if await get_period(db, period) is None:
+                await repo.ensure_period(db, period, f"Kỳ đánh giá {period}", deadline, self.clock())
+                await assignments.start_period(db, self.questionnaires, period, now, assigned)
+            for rule in assigned:
+                if rule.questionnaire_id not in self.questionnaires:  # kept, listed as missing by /giao
+                    log.warning("the unit presets assign questionnaire %s, which is not loaded", rule.questionnaire_id)
             current = await repo.current_period(db)  # an admin may have opened another one (/ky)
             for row in await repo.active_versions(db, current.code if current else period):  # put into use for it
                 self.use(self.remember(row.questionnaire_id, row.version, row.definition, row.schema_version))
@@ -115,9 +128,6 @@ class BotService:
     async def fetch_file(self, sender: Sender, ref: FileRef) -> bytes | None:
         """The bytes of a file the sender sent; None when their channel cannot fetch files."""
         return await self.channels.fetch_file(sender.channel, ref)
-
-    def of_kind(self, kind: str) -> Questionnaire | None:
-        return of_kind(self.questionnaires, kind)
 
     # ------------------------------------------------------------ entry point
 
@@ -345,12 +355,13 @@ class BotService:
     async def start_survey(self, db: AsyncSession, actor: str, role: Role, unit: Unit) -> list[Reply]:
         """Open the citizen survey of a unit: once per person and period whatever the unit, and never for the staff
         whose unit it scores."""
-        qn = self.of_kind("citizen_survey")
         period = await repo.current_period(db)
-        if qn is None:
-            return [Outgoing(t.NO_QUESTIONNAIRE)]
         if period is None:
             return [Outgoing(t.NO_PERIOD)]
+        public = await assignments.for_unit(db, self.questionnaires, period.code, unit, assignments.Audience.PUBLIC)
+        if not public:
+            return [Outgoing(t.NO_QUESTIONNAIRE)]
+        qn = public[0]
         if role.is_admin:
             return [Outgoing(t.SURVEY_NOT_FOR_ADMINS)]
         if role.unit_code == unit.code:
@@ -368,8 +379,12 @@ class BotService:
         return opened
 
     async def survey_units(self, db: AsyncSession) -> list[Unit]:
-        units = await repo.units_in_force(db, self.clock().date(), kind="commune")
-        return sorted(units, key=lambda u: vi_sort_key(u.name))
+        """The units a public survey of the current period applies to."""
+        period = await repo.current_period(db)
+        if period is None:
+            return []
+        public = assignments.Audience.PUBLIC
+        return await assignments.units_for(db, self.questionnaires, period.code, public, self.clock().date())
 
     def unit_picker(self, units: Sequence[Unit]) -> Outgoing:
         choices = tuple(Button(u.name, f"u:{u.code}") for u in units)

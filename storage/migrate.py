@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from alembic import command
@@ -21,13 +22,16 @@ def alembic_config() -> Config:
     return config
 
 
-async def migrate(url: str, revision: str = "head") -> None:
+async def migrate(url: str, revision: str = "head", questionnaires: Mapping[str, str] | None = None) -> None:
+    """Upgrade the database to `revision`. `questionnaires` are the ones the deployment runs from its preset files
+    (id → kind): a data migration that must know what the bot ran before (0016's assignments) reads them."""
     ensure_sqlite_directory(url)
     engine = create_async_engine(url, poolclass=pool.NullPool, hide_parameters=True)
     config = alembic_config()
 
     def upgrade(connection: Connection) -> None:
         config.attributes["connection"] = connection
+        config.attributes["questionnaires"] = dict(questionnaires or {})
         command.upgrade(config, revision)
 
     try:

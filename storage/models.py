@@ -107,6 +107,22 @@ class Period(Base):
     """Set when an admin closes the period; an unopened period has neither is_open nor closed_at."""
 
 
+class Assignment(Base):
+    """A questionnaire a period runs, and the units it applies to: every unit (`scope` "all"), the units of one kind
+    ("kind", `target` the kind) or one unit ("unit", `target` its code). Who answers follows the questionnaire's kind
+    (bot.assignments: a unit's shared draft, each officer's own response, or the public's anonymous ones)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("period_code", "questionnaire_id", "scope", "target"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_code: Mapped[str] = mapped_column(ForeignKey("periods.code"), index=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(40), default="")
+    """The unit kind or the unit's code; empty for every unit."""
+    created_at: Mapped[datetime]
+
+
 class Account(Base):
     """A staff member on one channel. Citizens never have an account."""
 

@@ -1,6 +1,6 @@
 """Reads the bot and the exports both make: which responses a selection covers, how many are submitted (or declined)
-per unit, the units' survey tallies (also for the figures of criteria measured by the survey), a period by its code,
-the evidence files of responses. Every function reads inside the caller's transaction."""
+per unit, the units' survey tallies (also for the figures of criteria measured by the survey), a period by its code
+and its assignments, the evidence files of responses. Every function reads inside the caller's transaction."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.measures import SurveyTally
 from conversations.status import COUNTED, Status
-from storage.models import Answer, Evidence, Period, Response
+from storage.models import Answer, Assignment, Evidence, Period, Response
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,14 @@ async def get_period(db: AsyncSession, code: str) -> Period | None:
     return await db.get(Period, code)
 
 
-async def unit_counts(
-    db: AsyncSession, selection: Selection, statuses: Collection[Status] = COUNTED
-) -> dict[str, int]:
+async def assignments(db: AsyncSession, period_code: str) -> list[Assignment]:
+    """The questionnaires a period runs and the units each applies to, in the order they were assigned
+    (bot.assignments says what they mean)."""
+    query = select(Assignment).where(Assignment.period_code == period_code).order_by(Assignment.id)
+    return list((await db.scalars(query)).all())
+
+
+async def unit_counts(db: AsyncSession, selection: Selection, statuses: Collection[Status] = COUNTED) -> dict[str, int]:
     """Responses per unit at one of `statuses`: by default those that count; {DECLINED} for the declines."""
     query = select(Response.unit_code, func.count()).where(*selection.where(statuses)).group_by(Response.unit_code)
     return {unit: count for unit, count in (await db.execute(query)).all()}

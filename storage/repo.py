@@ -19,6 +19,7 @@ from storage.models import (
     Account,
     Answer,
     AnswerChange,
+    Assignment,
     AuditEntry,
     Base,
     BlockedRecipient,
@@ -117,6 +118,17 @@ async def ensure_period(db: AsyncSession, code: str, title: str, deadline: date,
         db.add(period)
         await db.flush()
     return period
+
+
+async def add_assignment(db: AsyncSession, row: Assignment) -> Assignment:
+    db.add(row)
+    await db.flush()
+    return row
+
+
+async def remove_assignment(db: AsyncSession, row: Assignment) -> None:
+    await db.delete(row)
+    await db.flush()
 
 
 async def current_period(db: AsyncSession) -> Period | None:
@@ -363,8 +375,8 @@ async def get_response(db: AsyncSession, response_id: int) -> Response | None:
 
 
 def response_key(questionnaire_id: str, period: str, unit: str, respondent: str | None = None) -> str:
-    """What makes a response one of a kind: a unit's self-assessment once per period, a citizen's survey once per
-    period and unit."""
+    """What makes a response one of a kind: a unit's self-assessment once per period, an officer's own survey once
+    per period, a citizen's survey once per period and unit (`respondent`: bot.assignments.respondent)."""
     return "|".join([questionnaire_id, period, unit] + ([respondent] if respondent else []))
 
 

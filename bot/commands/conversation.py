@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot import drafts, waits
+from bot import assignments, drafts, waits
 from bot import texts as t
 from bot.commands.invites import redeem_invite
 from bot.messages import Reply
@@ -59,8 +59,11 @@ async def survey(call: Call) -> list[Reply]:
         unit = await repo.get_unit(db, draft.unit_code)
         if unit is not None:
             return await service.start_survey(db, actor, call.role, unit)
+    units = await service.survey_units(db)
+    if not units:
+        return [Outgoing(t.NO_QUESTIONNAIRE if await repo.current_period(db) else t.NO_PERIOD)]
     await waits.wait_for(db, actor, service.clock(), {"kind": "unit_pick"})
-    return [service.unit_picker(await service.survey_units(db))]
+    return [service.unit_picker(units)]
 
 
 async def unit_picked(call: Call, wait: waits.UnitPick) -> list[Reply]:
@@ -83,15 +86,16 @@ async def unit_picked(call: Call, wait: waits.UnitPick) -> list[Reply]:
 
 async def assess(call: Call) -> list[Reply]:
     service, db = call.service, call.db
-    qn = service.of_kind("self_assessment")
-    if qn is None:
-        return [Outgoing(t.NO_QUESTIONNAIRE)]
     unit = await repo.get_unit(db, call.role.unit_code) if call.role.unit_code else None
     if unit is None:
         return [Outgoing(refusal(Permission.OFFICER, call.role))]
     period = await repo.current_period(db)
     if period is None:
         return [Outgoing(t.NO_PERIOD)]
+    shared = await assignments.for_unit(db, service.questionnaires, period.code, unit, assignments.Audience.UNIT)
+    if not shared:
+        return [Outgoing(t.NO_QUESTIONNAIRE)]
+    qn = shared[0]
     heading = t.ASSESSMENT_FOR.format(period=period.code, unit=unit.name)
     opened = await service.open_response(db, call.actor, qn, period.code, unit, None, heading)
     if opened is not None:

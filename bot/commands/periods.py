@@ -2,7 +2,8 @@
 versions that apply (the preset files, or a version put into use for it with /kichhoat).
 
 /ky                          the periods, their state, deadline and questionnaire versions
-/ky tao <mã> <hạn> [tên…]    create a period (not open yet); hạn as dd/mm/yyyy
+/ky tao <mã> <hạn> [tên…]    create a period (not open yet; it runs what the period before it ran, bot.assignments);
+                             hạn as dd/mm/yyyy
 /ky mo <mã>                  open it: officers and citizens answer for it from now on, on its versions
 /ky han <mã> <hạn>           change the deadline (reminders follow it)
 /ky dong [mã]                close it: nothing more is answered for it; its results stay for export
@@ -14,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, confirm
+from bot import assignments, audit, confirm
 from bot.messages import Reply
 from bot.table import Call
 from bot.versions import use_period_versions, versions_for
@@ -104,6 +105,7 @@ async def _create(call: Call, db: AsyncSession, words: list[str], now: datetime)
     title = " ".join(words[2:]) or f"Kỳ đánh giá {code}"
     db.add(Period(code=code, title=title, deadline=deadline, is_open=False, created_at=now))
     await db.flush()
+    await assignments.start_period(db, call.service.questionnaires, code, now)
     await audit.record(db, call.sender, now, "period_create", code, {"deadline": deadline.isoformat()})
     return [Outgoing(CREATED.format(code=code, title=title, deadline=day_text(deadline)))]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import assignments
 from bot import texts as t
 from bot.messages import Document, Reply
 from bot.progress import blocked_officers, days_left_text, period_progress, status_counts, summary_line, unit_status
@@ -41,7 +42,7 @@ async def progress(call: Call) -> list[Reply]:
         return [Outgoing(NO_SUCH_PERIOD.format(code=call.args[0]))]
     if period is None:
         return [Outgoing(role.pick(t.NO_PERIOD, admin=t.NO_PERIOD_ADMIN) + "\n" + CLOSED_ONES)]
-    if service.of_kind("self_assessment") is None:
+    if await assignments.first(db, service.questionnaires, period.code, assignments.Audience.UNIT) is None:
         return [Outgoing(role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN))]
     units = await period_progress(service, db, period, None if role.is_admin else role.unit_code)
     blocked_names = await blocked_officers(db)

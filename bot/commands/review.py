@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, confirm, evidence, review
+from bot import assignments, audit, confirm, evidence, review
 from bot import texts as t
 from bot.messages import Reply
 from bot.review import RETURN_USAGE, criteria, flagged_lines, parse_return, submission_text
@@ -60,7 +60,7 @@ class Target:
 
 async def _target(service: BotService, db: AsyncSession, code: str, period: Period, role: Role) -> Target | str:
     """The unit's self-assessment in the period, or what to tell the user."""
-    qn = service.of_kind("self_assessment")
+    qn = await assignments.first(db, service.questionnaires, period.code, assignments.Audience.UNIT)
     if qn is None:
         return role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN)
     unit = await repo.get_unit(db, code)
