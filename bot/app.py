@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
+from aiohttp.web import Application
 from pydantic import SecretStr
 
 from bot import confirm, jobs
@@ -31,6 +32,7 @@ from bot.commands import (
     review,
     unit_changes,
     units,
+    web,
 )
 from bot.config import ConfigError, Settings
 from bot.identity import load_or_create_secret
@@ -44,6 +46,10 @@ from bot.table import Command, CommandTable, FileHandler, JobKind, Permission, W
 from bot.web import WebServer
 from bot.worker import warm
 from conversations.definition import load_directory
+from dashboard import public
+from dashboard.office import Office
+from dashboard.public import Public
+from dashboard.site import Site
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -179,6 +185,13 @@ def command_table() -> CommandTable:
                 words=("kich hoat",),
             ),
             Command(
+                ("web",),
+                web.web,
+                ADMIN,
+                "đường dẫn đăng nhập trang quản trị trên web (dùng một lần)",
+                words=("trang web", "dang nhap web"),
+            ),
+            Command(
                 ("nhapdonvi",),
                 unit_changes.upload_units,
                 ADMIN,
@@ -254,10 +267,6 @@ async def open_service(settings: Settings, *, console: bool = False) -> AsyncIte
         await db.dispose()
 
 
-def public_url(settings: Settings) -> str:
-    return (settings.public_url or f"http://{settings.http_host}:{settings.http_port}").rstrip("/")
-
-
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
@@ -305,7 +314,7 @@ def build_channels(settings: Settings, service: BotService, links: DownloadLinks
                 links,
                 token=settings.zalo_bot_token.get_secret_value(),
                 base_url=settings.zalo_bot_base_url,
-                webhook_url=public_url(settings) + zalo_bot.PATH if webhook_secret else None,
+                webhook_url=settings.base_url + zalo_bot.PATH if webhook_secret else None,
                 webhook_secret=webhook_secret,
             )
         )
@@ -337,22 +346,33 @@ async def notifications(
         await outbox.stop()
 
 
+def mounted(service: BotService) -> list[tuple[str, Application]]:
+    """The dashboard's apps the settings ask for, by the path each is served under."""
+    settings = service.settings
+    site = Site(service)
+    apps = [("/web", Office(site).app())] if settings.web_dashboard else []
+    return apps + ([(public.PATH, Public(site).app())] if settings.web_public_results else [])
+
+
 @asynccontextmanager
 async def serve(settings: Settings, service: BotService) -> AsyncIterator[WebServer | None]:
-    """The web app and the configured platform channels, running; None when no platform is configured."""
+    """The web app and the configured platform channels, running; None when neither a platform nor the dashboard is
+    configured."""
     links = DownloadLinks(
         settings.data_dir / "downloads",
         service.secret,
-        public_url(settings),
+        settings.base_url,
         timedelta(minutes=settings.download_ttl_minutes),
     )
     channels = build_channels(settings, service, links)
     for channel in channels:
         service.channels.add(channel)
-    if not channels:
+    if not channels and not settings.web_dashboard:
         yield None
         return
-    server = WebServer(settings.http_host, settings.http_port, channels, links, ready=service.db.ping)
+    server = WebServer(
+        settings.http_host, settings.http_port, channels, links, ready=service.db.ping, mounted=mounted(service)
+    )
     await server.start()
     started: list[Channel] = []
     try:
@@ -360,8 +380,11 @@ async def serve(settings: Settings, service: BotService) -> AsyncIterator[WebSer
             started.append(channel)  # stopped even if it fails half-way through starting
             await channel.start()
             log.info("%s channel started", channel.name)
-        async with notifications(settings, service, channels):
+        if not channels:  # the dashboard beside the console, which runs the notifications itself
             yield server
+        else:
+            async with notifications(settings, service, channels):
+                yield server
     finally:
         await service.detached.cancel()  # before the channels it would send its file through stop
         for channel in reversed(started):

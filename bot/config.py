@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     http_port: int = 8080
     public_url: str | None = None
     download_ttl_minutes: int = 60 * 24
+    web_dashboard: bool = True
+    """The Justice Office's pages (/web): served by the web app, also when only the console runs."""
+    web_link_minutes: int = Field(default=10, ge=1, le=60)
+    """How long a sign-in link sent by /web works (once)."""
+    web_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    web_public_results: bool = True
+    """The public results pages (/ketqua): every commune's and the area's survey figures, without sign-in."""
     zalo_oa_app_id: str | None = None
     zalo_oa_secret_key: SecretStr | None = None
     zalo_oa_app_secret: SecretStr | None = None
@@ -120,6 +127,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the web app: PBGDPL_PUBLIC_URL, else the address it listens on."""
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

@@ -112,14 +112,7 @@ def submission_text(
             lines += flagged_lines(qn, last.items)
     if changed:
         lines.append(f"Số lần sửa câu trả lời sau lần nộp đầu: {changed} (xem /xuat nhatky).")
-    total = f"Tổng điểm: {number_text(card.total)}/{number_text(card.maximum)} (tự chấm)"
-    if figures is not None:
-        replaced = figures.answers(qn, answers)
-        survey_total = number_text(score(qn, replaced).total) if replaced is not None else None
-        total += f" · theo khảo sát người dân: {survey_total}/{number_text(card.maximum)}" if survey_total else ""
-        missing = "đang được ẩn" if figures.hidden else f"chưa đủ {figures.minimum} phiếu"
-        total += "" if survey_total else f" · theo khảo sát người dân: {missing}"
-    lines += ["", total]
+    lines += ["", total_text(qn, answers, figures)]
     lines += [f"• {g.code}: {number_text(g.points)}/{number_text(g.maximum)}" for g in card.groups]
     lines.append("")
     by_question: dict[str, list[Evidence]] = {}
@@ -136,8 +129,21 @@ def submission_text(
         points = ""
         if q.scored and value is not None:
             points = f" – {number_text(question_points(q, value) or 0)}/{number_text(q.max_points)} điểm"
-        lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}{_survey_now(q, value, figures)}")
+        lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}{survey_now(q, value, figures)}")
     return "\n".join(lines)
+
+
+def total_text(qn: Questionnaire, answers: Mapping[str, object], figures: SurveyFigures | None) -> str:
+    """The self-score's total and, beside it, the total by the citizen survey's figures today (or why there is none)."""
+    card = score(qn, answers)
+    total = f"Tổng điểm: {number_text(card.total)}/{number_text(card.maximum)} (tự chấm)"
+    if figures is not None:
+        replaced = figures.answers(qn, answers)
+        survey_total = number_text(score(qn, replaced).total) if replaced is not None else None
+        total += f" · theo khảo sát người dân: {survey_total}/{number_text(card.maximum)}" if survey_total else ""
+        missing = "đang được ẩn" if figures.hidden else f"chưa đủ {figures.minimum} phiếu"
+        total += "" if survey_total else f" · theo khảo sát người dân: {missing}"
+    return total
 
 
 def return_items(qn: Questionnaire, flagged: Mapping[str, str]) -> list[dict[str, str]]:
@@ -186,8 +192,9 @@ async def send_back(
     return await notify(db, recipients(await repo.officers_of(db, unit.code)), "returned", notice, now)
 
 
-def _survey_now(q: Question, value: object, figures: SurveyFigures | None) -> str:
-    """A survey-measured criterion's figure and points by the survey today, beside the unit's own when they differ."""
+def survey_now(q: Question, value: object, figures: SurveyFigures | None) -> str:
+    """(" | …", or nothing) A survey-measured criterion's figure and points by the survey today, beside the unit's
+    own when they differ."""
     if figures is None or q.measured_by is None:
         return ""
     rate = figures.usable(q.id)

@@ -176,10 +176,14 @@ class BotService:
                 return routed
             call, handler = routed
             replies = await handler(call)
+        return await self._committed(call, replies, interim)
+
+    async def _committed(self, call: Call, replies: list[Reply], interim: Interim | None) -> list[Reply]:
+        """After the handler's transaction committed: its jobs, then its work without the database."""
         if call.jobs:  # long work recorded in the transaction: the requester hears at once that it is under way
             if interim is not None:  # and the file comes the same way once it is ready; nobody waits for it
                 await interim(replies)
-                jobs.detach(self, actor, call.jobs, interim)
+                jobs.detach(self, call.actor, call.jobs, interim)
                 replies = []
             else:
                 for job_id in call.jobs:
@@ -187,6 +191,30 @@ class BotService:
         for work in call.later:
             replies += await work()
         return replies
+
+    async def run_command(
+        self, sender: Sender, name: str, args: Sequence[str], confirmed: dict[str, Any] | None = None
+    ) -> list[Reply]:
+        """A command of the table given outside a chat, by a signed-in person on the web dashboard: the same entry,
+        permission check, one transaction (their turn taken as for their messages), jobs and work after commit as the
+        message that types it, so the dashboard never does a thing a second way. `confirmed` is the yes the page
+        asked for, where the command would ask in chat (bot.confirm)."""
+        command = self.commands.command(name)
+        if command is None:
+            raise KeyError(name)
+        actor = actor_key(self.secret, sender.channel, sender.user_id)
+        try:
+            async with self.locks.turn(actor), self.db.write() as db:
+                await repo.begin_message(db, actor, sender.channel, None, self.clock())
+                role = await self.role(db, sender)
+                if not role.may(command.permission):
+                    return [Outgoing(refusal(command.permission, role))]
+                call = Call(self, sender, actor, db, role, list(args), confirmed=confirmed)
+                replies = await command.handler(call)
+            return await self._committed(call, replies, None)  # a page waits for its job; the person's chat does not
+        except Exception:
+            log.exception("failed to run /%s from the web", name)
+            return [Outgoing(t.ERROR_TRY_AGAIN)]
 
     async def _route(
         self, db: AsyncSession, sender: Sender, actor: str, inbound: Inbound, begun: repo.Begun

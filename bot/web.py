@@ -6,6 +6,7 @@ POST /webhooks/zalo-bot    Zalo Bot webhook mode (X-Bot-Api-Secret-Token)
 GET  /exports/<id>?exp=…&sig=…   a file behind a time-limited signed link
 GET  /healthz              which channels run (the process is alive)
 GET  /readyz               200 when the database answers, 503 otherwise (the process can serve)
+/web/…, /ketqua/…          the Justice Office's dashboard and the public results (dashboard/), mounted by bot.app
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class WebServer:
         channels: Sequence[Channel],
         links: DownloadLinks,
         ready: Callable[[], Awaitable[bool]] | None = None,
+        mounted: Sequence[tuple[str, web.Application]] = (),
     ) -> None:
         self.host, self.port = host, port
         self.ready = ready
@@ -44,13 +46,17 @@ class WebServer:
         self.app.router.add_get(ROUTE, self.download)
         for channel in self.channels:
             self.app.router.add_routes(channel.routes())
+        for prefix, app in mounted:
+            self.app.router.add_get(prefix, self.slash)
+            self.app.add_subapp(prefix + "/", app)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
-        log.info("web app on http://%s:%d (%s)", self.host, self.port, ", ".join(c.name for c in self.channels))
+        names = ", ".join(c.name for c in self.channels) or "no channel"
+        log.info("web app on http://%s:%d (%s)", self.host, self.port, names)
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -59,6 +65,9 @@ class WebServer:
 
     def channel(self, name: str) -> Channel:
         return next(c for c in self.channels if c.name == name)
+
+    async def slash(self, request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently(request.path + "/")
 
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "channels": [c.name for c in self.channels]})

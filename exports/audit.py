@@ -31,6 +31,10 @@ ACTIONS = {
     "period_open": "Mở kỳ đánh giá",
     "period_close": "Đóng kỳ đánh giá",
     "period_deadline": "Đổi hạn nộp",
+    "web_link": "Xin đường dẫn đăng nhập trang web",
+    "web_sign_in": "Đăng nhập trang web",
+    "web_sign_out": "Đăng xuất trang web",
+    "web_session_end": "Kết thúc một phiên đăng nhập trang web",
 }
 
 
@@ -57,6 +61,8 @@ DETAILS = {
     "units": "Đơn vị được nhắc",
     "messages": "Số tin nhắn",
     "without_officers": "Đơn vị chưa có cán bộ",
+    "browser": "Trình duyệt",
+    "session": "Phiên",
 }
 """What each detail an admin action records (bot.audit) is called in the sheet."""
 DETAIL_OVERRIDES = {("unit_merge", "from"): "Gộp từ", ("unit_deactivate", "from"): "Ngừng áp dụng từ"}

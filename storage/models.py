@@ -380,3 +380,35 @@ class Job(Base):
     created_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------- the web dashboard (issue 16)
+
+
+class WebSignIn(Base):
+    """A one-time sign-in link an admin asked for with /web: only the SHA-256 of its token is kept, so the table
+    gives no link away; it works once (`used_at`) and only until `expires_at`."""
+
+    __tablename__ = "web_sign_ins"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A browser signed in to the dashboard: the cookie carries a random token (signed), the table its SHA-256, so an
+    admin can list their sessions and end one, and a session ended here is refused at once."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    agent: Mapped[str] = mapped_column(String(200))
+    """The browser, as its User-Agent names it, for the list of sessions."""

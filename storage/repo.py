@@ -36,6 +36,8 @@ from storage.models import (
     Unit,
     UnitName,
     UTCDateTime,
+    WebSession,
+    WebSignIn,
     ZaloOaToken,
 )
 
@@ -734,3 +736,47 @@ async def stalled_jobs(db: AsyncSession, before: datetime) -> list[Job]:
 
 async def beat(db: AsyncSession, job_id: int, now: datetime) -> None:
     await db.execute(update(Job).where(Job.id == job_id, Job.status == "running").values(heartbeat_at=now))
+
+
+# ---------------------------------------------------------------- the web dashboard's sign-in links and sessions
+
+
+async def add_sign_in(db: AsyncSession, row: WebSignIn) -> None:
+    db.add(row)
+    await db.flush()
+
+
+async def sign_ins_since(db: AsyncSession, account_id: int, since: datetime) -> int:
+    query = select(func.count()).where(WebSignIn.account_id == account_id, WebSignIn.created_at >= since)
+    return int(await db.scalar(query) or 0)
+
+
+async def use_sign_in(db: AsyncSession, token_hash: str, now: datetime) -> int | None:
+    """Spend a sign-in link: the account it signs in, once, while it is valid; None when it is unknown, used or
+    expired. One UPDATE, so two browsers racing with the same link cannot both win."""
+    spent = await db.execute(
+        update(WebSignIn)
+        .where(WebSignIn.token_hash == token_hash, WebSignIn.used_at.is_(None), WebSignIn.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(spent, "rowcount", 0) != 1:
+        return None
+    return await db.scalar(select(WebSignIn.account_id).where(WebSignIn.token_hash == token_hash))
+
+
+async def add_web_session(db: AsyncSession, row: WebSession) -> WebSession:
+    db.add(row)
+    await db.flush()
+    return row
+
+
+async def web_session(db: AsyncSession, token_hash: str) -> WebSession | None:
+    return (await db.scalars(select(WebSession).where(WebSession.token_hash == token_hash))).first()
+
+
+async def live_web_sessions(db: AsyncSession, account_id: int, now: datetime) -> list[WebSession]:
+    query = select(WebSession).where(
+        WebSession.account_id == account_id, WebSession.ended_at.is_(None), WebSession.expires_at > now
+    )
+    return list((await db.scalars(query.order_by(WebSession.created_at, WebSession.id))).all())

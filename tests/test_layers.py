@@ -57,6 +57,19 @@ def test_the_bot_imports_exports_only_to_build_a_file() -> None:
     assert {path: names for path, names in wrong.items() if names} == {}
 
 
+def test_only_the_app_mounts_the_dashboard() -> None:
+    wrong = {path: under(names, "dashboard") for path, names in imports("bot").items() if path != "bot/app.py"}
+    assert {path: names for path, names in wrong.items() if names} == {}
+
+
+def test_the_dashboard_acts_through_the_command_table() -> None:
+    """A page is like a command handler: it never imports a command (it runs one by name) nor a channel."""
+    wrong = {
+        path: under(names, "bot.commands", "bot.channels", "telegram") for path, names in imports("dashboard").items()
+    }
+    assert {path: names for path, names in wrong.items() if names} == {}
+
+
 def test_storage_imports_neither_the_bot_nor_the_exports() -> None:
-    wrong = {path: under(names, "bot", "exports") for path, names in imports("storage").items()}
+    wrong = {path: under(names, "bot", "exports", "dashboard") for path, names in imports("storage").items()}
     assert {path: names for path, names in wrong.items() if names} == {}

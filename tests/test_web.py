@@ -40,8 +40,8 @@ async def test_health_lists_the_running_channels(tmp_path: Path) -> None:
     assert not settings.run_console
 
 
-async def test_nothing_is_served_for_the_console_alone(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
+async def test_nothing_is_served_for_the_console_alone_with_the_dashboard_off(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, web_dashboard=False)
     assert settings.run_console
     async with open_service(settings) as service, serve(settings, service) as server:
         assert server is None

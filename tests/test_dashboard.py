@@ -1,0 +1,191 @@
+"""The web dashboard over HTTP: signing in with a one-time link from /web, the session cookie, CSRF, security headers,
+and every Office page and evidence file failing closed without a live admin session."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.app import mounted, open_service, serve
+from bot.links import DownloadLinks
+from bot.service import BotService
+from bot.web import WebServer
+from storage.models import AuditEntry, WebSession, WebSignIn
+from tests.client import Chat, Clock, settings_for
+from tests.fakes.local import free_port
+
+OFFICE_PAGES = ["/web/", "/web/tiendo", "/web/tiendo.png", "/web/donvi/16012", "/web/minhchung/1", "/web/xuat"]
+OFFICE_PAGES += ["/web/nhatky", "/web/banghoi", "/web/banghoi/tu-danh-gia.xlsx", "/web/phien", "/web/xuat/abc/0"]
+OFFICE_FORMS = ["/web/donvi/16012/duyet", "/web/donvi/16012/tralai", "/web/xuat", "/web/phien/1/ketthuc", "/web/ra"]
+
+
+@dataclass
+class Site:
+    service: BotService
+    base: str
+    admin: Chat
+
+    async def link(self) -> str:
+        found = re.search(r"http://\S+/web/vao/\S+", await self.admin.send("/web"))
+        assert found, self.admin.text
+        return found[0]
+
+    def browser(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+    async def signed_in(self, browser: aiohttp.ClientSession) -> str:
+        """Open a fresh link and press the button; the progress page's HTML."""
+        link = await self.link()
+        async with browser.get(link) as page:
+            assert page.status == 200
+            assert "Đăng nhập" in await page.text()
+        async with browser.post(link) as response:
+            assert response.status == 200, await response.text()
+            assert str(response.url).endswith("/web/")
+            return await response.text()
+
+
+@asynccontextmanager
+async def running_site(
+    tmp_path: Path, database_url: str | None = None, clock: Clock | None = None, **settings: object
+) -> AsyncIterator[Site]:
+    port = free_port()
+    config = settings_for(tmp_path, http_port=port, database_url=database_url, **settings)
+    async with open_service(config) as service:
+        service.admins = frozenset({"test:admin"})
+        if clock is not None:
+            service.clock = clock
+        ttl = timedelta(minutes=config.download_ttl_minutes)
+        links = DownloadLinks(tmp_path / "downloads", service.secret, config.base_url, ttl)
+        server = WebServer("127.0.0.1", port, [], links, mounted=mounted(service))
+        await server.start()
+        try:
+            yield Site(service, config.base_url, Chat(service, "admin"))
+        finally:
+            await server.stop()
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+    assert found, html
+    return found[1]
+
+
+async def test_a_link_from_chat_signs_in_once_and_the_cookie_is_guarded(tmp_path: Path, database_url: str) -> None:
+    async with running_site(tmp_path, database_url) as site, site.browser() as browser:
+        link = await site.link()
+        assert "dùng một lần" in site.admin.text
+        async with browser.get(link) as page:  # a link preview fetching the page spends nothing
+            assert page.status == 200
+        async with browser.get(link) as page:
+            assert page.status == 200
+            assert page.headers["Referrer-Policy"] == "no-referrer"
+        async with browser.post(link, allow_redirects=False) as response:
+            assert response.status == 303
+            assert response.headers["Location"] == "/web/"
+            cookie = response.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/web" in cookie
+        assert "Secure" not in cookie, "plain HTTP on loopback"
+        async with browser.get(f"{site.base}/web/") as page:
+            html = await page.text()
+            assert page.status == 200
+            assert "Tiến độ kỳ 2026" in html and "Xã Hậu Lộc" in html
+            csp = page.headers["Content-Security-Policy"]
+            assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+            assert page.headers["X-Frame-Options"] == "DENY"
+            assert page.headers["Cache-Control"] == "no-store"
+
+        async with site.browser() as other, other.post(link) as again:
+            assert again.status == 410
+            assert "đã dùng hoặc đã hết hạn" in await again.text()
+
+        async with site.service.db.read() as db:
+            stored = (await db.scalars(select(WebSignIn))).all()
+            sessions = (await db.scalars(select(WebSession))).all()
+            actions = [e.action for e in (await db.scalars(select(AuditEntry))).all()]
+        token = link.rsplit("/", 1)[1]
+        assert len(stored) == 1 and token not in stored[0].token_hash and stored[0].used_at is not None
+        assert len(sessions) == 1 and sessions[0].token_hash not in cookie
+        assert actions == ["web_link", "web_sign_in"]
+
+
+async def test_links_expire_and_are_rate_limited(tmp_path: Path) -> None:
+    clock = Clock()
+    async with running_site(tmp_path, clock=clock) as site, site.browser() as browser:
+        link = await site.link()
+        clock.advance(minutes=11)
+        async with browser.post(link) as response:
+            assert response.status == 410
+        for _ in range(4):
+            await site.link()
+        assert "dùng một lần" in site.admin.text
+        assert "đã xin 5 đường dẫn" in await site.admin.send("/web")
+        clock.advance(minutes=61)
+        await site.link()
+
+
+async def test_every_office_page_fails_closed(tmp_path: Path) -> None:
+    async with running_site(tmp_path) as site, site.browser() as browser:
+        for path in OFFICE_PAGES:
+            async with browser.get(site.base + path) as page:
+                body = await page.text()
+                assert page.status == 401, path
+                assert "Xã Hậu Lộc" not in body and "Cần đăng nhập" in body
+        for path in OFFICE_FORMS:
+            async with browser.post(site.base + path, data={"csrf": "0" * 64}) as page:
+                assert page.status == 401, path
+        browser.cookie_jar.update_cookies({"pbgdpl_phien": "forged.0000"})
+        async with browser.get(f"{site.base}/web/") as page:
+            assert page.status == 401
+
+        html = await site.signed_in(browser)
+        csrf = csrf_of(html)
+        async with browser.post(f"{site.base}/web/xuat", data={"tep": "danhgia:xlsx"}) as page:
+            assert page.status == 403, "no CSRF token"
+        headers = {"Origin": "http://evil.example"}
+        form = {"csrf": csrf, "tep": "danhgia:xlsx"}
+        async with browser.post(f"{site.base}/web/xuat", data=form, headers=headers) as page:
+            assert page.status == 403, "another site's form"
+
+        site.service.admins = frozenset()  # no longer an admin: signed out at once
+        async with browser.get(f"{site.base}/web/") as page:
+            assert page.status == 401
+            assert "không còn là quản trị viên" in await page.text()
+
+
+async def test_an_admin_lists_and_ends_sessions(tmp_path: Path, database_url: str) -> None:
+    async with running_site(tmp_path, database_url) as site, site.browser() as laptop, site.browser() as phone:
+        await site.signed_in(laptop)
+        html = await site.signed_in(phone)
+        async with phone.get(f"{site.base}/web/phien") as page:
+            listing = await page.text()
+        ids = re.findall(r"/web/phien/(\d+)/ketthuc", listing)
+        assert len(ids) == 2 and "phiên này" in listing
+        laptop_session = min(ids, key=int)
+        form = {"csrf": csrf_of(html)}
+        async with phone.post(f"{site.base}/web/phien/{laptop_session}/ketthuc", data=form) as page:
+            assert page.status == 200 and str(page.url).endswith("/web/phien")
+        async with laptop.get(f"{site.base}/web/") as page:
+            assert page.status == 401, "the ended session is refused at once"
+        async with phone.get(f"{site.base}/web/") as page:
+            assert page.status == 200
+        async with phone.post(f"{site.base}/web/ra", data=form) as page:
+            assert "Đã đăng xuất" in await page.text()
+        async with phone.get(f"{site.base}/web/") as page:
+            assert page.status == 401
+
+
+async def test_the_console_alone_serves_the_dashboard(tmp_path: Path) -> None:
+    port = free_port()
+    settings = settings_for(tmp_path, http_port=port)
+    async with open_service(settings) as service, serve(settings, service) as server:
+        assert server is not None and server.channels == []
+        async with aiohttp.ClientSession() as browser, browser.get(f"http://127.0.0.1:{port}/web") as page:
+            assert page.status == 401 and str(page.url).endswith("/web/")
