@@ -1,6 +1,8 @@
-"""Progress of a period: each unit's self-assessment (not started, in progress, submitted, returned, approved) with
-its answered share and its citizens' responses, the counts by status, the days left, and the officers who blocked
-the bot. /tiendo shows it; the reminders and the admins' morning digest are written from the same figures."""
+"""Progress of a period, one questionnaire at a time: each unit's response to a self-assessment (not started, in
+progress, submitted, returned, approved) with its answered share, a survey's responses by unit, the counts by
+status, the days left, and the officers who blocked the bot. /tiendo shows it; the reminders and the admins' morning
+digest are written from the same figures. Every function takes the database session and the questionnaire it is
+asked about, so a page outside the chat (the dashboard) can call it too."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from bot import assignments
 from bot import texts as t
 from conversations import engine
 from conversations.answers import number_text
+from conversations.definition import Questionnaire
 from conversations.localtime import local_date
 from conversations.status import Status
 from conversations.text import vi_sort_key
@@ -44,9 +47,6 @@ class UnitProgress:
     response: Response | None
     answered: int
     asked: int
-    surveys: int
-    declined: int
-    """Citizens who said no to the consent question: in no figure but the response rate."""
 
     @property
     def status(self) -> Status | None:
@@ -57,26 +57,50 @@ class UnitProgress:
         return self.status is not None and self.status.counted
 
 
-async def period_progress(
-    service: BotService, db: AsyncSession, period: Period, only: str | None = None
-) -> list[UnitProgress]:
-    """Each unit in force (or only one), in Vietnamese order: its self-assessment, how much of it is answered (on the
-    version it was started on), and its citizens' responses."""
-    qn = await assignments.first(db, service.questionnaires, period.code, assignments.Audience.UNIT)
-    survey = await assignments.first(db, service.questionnaires, period.code, assignments.Audience.PUBLIC)
+@dataclass(frozen=True)
+class SurveyProgress:
+    """A survey's responses in a period by unit code, and the people who said no to its consent question (in no
+    figure but the response rate)."""
+
+    survey: Questionnaire
+    responses: dict[str, int]
+    declined: dict[str, int]
+
+    def of(self, unit_code: str) -> tuple[int, int]:
+        return self.responses.get(unit_code, 0), self.declined.get(unit_code, 0)
+
+
+async def period_questionnaires(service: BotService, db: AsyncSession, period: Period) -> list[Questionnaire]:
+    """The questionnaires a period runs, self-assessments first: the first of each audience."""
+    wanted = (assignments.Audience.UNIT, assignments.Audience.PUBLIC)
+    found = [await assignments.first(db, service.questionnaires, period.code, audience) for audience in wanted]
+    return [qn for qn in found if qn is not None]
+
+
+async def period_units(service: BotService, db: AsyncSession, period: Period, only: str | None = None) -> list[Unit]:
+    """The units in force in the period (or only one), in Vietnamese order."""
     units = await repo.units_in_force(db, min(local_date(service.clock()), period.deadline))
-    units = sorted((u for u in units if only is None or u.code == only), key=lambda u: vi_sort_key(u.name))
-    responses = {r.unit_code: r for r in await repo.responses(db, qn.id, period.code)} if qn else {}
-    surveys = await unit_counts(db, Selection(survey.id, period.code)) if survey else {}
-    declines = await unit_counts(db, Selection(survey.id, period.code), {Status.DECLINED}) if survey else {}
+    return sorted((u for u in units if only is None or u.code == only), key=lambda u: vi_sort_key(u.name))
+
+
+async def assessment_progress(
+    service: BotService, db: AsyncSession, period: Period, qn: Questionnaire, units: list[Unit]
+) -> list[UnitProgress]:
+    """Each unit's response to the self-assessment in the period, and how much of it is answered (on the version it
+    was started on)."""
+    responses = {r.unit_code: r for r in await repo.responses(db, qn.id, period.code)}
     found = []
     for unit in units:
         response = responses.get(unit.code)
         version = await service.definition_of(db, response) if response is not None else None
         answered, asked = engine.answered(version, response.state) if response and version else (0, 0)
-        counts = surveys.get(unit.code, 0), declines.get(unit.code, 0)
-        found.append(UnitProgress(unit, response, answered, asked, *counts))
+        found.append(UnitProgress(unit, response, answered, asked))
     return found
+
+
+async def survey_progress(db: AsyncSession, period: Period, survey: Questionnaire) -> SurveyProgress:
+    selection = Selection(survey.id, period.code)
+    return SurveyProgress(survey, await unit_counts(db, selection), await unit_counts(db, selection, {Status.DECLINED}))
 
 
 async def blocked_officers(db: AsyncSession) -> list[str]:

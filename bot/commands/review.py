@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import assignments, audit, confirm, evidence, review
+from bot import audit, confirm, evidence, review
 from bot import texts as t
 from bot.messages import Reply
+from bot.progress import period_questionnaires
 from bot.review import RETURN_USAGE, criteria, flagged_lines, parse_return, submission_text
 from bot.service import BotService
 from bot.table import Call, Role
@@ -60,12 +61,17 @@ class Target:
 
 async def _target(service: BotService, db: AsyncSession, code: str, period: Period, role: Role) -> Target | str:
     """The unit's self-assessment in the period, or what to tell the user."""
-    qn = await assignments.first(db, service.questionnaires, period.code, assignments.Audience.UNIT)
-    if qn is None:
-        return role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN)
     unit = await repo.get_unit(db, code)
+    frameworks = [q for q in await period_questionnaires(service, db, period) if q.kind == "self_assessment"]
+    if not frameworks:
+        return role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN)
     if unit is None:
         return UNIT_NOT_FOUND.format(code=code)
+    return await _response(service, db, period, unit, frameworks[0])
+
+
+async def _response(service: BotService, db: AsyncSession, period: Period, unit: Unit, qn: Questionnaire) -> Target:
+    """The unit's response to the self-assessment in the period, with the version it was started on."""
     response = await repo.find_response(db, repo.response_key(qn.id, period.code, unit.code))
     if response is not None:
         qn = await service.definition_of(db, response) or qn
