@@ -267,14 +267,15 @@ def _export(kind: str, url: str, questionnaires: Path, output: Path) -> dict[str
     from conversations.definition import load_directory
     from exports.jobs import ExportRequest, run_export
 
+    qns = load_directory(questionnaires)
     request = ExportRequest(
         kind=kind,  # type: ignore[arg-type]
         period=PERIOD,
         suppress_below=5,
         breakdowns=("tuoi", "gioi_tinh", "nghe_nghiep"),
+        questionnaires=tuple(sorted(qns, key=lambda i: qns[i].kind != "self_assessment")),
         evidence_dir=str(output.parent / "evidence"),
     )
-    qns = load_directory(questionnaires)
     started = time.perf_counter()
     made = run_export(url, qns, request, datetime.now(UTC))
     seconds = time.perf_counter() - started

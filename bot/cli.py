@@ -12,20 +12,27 @@ from storage.db import DatabaseUnreachable
 
 async def _export(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import open_service
+    from bot.progress import period_questionnaires
     from exports.jobs import ExportError, ExportRequest, run_export
+    from storage.queries import get_period
 
-    request = ExportRequest(
-        kind=args.kind,
-        period=args.period or settings.period,
-        unit=args.unit,
-        version=args.version,
-        fmt=args.format,
-        sheet=args.sheet,
-        suppress_below=settings.suppress_below,
-        breakdowns=settings.survey_breakdowns,
-        evidence_dir=str(settings.evidence_dir),
-    )
+    code = args.period or settings.period
     async with open_service(settings) as service:
+        async with service.db.read() as db:
+            period = await get_period(db, code)
+            questionnaires = await period_questionnaires(service, db, period) if period is not None else []
+        request = ExportRequest(
+            kind=args.kind,
+            period=code,
+            unit=args.unit,
+            version=args.version,
+            fmt=args.format,
+            sheet=args.sheet,
+            suppress_below=settings.suppress_below,
+            breakdowns=settings.survey_breakdowns,
+            questionnaires=tuple(qn.id for qn in questionnaires),
+            evidence_dir=str(settings.evidence_dir),
+        )
         try:
             made = await asyncio.to_thread(run_export, service.db.url, service.questionnaires, request, service.clock())
         except ExportError as problem:

@@ -17,7 +17,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.answers import number_text
-from conversations.definition import Questionnaire, SurveyMeasure, of_kind
+from conversations.definition import Questionnaire, SurveyMeasure
 from conversations.localtime import day_text, file_stamp, local_date
 from conversations.measures import measured_criteria
 from conversations.text import fold
@@ -76,6 +76,9 @@ class ExportRequest:
     """Figures resting on fewer respondents are hidden (PBGDPL_SUPPRESS_BELOW)."""
     breakdowns: tuple[str, ...]
     """Survey questions to break the indicators down by (PBGDPL_SURVEY_BREAKDOWNS)."""
+    questionnaires: tuple[str, ...]
+    """The questionnaires the export covers (ids), as the bot chose them for the period: the report and the results
+    workbook take them all, a self-assessment or survey workbook the one of its kind."""
     unit: str | None = None
     version: str | None = None
     fmt: Format | None = None
@@ -142,12 +145,39 @@ SURVEY_NOTES = [
 ]
 
 
+NONE = {
+    "self_assessment": "Chưa có bảng hỏi tự đánh giá trên hệ thống.",
+    "citizen_survey": "Chưa có bảng hỏi khảo sát người dân trên hệ thống.",
+}
+SEVERAL = "Kỳ {period} có nhiều bảng hỏi loại này ({codes}): hãy ghi mã bảng hỏi cần xuất."
+
+
+def chosen(questionnaires: Mapping[str, Questionnaire], request: ExportRequest, kind: str) -> list[Questionnaire]:
+    """The request's questionnaires of a kind, in the request's order."""
+    unknown = [i for i in request.questionnaires if i not in questionnaires]
+    if unknown:
+        raise ExportError(f"Không có bảng hỏi “{unknown[0]}” trên hệ thống.")
+    return [questionnaires[i] for i in request.questionnaires if questionnaires[i].kind == kind]
+
+
+def only(questionnaires: Mapping[str, Questionnaire], request: ExportRequest, kind: str) -> Questionnaire:
+    """The one questionnaire a workbook of one questionnaire is about."""
+    found = chosen(questionnaires, request, kind)
+    if not found:
+        raise ExportError(NONE[kind])
+    if len(found) > 1:
+        raise ExportError(SEVERAL.format(period=request.period, codes=", ".join(q.id for q in found)))
+    return found[0]
+
+
 async def _assessment(
-    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], request: ExportRequest, in_force: list[Unit]
-) -> assessment.Assessment | None:
-    qn, citizen = of_kind(questionnaires, "self_assessment"), of_kind(questionnaires, "citizen_survey")
-    if qn is None:
-        return None
+    db: AsyncSession,
+    questionnaires: Mapping[str, Questionnaire],
+    qn: Questionnaire,
+    request: ExportRequest,
+    in_force: list[Unit],
+) -> assessment.Assessment:
+    citizen = next(iter(chosen(questionnaires, request, "citizen_survey")), None)
     version = request.version if request.kind != "khaosat" else None
     selection = Selection(qn.id, request.period, request.unit, version)
     survey_selection = Selection(citizen.id, request.period, request.unit) if citizen is not None else None
@@ -155,16 +185,31 @@ async def _assessment(
 
 
 async def _survey(
-    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], request: ExportRequest, in_force: list[Unit]
-) -> survey.SurveyResults | None:
-    qn = of_kind(questionnaires, "citizen_survey")
-    if qn is None:
-        return None
+    db: AsyncSession,
+    questionnaires: Mapping[str, Questionnaire],
+    qn: Questionnaire,
+    request: ExportRequest,
+    in_force: list[Unit],
+) -> survey.SurveyResults:
     version = request.version if request.kind != "danhgia" else None
     selection = Selection(qn.id, request.period, request.unit, version)
     measures = survey_measures(questionnaires, qn.id)
     breakdowns = request.breakdowns if request.kind == "khaosat" else ()  # only its "Theo nhóm" sheet needs them
     return await survey.gather(db, qn, measures, selection, in_force, request.suppress_below, breakdowns)
+
+
+async def _assessments(
+    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], request: ExportRequest, in_force: list[Unit]
+) -> list[assessment.Assessment]:
+    found = chosen(questionnaires, request, "self_assessment")
+    return [await _assessment(db, questionnaires, qn, request, in_force) for qn in found]
+
+
+async def _surveys(
+    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], request: ExportRequest, in_force: list[Unit]
+) -> list[survey.SurveyResults]:
+    found = chosen(questionnaires, request, "citizen_survey")
+    return [await _survey(db, questionnaires, qn, request, in_force) for qn in found]
 
 
 async def _tables(
@@ -181,29 +226,25 @@ async def _tables(
         sheets = [changes, await audit.actions_sheet(db, request.period)]
         return [*sheets, notes_sheet([], request.period, made_at, [])], changes
     if request.kind == "danhgia":
-        a = await _assessment(db, questionnaires, request, in_force)
-        if a is None:
-            raise ExportError("Chưa có bảng hỏi tự đánh giá trên hệ thống.")
+        a = await _assessment(db, questionnaires, only(questionnaires, request, "self_assessment"), request, in_force)
         detail = assessment.detail_sheet(a)
         files = assessment.evidence_sheet(a, places=evidence.places(a, _store(request)))
         sheets = [assessment.summary_sheet(a), detail, files, assessment.progress_sheet(a)]
         qns = [a.qn] + ([a.survey] if a.survey else [])
         return [*sheets, notes_sheet(qns, request.period, made_at, notes + ASSESSMENT_NOTES)], detail
     if request.kind == "khaosat":
-        s = await _survey(db, questionnaires, request, in_force)
-        if s is None:
-            raise ExportError("Chưa có bảng hỏi khảo sát người dân trên hệ thống.")
+        s = await _survey(db, questionnaires, only(questionnaires, request, "citizen_survey"), request, in_force)
         sheets = [survey.summary_sheet(s), survey.question_sheet(s), survey.group_sheet(s), survey.opinions_sheet(s)]
         sheets += [survey.data_sheet(db, s), notes_sheet([s.qn], request.period, made_at, notes + SURVEY_NOTES)]
         return sheets, survey.long_sheet(db, s)
-    a = await _assessment(db, questionnaires, request, in_force)
-    s = await _survey(db, questionnaires, request, in_force)
+    assessments = await _assessments(db, questionnaires, request, in_force)
+    surveys = await _surveys(db, questionnaires, request, in_force)
     sheets = []
-    if a is not None:
+    for a in assessments:
         sheets += [assessment.summary_sheet(a, "Tự đánh giá"), assessment.detail_sheet(a, "Chi tiết tự đánh giá")]
-    if s is not None:
+    for s in surveys:
         sheets.append(survey.data_sheet(db, s, "Khảo sát người dân"))
-    qns = [x.qn for x in (a, s) if x is not None]
+    qns = [x.qn for x in assessments] + [x.qn for x in surveys]
     return [*sheets, notes_sheet(qns, request.period, made_at, notes)], None
 
 
@@ -226,15 +267,13 @@ async def build(
         data = report.ReportData(
             period=period.code,
             deadline=day_text(period.deadline),
-            assessment=await _assessment(db, questionnaires, request, in_force),
-            survey=await _survey(db, questionnaires, request, in_force),
+            assessments=await _assessments(db, questionnaires, request, in_force),
+            surveys=await _surveys(db, questionnaires, request, in_force),
             made_at=made_at,
         )
         return ExportFile(filename, report.build_docx(data), MIME["docx"])
     if request.kind == "minhchung":
-        a = await _assessment(db, questionnaires, request, in_force)
-        if a is None:
-            raise ExportError("Chưa có bảng hỏi tự đánh giá trên hệ thống.")
+        a = await _assessment(db, questionnaires, only(questionnaires, request, "self_assessment"), request, in_force)
         limit = int(request.max_mb * 1024 * 1024) if request.max_mb is not None else None
         try:
             content = await evidence.build_zip(a, _store(request), limit)

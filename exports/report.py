@@ -20,7 +20,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 
 from conversations.answers import number_text
-from conversations.definition import Question
+from conversations.definition import Question, Questionnaire
 from conversations.disclosure import answered
 from conversations.localtime import local_time
 from conversations.measures import SurveyTally, declines_text
@@ -57,8 +57,9 @@ OTHER_THEME = "Ý kiến khác"
 class ReportData:
     period: str
     deadline: str
-    assessment: Assessment | None
-    survey: SurveyResults | None
+    assessments: list[Assessment]
+    """One per self-assessment the period runs, in the order the report gives them."""
+    surveys: list[SurveyResults]
     made_at: datetime
 
 
@@ -219,44 +220,64 @@ def _heading_block(doc: DocxDocument, data: ReportData) -> None:
     _centred(doc, f"(Dự thảo lập ngày {local_time(data.made_at)} từ dữ liệu trên hệ thống)", italic=True, size=12)
 
 
-def _participation(doc: DocxDocument, data: ReportData) -> None:
-    doc.add_heading("1. Tình hình tham gia", level=2)
-    a, s = data.assessment, data.survey
-    if a is not None:
+class Numbering:
+    """Sections and charts are numbered as they are written: how many there are depends on the questionnaires the
+    period runs. With several of a kind, each heading names its questionnaire."""
+
+    def __init__(self, data: ReportData) -> None:
+        self.section = self.chart = 0
+        self.several = len(data.assessments) > 1 or len(data.surveys) > 1
+
+    def of(self, text: str, qn: Questionnaire | None) -> str:
+        """A heading, caption or label ("Tự đánh giá"), with the questionnaire's name when there are several."""
+        return f"{text} – {qn.short_title}" if qn is not None and self.several else text
+
+    def heading(self, doc: DocxDocument, title: str, qn: Questionnaire | None = None) -> None:
+        self.section += 1
+        doc.add_heading(f"{self.section}. {self.of(title, qn)}", level=2)
+
+    def caption(self, title: str, qn: Questionnaire | None = None) -> str:
+        self.chart += 1
+        return f"Biểu đồ {self.chart}. {self.of(title, qn)}"
+
+
+def _participation(doc: DocxDocument, data: ReportData, n: Numbering) -> None:
+    n.heading(doc, "Tình hình tham gia")
+    for a in data.assessments:
         counts = status_counts(a)
         submitted, drafts, missing = counts.values()
         doc.add_paragraph(
-            f"Tự đánh giá: {submitted}/{len(a.units)} đơn vị đã nộp phiếu, {drafts} đơn vị đang làm, "
+            f"{n.of('Tự đánh giá', a.qn)}: {submitted}/{len(a.units)} đơn vị đã nộp phiếu, {drafts} đơn vị đang làm, "
             f"{missing} đơn vị chưa bắt đầu (hạn nộp {data.deadline}).",
             style="List Bullet",
         )
-    if s is not None:
+    for s in data.surveys:
         places = sum(1 for tally in s.by_unit.values() if tally.responses)
         declines = declines_text(s.overall.responses, s.overall.declined)
         doc.add_paragraph(
-            f"Khảo sát người dân: {s.overall.responses} phiếu đã nộp tại {places} đơn vị{declines}; "
+            f"{n.of('Khảo sát người dân', s.qn)}: {s.overall.responses} phiếu đã nộp tại {places} đơn vị{declines}; "
             f"công bố được tỷ lệ của {len(s.shown_units())} đơn vị ({HIDDEN_NOTE.format(minimum=s.minimum)}).",
             style="List Bullet",
         )
-    if a is not None:
-        surveys = [(r.unit.name, r.survey_responses) for r in a.units] if s is not None else []
+    for a in data.assessments:
+        surveys = [(r.unit.name, r.survey_responses) for r in a.units] if a.survey is not None else []
         _picture(
             doc,
             charts.progress_chart(status_counts(a), surveys, f"Tiến độ kỳ {data.period}"),
-            "Biểu đồ 1. Tiến độ tự đánh giá và số phiếu khảo sát theo đơn vị",
+            n.caption("Tiến độ tự đánh giá và số phiếu khảo sát theo đơn vị", a.qn),
         )
 
 
-def _scores(doc: DocxDocument, a: Assessment) -> None:
-    doc.add_heading("2. Điểm tự đánh giá theo đơn vị", level=2)
+def _scores(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
+    n.heading(doc, "Điểm tự đánh giá theo đơn vị", a.qn)
     groups = [g for g in a.qn.groups if g.max_points is not None]
     graded = bool(a.qn.classification)
     header = ["STT", "Đơn vị", *[f"{g.code}\n({g.max_points:g})" for g in groups], f"Tổng\n({a.qn.max_points:g})"]
     header += ["Xếp loại", "Hạng"] if graded else ["Hạng"]
     rows = []
-    for n, r in enumerate(a.submitted, start=1):
+    for place, r in enumerate(a.submitted, start=1):
         assert r.card is not None
-        row = [str(n), r.unit.name, *[number_text(g.points) for g in r.card.groups], number_text(r.card.total)]
+        row = [str(place), r.unit.name, *[number_text(g.points) for g in r.card.groups], number_text(r.card.total)]
         rows.append([*row, *([r.card.level or ""] if graded else []), str(r.rank)])
     if not rows:
         doc.add_paragraph("Chưa có đơn vị nào nộp phiếu tự đánh giá.")
@@ -272,12 +293,12 @@ def _scores(doc: DocxDocument, a: Assessment) -> None:
     _picture(
         doc,
         charts.bar_chart(names, totals, "Tổng điểm tự đánh giá", a.qn.max_points, "điểm"),
-        "Biểu đồ 2. Tổng điểm tự đánh giá theo đơn vị",
+        n.caption("Tổng điểm tự đánh giá theo đơn vị", a.qn),
     )
 
 
-def _criteria(doc: DocxDocument, a: Assessment) -> None:
-    doc.add_heading("3. Tiêu chí đạt cao nhất và thấp nhất", level=2)
+def _criteria(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
+    n.heading(doc, "Tiêu chí đạt cao nhất và thấp nhất", a.qn)
     achieved = criteria_achievement(a)
     if not achieved:
         doc.add_paragraph("Chưa có đơn vị nào nộp phiếu tự đánh giá.")
@@ -290,8 +311,8 @@ def _criteria(doc: DocxDocument, a: Assessment) -> None:
             doc.add_paragraph(f"{q.code or q.id} {criterion_title(q)} – {number_text(percent)} %", style="List Bullet")
 
 
-def _survey(doc: DocxDocument, s: SurveyResults) -> None:
-    doc.add_heading("4. Kết quả khảo sát người dân", level=2)
+def _survey(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
+    n.heading(doc, "Kết quả khảo sát người dân", s.qn)
     shown = [f for f in s.indicators if f.headline]
     header = ["Đơn vị", "Số phiếu", *[f.label for f in shown]]
     rows = []
@@ -307,15 +328,14 @@ def _survey(doc: DocxDocument, s: SurveyResults) -> None:
         base = s.overall.answered[q.id]
         percents = [100 * s.overall.chosen[(q.id, c.value)] / base for c in q.options]
         chart = charts.bar_chart([c.label for c in q.options], percents, q.export_label or q.text, 100, "%")
-        _picture(doc, chart, f"Biểu đồ 3. Mức độ hài lòng của người dân ({base} người trả lời)")
+        _picture(doc, chart, n.caption(f"Mức độ hài lòng của người dân ({base} người trả lời)", s.qn))
 
 
-def _survey_versus_self(doc: DocxDocument, a: Assessment) -> None:
+def _survey_versus_self(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
     if not a.measured:
         return
-    doc.add_paragraph(
-        "Đối chiếu điểm tự chấm với điểm tính từ khảo sát (cùng khoảng điểm), trên các đơn vị đủ số phiếu:"
-    )
+    compared = "Đối chiếu điểm tự chấm với điểm tính từ khảo sát (cùng khoảng điểm), trên các đơn vị đủ số phiếu"
+    doc.add_paragraph(n.of(compared, a.qn) + ":")
     header = ["Tiêu chí", "Số đơn vị", "Điểm tự chấm TB", "Điểm theo khảo sát TB"]
     rows = []
     for q in a.measured:
@@ -330,8 +350,8 @@ def _survey_versus_self(doc: DocxDocument, a: Assessment) -> None:
     _table(doc, header, rows, [4.5, 2.0, 3.5, 3.5])
 
 
-def _opinions(doc: DocxDocument, s: SurveyResults) -> None:
-    doc.add_heading("5. Ý kiến, kiến nghị của người dân", level=2)
+def _opinions(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
+    n.heading(doc, "Ý kiến, kiến nghị của người dân", s.qn)
     found = themes([text for _, _, _, text in s.texts])
     if not found:
         doc.add_paragraph("Chưa có ý kiến nào.")
@@ -352,15 +372,17 @@ def build_docx(data: ReportData) -> bytes:
     doc.add_heading("I. MỤC ĐÍCH, CĂN CỨ, PHẠM VI ĐÁNH GIÁ", level=1)
     _blank(doc, "căn cứ thực hiện (kế hoạch, văn bản chỉ đạo), mục đích, phạm vi và cách thức đánh giá")
     doc.add_heading("II. KẾT QUẢ ĐÁNH GIÁ", level=1)
-    _participation(doc, data)
-    if data.assessment is not None:
-        _scores(doc, data.assessment)
-        _criteria(doc, data.assessment)
-    if data.survey is not None:
-        _survey(doc, data.survey)
-        if data.assessment is not None:
-            _survey_versus_self(doc, data.assessment)
-        _opinions(doc, data.survey)
+    n = Numbering(data)
+    _participation(doc, data, n)
+    for a in data.assessments:
+        _scores(doc, a, n)
+        _criteria(doc, a, n)
+    for s in data.surveys:
+        _survey(doc, s, n)
+        for a in data.assessments:
+            if a.survey is not None and a.survey.id == s.qn.id:
+                _survey_versus_self(doc, a, n)
+        _opinions(doc, s, n)
     doc.add_heading("III. ĐÁNH GIÁ CHUNG", level=1)
     doc.add_heading("1. Ưu điểm", level=2)
     _blank(doc, "những kết quả nổi bật, mô hình, cách làm hay")

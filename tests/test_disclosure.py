@@ -318,7 +318,7 @@ def test_the_report_hides_what_the_workbook_hides(minimum: int, people_by_unit: 
     s = results(minimum, people_by_unit)
     book = openpyxl.load_workbook(io.BytesIO(asyncio.run(write_xlsx([summary_sheet(s)]))))
     summary = {row["Đơn vị"]: row for row in rows_of(book, "Tổng hợp")}
-    data = ReportData("2026", "31/03/2026", None, s, datetime(2026, 3, 2, tzinfo=UTC))
+    data = ReportData("2026", "31/03/2026", [], [s], datetime(2026, 3, 2, tzinfo=UTC))
     report = docx.Document(io.BytesIO(build_docx(data)))
     [table] = [t for t in report.tables if [c.text for c in t.rows[0].cells][:2] == ["Đơn vị", "Số phiếu"]]
     header = [c.text for c in table.rows[0].cells]

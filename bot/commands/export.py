@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, jobs
 from bot import texts as t
-from bot.config import Settings
 from bot.messages import Document, Reply, Sender
+from bot.progress import period_questionnaires
 from bot.service import BotService
 from bot.table import Call
 from bot.worker import in_worker
@@ -91,8 +91,9 @@ def _kind(args: list[str]) -> tuple[Kind, list[str]] | None:
     return None
 
 
-async def parse_request(db: AsyncSession, args: list[str], period: str, settings: Settings) -> ExportRequest | str:
+async def parse_request(service: BotService, db: AsyncSession, args: list[str], period: str) -> ExportRequest | str:
     """The request the words make, or what to tell the admin."""
+    settings = service.settings
     found = _kind(args)
     if found is None:
         return NOT_UNDERSTOOD.format(word=args[0]) + "\n\n" + MENU.format(period=period)
@@ -108,6 +109,9 @@ async def parse_request(db: AsyncSession, args: list[str], period: str, settings
             unit = word
         else:
             return NOT_UNDERSTOOD.format(word=word) + "\n\n" + MENU.format(period=period)
+    found_period = await get_period(db, period)
+    assert found_period is not None  # the current period, or one the words named
+    questionnaires = await period_questionnaires(service, db, found_period)
     return ExportRequest(
         kind=kind,
         period=period,
@@ -115,6 +119,7 @@ async def parse_request(db: AsyncSession, args: list[str], period: str, settings
         fmt=fmt,
         suppress_below=settings.suppress_below,
         breakdowns=settings.survey_breakdowns,
+        questionnaires=tuple(qn.id for qn in questionnaires),
         evidence_dir=str(settings.evidence_dir),
         max_mb=CHAT_FILE_MB,
     )
@@ -125,7 +130,7 @@ async def export(call: Call) -> list[Reply]:
     current = await repo.current_period(call.db)
     if current is None:
         return [Outgoing(t.NO_PERIOD_ADMIN)]
-    request = await parse_request(call.db, call.args, current.code, call.service.settings)
+    request = await parse_request(call.service, call.db, call.args, current.code)
     if isinstance(request, str):
         return [Outgoing(request)]
     await jobs.record(call, JOB, {"request": asdict(request), "words": " ".join(call.args)})
