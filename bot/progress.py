@@ -7,7 +7,7 @@ asked about, so a page outside the chat (the dashboard) can call it too."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,10 @@ class UnitProgress:
     response: Response | None
     answered: int
     asked: int
+    surveys: int = 0
+    """The unit's responses to the period's public survey."""
+    declined: int = 0
+    """Its people who said no to the survey's consent question: in no figure but the response rate."""
 
     @property
     def status(self) -> Status | None:
@@ -101,6 +105,23 @@ async def assessment_progress(
 async def survey_progress(db: AsyncSession, period: Period, survey: Questionnaire) -> SurveyProgress:
     selection = Selection(survey.id, period.code)
     return SurveyProgress(survey, await unit_counts(db, selection), await unit_counts(db, selection, {Status.DECLINED}))
+
+
+async def period_progress(
+    service: BotService, db: AsyncSession, period: Period, only: str | None = None
+) -> list[UnitProgress]:
+    """Each unit in force (or only one), in Vietnamese order, on the period's self-assessment, with its responses to
+    the period's public survey; nothing when the period runs no self-assessment."""
+    questionnaires = await period_questionnaires(service, db, period)
+    qn = next((q for q in questionnaires if q.kind == "self_assessment"), None)
+    if qn is None:
+        return []
+    found = await assessment_progress(service, db, period, qn, await period_units(service, db, period, only))
+    survey = next((q for q in questionnaires if q.kind == "citizen_survey"), None)
+    if survey is None:
+        return found
+    counted = await survey_progress(db, period, survey)
+    return [replace(p, surveys=counted.of(p.unit.code)[0], declined=counted.of(p.unit.code)[1]) for p in found]
 
 
 async def blocked_officers(db: AsyncSession) -> list[str]:

@@ -9,15 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import admin_recipients, notify, recipients
-from bot.progress import (
-    UnitProgress,
-    assessment_progress,
-    days_left_text,
-    period_questionnaires,
-    period_units,
-    summary_line,
-    unit_status,
-)
+from bot.progress import days_left_text, period_progress, summary_line, unit_status
 from conversations.localtime import day_text, local_date
 from storage import repo
 from storage.models import Period
@@ -34,20 +26,6 @@ DIGEST_MISSING = "Chưa nộp: {units}."
 DIGEST_FOOTER = "Gõ /tiendo để xem chi tiết, /nhacnho để nhắc các đơn vị chưa nộp."
 
 
-async def self_assessments(
-    service: BotService, db: AsyncSession, period: Period, only: str | None = None
-) -> list[UnitProgress]:
-    """Each unit's progress on the period's self-assessment (or one unit's): what the reminders are about."""
-    units = await period_units(service, db, period, only)
-    questionnaires = await period_questionnaires(service, db, period)
-    found = [
-        await assessment_progress(service, db, period, qn, units)
-        for qn in questionnaires
-        if qn.kind == "self_assessment"
-    ]
-    return found[0] if found else []
-
-
 async def queue_reminders(
     service: BotService, db: AsyncSession, period: Period, key: str | None, only: str | None = None
 ) -> tuple[int, list[str], list[str]]:
@@ -57,7 +35,7 @@ async def queue_reminders(
     now = service.clock()
     left = days_left_text(period.deadline, local_date(now))
     queued, reminded, nobody = 0, [], []
-    for p in await self_assessments(service, db, period, only):
+    for p in await period_progress(service, db, period, only):
         if p.counted:
             continue
         officers = await repo.officers_of(db, p.unit.code)
@@ -79,7 +57,7 @@ async def queue_reminders(
 async def queue_digest(service: BotService, db: AsyncSession, period: Period, key: str) -> int:
     """Queue the morning digest of the period for every admin, once per key."""
     now = service.clock()
-    progress = await self_assessments(service, db, period)
+    progress = await period_progress(service, db, period)
     missing = [p.unit.name for p in progress if not p.counted]
     lines = [
         DIGEST.format(

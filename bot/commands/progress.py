@@ -6,19 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import assignments
 from bot import texts as t
 from bot.messages import Document, Reply
-from bot.progress import (
-    assessment_progress,
-    blocked_officers,
-    days_left_text,
-    period_questionnaires,
-    period_units,
-    status_counts,
-    summary_line,
-    survey_progress,
-    unit_status,
-)
+from bot.progress import blocked_officers, days_left_text, period_progress, status_counts, summary_line, unit_status
 from bot.table import Call
 from conversations.engine import Outgoing
 from conversations.localtime import day_text, local_date
@@ -51,22 +42,15 @@ async def progress(call: Call) -> list[Reply]:
         return [Outgoing(NO_SUCH_PERIOD.format(code=call.args[0]))]
     if period is None:
         return [Outgoing(role.pick(t.NO_PERIOD, admin=t.NO_PERIOD_ADMIN) + "\n" + CLOSED_ONES)]
-    questionnaires = await period_questionnaires(service, db, period)
-    qn = next((q for q in questionnaires if q.kind == "self_assessment"), None)
-    if qn is None:
+    if await assignments.first(db, service.questionnaires, period.code, assignments.Audience.UNIT) is None:
         return [Outgoing(role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN))]
-    survey = next((q for q in questionnaires if q.kind == "citizen_survey"), None)
-    units = await assessment_progress(
-        service, db, period, qn, await period_units(service, db, period, None if role.is_admin else role.unit_code)
-    )
-    surveyed = await survey_progress(db, period, survey) if survey is not None else None
-    counted = [surveyed.of(p.unit.code) if surveyed else (0, 0) for p in units]
+    units = await period_progress(service, db, period, None if role.is_admin else role.unit_code)
     blocked_names = await blocked_officers(db)
     today = local_date(service.clock())
     targets = [
-        STATUS_TARGET.format(count=count, target=target)
-        + (STATUS_DECLINES.format(declined=declined) if declined else "")
-        for count, declined in counted
+        STATUS_TARGET.format(count=p.surveys, target=target)
+        + (STATUS_DECLINES.format(declined=p.declined) if p.declined else "")
+        for p in units
     ]
     lines = [
         t.PROGRESS_LINE.format(unit=p.unit.name, status=f"{unit_status(p)}; {survey}")
@@ -80,10 +64,10 @@ async def progress(call: Call) -> list[Reply]:
         else days_left_text(period.deadline, today),
         summary_line(units),
         SURVEY_TARGET.format(
-            count=sum(c for c, _ in counted),
-            declines=declines_text(sum(c for c, _ in counted), sum(d for _, d in counted)),
+            count=sum(p.surveys for p in units),
+            declines=declines_text(sum(p.surveys for p in units), sum(p.declined for p in units)),
             target=target,
-            reached=sum(c >= target for c, _ in counted),
+            reached=sum(p.surveys >= target for p in units),
             total=len(units),
         ),
     ]
@@ -95,11 +79,11 @@ async def progress(call: Call) -> list[Reply]:
     if not role.is_admin:
         return [text]
     counts = {LABELS[k]: n for k, n in status_counts(units).items()}
-    bars = [(p.unit.name, count) for p, (count, _) in zip(units, counted, strict=True)]
+    surveyed = [(p.unit.name, p.surveys) for p in units]
     code = period.code
 
     async def chart() -> list[Reply]:
-        drawn = await asyncio.to_thread(progress_chart, counts, bars, f"Tiến độ kỳ {code}", target)
+        drawn = await asyncio.to_thread(progress_chart, counts, surveyed, f"Tiến độ kỳ {code}", target)
         return [Document(f"tien-do-{code}.png", drawn, f"Biểu đồ tiến độ kỳ {code}", "image/png")]
 
     call.after(chart)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from bot import audit
 from bot import texts as t
 from bot.messages import Reply
-from bot.progress import UnitProgress, unit_status
-from bot.reminders import queue_reminders, self_assessments
+from bot.progress import UnitProgress, period_progress, unit_status
+from bot.reminders import queue_reminders
 from bot.table import Call
 from conversations.engine import Outgoing
 from conversations.localtime import local_time
@@ -29,7 +29,7 @@ async def remind(call: Call) -> list[Reply]:
     if period is None:
         return [Outgoing(t.NO_PERIOD_ADMIN)]
     only = call.args[0] if call.args else None
-    found = await self_assessments(service, db, period, only) if only is not None else []
+    found = await period_progress(service, db, period, only) if only is not None else []
     if only is not None and not found:
         return [Outgoing(UNIT_NOT_FOUND.format(code=only))]
     queued, reminded, nobody = await queue_reminders(service, db, period, None, only)
