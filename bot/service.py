@@ -38,7 +38,7 @@ from conversations.measures import SurveyFigures
 from conversations.status import Status
 from conversations.text import clean_input
 from storage import repo
-from storage.db import Database
+from storage.db import Database, GroupAborted
 from storage.models import Response, Unit
 from storage.queries import get_period
 
@@ -143,7 +143,10 @@ class BotService:
         actor = actor_key(self.secret, sender.channel, sender.user_id)
         async with self.locks.turn(actor):
             try:
-                return await self._dispatch(sender, actor, inbound, update_id, interim)
+                try:
+                    return await self._dispatch(sender, actor, inbound, update_id, interim)
+                except GroupAborted:  # another message broke the transaction they shared: this one is not stored
+                    return await self._dispatch(sender, actor, inbound, update_id, interim)
             except Exception:
                 log.exception("failed to handle a message on %s", sender.channel)
                 if update_id is not None:  # told to try again: never applied later, behind their newer messages

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
     AsyncSession,
+    AsyncTransaction,
     async_sessionmaker,
     create_async_engine,
 )
@@ -87,6 +89,28 @@ async def connection_of(session: AsyncSession) -> AsyncConnection:
     return found if isinstance(found, AsyncConnection) else await session.connection()
 
 
+class GroupAborted(Exception):
+    """Another write of the same group broke the transaction they shared (SQLite rolled all of it back): nothing of
+    this write is stored, and it can be tried again on its own."""
+
+
+class _Group:
+    """The one SQLite transaction that the writes arriving together share: each in its own savepoint, committed once
+    when none of them is writing or waiting to; `done` says how the commit went."""
+
+    def __init__(self, connection: AsyncConnection, transaction: AsyncTransaction) -> None:
+        self.connection, self.transaction = connection, transaction
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.committing: asyncio.Task[None] | None = None
+
+
+def _joined(connection: AsyncConnection) -> AsyncSession:
+    """An ORM session in the connection's transaction (its savepoint, if one is open) that never commits it."""
+    session = AsyncSession(bind=connection, expire_on_commit=False, join_transaction_mode="rollback_only")
+    session.info[CONNECTION] = connection
+    return session
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -100,24 +124,106 @@ class Database:
                 url, pool_size=5, max_overflow=5, pool_pre_ping=True, hide_parameters=True
             )
         self._read = async_sessionmaker(self.reader, expire_on_commit=False)
+        self._turn = asyncio.Lock()
+        """SQLite: whose write runs now on the one writer connection."""
+        self._group: _Group | None = None
+        self.group_commits = 0
+        """SQLite: how many group transactions have committed (tests see writes share one)."""
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction that commits on success and rolls back on any error. SQLite runs one writer at a time
-        (BEGIN IMMEDIATE); on PostgreSQL a message's transaction takes its person's advisory lock first
-        (storage.repo.begin_message).
+        """One transaction that commits on success and rolls back on any error; when this returns, what it wrote is
+        committed. On PostgreSQL a message's transaction takes its person's advisory lock first
+        (storage.repo.begin_message). SQLite runs one writer at a time (BEGIN IMMEDIATE) and commits the writes
+        that arrive together as one group (`_grouped`).
 
         The transaction is the connection's; the ORM session joins it and costs nothing unless used: a plain answer
         runs Core statements on the connection (`connection_of`) and never begins, flushes or commits the session."""
+        if self.sqlite:
+            async with self._grouped() as session:
+                yield session
+            return
         async with self.writer.connect() as connection, connection.begin():
-            session = AsyncSession(bind=connection, expire_on_commit=False, join_transaction_mode="rollback_only")
-            session.info[CONNECTION] = connection
+            session = _joined(connection)
             try:
                 yield session
                 if session.in_transaction():  # the ORM was used: its changes are flushed (the commit stays ours)
                     await session.commit()
             finally:
                 await session.close()
+
+    @asynccontextmanager
+    async def _grouped(self) -> AsyncIterator[AsyncSession]:
+        """Group commit: a commit (and the transaction's start and end) costs more than an answer's statements,
+        so the writes that are ready at the same moment (different people's answers) share one transaction. Each
+        runs in its own savepoint: one that fails is rolled back alone and the others stand. Each write returns only
+        once the group has committed, so nothing is acknowledged or answered before it is stored. A failure that
+        rolls back the whole transaction (SQLite does for some errors) ends the group at once, and the other writes
+        of it fail with GroupAborted, nothing of them stored."""
+        async with self._turn:
+            group = self._group or await self._open_group()
+            try:
+                async with group.connection.begin_nested():
+                    session = _joined(group.connection)
+                    try:
+                        yield session
+                        if session.in_transaction():  # flushed into the savepoint, released below
+                            await session.commit()
+                    finally:
+                        await session.close()
+            except BaseException:
+                if not await self._still_open(group):  # no later write may run outside a transaction
+                    await self._end(group, GroupAborted())
+                raise
+        await asyncio.shield(group.done)
+
+    async def _open_group(self) -> _Group:
+        connection = await self.writer.connect()
+        try:
+            group = _Group(connection, await connection.begin())
+        except BaseException:
+            await connection.close()
+            raise
+        self._group = group
+        group.committing = asyncio.create_task(self._commit(group), name="sqlite-group-commit")
+        return group
+
+    async def _commit(self, group: _Group) -> None:
+        """After the writes that were ready when the group opened (and one more turn of the event loop), once the
+        one writing now is done: commit, and tell every write of the group."""
+        await asyncio.sleep(0)
+        async with self._turn:
+            if group.done.done():  # ended already by a write that broke it
+                return
+            try:
+                await group.transaction.commit()
+            except Exception as exc:
+                await self._end(group, exc)
+                return
+            self.group_commits += 1
+            await self._end(group, None)
+
+    async def _end(self, group: _Group, error: Exception | None) -> None:
+        """Close the group (in the turn): committed when there is no error, else rolled back, and every write of it
+        told."""
+        self._group = None
+        try:
+            if error is not None:
+                with suppress(Exception):  # SQLite may have rolled it back already
+                    await group.transaction.rollback()
+            await group.connection.close()
+        finally:
+            if error is None:
+                group.done.set_result(None)
+            else:
+                group.done.set_exception(error)
+                group.done.exception()  # retrieved: a group whose writes all failed has nobody waiting for it
+
+    @staticmethod
+    async def _still_open(group: _Group) -> bool:
+        """Whether the group's transaction survived a write's failure (its savepoint rolled back, the rest intact)."""
+        raw = await group.connection.get_raw_connection()
+        return bool(getattr(raw.driver_connection, "in_transaction", False))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -135,6 +241,8 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        if self._group is not None and self._group.committing is not None:  # what is written is committed first
+            await self._group.committing
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()

@@ -135,6 +135,11 @@ class InlineConnection:
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether SQLite has a transaction open (some errors roll all of it back)."""
+        return self._conn.in_transaction
+
     def cursor(self) -> PrefetchedCursor:
         return PrefetchedCursor(self)
 
@@ -173,4 +178,3 @@ async def connect_inline(database: str, **options: Any) -> InlineConnection:
     # timeout 0: Python's sqlite3 would otherwise wait up to 5 s for a lock inside SQLite until the pragmas are set
     options = {**options, "isolation_level": None, "check_same_thread": False, "timeout": 0.0}
     return InlineConnection(sqlite3.connect(database, **options))
-

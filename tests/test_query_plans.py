@@ -51,7 +51,7 @@ def capturing(service: BotService) -> Iterator[Captured]:
     statements: Captured = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        if statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT")):
+        if statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")):
             return
         many = executemany and parameters and isinstance(parameters[0], list | tuple)
         statements.append((statement, parameters[0] if many else parameters))
