@@ -26,7 +26,7 @@ from storage.models import Base
 from tests.client import Chat, running_service
 from tests.test_service import SURVEY_ANSWERS, invite_code
 
-SMALL_TABLES = {"units", "periods", "questionnaire_versions"}
+SMALL_TABLES = {"units", "periods", "questionnaire_versions", "assignments"}
 """Set up by admins, not grown by conversations (a few hundred units, a period a year): a scan costs nothing."""
 
 FEW_VALUES = {"questionnaire_id", "questionnaire_version", "period_code", "unit_code", "status", "channel", "kind"}
