@@ -5,14 +5,18 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from conversations.definition import Questionnaire, load_directory, parse_questionnaire
+from conversations import engine
+from conversations.conditions import visible
+from conversations.definition import Question, Questionnaire, load_directory, of_kind, parse_questionnaire
 from conversations.definition_errors import DefinitionCode, DefinitionError
+from conversations.engine import FileRef, Inbound
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONNAIRES = ROOT / "presets" / "questionnaires"
@@ -46,8 +50,128 @@ def _strings(node: Any) -> list[str]:
     return []
 
 
-def test_both_questionnaires_load() -> None:
-    assert set(_loaded()) == {"tu-danh-gia", "khao-sat-nguoi-dan"}
+SHIPPED = {
+    "tu-danh-gia": "self_assessment",
+    "tu-danh-gia-thi-diem": "self_assessment",
+    "khao-sat-thuc-trang": "individual_survey",
+    "khao-sat-nguoi-dan": "citizen_survey",
+    "khao-sat-phong-ban": "citizen_survey",
+    "y-kien-hoi-thao": "citizen_survey",
+}
+NOW = datetime(2026, 5, 4, 3, 0, tzinfo=UTC)
+
+
+def test_every_questionnaire_loads_with_its_kind() -> None:
+    assert {qid: qn.kind for qid, qn in _loaded().items()} == SHIPPED
+
+
+def test_every_questionnaire_is_a_labelled_template() -> None:
+    for qn in _loaded().values():
+        assert qn.status == "template", qn.id
+        assert qn.notice and ("MẪU" in qn.notice or "gợi ý" in qn.notice), qn.id
+        assert qn.classification is None, qn.id
+
+
+def test_the_bot_still_runs_the_first_of_each_kind() -> None:
+    # Until periods hold assignments, the bot runs one questionnaire of each kind, the first by id: the new
+    # templates sort after the ones in use so that adding them changes nothing an officer or a citizen sees.
+    found = _loaded()
+    units, citizens = of_kind(found, "self_assessment"), of_kind(found, "citizen_survey")
+    assert units is not None and units.id == "tu-danh-gia"
+    assert citizens is not None and citizens.id == "khao-sat-nguoi-dan"
+
+
+def _typed(q: Question) -> Inbound:
+    """A valid answer to any question: its first option, its least number, a date, a word or a file."""
+    kind = q.kind
+    if kind.files:
+        return Inbound(files=(FileRef("anh-1", "photo", size=10),))
+    if kind.choices:
+        return Inbound(text="1")
+    if kind.percentage:
+        return Inbound(text="50")
+    if kind.number:
+        return Inbound(text=str(int(q.min or 0)))
+    if q.type == "date":
+        return Inbound(text="1/2/2026")
+    return Inbound(text="Đã thực hiện")
+
+
+def _complete(qn: Questionnaire) -> dict[str, Any]:
+    """The state after answering every question the engine asks, then submitting."""
+    step = engine.start(qn, NOW)
+    for _ in range(3 * len(qn.questions)):
+        q = engine.current_question(qn, step.state)
+        if q is None:
+            break
+        step = engine.handle(qn, step.state, _typed(q), NOW)
+        if q.kind.files and engine.current_question(qn, step.state) is q:
+            step = engine.handle(qn, step.state, Inbound(text="xong"), NOW)
+        assert engine.current_question(qn, step.state) is not q, (qn.id, q.id, step.outgoing[-1].text)
+    assert engine.phase(step.state) == "review", qn.id
+    step = engine.handle(qn, step.state, Inbound(text="nộp"), NOW)
+    assert engine.phase(step.state) == "submitted", qn.id
+    return dict(step.state)
+
+
+@pytest.mark.parametrize("qid", sorted(SHIPPED))
+def test_every_questionnaire_can_be_completed(qid: str) -> None:
+    qn = _loaded()[qid]
+    state = _complete(qn)
+    answers = state["answers"]
+    shown = [q for q in visible(qn, answers) if q.answerable]
+    assert shown and set(answers) == {q.id for q in shown}, qid
+
+
+def test_pilot_framework_follows_the_published_approach() -> None:
+    qn = _loaded()["tu-danh-gia-thi-diem"]
+    assert "1666/QĐ-BTP" in qn.source and "1666/QĐ-BTP" in (qn.notice or "")
+    assert [g.code for g in qn.groups] == ["pham_vi", "dau_vao", "dau_ra", "rieng"]
+    # One legal field, one form of dissemination, one target group, one place.
+    scope = [q.id for q in qn.group("pham_vi").questions]
+    assert {"tp_linh_vuc", "tp_hinh_thuc", "tp_doi_tuong", "tp_dia_ban"} <= set(scope)
+    assert qn.question("tp_hinh_thuc").type == "single_choice"
+    # Quantified criteria, each naming its means of verification; no points or thresholds are invented.
+    for code in ("dau_vao", "dau_ra"):
+        criteria = [q for q in qn.group(code).questions if q.code]
+        assert len(criteria) >= 5, code
+        for q in criteria:
+            assert q.kind.number or q.kind.percentage or q.kind.choices, q.id
+            assert q.help and "Công cụ kiểm chứng" in q.help, q.id
+    assert not qn.scored and all(not q.bands and not q.scored for q in qn.questions)
+    assert [c.value for c in qn.question("dr_cong_cu").options][:2] == ["khao_sat", "kiem_tra"]
+    # The unit's own criteria have their place.
+    assert "riêng" in qn.group("rieng").title
+    assert {"tr1_ten", "tr1_ket_qua", "tr1_minh_chung"} <= {q.id for q in qn.group("rieng").questions}
+
+
+def test_survey_of_practice_is_named_and_each_officer_answers() -> None:
+    qn = _loaded()["khao-sat-thuc-trang"]
+    assert qn.anonymous is False
+    assert not any(q.consent for q in qn.questions)
+    assert "979/QĐ-TTg" in qn.source and "II.1a" in qn.source
+    assert "của riêng mình" in qn.intro
+
+
+@pytest.mark.parametrize("qid", ["khao-sat-phong-ban", "y-kien-hoi-thao"])
+def test_public_surveys_are_anonymous_and_gated_by_consent(qid: str) -> None:
+    qn = _loaded()[qid]
+    assert qn.anonymous is True
+    first, *rest = qn.questions
+    assert first.consent and first.type == "yes_no"
+    assert all(q.show_if is not None and "dong_y" in q.show_if.referenced() for q in rest)
+    satisfaction = qn.question("hai_long")
+    assert [c.label for c in satisfaction.choices] == SATISFACTION
+
+
+def test_staff_survey_asks_what_the_citizen_survey_asks_in_the_same_codes() -> None:
+    found = _loaded()
+    staff, citizens = found["khao-sat-phong-ban"], found["khao-sat-nguoi-dan"]
+    for qid in ("tu_tim_hieu", "hai_long"):
+        assert [c.value for c in staff.question(qid).options] == [c.value for c in citizens.question(qid).options]
+    assert [c.label for c in staff.question("nhom").options][:3] == ["Cán bộ, công chức", "Viên chức", "Người lao động"]
+    group = staff.group("kien_thuc")
+    assert group.max_points == len(group.questions) == 2
 
 
 def test_self_assessment_groups_and_maxima() -> None:
