@@ -53,7 +53,11 @@ def test_export_then_check(environment: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_export_of_an_unknown_questionnaire_or_version(environment: Path) -> None:
-    with pytest.raises(SystemExit, match=r"Không có bảng hỏi “khong-co”\. Các mã: khao-sat-nguoi-dan, tu-danh-gia"):
+    with pytest.raises(
+        SystemExit,
+        match=r"Không có bảng hỏi “khong-co”\. Các mã: khao-sat-nguoi-dan, khao-sat-phong-ban, "
+        r"khao-sat-thuc-trang, tu-danh-gia, tu-danh-gia-thi-diem, y-kien-hoi-thao",
+    ):
         cli_main(["questionnaire", "export", "khong-co", "-o", str(environment / "x.xlsx")])
     with pytest.raises(SystemExit, match="Không có bảng hỏi “tu-danh-gia” phiên bản 9"):
         cli_main(["questionnaire", "export", "tu-danh-gia", "--version", "9", "-o", str(environment / "x.xlsx")])
