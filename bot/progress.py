@@ -75,10 +75,12 @@ class SurveyProgress:
 
 
 async def period_questionnaires(service: BotService, db: AsyncSession, period: Period) -> list[Questionnaire]:
-    """The questionnaires a period runs, self-assessments first: the first of each audience."""
+    """The questionnaires a period runs for units and for the public (bot.assignments), each once: self-assessments
+    first, then the public surveys, each in the order assigned."""
+    found = await assignments.of_period(db, service.questionnaires, period.code)
     wanted = (assignments.Audience.UNIT, assignments.Audience.PUBLIC)
-    found = [await assignments.first(db, service.questionnaires, period.code, audience) for audience in wanted]
-    return [qn for qn in found if qn is not None]
+    ordered = [a.questionnaire for audience in wanted for a in found if a.audience is audience]
+    return list({qn.id: qn for qn in ordered if qn is not None}.values())
 
 
 async def period_units(service: BotService, db: AsyncSession, period: Period, only: str | None = None) -> list[Unit]:

@@ -240,10 +240,14 @@ async def _tables(
     assessments = await _assessments(db, questionnaires, request, in_force)
     surveys = await _surveys(db, questionnaires, request, in_force)
     sheets = []
-    for a in assessments:
-        sheets += [assessment.summary_sheet(a, "Tự đánh giá"), assessment.detail_sheet(a, "Chi tiết tự đánh giá")]
+    for a in assessments:  # with several, each sheet begins with its questionnaire's short title
+        one = len(assessments) == 1
+        title, details = (
+            ("Tự đánh giá", "Chi tiết tự đánh giá") if one else (a.qn.short_title, f"Chi tiết {a.qn.short_title}")
+        )
+        sheets += [assessment.summary_sheet(a, title), assessment.detail_sheet(a, details)]
     for s in surveys:
-        sheets.append(survey.data_sheet(db, s, "Khảo sát người dân"))
+        sheets.append(survey.data_sheet(db, s, "Khảo sát người dân" if len(surveys) == 1 else s.qn.short_title))
     qns = [x.qn for x in assessments] + [x.qn for x in surveys]
     return [*sheets, notes_sheet(qns, request.period, made_at, notes)], None
 

@@ -39,15 +39,19 @@ Made = tuple[ExportFile | str, float]
 
 MENU = (
     "Các tệp xuất được (chỉ quản trị viên):\n"
-    "/xuat danhgia [kỳ] [mã đơn vị] – Excel tự đánh giá: tổng hợp, chi tiết, minh chứng, tiến độ\n"
-    "/xuat khaosat [kỳ] [mã đơn vị] – Excel khảo sát người dân: tổng hợp, theo câu hỏi, theo nhóm, ý kiến, dữ liệu\n"
+    "/xuat danhgia [kỳ] [mã đơn vị] [mã bảng hỏi] – Excel tự đánh giá: tổng hợp, chi tiết, minh chứng, tiến độ\n"
+    "/xuat khaosat [kỳ] [mã đơn vị] [mã bảng hỏi] – Excel khảo sát người dân: tổng hợp, theo câu hỏi, theo nhóm, "
+    "ý kiến, dữ liệu\n"
     "/xuat baocao [kỳ] – dự thảo báo cáo (Word) có bảng điểm và biểu đồ\n"
     "/xuat nhatky [kỳ] – Excel lịch sử sửa phiếu sau lần nộp đầu và nhật ký thao tác của quản trị viên\n"
     "/xuat minhchung [kỳ] [mã đơn vị] – tệp zip các minh chứng đơn vị đã nộp, kèm danh sách tệp\n"
     "Thêm “csv” để lấy dữ liệu dạng CSV, ví dụ: /xuat khaosat {period} csv"
 )
 MENU_WORKBOOK = "Kèm theo đây là tệp Excel kết quả chung của kỳ {period}."
-NOT_UNDERSTOOD = "Không hiểu “{word}”: không phải kỳ đánh giá, mã đơn vị hay dạng tệp (xlsx, csv, docx, zip)."
+NOT_IN_PERIOD = "Kỳ {period} không có bảng hỏi “{code}”. Các bảng hỏi của kỳ: {codes}."
+NOT_UNDERSTOOD = (
+    "Không hiểu “{word}”: không phải kỳ đánh giá, mã đơn vị, mã bảng hỏi hay dạng tệp (xlsx, csv, docx, zip)."
+)
 CAPTIONS: dict[Kind, str] = {
     "tonghop": t.EXPORT_CAPTION,
     "danhgia": "Tự đánh giá kỳ {period}{unit}: tổng hợp, chi tiết, minh chứng, tiến độ.",
@@ -100,8 +104,11 @@ async def parse_request(service: BotService, db: AsyncSession, args: list[str], 
     kind, rest = found
     unit: str | None = None
     fmt: Format | None = None
+    named: list[str] = []
     for word in rest:
-        if fold(word) in FORMATS:
+        if fold(word) in service.questionnaires:
+            named.append(fold(word))
+        elif fold(word) in FORMATS:
             fmt = FORMATS[fold(word)]
         elif await get_period(db, word) is not None:
             period = word
@@ -112,6 +119,12 @@ async def parse_request(service: BotService, db: AsyncSession, args: list[str], 
     found_period = await get_period(db, period)
     assert found_period is not None  # the current period, or one the words named
     questionnaires = await period_questionnaires(service, db, found_period)
+    if named:  # one questionnaire's workbook: that one, with the public surveys its figures may read
+        unknown = [i for i in named if i not in {qn.id for qn in questionnaires}]
+        if unknown:
+            return NOT_IN_PERIOD.format(code=unknown[0], period=period, codes=", ".join(qn.id for qn in questionnaires))
+        kinds = {service.questionnaires[i].kind for i in named}
+        questionnaires = [qn for qn in questionnaires if qn.id in named or qn.kind not in kinds]
     return ExportRequest(
         kind=kind,
         period=period,

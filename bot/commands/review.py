@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, confirm, evidence, review
+from bot import assignments, audit, confirm, evidence, review
 from bot import texts as t
 from bot.messages import Reply
 from bot.progress import period_questionnaires
@@ -29,6 +29,7 @@ from storage.queries import evidence_files, get_period
 SHOW_USAGE = "Gõ /xem kèm mã đơn vị, ví dụ: /xem 16012 (thêm mã kỳ để xem kỳ trước: /xem 16012 2025)."
 APPROVE_USAGE = "Gõ /duyet kèm mã đơn vị, ví dụ: /duyet 16012."
 OWN_UNIT_ONLY = "Bạn chỉ xem được phiếu của đơn vị mình ({unit}). Gõ /xem để xem phiếu đó."
+NOT_ASSIGNED = "Kỳ {period} không giao bảng hỏi tự đánh giá nào cho {unit}."
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
 NOT_SUBMITTED = "{unit} chưa nộp phiếu tự đánh giá kỳ {period} (tình trạng: {status})."
 BEING_CORRECTED = "Phiếu của {unit} đang được trả lại để sửa; chờ đơn vị nộp lại."
@@ -60,14 +61,16 @@ class Target:
 
 
 async def _target(service: BotService, db: AsyncSession, code: str, period: Period, role: Role) -> Target | str:
-    """The unit's self-assessment in the period, or what to tell the user."""
+    """The unit's self-assessment in the period (the first assigned to it), or what to tell the user."""
     unit = await repo.get_unit(db, code)
-    frameworks = [q for q in await period_questionnaires(service, db, period) if q.kind == "self_assessment"]
-    if not frameworks:
+    if not [q for q in await period_questionnaires(service, db, period) if q.kind == "self_assessment"]:
         return role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN)
     if unit is None:
         return UNIT_NOT_FOUND.format(code=code)
-    return await _response(service, db, period, unit, frameworks[0])
+    shared = await assignments.for_unit(db, service.questionnaires, period.code, unit, assignments.Audience.UNIT)
+    if not shared:
+        return NOT_ASSIGNED.format(unit=unit.name, period=period.code)
+    return await _response(service, db, period, unit, shared[0])
 
 
 async def _response(service: BotService, db: AsyncSession, period: Period, unit: Unit, qn: Questionnaire) -> Target:

@@ -1,0 +1,111 @@
+"""A period that runs two self-assessments: /xem reads the one assigned to the unit; the results workbook and the
+report show each on its own, a
+self-assessment workbook is of the one named (/xuat danhgia <mã bảng hỏi>), with the totals the officers were
+shown. Seeded through the chat, on both databases."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import docx
+import openpyxl
+import sqlalchemy as sa
+import yaml
+
+from bot import assignments
+from bot.app import open_service
+from storage.models import Assignment
+from tests.client import Chat, Clock, settings_for
+from tests.helpers import complete_assessment
+
+ROOT = Path(__file__).resolve().parents[1]
+HAU_LOC, HOA_LOC = "16012", "16072"
+SECOND = "tt03-mau"
+SECOND_TITLE = "Bộ tiêu chí TT 03 (mẫu thử)"
+
+
+def _questionnaires(tmp_path: Path) -> Path:
+    """The shipped questionnaires, and a second self-assessment made from the first (another id and title)."""
+    directory = tmp_path / "questionnaires"
+    shutil.copytree(ROOT / "presets" / "questionnaires", directory)
+    data = yaml.safe_load((directory / "tu-danh-gia.yaml").read_text(encoding="utf-8"))
+    data.update(id=SECOND, short_title=SECOND_TITLE, title=f"{data['title']} – bản thử")
+    (directory / f"{SECOND}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return directory
+
+
+async def _officer(admin: Chat, unit: str) -> Chat:
+    officer = Chat(admin.service, f"officer-{unit}")
+    code = re.search(r"dk_([A-Z0-9]+)", await admin.send(f"/moi {unit}"))
+    assert code
+    await officer.send(f"/start dk_{code[1]}")
+    return officer
+
+
+def _rows(book: Any, name: str) -> dict[str, dict[str, Any]]:
+    rows = list(book[name].iter_rows(values_only=True))
+    return {str(row[0]): dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+
+
+def _total(row: dict[str, Any]) -> Any:
+    return next(v for k, v in row.items() if str(k).startswith("Tổng điểm (tối đa"))
+
+
+async def test_two_self_assessments_each_on_its_own(tmp_path: Path, database_url: str) -> None:
+    settings = settings_for(tmp_path, database_url=database_url, questionnaires_dir=_questionnaires(tmp_path))
+    async with open_service(settings) as service:
+        service.admins = frozenset({"test:admin"})
+        service.clock = Clock()
+        first = service.questionnaires["tu-danh-gia"]
+        async with service.db.write() as db:  # Hậu Lộc answers the shipped one, Hoa Lộc the second
+            await db.execute(sa.delete(Assignment).where(Assignment.period_code == "2026"))
+            now = service.clock()
+            for rule in (
+                assignments.Rule(first.id, assignments.Scope.UNIT, HAU_LOC),
+                assignments.Rule(SECOND, assignments.Scope.UNIT, HOA_LOC),
+                assignments.Rule("khao-sat-nguoi-dan", assignments.Scope.KIND, "commune"),
+            ):
+                await assignments.assign(db, "2026", rule, now)
+        admin = Chat(service, "admin")
+        totals = {}
+        for unit, choice, percent in ((HAU_LOC, "1", "90"), (HOA_LOC, "2", "60")):
+            totals[unit], _ = await complete_assessment(await _officer(admin, unit), choice, percent)
+        assert totals[HAU_LOC] != totals[HOA_LOC]
+
+        for unit in (HAU_LOC, HOA_LOC):  # each unit's own self-assessment
+            assert "Trạng thái: Đã nộp" in await admin.send(f"/xem {unit}")
+
+        several = await admin.send("/xuat danhgia")
+        assert "nhiều bảng hỏi" in several and first.id in several and SECOND in several, several
+        assert "Không hiểu “khong-co”" in await admin.send("/xuat danhgia khong-co")
+
+        await admin.send(f"/xuat danhgia {SECOND}")
+        [workbook] = admin.documents
+        summary = _rows(openpyxl.load_workbook(io.BytesIO(workbook.content)), "Tổng hợp")
+        assert summary[HOA_LOC]["Trạng thái"] == "Đã nộp" and _total(summary[HOA_LOC]) == totals[HOA_LOC]
+        assert summary[HAU_LOC]["Trạng thái"] != "Đã nộp", "Hậu Lộc answered the other one"
+
+        await admin.send("/xuat")
+        book = openpyxl.load_workbook(io.BytesIO(next(d for d in admin.documents).content))
+        assert first.short_title in book.sheetnames and SECOND_TITLE in book.sheetnames, book.sheetnames
+        assert _total(_rows(book, first.short_title)[HAU_LOC]) == totals[HAU_LOC]
+        assert _total(_rows(book, SECOND_TITLE)[HOA_LOC]) == totals[HOA_LOC]
+
+        await admin.send("/xuat baocao")
+        [report] = admin.documents
+        document = docx.Document(io.BytesIO(report.content))
+        headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Heading 2"]
+        for title in (first.short_title, SECOND_TITLE):
+            assert f"Điểm tự đánh giá theo đơn vị – {title}" in " ".join(headings), headings
+        scores = [t for t in document.tables if t.rows[0].cells[0].text == "STT"]
+        assert len(scores) == 2
+        shown = [{row.cells[1].text: row.cells[-2].text for row in t.rows[1:]} for t in scores]
+
+        def said(points: float) -> str:
+            return f"{points:g}".replace(".", ",")
+
+        assert shown == [{"Xã Hậu Lộc": said(totals[HAU_LOC])}, {"Xã Hoa Lộc": said(totals[HOA_LOC])}]
