@@ -412,3 +412,61 @@ class WebSession(Base):
     ended_at: Mapped[datetime | None]
     agent: Mapped[str] = mapped_column(String(200))
     """The browser, as its User-Agent names it, for the list of sessions."""
+
+
+# ---------------------------------------------------------------- the Justice Office's own scoring (issue 15)
+
+
+class VerifiedPoints(Base):
+    """The points the Justice Office gives one criterion of a submitted self-assessment (thẩm định): 0 to the
+    criterion's maximum, the reason (required when they differ from the self-score), who and when. One row per
+    criterion, changed in place; every change is in the audit log."""
+
+    __tablename__ = "verified_points"
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(40))
+    points: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)
+    by_account: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime]
+
+
+class Verification(Base):
+    """Where the Justice Office's scoring of one self-assessment stands: begun with the first verified points
+    ("đang thẩm định"), finalised ("đã chốt": locked, the officers told), re-opened with a reason."""
+
+    __tablename__ = "verifications"
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    started_at: Mapped[datetime]
+    finalised: Mapped[bool] = mapped_column(Boolean, default=False)
+    finalised_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    finalised_at: Mapped[datetime | None]
+    total: Mapped[float | None] = mapped_column(Float)
+    """The verified total when finalised."""
+    reopened_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    reopened_at: Mapped[datetime | None]
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Explanation(Base):
+    """An officer's answer (giải trình) to a lowered criterion, once per criterion, before finalising: the text and
+    optionally one file, kept by SHA-256 like evidence (storage.files)."""
+
+    __tablename__ = "explanations"
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    by_account: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime]
+    channel: Mapped[str | None] = mapped_column(String(20))
+    file_id: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(300))
+    mime: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    file_at: Mapped[datetime | None]

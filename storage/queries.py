@@ -1,6 +1,7 @@
 """Reads the bot and the exports both make: which responses a selection covers, how many are submitted (or declined)
 per unit, the units' survey tallies (also for the figures of criteria measured by the survey), a period by its code
-and its assignments, the evidence files of responses. Every function reads inside the caller's transaction."""
+and its assignments, the evidence files of responses, the Justice Office's verified points, verifications and the
+officers' explanations. Every function reads inside the caller's transaction."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.measures import SurveyTally
 from conversations.status import COUNTED, Status
-from storage.models import Answer, Assignment, Evidence, Period, Response
+from storage.models import Answer, Assignment, Evidence, Explanation, Period, Response, Verification, VerifiedPoints
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,33 @@ async def evidence_files(db: AsyncSession, response_ids: Sequence[int]) -> list[
         return []
     query = select(Evidence).where(Evidence.response_id.in_(response_ids)).order_by(Evidence.id)
     return list((await db.scalars(query)).all())
+
+
+async def verified_points(db: AsyncSession, response_ids: Sequence[int]) -> dict[int, dict[str, VerifiedPoints]]:
+    """The Justice Office's points on each response's criteria: {response id: {question id: row}}."""
+    found: dict[int, dict[str, VerifiedPoints]] = {}
+    if not response_ids:
+        return found
+    query = select(VerifiedPoints).where(VerifiedPoints.response_id.in_(response_ids)).order_by(VerifiedPoints.id)
+    for row in (await db.scalars(query)).all():
+        found.setdefault(row.response_id, {})[row.question_id] = row
+    return found
+
+
+async def verifications(db: AsyncSession, response_ids: Sequence[int]) -> dict[int, Verification]:
+    """Where the scoring of each response stands (absent: not begun)."""
+    if not response_ids:
+        return {}
+    query = select(Verification).where(Verification.response_id.in_(response_ids))
+    return {row.response_id: row for row in (await db.scalars(query)).all()}
+
+
+async def explanations(db: AsyncSession, response_ids: Sequence[int]) -> dict[int, dict[str, Explanation]]:
+    """The officers' explanations on each response's lowered criteria: {response id: {question id: row}}."""
+    found: dict[int, dict[str, Explanation]] = {}
+    if not response_ids:
+        return found
+    query = select(Explanation).where(Explanation.response_id.in_(response_ids)).order_by(Explanation.id)
+    for row in (await db.scalars(query)).all():
+        found.setdefault(row.response_id, {})[row.question_id] = row
+    return found
