@@ -75,8 +75,8 @@ def command_table() -> CommandTable:
                 ("tiendo",),
                 progress.progress,
                 STAFF,
-                "tiến độ tự đánh giá và khảo sát; kèm mã kỳ để xem một kỳ đã đóng",
-                "[mã kỳ]",
+                "tiến độ từng bảng hỏi của kỳ và tổng cộng; kèm mã bảng hỏi để xem một bảng hỏi, mã kỳ: kỳ đã đóng",
+                "[mã kỳ] [mã bảng hỏi]",
                 words=("tien do",),
             ),
             Command(

@@ -135,6 +135,18 @@ async def units_for(
     """The units in force that a questionnaire of the audience applies to, in Vietnamese order (the units a
     citizen picks from)."""
     assigned = [a for a in await of_period(db, questionnaires, period) if a.audience is wanted]
+    return await _units(db, assigned, today)
+
+
+async def units_of(
+    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], period: str, questionnaire_id: str, today: date
+) -> list[Unit]:
+    """The units in force that the period assigns one questionnaire to, in Vietnamese order."""
+    assigned = [a for a in await of_period(db, questionnaires, period) if a.questionnaire_id == questionnaire_id]
+    return await _units(db, assigned, today)
+
+
+async def _units(db: AsyncSession, assigned: Sequence[Assigned], today: date) -> list[Unit]:
     units = [u for u in await repo.units_in_force(db, today) if any(a.applies_to(u) for a in assigned)]
     return sorted(units, key=lambda u: vi_sort_key(u.name))
 

@@ -7,7 +7,8 @@ asked about, so a page outside the chat (the dashboard) can call it too."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import assignments
 from bot import texts as t
+from bot.assignments import Audience
 from conversations import engine
 from conversations.answers import number_text
 from conversations.definition import Questionnaire
@@ -22,15 +24,16 @@ from conversations.localtime import local_date
 from conversations.status import Status
 from conversations.text import vi_sort_key
 from storage import repo
-from storage.models import Period, Response, Unit
+from storage.models import Account, Period, Response, Unit
 from storage.queries import Selection, unit_counts
 
 if TYPE_CHECKING:
     from bot.service import BotService
 
 STATUS_KEYS = (None, Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED)
-PROGRESS_SUMMARY = (
-    "Tự đánh giá: {counted}/{total} đơn vị đã nộp, {draft} đang làm, {missing} chưa bắt đầu, {returned} bị trả lại "
+SELF_ASSESSMENT = "Tự đánh giá: {counts}"
+ASSESSMENT_COUNTS = (
+    "{counted}/{total} đơn vị đã nộp, {draft} đang làm, {missing} chưa bắt đầu, {returned} bị trả lại "
     "(đã duyệt {approved}/{counted})."
 )
 DAYS_LEFT = "Còn {days} ngày đến hạn nộp."
@@ -74,13 +77,68 @@ class SurveyProgress:
         return self.responses.get(unit_code, 0), self.declined.get(unit_code, 0)
 
 
-async def period_questionnaires(service: BotService, db: AsyncSession, period: Period) -> list[Questionnaire]:
-    """The questionnaires a period runs for units and for the public (bot.assignments), each once: self-assessments
-    first, then the public surveys, each in the order assigned."""
+@dataclass(frozen=True)
+class QuestionnaireProgress:
+    """Where one questionnaire of a period stands over the units it is assigned to: a self-assessment's response
+    per unit (`assessment`); an individual survey's officers per unit, those who answered and those who did not
+    (`answered`, `pending`); a public survey's responses and declines per unit (`survey`)."""
+
+    qn: Questionnaire
+    audience: Audience
+    units: list[Unit]
+    assessment: list[UnitProgress] = field(default_factory=list)
+    answered: dict[str, list[Account]] = field(default_factory=dict)
+    pending: dict[str, list[Account]] = field(default_factory=dict)
+    survey: SurveyProgress | None = None
+
+
+async def period_questionnaires(
+    service: BotService,
+    db: AsyncSession,
+    period: Period,
+    wanted: Sequence[Audience] = (Audience.UNIT, Audience.PUBLIC),
+) -> list[Questionnaire]:
+    """The questionnaires a period runs (bot.assignments) for the audiences wanted (by default units and the public:
+    what the exports cover), each once: by audience in the order wanted, then in the order assigned."""
     found = await assignments.of_period(db, service.questionnaires, period.code)
-    wanted = (assignments.Audience.UNIT, assignments.Audience.PUBLIC)
     ordered = [a.questionnaire for audience in wanted for a in found if a.audience is audience]
     return list({qn.id: qn for qn in ordered if qn is not None}.values())
+
+
+async def period_overview(
+    service: BotService, db: AsyncSession, period: Period, only: str | None = None, qn: Questionnaire | None = None
+) -> list[QuestionnaireProgress]:
+    """Each questionnaire the period runs (or only `qn`), self-assessments, then individual surveys, then public
+    surveys, over the units in force it is assigned to (or only one unit; a questionnaire not assigned to that unit
+    is left out)."""
+    found = []
+    for each in [qn] if qn is not None else await period_questionnaires(service, db, period, tuple(Audience)):
+        today = min(local_date(service.clock()), period.deadline)
+        units = await assignments.units_of(db, service.questionnaires, period.code, each.id, today)
+        units = [u for u in units if only is None or u.code == only]
+        if only is not None and not units:
+            continue
+        found.append(await questionnaire_progress(service, db, period, each, units))
+    return found
+
+
+async def questionnaire_progress(
+    service: BotService, db: AsyncSession, period: Period, qn: Questionnaire, units: list[Unit]
+) -> QuestionnaireProgress:
+    """Where one questionnaire stands over the units given (bot.assignments says who answers it)."""
+    audience = assignments.audience(qn)
+    if audience is Audience.UNIT:
+        return QuestionnaireProgress(qn, audience, units, await assessment_progress(service, db, period, qn, units))
+    if audience is Audience.PUBLIC:
+        return QuestionnaireProgress(qn, audience, units, survey=await survey_progress(db, period, qn))
+    counted = {r.respondent for r in await repo.responses(db, qn.id, period.code) if r.status.counted}
+    answered: dict[str, list[Account]] = {}
+    pending: dict[str, list[Account]] = {}
+    for unit in units:
+        for officer in await repo.officers_of(db, unit.code):
+            done = assignments.respondent(audience, "", officer.id) in counted
+            (answered if done else pending).setdefault(unit.code, []).append(officer)
+    return QuestionnaireProgress(qn, audience, units, answered=answered, pending=pending)
 
 
 async def period_units(service: BotService, db: AsyncSession, period: Period, only: str | None = None) -> list[Unit]:
@@ -148,8 +206,13 @@ def status_counts(progress: list[UnitProgress]) -> dict[Status | None, int]:
 
 
 def summary_line(progress: list[UnitProgress]) -> str:
+    return SELF_ASSESSMENT.format(counts=assessment_counts(progress))
+
+
+def assessment_counts(progress: list[UnitProgress]) -> str:
+    """How many units submitted, are drafting, have not started, were returned, were approved."""
     counts = status_counts(progress)
-    return PROGRESS_SUMMARY.format(
+    return ASSESSMENT_COUNTS.format(
         counted=sum(p.counted for p in progress),
         total=len(progress),
         draft=counts[Status.DRAFT],

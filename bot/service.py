@@ -277,7 +277,6 @@ class BotService:
         who = self.participant(sender, actor, read)
         places = engine.participants(read.state) - {actor}
 
-
         async def run(figures: SurveyFigures | None) -> engine.Step:
             return engine.handle(qn, read.state, inbound, now, who, figures)
 

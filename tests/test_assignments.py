@@ -76,6 +76,8 @@ async def test_an_old_database_keeps_what_each_period_ran_and_its_counts(tmp_pat
         legacy = [("tu-danh-gia", "all", ""), ("khao-sat-nguoi-dan", "kind", "commune")]
         assert ran == {"2025": legacy, "2026": legacy}  # 2026's survey: nobody answered it yet, the shipped one
         admin, citizen = Chat(service, "admin"), Chat(service, "7001")
-        assert "Xã Hậu Lộc: đã nộp (80 điểm); khảo sát 1/" in await admin.send("/tiendo 2025")
-        assert "Xã Hậu Lộc: đã nộp (70 điểm); khảo sát 0/" in await admin.send("/tiendo")
+        closed = await admin.send("/tiendo 2025")
+        assert "Xã Hậu Lộc: đã nộp (80 điểm)" in closed and "Xã Hậu Lộc: 1/" in closed, closed
+        now = await admin.send("/tiendo")
+        assert "Xã Hậu Lộc: đã nộp (70 điểm)" in now and "Xã Hậu Lộc: 0/" in now, now
         assert "Khảo sát cho Xã Hậu Lộc." in await citizen.send("/khaosat 16012")

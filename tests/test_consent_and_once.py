@@ -73,7 +73,7 @@ async def test_a_decline_is_counted_apart_from_the_surveys(tmp_path: Path, datab
             answered = {r for r in (await db.scalars(select(Answer.response_id))).all()}
         assert statuses == [Status.DECLINED, Status.SUBMITTED] and len(answered) == 1
         progress = await admin.send("/tiendo")
-        assert "Khảo sát người dân: 1 phiếu đã nộp" in progress
+        assert "Khảo sát người dân (mã khao-sat-nguoi-dan) – phiếu ẩn danh\n1 phiếu đã nộp" in progress
 
 
 async def test_one_response_per_person_and_none_from_the_units_own_staff(tmp_path: Path, database_url: str) -> None:

@@ -348,7 +348,7 @@ async def test_commands_admin_only_menu_and_chart(seeded: Seeded) -> None:
     await admin.send("/tiendo")
     [chart] = admin.documents
     assert chart.mime == "image/png" and chart.content.startswith(b"\x89PNG")
-    assert "Tự đánh giá: 2/5 đơn vị đã nộp" in admin.text
+    assert "Tự đánh giá (mã tu-danh-gia) – mỗi đơn vị một phiếu\n2/5 đơn vị đã nộp" in admin.text
     officer = Chat(service, f"officer-{HAU_LOC}")
     await officer.send("/tiendo")
     assert officer.documents == [] and "Xã Hậu Lộc: đã nộp" in officer.text

@@ -109,3 +109,96 @@ async def test_two_self_assessments_each_on_its_own(tmp_path: Path, database_url
             return f"{points:g}".replace(".", ",")
 
         assert shown == [{"Xã Hậu Lộc": said(totals[HAU_LOC])}, {"Xã Hoa Lộc": said(totals[HOA_LOC])}]
+
+
+PILOT, PRACTICE, CITIZENS = "tu-danh-gia-thi-diem", "khao-sat-thuc-trang", "khao-sat-nguoi-dan"
+
+
+def _block(text: str, code: str) -> str:
+    """The /tiendo block of one questionnaire."""
+    return next(b for b in text.split("\n\n") if f"(mã {code})" in b.split("\n")[0])
+
+
+async def _answer_individually(service: Any, officer: Chat, questionnaire: str) -> None:
+    """An officer's own submitted response to an individual survey, as bot.assignments keys it (the chat that opens
+    one is another step's)."""
+    from bot.assignments import Audience, respondent
+    from conversations import engine
+    from conversations.status import Status
+    from storage import repo
+    from storage.models import Account, Response
+
+    async with service.db.write() as db:
+        account = (await db.scalars(sa.select(Account).where(Account.platform_id == officer.sender.user_id))).one()
+        now = service.clock()
+        qn = service.questionnaires[questionnaire]
+        who = respondent(Audience.INDIVIDUAL, "", account.id)
+        assert account.unit_code is not None
+        db.add(
+            Response(
+                dedupe_key=repo.response_key(qn.id, "2026", account.unit_code, who),
+                questionnaire_id=qn.id,
+                questionnaire_version=qn.version,
+                period_code="2026",
+                unit_code=account.unit_code,
+                respondent=who,
+                status=Status.SUBMITTED,
+                state=engine.as_stored(engine.start(qn, now).state),
+                created_at=now,
+                updated_at=now,
+                submitted_at=now,
+            )
+        )
+
+
+async def test_progress_by_questionnaire_and_in_all(tmp_path: Path, database_url: str) -> None:
+    """/tiendo: a block per questionnaire over the units it is assigned to (a pilot framework assigned to Hoa Lộc
+    only lists Hoa Lộc), the officers who answered an individual survey per unit, the survey against its target,
+    and the total; /tiendo <mã bảng hỏi> shows that one; an officer sees their unit's questionnaires only."""
+    settings = settings_for(tmp_path, database_url=database_url)
+    async with open_service(settings) as service:
+        service.admins = frozenset({"test:admin"})
+        service.clock = Clock()
+        async with service.db.write() as db:
+            await db.execute(sa.delete(Assignment).where(Assignment.period_code == "2026"))
+            for rule in (
+                assignments.Rule("tu-danh-gia", assignments.Scope.ALL),
+                assignments.Rule(PILOT, assignments.Scope.UNIT, HOA_LOC),
+                assignments.Rule(PRACTICE, assignments.Scope.ALL),
+                assignments.Rule(CITIZENS, assignments.Scope.KIND, "commune"),
+            ):
+                await assignments.assign(db, "2026", rule, service.clock())
+        admin = Chat(service, "admin")
+        hau_loc, hoa_loc = await _officer(admin, HAU_LOC), await _officer(admin, HOA_LOC)
+        total, _ = await complete_assessment(hau_loc, "1", "90")
+        await _answer_individually(service, hau_loc, PRACTICE)
+
+        shown = await admin.send("/tiendo")
+        assessment = _block(shown, "tu-danh-gia")
+        assert "1/5 đơn vị đã nộp, 0 đang làm, 4 chưa bắt đầu" in assessment, shown
+        assert f"• Xã Hậu Lộc: đã nộp ({str(total).removesuffix('.0').replace('.', ',')} điểm)" in assessment
+        pilot = _block(shown, PILOT)
+        assert pilot.startswith("■ Khung tiêu chí thí điểm (mã tu-danh-gia-thi-diem) – mỗi đơn vị một phiếu\n")
+        assert "0/1 đơn vị đã nộp" in pilot and "• Xã Hoa Lộc: chưa bắt đầu" in pilot and "Hậu Lộc" not in pilot
+        practice = _block(shown, PRACTICE)
+        assert "1/2 cán bộ đã trả lời; 1/5 đơn vị đủ cán bộ trả lời." in practice, practice
+        assert "• Xã Hậu Lộc: 1/1 cán bộ đã trả lời" in practice and "• Xã Hoa Lộc: 0/1 cán bộ đã trả lời" in practice
+        assert "• Xã Triệu Lộc: chưa có cán bộ dùng bot" in practice
+        citizens = _block(shown, CITIZENS)
+        assert "0 phiếu đã nộp; mục tiêu 30 phiếu mỗi đơn vị, 0/5 đơn vị đạt." in citizens
+        assert "• Xã Hậu Lộc: 0/30 phiếu" in citizens
+        assert shown.split("\n\n")[-2] == (
+            "Tổng cộng 4 bảng hỏi: tự đánh giá 1/6 phiếu đơn vị đã nộp; 1/2 phiếu cán bộ; 0 phiếu ẩn danh."
+        ), shown
+        assert admin.documents and admin.documents[0].mime == "image/png"
+
+        one = await admin.send(f"/tiendo {PILOT}")
+        assert "(mã tu-danh-gia-thi-diem)" in one and "(mã tu-danh-gia)" not in one and "Tổng cộng" not in one
+        assert "Tiến độ kỳ 2026" in await admin.send(f"/tiendo 2026 {PRACTICE}")
+        refused = await admin.send("/tiendo y-kien-hoi-thao")
+        assert "Kỳ 2026 không có bảng hỏi “y-kien-hoi-thao”" in refused and PILOT in refused
+
+        own = await hoa_loc.send("/tiendo")
+        assert "(mã tu-danh-gia-thi-diem)" in own and "Hậu Lộc" not in own and "Tổng cộng 4 bảng hỏi" in own
+        theirs = await hau_loc.send("/tiendo")
+        assert "(mã tu-danh-gia-thi-diem)" not in theirs and "Tổng cộng 3 bảng hỏi" in theirs
