@@ -28,7 +28,11 @@ class Clock:
 
 def settings_for(data_dir: Path, **overrides: object) -> Settings:
     return Settings(
-        data_dir=data_dir, period="2026", secret="test-secret", _env_file=None, **overrides  # type: ignore[call-arg]
+        data_dir=data_dir,
+        period="2026",
+        secret="test-secret",
+        _env_file=None,
+        **overrides,  # type: ignore[call-arg]
     )
 
 

@@ -83,8 +83,10 @@ async def test_a_decline_counts_in_no_figure(seeded: Seeded) -> None:  # noqa: F
         assert after[what] == figures, what  # Triệu Lộc's 2 + 3 declines would reach the target of 5
 
     progress = await seeded.admin.send("/tiendo")
-    assert "■ Khảo sát người dân (mã khao-sat-nguoi-dan) – phiếu ẩn danh\n13 phiếu đã nộp, 7 người từ chối tham gia" \
+    assert (
+        "■ Khảo sát người dân (mã khao-sat-nguoi-dan) – phiếu ẩn danh\n13 phiếu đã nộp, 7 người từ chối tham gia"
         " (tỷ lệ trả lời 65 %)" in progress
+    )
     assert "Xã Triệu Lộc: 2/5 phiếu, 3 từ chối" in progress
     summary = {
         r["Đơn vị"]: r

@@ -294,6 +294,7 @@ async def test_many_files_sent_a_few_at_once_and_a_zip_too_large_for_chat_refuse
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running_service(tmp_path, database_url=database_url) as service:
+
         async def fetch(ref: FileRef) -> bytes:  # 600 kB photos
             return b"\xff\xd8\xff\xe0" + ref.file_id.encode() + bytes(600 * 1024)
 

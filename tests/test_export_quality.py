@@ -99,14 +99,14 @@ async def test_the_report_reads_as_a_report(seeded: Seeded) -> None:  # noqa: F8
 async def test_reminding_one_unit_tells_the_truth_about_it(seeded: Seeded) -> None:  # noqa: F811
     admin = seeded.admin
     done = await admin.send(f"/nhacnho {HAU_LOC}")
-    assert done.startswith("Xã Hậu Lộc đã nộp phiếu tự đánh giá kỳ 2026 lúc") and "không cần nhắc" in done
+    assert done.startswith("Xã Hậu Lộc đã nộp đủ các phiếu kỳ 2026: Tự đánh giá lúc") and "không cần nhắc" in done
     assert "Tất cả đơn vị" not in done
     drafting = await admin.send(f"/nhacnho {TRIEU_LOC}")
-    assert drafting.startswith("Đã nhắc 1 cán bộ của Xã Triệu Lộc: phiếu tự đánh giá kỳ 2026 đang làm (1/")
+    assert drafting.startswith("Đã nhắc 1 cán bộ của Xã Triệu Lộc, kỳ 2026: Tự đánh giá đang làm 1/")
     nobody = await admin.send(f"/nhacnho {DONG_THANH}")
     assert "Xã Đông Thành chưa có cán bộ nào dùng bot" in nobody and f"/moi {DONG_THANH}" in nobody
     everyone = await admin.send("/nhacnho")
-    assert "Đã nhắc 1 cán bộ của 1 đơn vị chưa nộp: Xã Triệu Lộc" in everyone
+    assert "Đã nhắc 1 cán bộ của 1 đơn vị chưa nộp đủ: Xã Triệu Lộc" in everyone
 
 
 def with_a_number(shipped: Questionnaire) -> Questionnaire:

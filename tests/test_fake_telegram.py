@@ -43,9 +43,7 @@ def _png(width: int, height: int) -> bytes:
 
     raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 def _keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
@@ -329,9 +327,7 @@ async def test_send_photo_and_other_injections(tg: FakeTelegram, bot: Bot) -> No
     tg.assert_no_violations()
 
 
-async def test_fail_next_429_raises_retry_after(
-    tg: FakeTelegram, bot: Bot, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_fail_next_429_raises_retry_after(tg: FakeTelegram, bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     # Without PTB_TIMEDELTA, PTB 22 emits a PTBDeprecationWarning while *constructing* RetryAfter, which
     # filterwarnings=error turns into an exception instead of RetryAfter.
     monkeypatch.setenv("PTB_TIMEDELTA", "true")

@@ -55,9 +55,7 @@ def worker(db: Database, channel: FakeChannel, clock: Clock, **options: object) 
 
 async def queue(db: Database, clock: Clock, texts: list[tuple[str, str]], key: str | None = None) -> int:
     async with db.write() as session:
-        return sum(
-            [await notify(session, [Recipient("fake", who)], "test", text, clock(), key) for who, text in texts]
-        )
+        return sum([await notify(session, [Recipient("fake", who)], "test", text, clock(), key) for who, text in texts])
 
 
 async def statuses(db: Database) -> Counter[str]:

@@ -151,6 +151,20 @@ async def _answer_individually(service: Any, officer: Chat, questionnaire: str) 
         )
 
 
+async def _assign_four(service: Any) -> None:
+    """The self-assessment and the survey of practice for every unit, the pilot framework for Hoa Lộc only, the
+    citizen survey for the communes."""
+    async with service.db.write() as db:
+        await db.execute(sa.delete(Assignment).where(Assignment.period_code == "2026"))
+        for rule in (
+            assignments.Rule("tu-danh-gia", assignments.Scope.ALL),
+            assignments.Rule(PILOT, assignments.Scope.UNIT, HOA_LOC),
+            assignments.Rule(PRACTICE, assignments.Scope.ALL),
+            assignments.Rule(CITIZENS, assignments.Scope.KIND, "commune"),
+        ):
+            await assignments.assign(db, "2026", rule, service.clock())
+
+
 async def test_progress_by_questionnaire_and_in_all(tmp_path: Path, database_url: str) -> None:
     """/tiendo: a block per questionnaire over the units it is assigned to (a pilot framework assigned to Hoa Lộc
     only lists Hoa Lộc), the officers who answered an individual survey per unit, the survey against its target,
@@ -159,15 +173,7 @@ async def test_progress_by_questionnaire_and_in_all(tmp_path: Path, database_url
     async with open_service(settings) as service:
         service.admins = frozenset({"test:admin"})
         service.clock = Clock()
-        async with service.db.write() as db:
-            await db.execute(sa.delete(Assignment).where(Assignment.period_code == "2026"))
-            for rule in (
-                assignments.Rule("tu-danh-gia", assignments.Scope.ALL),
-                assignments.Rule(PILOT, assignments.Scope.UNIT, HOA_LOC),
-                assignments.Rule(PRACTICE, assignments.Scope.ALL),
-                assignments.Rule(CITIZENS, assignments.Scope.KIND, "commune"),
-            ):
-                await assignments.assign(db, "2026", rule, service.clock())
+        await _assign_four(service)
         admin = Chat(service, "admin")
         hau_loc, hoa_loc = await _officer(admin, HAU_LOC), await _officer(admin, HOA_LOC)
         total, _ = await complete_assessment(hau_loc, "1", "90")
@@ -202,3 +208,68 @@ async def test_progress_by_questionnaire_and_in_all(tmp_path: Path, database_url
         assert "(mã tu-danh-gia-thi-diem)" in own and "Hậu Lộc" not in own and "Tổng cộng 4 bảng hỏi" in own
         theirs = await hau_loc.send("/tiendo")
         assert "(mã tu-danh-gia-thi-diem)" not in theirs and "Tổng cộng 3 bảng hỏi" in theirs
+
+
+async def _outbox(service: Any, kind: str) -> dict[str, list[str]]:
+    from storage.models import OutboxMessage
+
+    async with service.db.read() as db:
+        rows = (await db.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == kind))).all()
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(row.recipient, []).append(row.text)
+    return found
+
+
+async def test_reminders_say_what_is_missing_per_questionnaire(tmp_path: Path, database_url: str) -> None:
+    """/nhacnho, the scheduler's reminders and the digest name each questionnaire a unit has left: its
+    self-assessments not submitted (not started, or drafting with the share answered) to every officer of the unit,
+    an individual survey only to the officers who have not answered it."""
+    from bot.reminders import queue_digest
+    from storage import repo
+
+    settings = settings_for(tmp_path, database_url=database_url)
+    async with open_service(settings) as service:
+        service.admins = frozenset({"test:admin"})
+        service.clock = Clock()
+        await _assign_four(service)
+        admin = Chat(service, "admin")
+        hau_loc, hoa_loc = await _officer(admin, HAU_LOC), await _officer(admin, HOA_LOC)
+        await complete_assessment(hau_loc, "1", "90")
+        await _answer_individually(service, hau_loc, PRACTICE)
+        await hoa_loc.send("/danhgia")  # the first question of the first self-assessment assigned
+        await hoa_loc.send("1")
+
+        done = await admin.send(f"/nhacnho {HAU_LOC}")
+        assert done.startswith("Xã Hậu Lộc đã nộp đủ các phiếu kỳ 2026: Tự đánh giá lúc"), done
+        assert "Khảo sát thực trạng: mọi cán bộ đã trả lời; không cần nhắc." in done
+
+        one = await admin.send(f"/nhacnho {HOA_LOC}")
+        assert one.startswith("Đã nhắc 1 cán bộ của Xã Hoa Lộc, kỳ 2026: Tự đánh giá đang làm 1/"), one
+        assert "; chưa nộp Khung tiêu chí thí điểm; Khảo sát thực trạng: 1 cán bộ chưa trả lời." in one
+        [told] = (await _outbox(service, "reminder"))[f"officer-{HOA_LOC}"]
+        assert told.startswith("Nhắc việc kỳ 2026 – Xã Hoa Lộc: Tự đánh giá đang làm 1/"), told
+        assert "; chưa nộp Khung tiêu chí thí điểm; Khảo sát thực trạng: phiếu của riêng anh/chị chưa nộp." in told
+
+        second = Chat(service, "second-officer")  # Hậu Lộc's second officer has not answered the survey of practice
+        code = re.search(r"dk_([A-Z0-9]+)", await admin.send(f"/moi {HAU_LOC}"))
+        assert code
+        await second.send(f"/start dk_{code[1]}")
+        everyone = await admin.send("/nhacnho")
+        assert "Đã nhắc 2 cán bộ của 2 đơn vị chưa nộp đủ: Xã Hậu Lộc, Xã Hoa Lộc." in everyone, everyone
+        sent = await _outbox(service, "reminder")
+        assert f"officer-{HAU_LOC}" not in sent, "nothing is missing of what Hậu Lộc's first officer has to do"
+        [own] = sent["second-officer"]
+        assert "Xã Hậu Lộc: Khảo sát thực trạng: phiếu của riêng anh/chị chưa nộp." in own and "Tự đánh giá" not in own
+
+        async with service.db.write() as db:
+            period = await repo.current_period(db)
+            assert period is not None
+            assert await queue_digest(service, db, period, "tomtat:thu") == 1
+        [digest] = (await _outbox(service, "digest"))["admin"]
+        assert "Tự đánh giá: 1/5 đơn vị đã nộp, 1 đang làm" in digest
+        assert "Khung tiêu chí thí điểm: 0/1 đơn vị đã nộp, 0 đang làm, 1 chưa bắt đầu" in digest
+        assert "Khảo sát thực trạng: 1/3 cán bộ đã trả lời." in digest and "Khảo sát người dân: 0 phiếu." in digest
+        assert "• Xã Hậu Lộc: Khảo sát thực trạng: 1 cán bộ chưa trả lời" in digest
+        assert "• Xã Hoa Lộc: Tự đánh giá đang làm 1/" in digest
+        assert "• Xã Vạn Lộc: chưa nộp Tự đánh giá" in digest

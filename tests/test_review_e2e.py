@@ -94,7 +94,7 @@ async def test_a_whole_period_with_reminders_at_the_right_times_to_the_right_peo
         assert await bot.scheduler.tick() == 2, "officers of the two units that have not submitted"
         assert await bot.scheduler.tick() == 0, "each reminder once"
         await tg.wait_until(lambda: bool(received(b, "Nhắc việc")) and bool(received(c, "Nhắc việc")))
-        assert "Xã Triệu Lộc chưa nộp (chưa bắt đầu)" in received(b, "Nhắc việc")[0]
+        assert "Nhắc việc kỳ 2026-q1 – Xã Triệu Lộc: chưa nộp Tự đánh giá." in received(b, "Nhắc việc")[0]
         assert "Còn 7 ngày đến hạn nộp" in received(b, "Nhắc việc")[0]
         assert received(a, "Nhắc việc") == [] and received(admin, "Nhắc việc") == []
 

@@ -77,9 +77,7 @@ async def test_a_citizen_answers_once_and_only_a_keyed_hash_is_kept(tmp_path: Pa
         assert "Bạn đã trả lời khảo sát này cho Xã Hoa Lộc trong kỳ 2026" in other_unit
         async with service.db.read() as db:
             stored = [
-                str(row)
-                for table in Base.metadata.sorted_tables
-                for row in (await db.execute(select(table))).all()
+                str(row) for table in Base.metadata.sorted_tables for row in (await db.execute(select(table))).all()
             ]
             respondents = list((await db.scalars(select(Response.respondent))).all())
             answers = len((await db.scalars(select(Answer.id))).all())

@@ -372,4 +372,3 @@ class FakeZaloOA(LocalServer):
             "user_is_follower": state.followed,
         }
         return json_response({"error": 0, "message": "Success", "data": data})
-
