@@ -68,7 +68,8 @@ def command_table() -> CommandTable:
                 ("danhgia",),
                 c.assess,
                 OFFICER,
-                "làm hoặc tiếp tục phiếu tự đánh giá của đơn vị",
+                "làm hoặc tiếp tục các phiếu của đơn vị và của riêng mình (chọn khi có nhiều phiếu)",
+                "[số thứ tự hoặc tên phiếu]",
                 words=("danh gia", "tu danh gia"),
             ),
             Command(
@@ -224,6 +225,7 @@ def command_table() -> CommandTable:
         ],
         waits=[
             Wait("unit_pick", conversation.unit_picked, ANYONE, "đơn vị người dân chọn sau /khaosat"),
+            Wait("questionnaire_pick", conversation.questionnaire_picked, OFFICER, "phiếu cán bộ chọn sau /danhgia"),
             Wait("units_upload", unit_changes.uploaded, ADMIN, "tệp danh sách đơn vị sau /nhapdonvi"),
             Wait("preview", questionnaires.preview_step, ADMIN, "câu trả lời khi làm thử bảng hỏi"),
             Wait("confirm", confirm.answered, ADMIN, "“đồng ý” cho một việc không làm lại được"),

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.definition import Questionnaire
 from conversations.text import vi_sort_key
 from storage import queries, repo
-from storage.models import Assignment, Unit
+from storage.models import Assignment, Response, Unit
 
 
 class Audience(StrEnum):
@@ -151,6 +151,10 @@ async def _units(db: AsyncSession, assigned: Sequence[Assigned], today: date) ->
     return sorted(units, key=lambda u: vi_sort_key(u.name))
 
 
+OWN = "account:"
+"""How an officer's own response's respondent begins (followed by their account's id)."""
+
+
 def respondent(wanted: Audience, actor: str, account_id: int | None) -> str | None:
     """Whose response it is (storage.repo.response_key keys on it): a unit's shared draft is nobody's; an officer's
     own response is their account's; a public response is the person's keyed hash (no name, no platform id)."""
@@ -159,8 +163,35 @@ def respondent(wanted: Audience, actor: str, account_id: int | None) -> str | No
     if wanted is Audience.INDIVIDUAL:
         if account_id is None:
             raise ValueError("an individual response needs the officer's account")
-        return f"account:{account_id}"
+        return f"{OWN}{account_id}"
     return actor
+
+
+@dataclass(frozen=True)
+class Task:
+    """A questionnaire an officer fills in a period: their unit's shared draft (`respondent` None) or their own
+    response, with the response begun so far (None: not started)."""
+
+    questionnaire: Questionnaire
+    audience: Audience
+    respondent: str | None
+    response: Response | None
+
+
+async def officer_tasks(
+    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], period: str, unit: Unit, account_id: int
+) -> list[Task]:
+    """What an officer of the unit has to fill in the period, in the order assigned: the unit's self-assessments
+    (one shared draft each) and the individual surveys (the officer's own response each)."""
+    tasks = []
+    for qn in await for_unit(db, questionnaires, period, unit):
+        wanted = audience(qn)
+        if wanted is Audience.PUBLIC:
+            continue
+        who = respondent(wanted, "", account_id)
+        response = await repo.find_response(db, repo.response_key(qn.id, period, unit.code, who))
+        tasks.append(Task(qn, wanted, who, response))
+    return tasks
 
 
 async def assign(db: AsyncSession, period: str, rule: Rule, now: datetime) -> Assignment | None:

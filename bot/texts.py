@@ -73,6 +73,15 @@ SURVEY_NOT_FOR_ADMINS = (
 )
 ASSESSMENT_LOCKED = "Phiếu tự đánh giá kỳ {period} của {unit} đã nộp lúc {time} và được khóa. Tổng điểm: {points}."
 ASSESSMENT_FOR = "Phiếu tự đánh giá kỳ {period} của {unit}."
+ASSESSMENT_NAMED = "{title}: phiếu tự đánh giá kỳ {period} của {unit} (phiếu chung của đơn vị)."
+OWN_FORM_FOR = "{title}: phiếu kỳ {period} của riêng anh/chị (cán bộ {unit})."
+OWN_FORM_DONE = "Anh/chị đã nộp phiếu “{title}” kỳ {period} lúc {time}. Cảm ơn anh/chị!"
+TASKS_TITLE = (
+    "Kỳ {period}, {unit} có {count} phiếu. Bấm nút, gõ số thứ tự hoặc tên phiếu để làm; gõ /danhgia để quay lại "
+    "danh sách này (phiếu đang làm dở được giữ nguyên):"
+)
+TASK_OWN = "phiếu của riêng anh/chị"
+TASK_STARTED = "đang làm {answered}/{asked}"
 SUBMITTED_BY_OTHER = (
     "{name} vừa nộp phiếu tự đánh giá kỳ {period} của {unit} lúc {time}. Phiếu đã được khóa; "
     "những gì bạn đang trả lời dở không được lưu thêm."

@@ -25,6 +25,12 @@ class UnitPick(TypedDict):
     kind: Literal["unit_pick"]
 
 
+class QuestionnairePick(TypedDict):
+    """An officer with several questionnaires typed /danhgia: the next message picks one from the list."""
+
+    kind: Literal["questionnaire_pick"]
+
+
 class UnitsUpload(TypedDict):
     """An admin typed /nhapdonvi: the next message is the unit list file."""
 
@@ -52,7 +58,7 @@ class Confirm(TypedDict):
     """When it was asked (ISO 8601): a yes much later does nothing."""
 
 
-Waiting = UnitPick | UnitsUpload | Preview | Confirm
+Waiting = UnitPick | QuestionnairePick | UnitsUpload | Preview | Confirm
 KINDS: frozenset[str] = frozenset(get_args(get_type_hints(w)["kind"])[0] for w in get_args(Waiting))
 
 

@@ -88,15 +88,24 @@ def captured_log(level: str, json_lines: bool = False) -> Iterator[io.StringIO]:
         logging.basicConfig(force=True)
 
 
-async def complete_assessment(officer: Chat, choice: str, percent: str) -> tuple[float, int]:
-    """Answer every question (choices by `choice`, rates by `percent`, one file per evidence question), submit;
-    the total the officer was shown and the number of files sent."""
+TASKS = "Bấm nút, gõ số thứ tự hoặc tên phiếu"
+"""What /danhgia says when the officer has several questionnaires to pick from (bot.texts.TASKS_TITLE)."""
+
+
+async def open_questionnaire(officer: Chat, title: str = "Tự đánh giá") -> str:
+    """/danhgia, and when it lists several questionnaires, the one of that short title, typed by name."""
+    text = await officer.send("/danhgia")
+    return await officer.send(title) if TASKS in text else text
+
+
+async def answer_everything(officer: Chat, choice: str, percent: str) -> int:
+    """Answer every question of the open questionnaire up to its review (choices by `choice`, rates by `percent`,
+    one file per evidence question); the number of files sent."""
     files = 0
-    await officer.send("/danhgia")
     for _ in range(100):
         text = officer.text
         if "Xem lại trước khi nộp" in text:
-            break
+            return files
         if "Gửi ảnh hoặc tệp minh chứng" in text:
             files += 1
             await officer.send_file(f"tep-{files}", f"minh-chung-{files}.jpg")
@@ -111,6 +120,16 @@ async def complete_assessment(officer: Chat, choice: str, percent: str) -> tuple
             await officer.tap("Bỏ qua")
         else:
             await officer.send("5")
+    raise AssertionError(f"the questionnaire did not reach its review: {officer.text}")
+
+
+async def complete_assessment(
+    officer: Chat, choice: str, percent: str, title: str = "Tự đánh giá"
+) -> tuple[float, int]:
+    """Open the self-assessment of that short title (/danhgia, picked when there are several), answer every question
+    and submit; the total the officer was shown and the number of files sent."""
+    await open_questionnaire(officer, title)
+    files = await answer_everything(officer, choice, percent)
     total = re.search(r"Tổng: ([\d,]+)/100", officer.text)
     assert total, officer.text
     assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")

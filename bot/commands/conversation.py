@@ -9,11 +9,14 @@ from bot import texts as t
 from bot.commands.invites import redeem_invite
 from bot.messages import Reply
 from bot.table import Call, Permission, refusal
+from conversations import engine
 from conversations.answers import InvalidAnswer, pick
-from conversations.engine import Outgoing
+from conversations.engine import Button, Outgoing
+from conversations.localtime import local_time
+from conversations.status import LABELS, Status
 from conversations.text import clean_input
 from storage import repo
-from storage.models import Unit
+from storage.models import Period, Unit
 
 
 async def start(call: Call) -> list[Reply]:
@@ -85,23 +88,103 @@ async def unit_picked(call: Call, wait: waits.UnitPick) -> list[Reply]:
 
 
 async def assess(call: Call) -> list[Reply]:
-    service, db = call.service, call.db
+    """/danhgia: the unit's and the officer's own questionnaires of the period; with one, it opens; with several, the
+    list with each one's state (or the one named: its number, name or code)."""
+    found = await _tasks(call)
+    if isinstance(found, str):
+        return [Outgoing(found)]
+    period, unit, tasks = found
+    if call.args:
+        return await _picked(call, " ".join(call.args), tasks, period, unit)
+    editable = [task for task in tasks if task.response is None or task.response.status.editable]
+    if len(tasks) == 1 or len(editable) == 1:
+        return await _open_task(call, period, unit, tasks, (editable or tasks)[0])
+    await waits.wait_for(call.db, call.actor, call.service.clock(), {"kind": "questionnaire_pick"})
+    return [await _task_list(call, period, unit, tasks)]
+
+
+async def questionnaire_picked(call: Call, wait: waits.QuestionnairePick) -> list[Reply]:
+    """The questionnaire an officer picked after /danhgia: its button, its number or its name."""
+    found = await _tasks(call)
+    if isinstance(found, str):
+        await repo.save_session(call.db, call.actor, call.service.clock(), None, None)
+        return [Outgoing(found)]
+    period, unit, tasks = found
+    inbound = call.inbound
+    if inbound is not None and inbound.button and inbound.button.startswith("qn:"):
+        chosen = next((task for task in tasks if task.questionnaire.id == inbound.button[3:]), None)
+        if chosen is not None:
+            return await _open_task(call, period, unit, tasks, chosen)
+    text = clean_input(inbound.text) if inbound is not None and inbound.text else ""
+    if not text:
+        return [await _task_list(call, period, unit, tasks)]
+    return await _picked(call, text, tasks, period, unit)
+
+
+async def _tasks(call: Call) -> tuple[Period, Unit, list[assignments.Task]] | str:
+    """The officer's unit, the current period and what they fill in it; or what to tell them."""
+    service, db, account = call.service, call.db, call.role.account
     unit = await repo.get_unit(db, call.role.unit_code) if call.role.unit_code else None
-    if unit is None:
-        return [Outgoing(refusal(Permission.OFFICER, call.role))]
+    if unit is None or account is None:
+        return refusal(Permission.OFFICER, call.role)
     period = await repo.current_period(db)
     if period is None:
-        return [Outgoing(t.NO_PERIOD)]
-    shared = await assignments.for_unit(db, service.questionnaires, period.code, unit, assignments.Audience.UNIT)
-    if not shared:
-        return [Outgoing(t.NO_QUESTIONNAIRE)]
-    qn = shared[0]
-    heading = t.ASSESSMENT_FOR.format(period=period.code, unit=unit.name)
-    opened = await service.open_response(db, call.actor, qn, period.code, unit, None, heading)
+        return t.NO_PERIOD
+    tasks = await assignments.officer_tasks(db, service.questionnaires, period.code, unit, account.id)
+    return (period, unit, tasks) if tasks else t.NO_QUESTIONNAIRE
+
+
+async def _picked(call: Call, text: str, tasks: list[assignments.Task], period: Period, unit: Unit) -> list[Reply]:
+    titles = [task.questionnaire.short_title for task in tasks]
+    try:
+        chosen = tasks[pick(titles, text, [task.questionnaire.id for task in tasks])]
+    except InvalidAnswer as problem:
+        await waits.wait_for(call.db, call.actor, call.service.clock(), {"kind": "questionnaire_pick"})
+        return [Outgoing(str(problem)), await _task_list(call, period, unit, tasks)]
+    return await _open_task(call, period, unit, tasks, chosen)
+
+
+async def _task_list(call: Call, period: Period, unit: Unit, tasks: list[assignments.Task]) -> Outgoing:
+    choices = []
+    for task in tasks:
+        qn, response = task.questionnaire, task.response
+        if response is None:
+            state = t.STATUS_MISSING
+        elif response.status is Status.DRAFT:
+            version = await call.service.definition_of(call.db, response) or qn
+            answered, asked = engine.answered(version, response.state)
+            state = t.TASK_STARTED.format(answered=answered, asked=asked)
+        else:
+            state = LABELS[response.status].lower()
+        if task.audience is assignments.Audience.INDIVIDUAL:
+            state = f"{t.TASK_OWN}, {state}"
+        choices.append(Button(f"{qn.short_title} — {state}", f"qn:{qn.id}"))
+    title = t.TASKS_TITLE.format(period=period.code, unit=unit.name, count=len(tasks))
+    return Outgoing(title, choices=tuple(choices))
+
+
+async def _open_task(
+    call: Call, period: Period, unit: Unit, tasks: list[assignments.Task], task: assignments.Task
+) -> list[Reply]:
+    """Start or resume one of the officer's questionnaires at their own place in it; its notice once submitted."""
+    service, db, qn = call.service, call.db, task.questionnaire
+    title = qn.short_title
+    shared = [other for other in tasks if other.audience is assignments.Audience.UNIT]
+    if task.audience is assignments.Audience.INDIVIDUAL:
+        heading = t.OWN_FORM_FOR.format(title=title, period=period.code, unit=unit.name)
+    elif len(shared) > 1:
+        heading = t.ASSESSMENT_NAMED.format(title=title, period=period.code, unit=unit.name)
+    else:
+        heading = t.ASSESSMENT_FOR.format(period=period.code, unit=unit.name)
+    opened = await service.open_response(db, call.actor, qn, period.code, unit, task.respondent, heading)
     if opened is not None:
         return opened
-    response = await repo.find_response(db, repo.response_key(qn.id, period.code, unit.code))
+    await repo.save_session(db, call.actor, service.clock(), None, None)
+    response = await repo.find_response(db, repo.response_key(qn.id, period.code, unit.code, task.respondent))
     assert response is not None
+    if task.audience is assignments.Audience.INDIVIDUAL:
+        done = t.OWN_FORM_DONE.format(title=title, period=period.code, time=local_time(response.submitted_at))
+        return [Outgoing(done)]
     return [await drafts.locked_notice(db, response)]
 
 
@@ -118,5 +201,6 @@ async def pause(call: Call) -> list[Reply]:
         return [Outgoing(t.PREVIEW_STOPPED)]
     if response is None:  # a file or a yes was awaited: nothing to resume
         return [Outgoing(t.NOTHING_CHANGED)]
-    again = "/danhgia" if response is not None and response.respondent is None else "/khaosat"
+    officers = response.respondent is None or response.respondent.startswith(assignments.OWN)
+    again = "/danhgia" if officers else "/khaosat"
     return [Outgoing(t.PAUSED.format(command=again))]
