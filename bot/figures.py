@@ -1,9 +1,11 @@
-"""The citizen survey's current figures for one unit's survey-measured criteria (`measured_by`), worked out here
-and handed to the engine as data: the officer is shown the figure instead of being asked to type it."""
+"""A public survey's current figures for one unit's survey-measured criteria (`measured_by`), worked out here
+and handed to the engine as data: the officer is shown the figure instead of being asked to type it. Each
+criterion reads the survey of the unit's audience: of the surveys it names, the first the period assigns to the unit
+(`SurveyMeasure.survey_for`): a commune's citizens, a department's staff."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,15 +22,17 @@ async def survey_figures(
     period: str,
     unit_code: str,
     minimum: int,
+    assigned: Collection[str],
 ) -> SurveyFigures | None:
-    """The unit's figures for the questionnaire's survey-measured criteria, from the survey responses submitted
-    this period; None when it has no such criterion. A figure resting on fewer than `minimum` respondents is
+    """The unit's figures for the questionnaire's survey-measured criteria, from the responses submitted this
+    period to the survey each reads for the unit (`assigned`: the codes of the public surveys the period assigns to
+    the unit); None when it has no such criterion. A figure resting on fewer than `minimum` respondents is
     given, but not used (the small-cell threshold of the exports), and so is one the exports hide beside another
     unit's (complementary suppression)."""
     by_survey: dict[str, list[Question]] = {}
     for q in measured_criteria(qn):
         assert q.measured_by is not None
-        by_survey.setdefault(q.measured_by.survey, []).append(q)
+        by_survey.setdefault(q.measured_by.survey_for(assigned), []).append(q)
     if not by_survey:
         return None
     rates: dict[str, Rate] = {}

@@ -298,9 +298,12 @@ class BotService:
         return list(step.outgoing)
 
     async def figures(self, db: AsyncSession, qn: Questionnaire, period: str, unit_code: str) -> SurveyFigures | None:
-        """The survey's current figures for a unit's survey-measured criteria."""
+        """The current figures for a unit's survey-measured criteria, each from the survey assigned to the unit."""
+        unit = await repo.get_unit(db, unit_code)
+        public = assignments.Audience.PUBLIC
+        found = await assignments.for_unit(db, self.questionnaires, period, unit, public) if unit is not None else []
         minimum = self.settings.suppress_below
-        return await survey_figures(db, self.questionnaires, qn, period, unit_code, minimum)
+        return await survey_figures(db, self.questionnaires, qn, period, unit_code, minimum, {s.id for s in found})
 
     async def _with_figures(
         self,

@@ -158,9 +158,7 @@ def parse_multiple(q: Question, text: str) -> list[str]:
     chosen: set[str] = set()
     start = 0
     while start < len(parts):
-        end = next(
-            (e for e in range(len(parts), start + 1, -1) if match_key(",".join(parts[start:e])) in labels), None
-        )
+        end = next((e for e in range(len(parts), start + 1, -1) if match_key(",".join(parts[start:e])) in labels), None)
         if end is not None:  # the longest run of parts that is a whole label with commas in it
             chosen.add(labels[match_key(",".join(parts[start:end]))])
             start = end

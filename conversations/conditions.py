@@ -127,9 +127,7 @@ def expected_count(qn: Questionnaire, answers: Mapping[str, Any], shown: Iterabl
     as "Câu 1/1"."""
     shown_ids = {q.id for q in shown}
     return sum(
-        1
-        for q in qn.questions
-        if q.answerable and (q.id in shown_ids or not qn.rests_on(q.id) <= answers.keys())
+        1 for q in qn.questions if q.answerable and (q.id in shown_ids or not qn.rests_on(q.id) <= answers.keys())
     )
 
 

@@ -6,7 +6,7 @@ points and group maxima), so a bad file is refused at start with the file, the q
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -142,15 +142,20 @@ class Condition(Strict):
 
 
 class SurveyMeasure(Strict):
-    """A criterion whose figure the citizen survey measures. Its value is a percentage computed from one unit's
+    """A criterion whose figure a public survey measures. Its value is a percentage computed from one unit's
     submitted survey responses, then given points by the criterion's own `bands`:
 
     - `question` and `values`: the share of the respondents who answered `question` that chose one of `values`;
     - `group`: the share of the points of that survey group that the respondents earned (knowledge questions).
+
+    `survey` names the survey by its questionnaire code: one code (`survey: khao-sat-nguoi-dan`), or several, one
+    per audience (`survey: [khao-sat-nguoi-dan, khao-sat-phong-ban]`: a commune's citizens, a department's staff),
+    each asking `question` or `group` alike. A unit's figure comes from the first of them that the period assigns
+    to the unit (`survey_for`), else from the first named.
     """
 
     indicator: Literal["self_study", "satisfaction", "knowledge"]
-    survey: str
+    survey: str | Annotated[list[str], Field(min_length=1)]
     question: str | None = None
     values: list[str] = []
     group: str | None = None
@@ -162,6 +167,16 @@ class SurveyMeasure(Strict):
         if (self.question is not None) != bool(self.values):
             raise ValueError("'measured_by' với 'question' cần 'values': các phương án được tính")
         return self
+
+    @property
+    def surveys(self) -> tuple[str, ...]:
+        """The codes of the surveys that may measure it, in the order named."""
+        return (self.survey,) if isinstance(self.survey, str) else tuple(self.survey)
+
+    def survey_for(self, assigned: Collection[str]) -> str:
+        """The survey a unit's figure comes from: the first named that is among `assigned` (the public surveys the
+        period assigns to the unit), else the first named."""
+        return next((code for code in self.surveys if code in assigned), self.surveys[0])
 
 
 class Question(Strict):
@@ -523,10 +538,14 @@ def load_questionnaire(path: Path) -> Questionnaire:
 
 
 def _measure_problem(measure: SurveyMeasure, found: Mapping[str, Questionnaire]) -> str | None:
-    """What is wrong with a criterion's reference to the citizen survey, or None."""
-    survey = found.get(measure.survey)
+    """What is wrong with a criterion's reference to the surveys that measure it, or None."""
+    return next(filter(None, (_survey_problem(measure, code, found) for code in measure.surveys)), None)
+
+
+def _survey_problem(measure: SurveyMeasure, code: str, found: Mapping[str, Questionnaire]) -> str | None:
+    survey = found.get(code)
     if survey is None or survey.kind != "citizen_survey":
-        return f"'measured_by' nhắc tới khảo sát '{measure.survey}', không có bảng hỏi khảo sát người dân mã này"
+        return f"'measured_by' nhắc tới khảo sát '{code}', không có bảng hỏi khảo sát ẩn danh mã này"
     if measure.group is not None:
         if measure.group not in {g.code for g in survey.groups} or not survey.group(measure.group).max_points:
             return f"'measured_by' nhắc tới nhóm '{measure.group}', không phải nhóm có chấm điểm của '{survey.id}'"

@@ -399,9 +399,7 @@ def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgo
     choices: tuple[Button, ...] = ()
     if q.options:
         ticked = set(pos["selection"])
-        choices = tuple(
-            Button(("✓ " if c.value in ticked else "") + c.label, f"a:{q.id}:{c.value}") for c in q.options
-        )
+        choices = tuple(Button(("✓ " if c.value in ticked else "") + c.label, f"a:{q.id}:{c.value}") for c in q.options)
     actions = [Button(m.USE_SURVEY, f"f:{q.id}")] if rate is not None else []
     if q.kind.gathers:
         actions.append(Button(m.DONE, f"d:{q.id}"))

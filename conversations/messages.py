@@ -69,8 +69,7 @@ SOMEONE_ELSE = "Một cán bộ khác"
 CONFLICT_ANSWERED = "{name} vừa trả lời câu này: {answer}. Câu trả lời của bạn chưa được lưu; hãy xem và trả lời lại."
 CONFLICT_CLEARED = "{name} vừa bỏ trống câu này. Câu trả lời của bạn chưa được lưu; hãy xem và trả lời lại."
 CONFLICT_CHOICES = (
-    "Các phương án của câu này vừa thay đổi theo một câu trả lời khác. Câu trả lời của bạn chưa được lưu; "
-    "hãy chọn lại."
+    "Các phương án của câu này vừa thay đổi theo một câu trả lời khác. Câu trả lời của bạn chưa được lưu; hãy chọn lại."
 )
 CONFLICT_GONE = (
     "Câu bạn đang trả lời không còn áp dụng, vì một câu trả lời khác vừa được sửa. Câu trả lời của bạn chưa được lưu."

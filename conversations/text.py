@@ -24,9 +24,7 @@ def clean_input(text: str) -> str:
 
 def fold(text: str) -> str:
     """Matching key: case, diacritics, đ and spacing do not matter ("Hài  lòng" == "hai long")."""
-    stripped = "".join(
-        c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn"
-    )
+    stripped = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
     return _SPACES.sub(" ", stripped.replace("đ", "d").replace("Đ", "D").casefold()).strip()
 
 

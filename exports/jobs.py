@@ -106,7 +106,7 @@ def survey_measures(questionnaires: Mapping[str, Questionnaire], survey_id: str)
         q.measured_by
         for qn in questionnaires.values()
         for q in measured_criteria(qn)
-        if q.measured_by is not None and q.measured_by.survey == survey_id
+        if q.measured_by is not None and survey_id in q.measured_by.surveys
     ]
 
 

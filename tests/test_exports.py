@@ -406,6 +406,8 @@ def test_measured_by_is_checked_against_the_survey(tmp_path: Path, measured_by: 
     criterion = next(q for g in assessment["groups"] for q in g["questions"] if q["id"] == "n4_hai_long")
     criterion["measured_by"] = measured_by
     _write(tmp_path, "khao-sat-nguoi-dan.yaml", survey)
+    staff = yaml.safe_load((presets / "khao-sat-phong-ban.yaml").read_text(encoding="utf-8"))
+    _write(tmp_path, "khao-sat-phong-ban.yaml", staff)
     _write(tmp_path, "tu-danh-gia.yaml", assessment)
     with pytest.raises(DefinitionError, match=re.escape(problem)) as refused:
         load_directory(tmp_path)

@@ -13,6 +13,7 @@ from typing import Any
 
 import docx
 import openpyxl
+import pytest
 import sqlalchemy as sa
 import yaml
 
@@ -273,3 +274,83 @@ async def test_reminders_say_what_is_missing_per_questionnaire(tmp_path: Path, d
         assert "• Xã Hậu Lộc: Khảo sát thực trạng: 1 cán bộ chưa trả lời" in digest
         assert "• Xã Hoa Lộc: Tự đánh giá đang làm 1/" in digest
         assert "• Xã Vạn Lộc: chưa nộp Tự đánh giá" in digest
+
+
+def test_measured_by_names_its_surveys_by_code_the_old_form_still_works() -> None:
+    """`measured_by.survey`: one questionnaire code as before, or several, one per audience; a unit reads the first
+    the period assigns to it, else the first named."""
+    from conversations.definition import SurveyMeasure
+
+    old = SurveyMeasure(indicator="satisfaction", survey=CITIZENS, question="hai_long", values=["hai_long"])
+    assert old.surveys == (CITIZENS,) and old.survey_for({STAFF}) == CITIZENS
+    both = SurveyMeasure(indicator="knowledge", survey=[CITIZENS, STAFF], group="kien_thuc")
+    assert both.survey_for({STAFF, "y-kien-hoi-thao"}) == STAFF and both.survey_for({CITIZENS}) == CITIZENS
+    assert both.survey_for(set()) == CITIZENS
+
+
+STAFF, DEPARTMENT = "khao-sat-phong-ban", "PB-TP"
+
+
+async def _public_responses(service: Any, survey: str, unit: str, satisfied: list[bool]) -> None:
+    """Submitted responses to a public survey for a unit, each answering `hai_long` (the tallies read the answer
+    rows)."""
+    from conversations import engine
+    from conversations.status import Status
+    from storage import repo
+    from storage.models import Answer, Response
+
+    qn = service.questionnaires[survey]
+    now = service.clock()
+    async with service.db.write() as db:
+        for n, yes in enumerate(satisfied):
+            response = Response(
+                dedupe_key=repo.response_key(qn.id, "2026", unit, f"{survey}-{unit}-{n}"),
+                questionnaire_id=qn.id,
+                questionnaire_version=qn.version,
+                period_code="2026",
+                unit_code=unit,
+                respondent=f"{survey}-{unit}-{n}",
+                status=Status.SUBMITTED,
+                state=engine.as_stored(engine.start(qn, now).state),
+                created_at=now,
+                updated_at=now,
+                submitted_at=now,
+            )
+            db.add(response)
+            await db.flush()
+            value = "hai_long" if yes else "khong_hai_long"
+            db.add(Answer(response_id=response.id, question_id="hai_long", value=value, value_text=value))
+
+
+async def test_a_survey_measured_criterion_reads_the_survey_of_the_units_audience(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The shipped self-assessment, assigned to every unit, measures satisfaction by the citizen survey or the staff
+    survey: a commune's figure comes from its citizens' survey, a department's from its staff's, each assigned to
+    its kind of unit."""
+    from storage.models import Unit
+
+    settings = settings_for(tmp_path, database_url=database_url)
+    async with open_service(settings) as service:
+        service.clock = Clock()
+        minimum = service.settings.suppress_below
+        async with service.db.write() as db:
+            db.add(Unit(code=DEPARTMENT, name="Phòng Tư pháp", kind="department", unit_set="thu"))
+            await db.execute(sa.delete(Assignment).where(Assignment.period_code == "2026"))
+            for rule in (
+                assignments.Rule("tu-danh-gia", assignments.Scope.ALL),
+                assignments.Rule(CITIZENS, assignments.Scope.KIND, "commune"),
+                assignments.Rule(STAFF, assignments.Scope.KIND, "department"),
+            ):
+                await assignments.assign(db, "2026", rule, service.clock())
+        await _public_responses(service, CITIZENS, HAU_LOC, [True] * minimum)  # every citizen satisfied
+        await _public_responses(service, STAFF, DEPARTMENT, [True] + [False] * (minimum - 1))  # one in K
+        await _public_responses(service, CITIZENS, DEPARTMENT, [False] * minimum)  # not the department's audience
+        qn = service.questionnaires["tu-danh-gia"]
+        async with service.db.read() as db:
+            commune = await service.figures(db, qn, "2026", HAU_LOC)
+            department = await service.figures(db, qn, "2026", DEPARTMENT)
+        assert commune is not None and department is not None
+        assert commune.rates["n4_hai_long"].percent == 100 and commune.rates["n4_hai_long"].base == minimum
+        assert department.rates["n4_hai_long"].base == minimum
+        assert department.rates["n4_hai_long"].percent == pytest.approx(100 / minimum, abs=0.5)
