@@ -93,9 +93,15 @@ TASKS = "Bấm nút, gõ số thứ tự hoặc tên phiếu"
 
 
 async def open_questionnaire(officer: Chat, title: str = "Tự đánh giá") -> str:
-    """/danhgia, and when it lists several questionnaires, the one of that short title, typed by name."""
+    """/danhgia, and when it lists several questionnaires, the one of that short title, by its button ("Tự đánh
+    giá" typed is the command's own words: it lists them again)."""
     text = await officer.send("/danhgia")
-    return await officer.send(title) if TASKS in text else text
+    if TASKS not in text:
+        return text
+    [label] = [
+        line.split(". ", 1)[1] for line in text.splitlines() if line.startswith("  ") and f". {title} — " in line
+    ]
+    return await officer.tap(label)
 
 
 async def answer_everything(officer: Chat, choice: str, percent: str) -> int:

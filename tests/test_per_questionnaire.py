@@ -21,7 +21,7 @@ from bot import assignments
 from bot.app import open_service
 from storage.models import Assignment
 from tests.client import Chat, Clock, settings_for
-from tests.helpers import complete_assessment
+from tests.helpers import complete_assessment, open_questionnaire
 
 ROOT = Path(__file__).resolve().parents[1]
 HAU_LOC, HOA_LOC = "16012", "16072"
@@ -238,7 +238,7 @@ async def test_reminders_say_what_is_missing_per_questionnaire(tmp_path: Path, d
         hau_loc, hoa_loc = await _officer(admin, HAU_LOC), await _officer(admin, HOA_LOC)
         await complete_assessment(hau_loc, "1", "90")
         await _answer_individually(service, hau_loc, PRACTICE)
-        await hoa_loc.send("/danhgia")  # the first question of the first self-assessment assigned
+        await open_questionnaire(hoa_loc)  # the first question of the first self-assessment assigned
         await hoa_loc.send("1")
 
         done = await admin.send(f"/nhacnho {HAU_LOC}")
