@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import yaml
+
 from bot.app import open_service
 from bot.config import Settings
 from bot.messages import Document, Reply, Sender
@@ -26,7 +28,30 @@ class Clock:
         self.now += timedelta(**kwargs)
 
 
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_UNITS = ROOT / "presets" / "units"
+ONE_OF_EACH = [
+    {"questionnaire": "tu-danh-gia", "units": "all"},
+    {"questionnaire": "khao-sat-nguoi-dan", "kind": "commune"},
+]
+"""What a test's period runs unless it says otherwise (units_dir=SHIPPED_UNITS for the shipped preset's): one
+self-assessment for every unit and the citizen survey for the communes, as the bot ran before assignments."""
+
+
+def one_of_each(data_dir: Path) -> Path:
+    """The shipped unit presets, with the period's assignments ONE_OF_EACH."""
+    folder = data_dir / "units-one-of-each"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(SHIPPED_UNITS.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if "assignments" in data:
+            data["assignments"] = ONE_OF_EACH
+        (folder / path.name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
 def settings_for(data_dir: Path, **overrides: object) -> Settings:
+    overrides.setdefault("units_dir", one_of_each(data_dir))
     return Settings(
         data_dir=data_dir,
         period="2026",

@@ -34,6 +34,7 @@ from conversations import messages as m
 from tests.client import settings_for
 from tests.fakes.local import free_port
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram.records import BotMessage
 from tests.fakes.zalo_bot_server import FakeZaloBot
 from tests.fakes.zalo_oa_server import FakeZaloOA
 
@@ -100,6 +101,11 @@ class ConsolePerson:
 # ---------------------------------------------------------------- Telegram
 
 
+def _with_buttons(msg: BotMessage) -> str:
+    """A message's text, then its buttons as "[nút] label" lines (what the person sees under it)."""
+    return "\n".join([msg.plain_text or "", *(f"[nút] {label}" for label, _ in FakeTelegram.buttons(msg))])
+
+
 class TelegramPerson:
     def __init__(self, tg: FakeTelegram, user_id: int, handled: list[int]) -> None:
         self.tg, self.id, self.user_id, self.handled = tg, user_id, str(user_id), handled
@@ -108,7 +114,7 @@ class TelegramPerson:
         mark, target = len(self.tg.messages(self.id)), self.handled[0] + 1
         inject()
         await self.tg.wait_until(lambda: self.handled[0] >= target)
-        return [msg.plain_text or "" for msg in self.tg.messages(self.id)[mark:]]
+        return [_with_buttons(msg) for msg in self.tg.messages(self.id)[mark:]]
 
     async def say(self, text: str) -> list[str]:
         return await self._act(lambda: self.tg.send_text(self.id, text))
@@ -186,7 +192,7 @@ async def console_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
     return Network("console", service, people, files_as_links=False)
 
 
-async def telegram_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
+async def telegram_network(stack: AsyncExitStack, tmp_path: Path, **overrides: object) -> Network:
     tg = await stack.enter_async_context(FakeTelegram())
     # a long citizen id: a short one ("3003") can occur by chance in a stored timestamp ("never stored" below)
     ids = {"admin": 1001, "officer": 2002, "citizen": 7356918204}
@@ -197,6 +203,7 @@ async def telegram_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
         telegram_token=tg.token,
         telegram_base_url=tg.base_url,
         telegram_base_file_url=tg.base_file_url,
+        **overrides,
     )
     service = await stack.enter_async_context(open_service(settings))
     server = await stack.enter_async_context(serve(settings, service))
@@ -213,7 +220,7 @@ async def telegram_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
     return Network("telegram", service, people, files_as_links=False, fake=tg)
 
 
-async def zalo_oa_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
+async def zalo_oa_network(stack: AsyncExitStack, tmp_path: Path, **overrides: object) -> Network:
     fake = await stack.enter_async_context(FakeZaloOA())
     ids = {"admin": "5126318745061358240", "officer": "3187740238841021112", "citizen": "8823910427512907764"}
     port = free_port()
@@ -223,6 +230,7 @@ async def zalo_oa_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
         admins=f"zalo_oa:{ids['admin']}",
         http_port=port,
         **fake.settings(),
+        **overrides,
     )
     service = await stack.enter_async_context(open_service(settings))
     server = await stack.enter_async_context(serve(settings, service))
@@ -325,3 +333,73 @@ async def test_the_same_script_on_every_channel(network: Network, tmp_path: Path
     assert citizen.user_id.encode() not in raw, "a citizen's platform id is never stored"
     if network.fake is not None:
         network.fake.assert_no_violations()
+
+
+# ---------------------------------------------------------------- the shipped preset: several questionnaires
+
+OFFICER_TASKS = ("Tự đánh giá", "Khung tiêu chí thí điểm", "Khảo sát thực trạng")
+DEPARTMENT = {"code": "pb-tu-phap", "name": "Phòng Tư pháp", "kind": "department", "valid_from": None}
+
+
+def _tasks(replies: list[str]) -> list[str]:
+    """The questionnaires /danhgia lists, as typed text shows them ("  1. Tự đánh giá — chưa bắt đầu")."""
+    lines = "\n".join(replies).splitlines()
+    typed = [line.strip() for line in lines if re.match(r"\s+\d\. .+ — ", line)]
+    pressed = [line[6:] for line in lines if line.startswith("[nút] ") and " — " in line]
+    return typed or pressed  # Telegram's buttons carry their numbers
+
+
+@pytest.mark.parametrize("channel", ["telegram", "zalo_oa"])
+async def test_an_officer_completes_every_questionnaire_of_the_preset(
+    channel: str, tmp_path: Path, database_url: str
+) -> None:
+    """On the shipped preset (the TT 03/2018 self-assessment and the pilot framework for every unit, the survey of
+    practice for every officer, the citizen survey for the communes), an officer of a commune sees three
+    questionnaires and completes each, by typing; an officer of a department sees its own three."""
+    from datetime import date
+
+    from storage import repo
+    from tests.client import SHIPPED_UNITS
+
+    build = telegram_network if channel == "telegram" else zalo_oa_network
+    async with AsyncExitStack() as stack:
+        network = await build(stack, tmp_path, units_dir=SHIPPED_UNITS, database_url=database_url)
+        service = network.service
+        async with service.db.write() as db:  # the 2025 preset has no department yet: the Justice Office adds one
+            await repo.upsert_units(db, "test", [DEPARTMENT], service.clock(), date(2026, 1, 1))
+        admin, officer = network.people["admin"], network.people["officer"]
+
+        async def join(person: Person, unit: str) -> None:
+            invite = "\n".join(await admin.say(f"mời cán bộ {unit}"))
+            code = re.search(r"/start dk_([A-Z0-9]+)", invite)
+            assert code, invite
+            assert "Bạn đã được gắn với" in "\n".join(await person.say(f"/start dk_{code[1]}"))
+
+        await join(officer, "16012")
+        listed = _tasks(await officer.say("đánh giá"))
+        assert [line.split(". ", 1)[1].split(" — ")[0] for line in listed] == list(OFFICER_TASKS), listed
+        assert all(line.endswith("chưa bắt đầu") for line in listed), listed
+        assert "phiếu của riêng anh/chị" in listed[2]
+
+        for title in reversed(OFFICER_TASKS):  # the last first: picked by name, then by number, then opened alone
+            replies = await officer.say("đánh giá")
+            shown = _tasks(replies)
+            if shown:
+                number = next(line.split(".")[0] for line in shown if f". {title} — " in line)
+                replies = await officer.say(title.lower() if title != "Tự đánh giá" else number)
+            assert f"{title}:" in "\n".join(replies) or "Phiếu tự đánh giá kỳ 2026" in "\n".join(replies), replies
+            assert "Đã nộp phiếu" in await complete(officer, replies)
+
+        done = _tasks(await officer.say("đánh giá"))
+        assert len(done) == 3 and all(line.endswith("đã nộp") for line in done), done
+
+        department = network.people["citizen"]  # another person of the network, made an officer of the department
+        await join(department, DEPARTMENT["code"])
+        theirs = _tasks(await department.say("đánh giá"))
+        assert [line.split(". ", 1)[1] for line in theirs] == [
+            "Tự đánh giá — chưa bắt đầu",
+            "Khung tiêu chí thí điểm — chưa bắt đầu",
+            "Khảo sát thực trạng — phiếu của riêng anh/chị, chưa bắt đầu",
+        ], theirs  # the unit's drafts are its own: nothing of the commune's shows
+        if network.fake is not None:
+            network.fake.assert_no_violations()
