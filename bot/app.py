@@ -21,6 +21,7 @@ from bot.channels.telegram import TelegramChannel, TelegramLinks
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOaChannel
 from bot.commands import (
+    assign,
     conversation,
     export,
     invites,
@@ -126,6 +127,14 @@ def command_table() -> CommandTable:
                 words=("xuat", "xuat ket qua"),
             ),
             Command(("ky",), periods.periods, ADMIN, "kỳ đánh giá: tạo, mở, đổi hạn, đóng", words=("ky danh gia",)),
+            Command(
+                ("giao",),
+                assign.assign,
+                ADMIN,
+                "bảng hỏi của kỳ đang mở: xem, giao cho mọi đơn vị, một loại đơn vị hoặc một đơn vị, bỏ",
+                "[mã bảng hỏi tatca|xa|phong|mã đơn vị] | bo <số>",
+                words=("giao bang hoi",),
+            ),
             Command(
                 ("duyet",),
                 review.approve,

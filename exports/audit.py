@@ -31,6 +31,8 @@ ACTIONS = {
     "period_open": "Mở kỳ đánh giá",
     "period_close": "Đóng kỳ đánh giá",
     "period_deadline": "Đổi hạn nộp",
+    "assignment_add": "Giao bảng hỏi",
+    "assignment_remove": "Bỏ bảng hỏi đã giao",
     "web_link": "Xin đường dẫn đăng nhập trang web",
     "web_sign_in": "Đăng nhập trang web",
     "web_sign_out": "Đăng xuất trang web",
@@ -63,6 +65,9 @@ DETAILS = {
     "without_officers": "Đơn vị chưa có cán bộ",
     "browser": "Trình duyệt",
     "session": "Phiên",
+    "scope": "Phạm vi (all: mọi đơn vị, kind: một loại, unit: một đơn vị)",
+    "target": "Loại hoặc mã đơn vị",
+    "responses": "Số phiếu đã có",
 }
 """What each detail an admin action records (bot.audit) is called in the sheet."""
 DETAIL_OVERRIDES = {("unit_merge", "from"): "Gộp từ", ("unit_deactivate", "from"): "Ngừng áp dụng từ"}
