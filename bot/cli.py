@@ -12,7 +12,7 @@ from storage.db import DatabaseUnreachable
 
 async def _export(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import open_service
-    from bot.progress import period_questionnaires
+    from bot.progress import assigned_units, period_questionnaires
     from exports.jobs import ExportError, ExportRequest, run_export
     from storage.queries import get_period
 
@@ -21,6 +21,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> None:
         async with service.db.read() as db:
             period = await get_period(db, code)
             questionnaires = await period_questionnaires(service, db, period) if period is not None else []
+            units = await assigned_units(service, db, period, questionnaires) if period is not None else {}
         request = ExportRequest(
             kind=args.kind,
             period=code,
@@ -31,6 +32,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> None:
             suppress_below=settings.suppress_below,
             breakdowns=settings.survey_breakdowns,
             questionnaires=tuple(qn.id for qn in questionnaires),
+            units=units,
             evidence_dir=str(settings.evidence_dir),
         )
         try:

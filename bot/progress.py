@@ -105,6 +105,19 @@ async def period_questionnaires(
     return list({qn.id: qn for qn in ordered if qn is not None}.values())
 
 
+async def assigned_units(
+    service: BotService, db: AsyncSession, period: Period, qns: Sequence[Questionnaire]
+) -> dict[str, tuple[str, ...]]:
+    """For each questionnaire, the codes of the units in force the period assigns it to (what an export lists:
+    exports.jobs.ExportRequest.units)."""
+    today = min(local_date(service.clock()), period.deadline)
+    found = {}
+    for qn in qns:
+        units = await assignments.units_of(db, service.questionnaires, period.code, qn.id, today)
+        found[qn.id] = tuple(u.code for u in units)
+    return found
+
+
 async def period_overview(
     service: BotService, db: AsyncSession, period: Period, only: str | None = None, qn: Questionnaire | None = None
 ) -> list[QuestionnaireProgress]:

@@ -58,7 +58,7 @@ class Public:
             selection = Selection(qn.id, period.code, code)
             measures = survey_measures(service.questionnaires, qn.id)
             found = await survey.gather(
-                db, qn, measures, selection, in_force, settings.suppress_below, settings.survey_breakdowns
+                db, qn, measures, selection, communes, settings.suppress_below, settings.survey_breakdowns
             )
         summary = _shown(survey.summary_sheet(found))
         groups = _shown(survey.group_sheet(found))

@@ -97,9 +97,7 @@ def ranked(results: list[UnitResult]) -> list[UnitResult]:
     """Submitted units ranked by total, highest first; equal totals share a rank (1, 1, 3)."""
     totals = [round(r.card.total, 6) for r in results if r.status in COUNTED and r.card]
     return [
-        replace(r, rank=1 + sum(t > round(r.card.total, 6) for t in totals))
-        if r.status in COUNTED and r.card
-        else r
+        replace(r, rank=1 + sum(t > round(r.card.total, 6) for t in totals)) if r.status in COUNTED and r.card else r
         for r in results
     ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -79,6 +79,10 @@ class ExportRequest:
     questionnaires: tuple[str, ...]
     """The questionnaires the export covers (ids), as the bot chose them for the period: the report and the results
     workbook take them all, a self-assessment or survey workbook the one of its kind."""
+    units: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """For each questionnaire the period runs (id, even those the export does not cover), the units (codes) the
+    period assigns it to, as the bot found them: its tables list those (and any other unit with responses); a
+    questionnaire not in it lists every unit in force (a survey: the communes)."""
     unit: str | None = None
     version: str | None = None
     fmt: Format | None = None
@@ -170,6 +174,21 @@ def only(questionnaires: Mapping[str, Questionnaire], request: ExportRequest, ki
     return found[0]
 
 
+def frameworks(questionnaires: Mapping[str, Questionnaire], request: ExportRequest) -> list[str]:
+    """The self-assessments the period runs (those the request names units for, else those it covers): the evidence
+    zip has a folder for each when there are several."""
+    ids = list(request.units) or list(request.questionnaires)
+    return [i for i in ids if i in questionnaires and questionnaires[i].kind == "self_assessment"]
+
+
+def assigned(request: ExportRequest, qn: Questionnaire, in_force: list[Unit]) -> list[Unit]:
+    """The units in force a questionnaire's tables list: those the request says it is assigned to, else all (a
+    survey: the communes, as before assignments)."""
+    if qn.id in request.units:
+        return [u for u in in_force if u.code in request.units[qn.id]]
+    return [u for u in in_force if qn.kind != "citizen_survey" or u.kind == "commune"]
+
+
 async def _assessment(
     db: AsyncSession,
     questionnaires: Mapping[str, Questionnaire],
@@ -181,7 +200,8 @@ async def _assessment(
     version = request.version if request.kind != "khaosat" else None
     selection = Selection(qn.id, request.period, request.unit, version)
     survey_selection = Selection(citizen.id, request.period, request.unit) if citizen is not None else None
-    return await assessment.gather(db, qn, citizen, selection, survey_selection, in_force, request.suppress_below)
+    units = assigned(request, qn, in_force)
+    return await assessment.gather(db, qn, citizen, selection, survey_selection, units, request.suppress_below)
 
 
 async def _survey(
@@ -195,7 +215,8 @@ async def _survey(
     selection = Selection(qn.id, request.period, request.unit, version)
     measures = survey_measures(questionnaires, qn.id)
     breakdowns = request.breakdowns if request.kind == "khaosat" else ()  # only its "Theo nhóm" sheet needs them
-    return await survey.gather(db, qn, measures, selection, in_force, request.suppress_below, breakdowns)
+    units = assigned(request, qn, in_force)
+    return await survey.gather(db, qn, measures, selection, units, request.suppress_below, breakdowns)
 
 
 async def _assessments(
@@ -228,7 +249,8 @@ async def _tables(
     if request.kind == "danhgia":
         a = await _assessment(db, questionnaires, only(questionnaires, request, "self_assessment"), request, in_force)
         detail = assessment.detail_sheet(a)
-        files = assessment.evidence_sheet(a, places=evidence.places(a, _store(request)))
+        where = evidence.places(a, _store(request), evidence.folder(a, len(frameworks(questionnaires, request)) > 1))
+        files = assessment.evidence_sheet(a, places=where)
         sheets = [assessment.summary_sheet(a), detail, files, assessment.progress_sheet(a)]
         qns = [a.qn] + ([a.survey] if a.survey else [])
         return [*sheets, notes_sheet(qns, request.period, made_at, notes + ASSESSMENT_NOTES)], detail
@@ -277,10 +299,13 @@ async def build(
         )
         return ExportFile(filename, report.build_docx(data), MIME["docx"])
     if request.kind == "minhchung":
-        a = await _assessment(db, questionnaires, only(questionnaires, request, "self_assessment"), request, in_force)
+        found = await _assessments(db, questionnaires, request, in_force)
+        if not found:
+            raise ExportError(NONE["self_assessment"])
         limit = int(request.max_mb * 1024 * 1024) if request.max_mb is not None else None
         try:
-            content = await evidence.build_zip(a, _store(request), limit)
+            several = len(frameworks(questionnaires, request)) > 1
+            content = await evidence.build_zip(found, _store(request), limit, several)
         except evidence.TooLarge as large:
             hint = ZIP_BY_CRITERION.format(unit=request.unit) if request.unit else ZIP_ONE_UNIT
             assert request.max_mb is not None  # only a limit refuses

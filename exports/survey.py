@@ -169,12 +169,13 @@ async def gather(
     minimum: int,
     breakdowns: Sequence[str],
 ) -> SurveyResults:
-    """Everything but the rows of Dữ liệu, counted by the database."""
+    """Everything but the rows of Dữ liệu, counted by the database, over the units given (those the survey is
+    assigned to) and any other unit with responses."""
     figures = indicators(qn, measures)
     counted = {q.id for q in qn.questions if q.kind.choices or q.scored}
     everyone = await unit_tallies(db, replace(selection, unit_code=None), sorted(counted))
     by_unit = {code: t for code, t in everyone.items() if selection.unit_code in (None, code)}
-    units = await units_for(db, [u for u in in_force if u.kind == "commune"], by_unit, selection)
+    units = await units_for(db, in_force, by_unit, selection)
     overall = SurveyTally()
     for tally in by_unit.values():
         overall.merge(tally)
@@ -263,7 +264,8 @@ def group_sheet(s: SurveyResults) -> Sheet:
         tallies = {c.value: s.by_group.get((d.id, c.value), SurveyTally()) for c in d.options}
         every = set(tallies)
         hidden = [
-            every if s.overall_hidden(f"indicator:{f.label}", f.base, f.questions)
+            every
+            if s.overall_hidden(f"indicator:{f.label}", f.base, f.questions)
             else disclosure.hidden({g: f.base(t) for g, t in tallies.items()}, s.minimum)
             for f in s.indicators
         ]
@@ -308,9 +310,7 @@ def data_sheet(db: AsyncSession, s: SurveyResults, name: str = "Dữ liệu") ->
     scored = [q.id for q in asked if q.scored]
     columns = [Column("Mã phiếu", "integer"), Column("Mã đơn vị", "code"), Column("Đơn vị", width=20)]
     columns += [Column("Ngày nộp", "date")]
-    columns += [
-        Column(question_header(s.qn, q.id), _kind(q), width=40 if q.kind.text else 18) for q in asked
-    ]
+    columns += [Column(question_header(s.qn, q.id), _kind(q), width=40 if q.kind.text else 18) for q in asked]
     numeric = {q.id for q in asked if _kind(q) == "number"}
     if scored:
         columns.append(Column("Điểm kiến thức", "number"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +89,28 @@ async def test_two_self_assessments_each_on_its_own(tmp_path: Path, database_url
         [workbook] = admin.documents
         summary = _rows(openpyxl.load_workbook(io.BytesIO(workbook.content)), "Tổng hợp")
         assert summary[HOA_LOC]["Trạng thái"] == "Đã nộp" and _total(summary[HOA_LOC]) == totals[HOA_LOC]
-        assert summary[HAU_LOC]["Trạng thái"] != "Đã nộp", "Hậu Lộc answered the other one"
+        assert list(summary) == [HOA_LOC], "assigned to Hoa Lộc only: no empty rows for the units it does not apply to"
+        progress = _rows(openpyxl.load_workbook(io.BytesIO(workbook.content)), "Tiến độ")
+        assert list(progress) == [HOA_LOC] and progress[HOA_LOC]["Trạng thái"] == "Đã nộp"
+        files = list(openpyxl.load_workbook(io.BytesIO(workbook.content))["Minh chứng"].iter_rows(values_only=True))
+        column = files[0].index("Trong tệp zip (/xuat minhchung)")
+        named = {row[column] for row in files[1:]}
+        assert named and all(str(p).startswith(f"{SECOND}/{HOA_LOC}/") for p in named), named
+
+        await admin.send("/xuat minhchung")  # several frameworks: a folder each, named by its code
+        [bundle] = admin.documents
+        with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+            inside = archive.namelist()
+        assert f"{first.id}/danh-sach-minh-chung.csv" in inside and f"{SECOND}/danh-sach-minh-chung.csv" in inside
+        assert named <= set(inside), "the workbook names each file's place in the zip"
+        kept = [n for n in inside if not n.endswith(".csv")]
+        assert any(n.startswith(f"{first.id}/{HAU_LOC}/") for n in kept)
+        assert all(n.startswith((f"{first.id}/{HAU_LOC}/", f"{SECOND}/{HOA_LOC}/")) for n in kept), kept
 
         await admin.send("/xuat")
         book = openpyxl.load_workbook(io.BytesIO(next(d for d in admin.documents).content))
         assert first.short_title in book.sheetnames and SECOND_TITLE in book.sheetnames, book.sheetnames
+        assert list(_rows(book, first.short_title)) == [HAU_LOC] and list(_rows(book, SECOND_TITLE)) == [HOA_LOC]
         assert _total(_rows(book, first.short_title)[HAU_LOC]) == totals[HAU_LOC]
         assert _total(_rows(book, SECOND_TITLE)[HOA_LOC]) == totals[HOA_LOC]
 

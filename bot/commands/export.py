@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import audit, jobs
 from bot import texts as t
 from bot.messages import Document, Reply, Sender
-from bot.progress import period_questionnaires
+from bot.progress import assigned_units, period_questionnaires
 from bot.service import BotService
 from bot.table import Call
 from bot.worker import in_worker
@@ -119,6 +119,7 @@ async def parse_request(service: BotService, db: AsyncSession, args: list[str], 
     found_period = await get_period(db, period)
     assert found_period is not None  # the current period, or one the words named
     questionnaires = await period_questionnaires(service, db, found_period)
+    units = await assigned_units(service, db, found_period, questionnaires)  # every one the period runs
     if named:  # one questionnaire's workbook: that one, with the public surveys its figures may read
         unknown = [i for i in named if i not in {qn.id for qn in questionnaires}]
         if unknown:
@@ -133,6 +134,7 @@ async def parse_request(service: BotService, db: AsyncSession, args: list[str], 
         suppress_below=settings.suppress_below,
         breakdowns=settings.survey_breakdowns,
         questionnaires=tuple(qn.id for qn in questionnaires),
+        units=units,
         evidence_dir=str(settings.evidence_dir),
         max_mb=CHAT_FILE_MB,
     )
@@ -152,7 +154,8 @@ async def export(call: Call) -> list[Reply]:
 
 def _request(payload: dict[str, Any]) -> ExportRequest:
     fields = payload["request"]
-    return ExportRequest(**{**fields, "breakdowns": tuple(fields["breakdowns"])})
+    units = {code: tuple(found) for code, found in fields.get("units", {}).items()}
+    return ExportRequest(**{**fields, "breakdowns": tuple(fields["breakdowns"]), "units": units})
 
 
 EXPORT_TIME_LIMIT = 1800.0
