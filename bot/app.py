@@ -82,7 +82,12 @@ def command_table() -> CommandTable:
                 words=("tien do",),
             ),
             Command(
-                ("xem",), review.show, STAFF, "xem phiếu tự đánh giá của đơn vị", "[mã đơn vị]", words=("xem phieu",)
+                ("xem",),
+                review.show,
+                STAFF,
+                "xem phiếu tự đánh giá của đơn vị",
+                "[mã đơn vị] [mã bảng hỏi]",
+                words=("xem phieu",),
             ),
             Command(
                 ("khaosat",),
@@ -140,7 +145,7 @@ def command_table() -> CommandTable:
                 review.approve,
                 ADMIN,
                 "duyệt phiếu tự đánh giá",
-                "<mã đơn vị>",
+                "<mã đơn vị> [mã bảng hỏi]",
                 words=("duyet", "duyet phieu"),
             ),
             Command(
@@ -148,7 +153,7 @@ def command_table() -> CommandTable:
                 review.send_evidence,
                 ADMIN,
                 "tệp minh chứng một đơn vị đã nộp",
-                "<mã đơn vị> [tiêu chí]",
+                "<mã đơn vị> [mã bảng hỏi] [tiêu chí]",
                 words=("xem minh chung",),
             ),
             Command(
@@ -156,7 +161,7 @@ def command_table() -> CommandTable:
                 review.send_back,
                 ADMIN,
                 "trả lại phiếu để sửa trên một số tiêu chí",
-                "<mã đơn vị> <tiêu chí…>",
+                "<mã đơn vị> [mã bảng hỏi] <tiêu chí…>",
                 words=("tra lai",),
             ),
             Command(

@@ -101,3 +101,49 @@ async def test_several_questionnaires_listed_picked_and_kept(tmp_path: Path, dat
             ("tu-danh-gia", True, "submitted"),
             ("tu-danh-gia-thi-diem", True, "submitted"),
         ]
+
+
+async def test_review_names_the_self_assessment_when_a_unit_has_several(tmp_path: Path, database_url: str) -> None:
+    """/xem, /duyet, /tralai and /minhchung ask which self-assessment when the unit has several, and name it."""
+    async with running_service(tmp_path, Clock(), database_url) as service:
+        async with service.db.write() as db:
+            await db.execute(sa.delete(Assignment).where(Assignment.period_code == "2026"))
+            for rule in RULES:
+                await assignments.assign(db, "2026", rule, service.clock())
+        admin = Chat(service, "admin")
+        officer = await _officer(admin, HAU_LOC, "o-1")
+        await complete_assessment(officer, "1", "90")
+        await complete_assessment_untotalled(officer, "Khung tiêu chí thí điểm")
+
+        several = await admin.send(f"/xem {HAU_LOC}")
+        assert "Kỳ 2026, Xã Hậu Lộc làm 2 phiếu tự đánh giá: Tự đánh giá (tu-danh-gia), Khung tiêu chí" in several
+        assert f"/xem {HAU_LOC} tu-danh-gia." in several, several
+        shown = await admin.send(f"/xem {HAU_LOC} tu-danh-gia-thi-diem")
+        assert shown.startswith("Khung tiêu chí thí điểm (tu-danh-gia-thi-diem)") and "Đã nộp" in shown, shown
+        assert "Ghi mã bảng hỏi" in await officer.send("/xem")
+        assert "Tự đánh giá (tu-danh-gia)" in await officer.send(f"/xem {HAU_LOC} tu-danh-gia 2026")
+        refused = await admin.send(f"/xem {HAU_LOC} khao-sat-thuc-trang")
+        assert "không giao bảng hỏi “khao-sat-thuc-trang” cho Xã Hậu Lộc" in refused, refused
+
+        assert f"/duyet {HAU_LOC} tu-danh-gia." in await admin.send(f"/duyet {HAU_LOC}")
+        approved = await admin.send(f"/duyet {HAU_LOC} tu-danh-gia")
+        assert "Đã duyệt phiếu tự đánh giá “Tự đánh giá” (tu-danh-gia) kỳ 2026 của Xã Hậu Lộc" in approved, approved
+        assert "Ghi mã bảng hỏi" in await admin.send(f"/tralai {HAU_LOC} ĐV1 thiếu số liệu")
+        returned = await admin.send(f"/tralai {HAU_LOC} tu-danh-gia-thi-diem ĐV1 thiếu số liệu")
+        assert "Đã trả lại phiếu “Khung tiêu chí thí điểm” (tu-danh-gia-thi-diem) của Xã Hậu Lộc" in returned, returned
+        async with service.db.read() as db:
+            query = sa.select(Response.questionnaire_id, Response.status).where(Response.respondent.is_(None))
+            statuses = {qid: status for qid, status in (await db.execute(query)).all()}
+        assert statuses == {"tu-danh-gia": "approved", "tu-danh-gia-thi-diem": "returned"}
+        assert "Ghi mã bảng hỏi" in await admin.send(f"/minhchung {HAU_LOC}")
+        files = await admin.send(f"/minhchung {HAU_LOC} tu-danh-gia")
+        assert "Minh chứng của Xã Hậu Lộc kỳ 2026 “Tự đánh giá” (tu-danh-gia)" in files, files
+
+
+async def complete_assessment_untotalled(officer: Chat, title: str) -> None:
+    """Open a self-assessment that has no points by its title, answer everything and submit."""
+    from tests.helpers import open_questionnaire
+
+    await open_questionnaire(officer, title)
+    await answer_everything(officer, "1", "90")
+    assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")

@@ -4,7 +4,7 @@ An officer may read their own unit's; approving and returning are the Justice Of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,7 @@ from bot.messages import Reply
 from bot.progress import period_questionnaires
 from bot.review import RETURN_USAGE, criteria, flagged_lines, parse_return, submission_text
 from bot.service import BotService
-from bot.table import Call, Role
+from bot.table import Call
 from conversations import engine
 from conversations.answers import number_text
 from conversations.definition import Questionnaire, supporting
@@ -30,16 +30,21 @@ SHOW_USAGE = "Gõ /xem kèm mã đơn vị, ví dụ: /xem 16012 (thêm mã kỳ
 APPROVE_USAGE = "Gõ /duyet kèm mã đơn vị, ví dụ: /duyet 16012."
 OWN_UNIT_ONLY = "Bạn chỉ xem được phiếu của đơn vị mình ({unit}). Gõ /xem để xem phiếu đó."
 NOT_ASSIGNED = "Kỳ {period} không giao bảng hỏi tự đánh giá nào cho {unit}."
+SEVERAL = (
+    "Kỳ {period}, {unit} làm {count} phiếu tự đánh giá: {listed}. Ghi mã bảng hỏi sau mã đơn vị, ví dụ: "
+    "/{command} {code} {first}."
+)
+NOT_THIS_ONE = "Kỳ {period} không giao bảng hỏi “{named}” cho {unit}; các phiếu tự đánh giá của đơn vị: {listed}."
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
 NOT_SUBMITTED = "{unit} chưa nộp phiếu tự đánh giá kỳ {period} (tình trạng: {status})."
 BEING_CORRECTED = "Phiếu của {unit} đang được trả lại để sửa; chờ đơn vị nộp lại."
 ALREADY_APPROVED = "Phiếu của {unit} đã được duyệt lúc {time}."
-APPROVED = "Đã duyệt phiếu tự đánh giá kỳ {period} của {unit} ({points} điểm). {told}"
+APPROVED = "Đã duyệt phiếu tự đánh giá{named} kỳ {period} của {unit} ({points} điểm). {told}"
 RETURN_APPROVED = (
     "Phiếu kỳ {period} của {unit} đã được duyệt. Trả lại thì phiếu mất trạng thái đã duyệt, cán bộ phải sửa và nộp "
     "lại, và phải duyệt lại từ đầu."
 )
-RETURNED = "Đã trả lại phiếu của {unit} để sửa:\n{items}\n{told}"
+RETURNED = "Đã trả lại phiếu{named} của {unit} để sửa:\n{items}\n{told}"
 TOLD = "Đã báo cho {count} cán bộ của đơn vị."
 EVIDENCE_USAGE = "Gõ /minhchung kèm mã đơn vị, thêm mã tiêu chí nếu chỉ cần một tiêu chí, ví dụ: /minhchung 16012 N1.1."
 NO_SUCH_CRITERION = "Không có tiêu chí “{code}”. Các tiêu chí: {codes}."
@@ -58,10 +63,20 @@ class Target:
     unit: Unit
     qn: Questionnaire
     response: Response | None
+    several: bool = False
+    """The unit has several self-assessments in the period: what is said names this one."""
+
+    @property
+    def named(self) -> str:
+        return f" “{self.qn.short_title}” ({self.qn.id})" if self.several else ""
 
 
-async def _target(service: BotService, db: AsyncSession, code: str, period: Period, role: Role) -> Target | str:
-    """The unit's self-assessment in the period (the first assigned to it), or what to tell the user."""
+async def _target(
+    call: Call, code: str, period: Period, named: str | None = None, command: str = "xem"
+) -> Target | str:
+    """The unit's self-assessment in the period (the one named, by its code, when the unit has several), or what to
+    tell the user."""
+    service, db, role = call.service, call.db, call.role
     unit = await repo.get_unit(db, code)
     if not [q for q in await period_questionnaires(service, db, period) if q.kind == "self_assessment"]:
         return role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN)
@@ -70,10 +85,29 @@ async def _target(service: BotService, db: AsyncSession, code: str, period: Peri
     shared = await assignments.for_unit(db, service.questionnaires, period.code, unit, assignments.Audience.UNIT)
     if not shared:
         return NOT_ASSIGNED.format(unit=unit.name, period=period.code)
-    return await _response(service, db, period, unit, shared[0])
+    listed = ", ".join(f"{qn.short_title} ({qn.id})" for qn in shared)
+    chosen = shared
+    if named is not None:
+        chosen = [qn for qn in shared if qn.id == named]
+        if not chosen:
+            return NOT_THIS_ONE.format(period=period.code, named=named, unit=unit.name, listed=listed)
+    elif len(shared) > 1:
+        said = {"period": period.code, "unit": unit.name, "count": len(shared), "listed": listed}
+        return SEVERAL.format(command=command, code=unit.code, first=shared[0].id, **said)
+    target = await _response(service, db, period, chosen[0], unit)
+    return replace(target, several=len(shared) > 1)
 
 
-async def _response(service: BotService, db: AsyncSession, period: Period, unit: Unit, qn: Questionnaire) -> Target:
+def _questionnaire_arg(call: Call, at: int) -> tuple[str | None, list[str]]:
+    """The questionnaire code typed at position `at` of the arguments (when it names a loaded questionnaire), and
+    the arguments without it."""
+    args = list(call.args)
+    if len(args) > at and args[at] in call.service.questionnaires:
+        return args.pop(at), args
+    return None, args
+
+
+async def _response(service: BotService, db: AsyncSession, period: Period, qn: Questionnaire, unit: Unit) -> Target:
     """The unit's response to the self-assessment in the period, with the version it was started on."""
     response = await repo.find_response(db, repo.response_key(qn.id, period.code, unit.code))
     if response is not None:
@@ -81,22 +115,21 @@ async def _response(service: BotService, db: AsyncSession, period: Period, unit:
     return Target(period, unit, qn, response)
 
 
-async def _submitted(call: Call, code: str) -> tuple[Target, Response] | str:
+async def _submitted(call: Call, code: str, named: str | None, command: str) -> tuple[Target, Response] | str:
     """The unit's submitted self-assessment in the current period, to approve or return; or what to tell the admin."""
-    found = await _sent(call, code)
+    found = await _sent(call, code, named, command)
     if isinstance(found, str):
         return found
     refused = _not_counted(found[0])
     return refused if refused is not None else found
 
 
-async def _sent(call: Call, code: str) -> tuple[Target, Response] | str:
+async def _sent(call: Call, code: str, named: str | None, command: str) -> tuple[Target, Response] | str:
     """The unit's self-assessment in the current period once sent (submitted, returned or approved)."""
-    service, db = call.service, call.db
-    period = await repo.current_period(db)
+    period = await repo.current_period(call.db)
     if period is None:
         return t.NO_PERIOD_ADMIN
-    target = await _target(service, db, code, period, call.role)
+    target = await _target(call, code, period, named, command)
     if isinstance(target, str):
         return target
     if target.response is None or target.response.status is Status.DRAFT:
@@ -126,16 +159,19 @@ async def show(call: Call) -> list[Reply]:
     service = call.service
     db = call.db
     role = call.role
-    code = call.args[0] if call.args else role.unit_code
-    if code is None or (role.is_admin and not call.args):
+    named, args = _questionnaire_arg(call, 1)
+    if named is None:
+        named, args = _questionnaire_arg(call, 2)
+    code = args[0] if args else role.unit_code
+    if code is None or (role.is_admin and not args):
         return [Outgoing(SHOW_USAGE)]
     if not role.is_admin and code != role.unit_code:
         own = await repo.get_unit(db, role.unit_code or "")
         return [Outgoing(OWN_UNIT_ONLY.format(unit=own.name if own else role.unit_code))]
-    period = await get_period(db, call.args[1]) if len(call.args) > 1 else await repo.current_period(db)
+    period = await get_period(db, args[1]) if len(args) > 1 else await repo.current_period(db)
     if period is None:
         return [Outgoing(role.pick(t.NO_PERIOD, admin=t.NO_PERIOD_ADMIN))]
-    target = await _target(service, db, code, period, role)
+    target = await _target(call, code, period, named)
     if isinstance(target, str):
         return [Outgoing(target)]
     response = target.response
@@ -146,7 +182,7 @@ async def show(call: Call) -> list[Reply]:
     changed = sum(1 for c, _ in await repo.answer_changes(db, period.code) if c.response_id == response.id)
     figures = await service.figures(db, target.qn, response.period_code, response.unit_code)
     text = submission_text(target.qn, target.unit, period.code, response, files, reviews, changed, figures)
-    return [Outgoing(text)]
+    return [Outgoing(f"{target.qn.short_title} ({target.qn.id})\n{text}" if target.several else text)]
 
 
 async def approve(call: Call) -> list[Reply]:
@@ -154,7 +190,8 @@ async def approve(call: Call) -> list[Reply]:
     db = call.db
     if not call.args:
         return [Outgoing(APPROVE_USAGE)]
-    found = await _submitted(call, call.args[0])
+    named, _ = _questionnaire_arg(call, 1)
+    found = await _submitted(call, call.args[0], named, "duyet")
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found
@@ -166,21 +203,23 @@ async def approve(call: Call) -> list[Reply]:
     account = await audit.record(db, call.sender, now, "approve", unit.code, {"points": response.total_points})
     told = await review.approve(db, unit, response, account, now)
     points = number_text(response.total_points or 0)
-    return [Outgoing(APPROVED.format(period=period.code, unit=unit.name, points=points, told=_told(told, unit.code)))]
+    said = {"period": period.code, "unit": unit.name, "points": points, "told": _told(told, unit.code)}
+    return [Outgoing(APPROVED.format(named=target.named, **said))]
 
 
 async def send_back(call: Call) -> list[Reply]:
     service = call.service
     db = call.db
-    if len(call.args) < 2:
+    named, args = _questionnaire_arg(call, 1)
+    if len(args) < 2:
         return [Outgoing(RETURN_USAGE)]
-    found = await _submitted(call, call.args[0])
+    found = await _submitted(call, args[0], named, "tralai")
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found
     unit, qn = target.unit, target.qn
     asked = {q.id for q in engine.review_items(qn, response.state)}
-    flagged = parse_return(qn, asked, call.args[1:])
+    flagged = parse_return(qn, asked, args[1:])
     if isinstance(flagged, str):
         return [Outgoing(flagged)]
     if response.status is Status.APPROVED and call.confirmed is None:
@@ -190,27 +229,28 @@ async def send_back(call: Call) -> list[Reply]:
     account = await audit.record(db, call.sender, now, "return", unit.code, {"items": items})
     told = await review.send_back(db, qn, unit, response, items, account, now)
     lines = "\n".join(flagged_lines(qn, items))
-    return [Outgoing(RETURNED.format(unit=unit.name, items=lines, told=_told(told, unit.code)))]
+    return [Outgoing(RETURNED.format(named=target.named, unit=unit.name, items=lines, told=_told(told, unit.code)))]
 
 
 async def send_evidence(call: Call) -> list[Reply]:
     """/minhchung <mã đơn vị> [tiêu chí]: the files a unit sent with its self-assessment of the current period (or
     with one criterion), as documents; on Zalo they become signed download links."""
     service, db = call.service, call.db
-    if not call.args or len(call.args) > 2:
+    named, args = _questionnaire_arg(call, 1)
+    if not args or len(args) > 2:
         return [Outgoing(EVIDENCE_USAGE)]
-    found = await _sent(call, call.args[0])
+    found = await _sent(call, args[0], named, "minhchung")
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found
     files = await evidence_files(db, [response.id])
-    where = f"{target.unit.name} kỳ {target.period.code}"
-    if len(call.args) == 2:
+    where = f"{target.unit.name} kỳ {target.period.code}{target.named}"
+    if len(args) == 2:
         by_code = {fold(q.code or ""): q for q in criteria(target.qn)}
-        criterion = by_code.get(fold(call.args[1]))
+        criterion = by_code.get(fold(args[1]))
         if criterion is None:
             codes = ", ".join(sorted({q.code or "" for q in criteria(target.qn)}, key=vi_sort_key))
-            return [Outgoing(NO_SUCH_CRITERION.format(code=call.args[1], codes=codes))]
+            return [Outgoing(NO_SUCH_CRITERION.format(code=args[1], codes=codes))]
         backing = supporting(target.qn)
         files = [f for f in files if f.question_id == criterion.id or backing.get(f.question_id) == criterion.id]
         where += f", tiêu chí {criterion.code}"
