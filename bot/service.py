@@ -382,13 +382,19 @@ class BotService:
         await repo.save_session(db, actor, now, response.id, None)
         return [Outgoing(heading), *step.outgoing]
 
-    async def start_survey(self, db: AsyncSession, actor: str, role: Role, unit: Unit) -> list[Reply]:
-        """Open the citizen survey of a unit: once per person and period whatever the unit, and never for the staff
-        whose unit it scores."""
+    async def start_survey(
+        self, db: AsyncSession, actor: str, role: Role, unit: Unit, named: str | None = None
+    ) -> list[Reply]:
+        """Open a public survey of a unit (the one `named`, else the first assigned to it): once per person and
+        period whatever the unit, and never for the staff whose unit it scores."""
         period = await repo.current_period(db)
         if period is None:
             return [Outgoing(t.NO_PERIOD)]
         public = await assignments.for_unit(db, self.questionnaires, period.code, unit, assignments.Audience.PUBLIC)
+        if named is not None:
+            public = [qn for qn in public if qn.id == named]
+            if not public:
+                return [Outgoing(t.SURVEY_NOT_HERE.format(unit=unit.name, period=period.code))]
         if not public:
             return [Outgoing(t.NO_QUESTIONNAIRE)]
         qn = public[0]

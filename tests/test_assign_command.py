@@ -74,3 +74,31 @@ async def test_assign_list_and_remove(tmp_path: Path, database_url: str) -> None
         ]
         assert "tu-danh-gia-thi-diem" in kept, "a removed assignment's responses are kept"
         assert "/giao" in await admin.send("/trogiup")
+
+
+def test_a_payload_names_a_questionnaire_and_old_ones_still_read() -> None:
+    from bot.channels.registry import read_survey_payload, survey_payload
+
+    assert survey_payload("16012") == "ks_16012"
+    for unit in ("16012", "hl23-phong-tu-phap", "don_vi_cu"):
+        for questionnaire in (None, "khao-sat-phong-ban"):
+            assert read_survey_payload(survey_payload(unit, questionnaire)[3:]) == (unit, questionnaire)
+
+
+async def test_a_deep_link_opens_the_survey_it_names(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, Clock(), database_url) as service:
+        admin = Chat(service, "admin")
+        assert "Đã giao" in await admin.send(f"/giao khao-sat-phong-ban {HAU_LOC}")
+        staff, citizen, stray = Chat(service, "staff-1"), Chat(service, "citizen-1"), Chat(service, "stray-1")
+
+        named = await staff.send(f"/start ks_{HAU_LOC}__khao-sat-phong-ban")
+        assert "Khảo sát cho Xã Hậu Lộc." in named and "cán bộ, công chức, viên chức" in named, named
+        plain = await citizen.send(f"/start ks_{HAU_LOC}")  # a link printed before: the unit's first survey
+        assert "Khảo sát cho Xã Hậu Lộc." in plain and "cán bộ, công chức, viên chức" not in plain, plain
+        refused = await stray.send(f"/start ks_{HOA_LOC}__khao-sat-phong-ban")
+        assert "Khảo sát của đường dẫn này không mở cho Xã Hoa Lộc trong kỳ 2026" in refused, refused
+
+        async with service.db.read() as db:
+            query = sa.select(Response.questionnaire_id, Response.unit_code).order_by(Response.id)
+            rows = (await db.execute(query)).all()
+        assert [tuple(r) for r in rows] == [("khao-sat-phong-ban", HAU_LOC), ("khao-sat-nguoi-dan", HAU_LOC)]

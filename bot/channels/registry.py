@@ -10,6 +10,20 @@ from conversations.engine import FileRef
 
 SURVEY_PAYLOAD = "ks_{code}"
 """A deep link's payload that opens a unit's survey (bot.commands.conversation reads it): posters, `pbgdpl qr`."""
+NAMED = "__"
+"""Between the unit and the questionnaire in a payload that names one (questionnaire ids have no underscore)."""
+
+
+def survey_payload(unit: str, questionnaire: str | None = None) -> str:
+    """`ks_<unit>`: the unit's first public survey of the period (what links printed before did, and still do);
+    `ks_<unit>__<questionnaire>`: that public survey (a department's staff survey, a seminar's form)."""
+    return SURVEY_PAYLOAD.format(code=unit) + (f"{NAMED}{questionnaire}" if questionnaire else "")
+
+
+def read_survey_payload(rest: str) -> tuple[str, str | None]:
+    """The unit and the questionnaire (None: not named) of a payload after its `ks_`."""
+    unit, sep, questionnaire = rest.rpartition(NAMED)
+    return (unit, questionnaire) if sep and unit and questionnaire else (rest, None)
 
 
 class DeepLinks(Protocol):

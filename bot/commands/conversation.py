@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot import assignments, drafts, waits
 from bot import texts as t
+from bot.channels.registry import read_survey_payload
 from bot.commands.invites import redeem_invite
 from bot.messages import Reply
 from bot.table import Call, Permission, refusal
@@ -24,7 +25,8 @@ async def start(call: Call) -> list[Reply]:
     if payload.startswith("dk_"):
         return await redeem_invite(call, payload[3:])
     if payload.startswith("ks_"):
-        return await survey(replace(call, args=[payload[3:]]))
+        where, questionnaire = read_survey_payload(payload[3:])
+        return await survey(replace(call, args=[where, *([questionnaire] if questionnaire else [])]))
     role = call.role
     unit = await repo.get_unit(call.db, role.unit_code) if role.unit_code else None
     replies: list[Reply] = []
@@ -54,7 +56,8 @@ async def survey(call: Call) -> list[Reply]:
         if unit is None:
             unknown = call.role.pick(t.UNIT_UNKNOWN, t.UNIT_UNKNOWN_STAFF, t.UNIT_UNKNOWN_STAFF)
             return [Outgoing(unknown.format(code=call.args[0]))]
-        return await service.start_survey(db, actor, call.role, unit)
+        named = call.args[1] if len(call.args) > 1 else None
+        return await service.start_survey(db, actor, call.role, unit, named)
     if call.role.is_admin:  # no unit list to pick from: an admin answers no survey
         return [Outgoing(t.SURVEY_NOT_FOR_ADMINS)]
     draft = await repo.latest_draft(db, actor)
