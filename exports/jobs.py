@@ -264,10 +264,13 @@ async def _tables(
     sheets = []
     for a in assessments:  # with several, each sheet begins with its questionnaire's short title
         one = len(assessments) == 1
-        title, details = (
-            ("Tự đánh giá", "Chi tiết tự đánh giá") if one else (a.qn.short_title, f"Chi tiết {a.qn.short_title}")
+        title, details, progress = (
+            ("Tự đánh giá", "Chi tiết tự đánh giá", "Tiến độ")
+            if one
+            else (a.qn.short_title, f"Chi tiết {a.qn.short_title}", f"Tiến độ {a.qn.short_title}")
         )
         sheets += [assessment.summary_sheet(a, title), assessment.detail_sheet(a, details)]
+        sheets.append(assessment.progress_sheet(a, progress))
     for s in surveys:
         sheets.append(survey.data_sheet(db, s, "Khảo sát người dân" if len(surveys) == 1 else s.qn.short_title))
     qns = [x.qn for x in assessments] + [x.qn for x in surveys]

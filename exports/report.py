@@ -241,6 +241,16 @@ class Numbering:
         return f"Biểu đồ {self.chart}. {self.of(title, qn)}"
 
 
+def surveyed(s: SurveyResults) -> str:
+    """A public survey by the people it asks, as a report says it: its short title ("Khảo sát người dân", "Khảo sát
+    cán bộ, người lao động"), so each audience's survey is named for whom it asked."""
+    return s.qn.short_title or s.qn.title
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _participation(doc: DocxDocument, data: ReportData, n: Numbering) -> None:
     n.heading(doc, "Tình hình tham gia")
     for a in data.assessments:
@@ -255,7 +265,7 @@ def _participation(doc: DocxDocument, data: ReportData, n: Numbering) -> None:
         places = sum(1 for tally in s.by_unit.values() if tally.responses)
         declines = declines_text(s.overall.responses, s.overall.declined)
         doc.add_paragraph(
-            f"{n.of('Khảo sát người dân', s.qn)}: {s.overall.responses} phiếu đã nộp tại {places} đơn vị{declines}; "
+            f"{surveyed(s)}: {s.overall.responses} phiếu đã nộp tại {places} đơn vị{declines}; "
             f"công bố được tỷ lệ của {len(s.shown_units())} đơn vị ({HIDDEN_NOTE.format(minimum=s.minimum)}).",
             style="List Bullet",
         )
@@ -312,7 +322,7 @@ def _criteria(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
 
 
 def _survey(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
-    n.heading(doc, "Kết quả khảo sát người dân", s.qn)
+    n.heading(doc, f"Kết quả {_lower_first(surveyed(s))}")
     shown = [f for f in s.indicators if f.headline]
     header = ["Đơn vị", "Số phiếu", *[f.label for f in shown]]
     rows = []
@@ -328,7 +338,8 @@ def _survey(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
         base = s.overall.answered[q.id]
         percents = [100 * s.overall.chosen[(q.id, c.value)] / base for c in q.options]
         chart = charts.bar_chart([c.label for c in q.options], percents, q.export_label or q.text, 100, "%")
-        _picture(doc, chart, n.caption(f"Mức độ hài lòng của người dân ({base} người trả lời)", s.qn))
+        said = f"Mức độ hài lòng – {_lower_first(surveyed(s))} ({base} người trả lời)"
+        _picture(doc, chart, n.caption(said))
 
 
 def _survey_versus_self(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
@@ -351,7 +362,7 @@ def _survey_versus_self(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
 
 
 def _opinions(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
-    n.heading(doc, "Ý kiến, kiến nghị của người dân", s.qn)
+    n.heading(doc, f"Ý kiến, kiến nghị – {_lower_first(surveyed(s))}")
     found = themes([text for _, _, _, text in s.texts])
     if not found:
         doc.add_paragraph("Chưa có ý kiến nào.")

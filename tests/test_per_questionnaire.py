@@ -113,6 +113,9 @@ async def test_two_self_assessments_each_on_its_own(tmp_path: Path, database_url
         assert list(_rows(book, first.short_title)) == [HAU_LOC] and list(_rows(book, SECOND_TITLE)) == [HOA_LOC]
         assert _total(_rows(book, first.short_title)[HAU_LOC]) == totals[HAU_LOC]
         assert _total(_rows(book, SECOND_TITLE)[HOA_LOC]) == totals[HOA_LOC]
+        for title, unit in ((first.short_title, HAU_LOC), (SECOND_TITLE, HOA_LOC)):  # a progress sheet each
+            name = f"Tiến độ {title}"[:31].rstrip()  # Excel's limit on a sheet's name
+            assert {k: r["Trạng thái"] for k, r in _rows(book, name).items()} == {unit: "Đã nộp"}, book.sheetnames
 
         await admin.send("/xuat baocao")
         [report] = admin.documents
@@ -372,3 +375,19 @@ async def test_a_survey_measured_criterion_reads_the_survey_of_the_units_audienc
         assert commune.rates["n4_hai_long"].percent == 100 and commune.rates["n4_hai_long"].base == minimum
         assert department.rates["n4_hai_long"].base == minimum
         assert department.rates["n4_hai_long"].percent == pytest.approx(100 / minimum, abs=0.5)
+
+        service.admins = frozenset({"test:admin"})  # the report: a part per survey, named for whom it asked
+        admin = Chat(service, "admin")
+        await admin.send("/xuat baocao")
+        [report] = admin.documents
+        document = docx.Document(io.BytesIO(report.content))
+        headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Heading 2"]
+        assert any(h.endswith(". Kết quả khảo sát người dân") for h in headings), headings
+        assert any(h.endswith(". Kết quả khảo sát cán bộ, người lao động") for h in headings), headings
+        texts = " ".join(p.text for p in document.paragraphs)
+        assert f"Khảo sát cán bộ, người lao động: {minimum} phiếu đã nộp tại 1 đơn vị" in texts
+        tables = [
+            [row.cells[0].text for row in t.rows[1:]] for t in document.tables if t.rows[0].cells[0].text == "Đơn vị"
+        ]
+        assert ["Phòng Tư pháp"] in tables, "the staff survey lists the department it is assigned to, alone"
+        assert any("Xã Hậu Lộc" in t for t in tables), tables  # (the department has citizens' responses: listed)
