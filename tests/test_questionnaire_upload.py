@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import openpyxl
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from bot.service import BotService
@@ -193,15 +194,40 @@ async def test_uploads_that_cannot_be_used(tmp_path: Path, database_url: str) ->
         assert "không mở được tệp Excel" in await upload(admin, files, b"not a workbook")
         await admin.send("/banghoi khao-sat-nguoi-dan")
         survey = admin.documents[0].content
-        other = with_form_id(survey, "khao-sat-moi")
-        assert "không phải bảng hỏi nào đang dùng" in await upload(admin, files, other, "moi.xlsx")
-        said = await upload(admin, files, without_settings(survey, "form_id", "kind"), "Khảo sát mới.xlsx")
-        assert "là “khao-sat-moi”, không phải bảng hỏi nào đang dùng" in said
-        assert "Lưu ý, tệp thiếu vài thông tin nên bot tự điền:" in said
-        assert "bot dùng mã “khao-sat-moi” lấy từ tên tệp" in said
-        assert "bot đọc đây là phiếu khảo sát người dân (citizen_survey)" in said
         big = FileRef("lon", "document", "lon.xlsx", XLSX, 5 * 1024 * 1024)
         admin.last = await service.handle(admin.sender, Inbound(files=(big,)))
         assert "quá lớn (5120 KB)" in admin.text
         assert "Chưa có phiên bản nào chờ áp dụng" in await admin.send("/xemthu")
+        other = with_form_id(survey, "khao-sat-moi")  # a new questionnaire: kept waiting, said to be new
+        assert "đây là bảng hỏi MỚI, mã “khao-sat-moi”" in await upload(admin, files, other, "moi.xlsx")
+        said = await upload(admin, files, without_settings(survey, "form_id", "kind"), "Khảo sát mới.xlsx")
+        assert "mã “khao-sat-moi” (ô form_id, trang settings), không phải bảng hỏi nào đang dùng" in said
+        assert "Lưu ý, tệp thiếu vài thông tin nên bot tự điền:" in said
+        assert "bot dùng mã “khao-sat-moi” lấy từ tên tệp" in said
+        assert "bot đọc đây là phiếu khảo sát người dân (citizen_survey)" in said
         assert "Không có bảng hỏi mã “x”" in await admin.send("/banghoi x")
+
+
+async def test_a_new_questionnaire_uploaded_is_put_into_use_and_assigned_to_one_unit(
+    tmp_path: Path, database_url: str
+) -> None:
+    """An XLSForm with a new form_id is kept waiting as a new questionnaire; once put into use (/kichhoat <mã>) it is
+    assigned to one unit (/giao <mã> <mã đơn vị>) and a link naming it opens it there, and nowhere else."""
+    async with running_service(tmp_path, database_url=database_url) as service:
+        admin = Chat(service, "admin")
+        files = serve_files(service)
+        await admin.send("/banghoi khao-sat-nguoi-dan")
+        own = with_form_id(admin.documents[0].content, "khao-sat-hau-loc")
+        said = await upload(admin, files, own, "khao-sat-hau-loc.xlsx")
+        assert "/kichhoat khao-sat-hau-loc" in said and "/giao khao-sat-hau-loc <mã đơn vị>" in said, said
+        assert "Không có bảng hỏi mã “khao-sat-hau-loc”" in await admin.send("/giao khao-sat-hau-loc 16012")
+        assert "Đã áp dụng" in await admin.send("/kichhoat khao-sat-hau-loc")
+        assigned = await admin.send("/giao khao-sat-hau-loc 16012")
+        assert "Đã giao bảng hỏi khao-sat-hau-loc" in assigned and "cho Xã Hậu Lộc" in assigned, assigned
+
+        citizen, other = Chat(service, "citizen-1"), Chat(service, "citizen-2")
+        assert "Khảo sát cho Xã Hậu Lộc." in await citizen.send("/start ks_16012__khao-sat-hau-loc")
+        assert "không mở cho Xã Hoa Lộc" in await other.send("/start ks_16072__khao-sat-hau-loc")
+        async with service.db.read() as db:
+            opened = (await db.scalars(sa.select(Response.questionnaire_id))).all()
+        assert opened == ["khao-sat-hau-loc"]

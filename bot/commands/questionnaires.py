@@ -44,9 +44,11 @@ NO_FETCH = (
 )
 PROBLEMS = "Tệp {name} chưa dùng được. Các chỗ cần sửa:\n{lines}\n\nSửa rồi gửi lại tệp."
 MORE = "… và {count} chỗ khác."
-UNKNOWN_FORM = (
-    "Mã bảng hỏi trong tệp (ô form_id, trang settings) là “{id}”, không phải bảng hỏi nào đang dùng. "
-    "Các mã: {ids}. Hãy bắt đầu từ tệp của /banghoi <mã>."
+NEW_FORM = (
+    "Tệp {name} dùng được: đây là bảng hỏi MỚI, mã “{id}” (ô form_id, trang settings), không phải bảng hỏi nào "
+    "đang dùng ({ids}). Nếu định sửa một bảng hỏi đang dùng, hãy ghi đúng mã của nó rồi gửi lại tệp.\n{summary}\n\n"
+    "Gõ /xemthu {id} để làm thử, /kichhoat {id} để áp dụng cho kỳ {period}, rồi /giao {id} <mã đơn vị> để giao "
+    "cho một đơn vị (hoặc /giao {id} tatca, xa, phong)."
 )
 SAME = "Tệp {name} giống hệt phiên bản đang dùng ({version}): không có gì thay đổi."
 UPLOADED = (
@@ -127,9 +129,7 @@ async def upload(call: Call) -> list[Reply]:
         return [Outgoing(str(error))]
     qn, noticed = reading.questionnaire, "\n\n" + reading.noticed if reading.notices else ""
     active = service.questionnaires.get(qn.id)
-    if active is None:
-        return [Outgoing(UNKNOWN_FORM.format(id=qn.id, ids=_ids(call)) + noticed)]
-    if versions.same(versions.stored(active), versions.stored(qn)):
+    if active is not None and versions.same(versions.stored(active), versions.stored(qn)):
         return [Outgoing(SAME.format(name=name, version=active.version) + noticed)]
     wanted, now = qn.version, service.clock()
     db = call.db
@@ -138,6 +138,10 @@ async def upload(call: Call) -> list[Reply]:
     period = await repo.current_period(db)
     stored = qn
     call.once_committed(lambda: service.versions.__setitem__((stored.id, stored.version), stored))
+    when = period.code if period else "hiện tại"
+    if active is None:  # a new questionnaire: kept waiting, used once put into use and assigned (/giao)
+        said = NEW_FORM.format(name=name, id=qn.id, ids=_ids(call), summary="\n".join(summary(qn)), period=when)
+        return [Outgoing(said + noticed)]
     changed = changes(active, qn)
     text = UPLOADED.format(
         name=name,
