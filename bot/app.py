@@ -33,6 +33,7 @@ from bot.commands import (
     review,
     unit_changes,
     units,
+    verification,
     web,
 )
 from bot.config import ConfigError, Settings
@@ -104,6 +105,14 @@ def command_table() -> CommandTable:
                 "tạm dừng (câu trả lời đã lưu, gõ lại lệnh để tiếp tục)",
                 words=("huy", "tam dung", "dung lai"),
             ),
+            Command(
+                ("giaitrinh",),
+                verification.explain,
+                OFFICER,
+                "giải trình một tiêu chí bị Phòng Tư pháp hạ điểm",
+                "<tiêu chí> <nội dung>",
+                words=("giai trinh",),
+            ),
             Command(("donvi",), units.units, ANYONE, "danh sách đơn vị và mã", words=("don vi", "danh sach don vi")),
             Command(
                 ("toi",),
@@ -163,6 +172,22 @@ def command_table() -> CommandTable:
                 "trả lại phiếu để sửa trên một số tiêu chí",
                 "<mã đơn vị> [mã bảng hỏi] <tiêu chí…>",
                 words=("tra lai",),
+            ),
+            Command(
+                ("chamdiem",),
+                verification.score,
+                ADMIN,
+                "thẩm định: chấm điểm một tiêu chí, hoặc đồng ý mọi điểm tự chấm còn lại",
+                "<mã đơn vị> <tiêu chí> <điểm> [lý do] | <mã đơn vị> dongy",
+                words=("cham diem", "tham dinh"),
+            ),
+            Command(
+                ("chot",),
+                verification.finalise,
+                ADMIN,
+                "chốt kết quả thẩm định (hoặc mở lại kèm lý do)",
+                "<mã đơn vị> [mo lai <lý do>]",
+                words=("chot ket qua",),
             ),
             Command(
                 ("nhacnho",),

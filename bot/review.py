@@ -95,9 +95,12 @@ def submission_text(
     reviews: Sequence[Review],
     changed: int,
     figures: SurveyFigures | None = None,
+    verified: Sequence[str] = (),
+    notes: Mapping[str, str] | None = None,
 ) -> str:
     """A unit's self-assessment as an admin reads it: status, points by group, each answer with its points, and the
-    evidence sent for it; beside the self-score, the score and figures the citizen survey gives now."""
+    evidence sent for it; beside the self-score, the score and figures the citizen survey gives now; the Justice
+    Office's scoring (`verified`: its lines, bot.verification.summary) and, beside each criterion, `notes`."""
     answers = response.state["answers"]
     card = score(qn, answers)
     status = LABELS[response.status]
@@ -114,6 +117,8 @@ def submission_text(
         lines.append(f"Số lần sửa câu trả lời sau lần nộp đầu: {changed} (xem /xuat nhatky).")
     lines += ["", total_text(qn, answers, figures)]
     lines += [f"• {g.code}: {number_text(g.points)}/{number_text(g.maximum)}" for g in card.groups]
+    if verified:
+        lines += ["", *verified]
     lines.append("")
     by_question: dict[str, list[Evidence]] = {}
     for f in files:
@@ -129,7 +134,8 @@ def submission_text(
         points = ""
         if q.scored and value is not None:
             points = f" – {number_text(question_points(q, value) or 0)}/{number_text(q.max_points)} điểm"
-        lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}{survey_now(q, value, figures)}")
+        beside = survey_now(q, value, figures) + (notes or {}).get(q.id, "")
+        lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}{beside}")
     return "\n".join(lines)
 
 

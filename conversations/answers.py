@@ -180,7 +180,7 @@ def parse_multiple(q: Question, text: str) -> list[str]:
 _THOUSANDS = re.compile(r"^-?\d{1,3}([. ]\d{3})+$")
 
 
-def _read_number(text: str) -> float | None:
+def read_number(text: str) -> float | None:
     raw = text.strip().replace("\u00a0", " ").rstrip("%").strip()
     if _THOUSANDS.match(raw):
         raw = raw.replace(".", "").replace(" ", "")
@@ -191,7 +191,7 @@ def _read_number(text: str) -> float | None:
 
 
 def parse_percentage(q: Question, text: str) -> float:
-    number = _read_number(text)
+    number = read_number(text)
     low, high = percentage_range(q)
     if number is None or not low <= number <= high:
         raise InvalidAnswer(m.ERR_PERCENTAGE.format(low=number_text(low), high=number_text(high)))
@@ -203,14 +203,14 @@ def _in_bounds(q: Question, number: float | None) -> bool:
 
 
 def parse_integer(q: Question, text: str) -> int:
-    number = _read_number(text)
+    number = read_number(text)
     if number is None or not number.is_integer() or not _in_bounds(q, number):
         raise InvalidAnswer(m.ERR_INTEGER.format(bounds=bounds_text(q)))
     return int(number)
 
 
 def parse_decimal(q: Question, text: str) -> float:
-    number = _read_number(text)
+    number = read_number(text)
     if number is None or not _in_bounds(q, number):
         raise InvalidAnswer(m.ERR_NUMBER.format(bounds=bounds_text(q)))
     return number

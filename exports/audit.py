@@ -21,6 +21,11 @@ ACTIONS = {
     "evidence": "Xem tệp minh chứng",
     "return": "Trả lại phiếu để sửa",
     "approve": "Duyệt phiếu",
+    "verify": "Thẩm định: chấm điểm tiêu chí",
+    "verify_accept": "Thẩm định: đồng ý điểm tự chấm",
+    "verify_finalise": "Chốt kết quả thẩm định",
+    "verify_reopen": "Mở lại kết quả thẩm định",
+    "verify_explain": "Giải trình tiêu chí bị hạ điểm",
     "remind": "Gửi nhắc việc",
     "poster": "Tạo áp phích khảo sát",
     "units_upload": "Tải lên danh sách đơn vị",
@@ -70,7 +75,13 @@ DETAILS = {
     "responses": "Số phiếu đã có",
 }
 """What each detail an admin action records (bot.audit) is called in the sheet."""
-DETAIL_OVERRIDES = {("unit_merge", "from"): "Gộp từ", ("unit_deactivate", "from"): "Ngừng áp dụng từ"}
+DETAIL_OVERRIDES = {
+    ("verify", "points"): "Điểm thẩm định",
+    ("verify_accept", "items"): "Tiêu chí đồng ý",
+    ("verify_finalise", "self"): "Tổng điểm tự chấm",
+    ("unit_merge", "from"): "Gộp từ",
+    ("unit_deactivate", "from"): "Ngừng áp dụng từ",
+}
 
 
 def _value(value: object) -> str:

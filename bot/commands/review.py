@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import assignments, audit, confirm, evidence, review
+from bot import assignments, audit, confirm, evidence, review, verification
 from bot import texts as t
 from bot.messages import Reply
 from bot.progress import period_questionnaires
@@ -71,7 +71,7 @@ class Target:
         return f" “{self.qn.short_title}” ({self.qn.id})" if self.several else ""
 
 
-async def _target(
+async def target_of(
     call: Call, code: str, period: Period, named: str | None = None, command: str = "xem"
 ) -> Target | str:
     """The unit's self-assessment in the period (the one named, by its code, when the unit has several), or what to
@@ -98,7 +98,7 @@ async def _target(
     return replace(target, several=len(shared) > 1)
 
 
-def _questionnaire_arg(call: Call, at: int) -> tuple[str | None, list[str]]:
+def questionnaire_arg(call: Call, at: int) -> tuple[str | None, list[str]]:
     """The questionnaire code typed at position `at` of the arguments (when it names a loaded questionnaire), and
     the arguments without it."""
     args = list(call.args)
@@ -115,7 +115,7 @@ async def _response(service: BotService, db: AsyncSession, period: Period, qn: Q
     return Target(period, unit, qn, response)
 
 
-async def _submitted(call: Call, code: str, named: str | None, command: str) -> tuple[Target, Response] | str:
+async def submitted(call: Call, code: str, named: str | None, command: str) -> tuple[Target, Response] | str:
     """The unit's submitted self-assessment in the current period, to approve or return; or what to tell the admin."""
     found = await _sent(call, code, named, command)
     if isinstance(found, str):
@@ -129,7 +129,7 @@ async def _sent(call: Call, code: str, named: str | None, command: str) -> tuple
     period = await repo.current_period(call.db)
     if period is None:
         return t.NO_PERIOD_ADMIN
-    target = await _target(call, code, period, named, command)
+    target = await target_of(call, code, period, named, command)
     if isinstance(target, str):
         return target
     if target.response is None or target.response.status is Status.DRAFT:
@@ -159,9 +159,9 @@ async def show(call: Call) -> list[Reply]:
     service = call.service
     db = call.db
     role = call.role
-    named, args = _questionnaire_arg(call, 1)
+    named, args = questionnaire_arg(call, 1)
     if named is None:
-        named, args = _questionnaire_arg(call, 2)
+        named, args = questionnaire_arg(call, 2)
     code = args[0] if args else role.unit_code
     if code is None or (role.is_admin and not args):
         return [Outgoing(SHOW_USAGE)]
@@ -171,7 +171,7 @@ async def show(call: Call) -> list[Reply]:
     period = await get_period(db, args[1]) if len(args) > 1 else await repo.current_period(db)
     if period is None:
         return [Outgoing(role.pick(t.NO_PERIOD, admin=t.NO_PERIOD_ADMIN))]
-    target = await _target(call, code, period, named)
+    target = await target_of(call, code, period, named)
     if isinstance(target, str):
         return [Outgoing(target)]
     response = target.response
@@ -181,7 +181,12 @@ async def show(call: Call) -> list[Reply]:
     reviews = await repo.reviews_of(db, response.id)
     changed = sum(1 for c, _ in await repo.answer_changes(db, period.code) if c.response_id == response.id)
     figures = await service.figures(db, target.qn, response.period_code, response.unit_code)
-    text = submission_text(target.qn, target.unit, period.code, response, files, reviews, changed, figures)
+    scoring = await verification.scoring(db, target.qn, response, figures)
+    notes = {c.question.id: verification.criterion_note(scoring, c.question.id) for c in scoring.result.criteria}
+    summary = verification.summary(scoring, target.qn) if scoring.state is not None else []
+    text = submission_text(
+        target.qn, target.unit, period.code, response, files, reviews, changed, figures, summary, notes
+    )
     return [Outgoing(f"{target.qn.short_title} ({target.qn.id})\n{text}" if target.several else text)]
 
 
@@ -190,8 +195,8 @@ async def approve(call: Call) -> list[Reply]:
     db = call.db
     if not call.args:
         return [Outgoing(APPROVE_USAGE)]
-    named, _ = _questionnaire_arg(call, 1)
-    found = await _submitted(call, call.args[0], named, "duyet")
+    named, _ = questionnaire_arg(call, 1)
+    found = await submitted(call, call.args[0], named, "duyet")
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found
@@ -210,10 +215,10 @@ async def approve(call: Call) -> list[Reply]:
 async def send_back(call: Call) -> list[Reply]:
     service = call.service
     db = call.db
-    named, args = _questionnaire_arg(call, 1)
+    named, args = questionnaire_arg(call, 1)
     if len(args) < 2:
         return [Outgoing(RETURN_USAGE)]
-    found = await _submitted(call, args[0], named, "tralai")
+    found = await submitted(call, args[0], named, "tralai")
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found
@@ -236,7 +241,7 @@ async def send_evidence(call: Call) -> list[Reply]:
     """/minhchung <mã đơn vị> [tiêu chí]: the files a unit sent with its self-assessment of the current period (or
     with one criterion), as documents; on Zalo they become signed download links."""
     service, db = call.service, call.db
-    named, args = _questionnaire_arg(call, 1)
+    named, args = questionnaire_arg(call, 1)
     if not args or len(args) > 2:
         return [Outgoing(EVIDENCE_USAGE)]
     found = await _sent(call, args[0], named, "minhchung")

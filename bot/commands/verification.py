@@ -1,0 +1,238 @@
+"""/chamdiem, /chot, /giaitrinh: the Justice Office scores a unit's submitted self-assessment criterion by criterion
+(or accepts the remaining self-scores), finalises it (or re-opens it); an officer explains a lowered criterion."""
+
+from __future__ import annotations
+
+from bot import audit, confirm, verification
+from bot import texts as t
+from bot.commands.review import questionnaire_arg, submitted, target_of
+from bot.messages import Reply
+from bot.table import Call
+from conversations.answers import number_text
+from conversations.engine import Outgoing
+from conversations.localtime import local_time
+from conversations.text import fold
+from storage import repo
+
+SCORE_USAGE = (
+    "Gõ /chamdiem <mã đơn vị> <tiêu chí> <điểm> [lý do], ví dụ:\n"
+    "/chamdiem 16012 N1.2 2 Kế hoạch thiếu minh chứng\n"
+    "hoặc /chamdiem 16012 dongy để đồng ý mọi điểm tự chấm còn lại (tiêu chí đo bằng khảo sát lấy điểm theo khảo sát)."
+)
+FINALISE_USAGE = "Gõ /chot <mã đơn vị> để chốt kết quả thẩm định, hoặc /chot <mã đơn vị> mo lai <lý do> để mở lại."
+SCORED = "Đã chấm {code} của {unit}: {points}/{maximum} điểm (tự chấm {own}){reason}."
+ACCEPTED = "Đã đồng ý {count} tiêu chí của {unit}:\n{lines}"
+NOTHING_LEFT = "Mọi tiêu chí của {unit} đã được thẩm định."
+TOTALS = "Tổng thẩm định: {verified}/{maximum} (tự chấm {own})."
+LEFT = "Còn {count} tiêu chí chưa thẩm định: {codes}."
+ALL_DONE = "Đã thẩm định đủ mọi tiêu chí; gõ /chot {code} để chốt."
+LOCKED = "Kết quả thẩm định của {unit} đã chốt lúc {time}. Gõ /chot {code} mo lai <lý do> để mở lại trước khi chấm."
+NOT_ALL = (
+    "Chưa chốt được: còn {count} tiêu chí của {unit} chưa thẩm định:\n{lines}\nGõ /chamdiem {code} dongy để đồng ý."
+)
+ASK_FINALISE = (
+    "Chốt kết quả thẩm định kỳ {period} của {unit}: {verified}/{maximum} điểm (tự chấm {own})?\n{changes}\n"
+    "Sau khi chốt, kết quả bị khóa và cán bộ đơn vị được báo."
+)
+LOWERED = "Hạ điểm:"
+RAISED = "Nâng điểm:"
+UNCHANGED = "Không tiêu chí nào khác điểm tự chấm."
+FINALISED = "Đã chốt kết quả thẩm định của {unit}: {verified}/{maximum} điểm. {told}"
+NOT_FINALISED = "Kết quả thẩm định của {unit} chưa chốt, không cần mở lại."
+ALREADY_FINALISED = "Kết quả thẩm định của {unit} đã chốt lúc {time}."
+REOPEN_REASON = "Hãy ghi lý do mở lại, ví dụ: /chot {code} mo lai Đơn vị bổ sung minh chứng."
+ASK_REOPEN = "Mở lại kết quả đã chốt của {unit} ({reason})? Cán bộ đơn vị được báo; phải chốt lại sau khi chấm."
+REOPENED = "Đã mở lại kết quả thẩm định của {unit}. {told}"
+TOLD = "Đã báo cho {count} cán bộ của đơn vị."
+NO_OFFICER = "Đơn vị chưa có cán bộ nào dùng bot để nhận kết quả."
+EXPLAIN_USAGE = "Gõ /giaitrinh <tiêu chí> <nội dung>, ví dụ: /giaitrinh N1.2 Kế hoạch đã ban hành, gửi kèm bản chụp."
+NOT_LOWERED = "Tiêu chí {code} không bị hạ điểm nên không cần giải trình."
+EXPLAIN_LOCKED = "Kết quả thẩm định đã chốt; không gửi giải trình được nữa."
+EXPLAINED_ALREADY = "Đơn vị đã giải trình tiêu chí {code} lúc {time}; mỗi tiêu chí chỉ giải trình một lần."
+EXPLAINED = "Đã gửi giải trình tiêu chí {code} tới Phòng Tư pháp."
+NOT_BEGUN = "Phiếu của đơn vị chưa được Phòng Tư pháp thẩm định, chưa có tiêu chí nào bị hạ điểm."
+
+
+def _told(count: int) -> str:
+    return TOLD.format(count=count) if count else NO_OFFICER
+
+
+async def score(call: Call) -> list[Reply]:
+    service, db = call.service, call.db
+    named, args = questionnaire_arg(call, 1)
+    if len(args) < 2:
+        return [Outgoing(SCORE_USAGE)]
+    found = await submitted(call, args[0], named, "chamdiem")
+    if isinstance(found, str):
+        return [Outgoing(found)]
+    target, response = found
+    unit, qn = target.unit, target.qn
+    figures = await service.figures(db, qn, response.period_code, response.unit_code)
+    scoring = await verification.scoring(db, qn, response, figures)
+    if scoring.finalised and scoring.state is not None and scoring.state.finalised_at is not None:
+        return [Outgoing(LOCKED.format(unit=unit.name, time=local_time(scoring.state.finalised_at), code=unit.code))]
+    now = service.clock()
+    if fold(" ".join(args[1:])) in {"dongy", "dong y"}:
+        left = scoring.result.unverified
+        if not left:
+            return [Outgoing(NOTHING_LEFT.format(unit=unit.name))]
+        chosen = [(c, *verification.accepted(c)) for c in left]
+        items = [
+            {"code": c.question.code or c.question.id, "points": points, "self": c.self_points, "reason": reason}
+            for c, points, reason in chosen
+        ]
+        account = await audit.record(db, call.sender, now, "verify_accept", unit.code, {"items": items})
+        lines = []
+        for c, points, reason in chosen:
+            await verification.set_points(db, scoring, response, c.question.id, points, reason, account, now)
+            shown = f"• {c.question.code or c.question.id}: {number_text(points)}/{number_text(c.maximum)}"
+            lines.append(shown + (f" ({reason})" if reason else ""))
+        text = ACCEPTED.format(count=len(left), unit=unit.name, lines="\n".join(lines))
+    else:
+        if len(call.args) < 3:
+            return [Outgoing(SCORE_USAGE)]
+        criterion = verification.find(scoring, args[1], unit)
+        if isinstance(criterion, str):
+            return [Outgoing(criterion)]
+        typed = verification.read_points(criterion, args[2])
+        if isinstance(typed, str):
+            return [Outgoing(typed)]
+        points = typed
+        reason = " ".join(args[3:]).strip()
+        missing = verification.needs_reason(criterion, points, reason, unit.code)
+        if missing is not None:
+            return [Outgoing(missing)]
+        code = criterion.question.code or criterion.question.id
+        previous = scoring.rows.get(criterion.question.id)
+        detail = {
+            "code": code,
+            "points": points,
+            "self": criterion.self_points,
+            "before": previous.points if previous is not None else None,
+            "reason": reason or None,
+        }
+        account = await audit.record(db, call.sender, now, "verify", unit.code, detail)
+        await verification.set_points(db, scoring, response, criterion.question.id, points, reason, account, now)
+        text = SCORED.format(
+            code=code,
+            unit=unit.name,
+            points=number_text(points),
+            maximum=number_text(criterion.maximum),
+            own=number_text(criterion.self_points),
+            reason=f" – {reason}" if reason else "",
+        )
+    after = await verification.scoring(db, qn, response, figures)
+    result = after.result
+    lines = [
+        text,
+        TOTALS.format(
+            verified=number_text(result.verified_total),
+            maximum=number_text(result.maximum),
+            own=number_text(result.self_total),
+        ),
+    ]
+    left = result.unverified
+    lines.append(
+        LEFT.format(count=len(left), codes=verification.codes(left)) if left else ALL_DONE.format(code=unit.code)
+    )
+    return [Outgoing("\n".join(lines))]
+
+
+async def finalise(call: Call) -> list[Reply]:
+    """/chot <mã đơn vị>: lock the verified result once every criterion is verified (after a yes listing the
+    changed criteria); /chot <mã đơn vị> mo lai <lý do>: open it again (after a yes)."""
+    service, db = call.service, call.db
+    named, args = questionnaire_arg(call, 1)
+    if not args:
+        return [Outgoing(FINALISE_USAGE)]
+    found = await submitted(call, args[0], named, "chot")
+    if isinstance(found, str):
+        return [Outgoing(found)]
+    target, response = found
+    unit, qn = target.unit, target.qn
+    figures = await service.figures(db, qn, response.period_code, response.unit_code)
+    scoring = await verification.scoring(db, qn, response, figures)
+    result, state = scoring.result, scoring.state
+    rest = fold(" ".join(args[1:]))
+    if rest.startswith("mo lai") or rest.startswith("molai"):
+        words = args[1:]
+        reason = " ".join(words[2:] if rest.startswith("mo lai") else words[1:]).strip()
+        if not scoring.finalised or state is None:
+            return [Outgoing(NOT_FINALISED.format(unit=unit.name))]
+        if not reason:
+            return [Outgoing(REOPEN_REASON.format(code=unit.code))]
+        if call.confirmed is None:
+            return await confirm.ask(call, "chot", ASK_REOPEN.format(unit=unit.name, reason=reason))
+        now = service.clock()
+        account = await audit.record(db, call.sender, now, "verify_reopen", unit.code, {"reason": reason})
+        told = await verification.reopen(db, scoring, unit, response, reason, account, now)
+        return [Outgoing(REOPENED.format(unit=unit.name, told=_told(told)))]
+    if rest:
+        return [Outgoing(FINALISE_USAGE)]
+    if scoring.finalised and state is not None and state.finalised_at is not None:
+        return [Outgoing(ALREADY_FINALISED.format(unit=unit.name, time=local_time(state.finalised_at)))]
+    if not result.complete or state is None:
+        left = result.unverified
+        lines = "\n".join(verification.headers(qn, left))
+        return [Outgoing(NOT_ALL.format(count=len(left), unit=unit.name, lines=lines, code=unit.code))]
+    totals = {
+        "verified": number_text(result.verified_total),
+        "maximum": number_text(result.maximum),
+        "own": number_text(result.self_total),
+    }
+    if call.confirmed is None:
+        changes = []
+        if result.lowered:
+            changes += [LOWERED, *(verification.change_line(scoring, c) for c in result.lowered)]
+        if result.raised:
+            changes += [RAISED, *(verification.change_line(scoring, c) for c in result.raised)]
+        question = ASK_FINALISE.format(
+            period=response.period_code, unit=unit.name, changes="\n".join(changes) or UNCHANGED, **totals
+        )
+        return await confirm.ask(call, "chot", question)
+    now = service.clock()
+    detail = {"total": result.verified_total, "self": result.self_total, "changed": verification.changed_lines(scoring)}
+    account = await audit.record(db, call.sender, now, "verify_finalise", unit.code, detail)
+    told = await verification.finalise(db, scoring, unit, response, account, now)
+    return [
+        Outgoing(
+            FINALISED.format(unit=unit.name, verified=totals["verified"], maximum=totals["maximum"], told=_told(told))
+        )
+    ]
+
+
+async def explain(call: Call) -> list[Reply]:
+    """/giaitrinh <tiêu chí> <nội dung>: an officer answers a lowered criterion of their unit's self-assessment,
+    once, before the result is finalised."""
+    service, db, role = call.service, call.db, call.role
+    if len(call.args) < 2 or role.unit_code is None:
+        return [Outgoing(EXPLAIN_USAGE)]
+    period = await repo.current_period(db)
+    if period is None:
+        return [Outgoing(t.NO_PERIOD)]
+    target = await target_of(call, role.unit_code, period, None, "giaitrinh")
+    if isinstance(target, str):
+        return [Outgoing(target)]
+    response, unit, qn = target.response, target.unit, target.qn
+    if response is None or not response.status.counted:
+        return [Outgoing(NOT_BEGUN)]
+    figures = await service.figures(db, qn, response.period_code, response.unit_code)
+    scoring = await verification.scoring(db, qn, response, figures)
+    if scoring.state is None:
+        return [Outgoing(NOT_BEGUN)]
+    criterion = verification.find(scoring, call.args[0], unit)
+    if isinstance(criterion, str):
+        return [Outgoing(criterion)]
+    code = criterion.question.code or criterion.question.id
+    if scoring.finalised:
+        return [Outgoing(EXPLAIN_LOCKED)]
+    if not criterion.lowered:
+        return [Outgoing(NOT_LOWERED.format(code=code))]
+    before = scoring.explained.get(criterion.question.id)
+    if before is not None:
+        return [Outgoing(EXPLAINED_ALREADY.format(code=code, time=local_time(before.at)))]
+    now = service.clock()
+    text = " ".join(call.args[1:]).strip()
+    account = await audit.record(db, call.sender, now, "verify_explain", unit.code, {"code": code, "text": text})
+    await verification.add_explanation(db, response, criterion.question.id, text, account, now)
+    return [Outgoing(EXPLAINED.format(code=code))]

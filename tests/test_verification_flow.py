@@ -1,0 +1,60 @@
+"""The Justice Office's own scoring over the chat (both databases): /chamdiem with its refusals, /chamdiem dongy,
+/giaitrinh, /xem beside each criterion, /chot with its confirmation, the lock and the re-opening, the audit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storage.models import AuditEntry
+from tests.client import Chat, running_service
+from tests.helpers import complete_assessment
+from tests.test_service import invite_code
+
+
+async def test_scoring_explaining_finalising_and_reopening(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
+        admin, officer = Chat(service, "admin"), Chat(service, "901")
+        await officer.send(f"/start dk_{invite_code(await admin.send('/moi 16012'))}")
+        assert "chưa nộp phiếu tự đánh giá" in await admin.send("/chamdiem 16012 N1.1 3 x")
+        own, _ = await complete_assessment(officer, "1", "90")
+        assert "Gõ /chamdiem" in await admin.send("/chamdiem 16012")
+        assert "Không tìm thấy đơn vị" in await admin.send("/chamdiem 99999 N1.1 3")
+        assert "Không có tiêu chí chấm điểm “N9.9”" in await admin.send("/chamdiem 16012 N9.9 3")
+        assert "từ 0 đến 6 điểm" in await admin.send("/chamdiem 16012 N1.1 7")
+        assert "từ 0 đến 6 điểm" in await admin.send("/chamdiem 16012 N1.1 ba")
+        assert "hãy ghi lý do" in await admin.send("/chamdiem 16012 N1.1 3")
+        scored = await admin.send("/chamdiem 16012 N1.1 3 Kế hoạch ban hành muộn")
+        assert "Đã chấm N1.1 của" in scored and "3/6 điểm (tự chấm 6)" in scored
+        assert "chưa thẩm định" in scored
+        refused = await admin.send("/chot 16012")
+        assert "Chưa chốt được" in refused
+        assert "chỉ dành cho" in await officer.send("/chot 16012")
+        assert "không bị hạ điểm" in await officer.send("/giaitrinh N1.2 thử")
+        assert "Đã gửi giải trình" in await officer.send("/giaitrinh N1.1 Kế hoạch ký ngày 5/1, kèm bản chụp")
+        assert "chỉ giải trình một lần" in await officer.send("/giaitrinh N1.1 lần nữa")
+        accepted = await admin.send("/chamdiem 16012 dongy")
+        assert "Đã thẩm định đủ" in accepted
+        xem = await admin.send("/xem 16012")
+        assert "thẩm định 3/6 (Kế hoạch ban hành muộn) | giải trình: Kế hoạch ký ngày 5/1" in xem
+        asked = await admin.send("/chot 16012")
+        assert "Hạ điểm:" in asked and "• N1.1: 6 → 3/6 – Kế hoạch ban hành muộn" in asked
+        done = await admin.send("đồng ý")
+        assert "Đã chốt kết quả thẩm định" in done and f"{own - 3:g}".replace(".", ",") in done
+        assert "đã chốt" in await admin.send("/chamdiem 16012 N1.2 0 thử")
+        assert "đã chốt; không gửi giải trình" in await officer.send("/giaitrinh N1.1 muộn")
+        assert "Hãy ghi lý do mở lại" in await admin.send("/chot 16012 mo lai")
+        assert "Mở lại kết quả đã chốt" in await admin.send("/chot 16012 mo lai Đơn vị bổ sung minh chứng")
+        assert "Đã mở lại" in await admin.send("đồng ý")
+        assert "Đã chấm N1.1" in await admin.send("/chamdiem 16012 N1.1 6")
+        async with service.db.read() as db:
+            actions = [e.action for e in (await db.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()]
+        assert [a for a in actions if a.startswith("verify")] == [
+            "verify",
+            "verify_explain",
+            "verify_accept",
+            "verify_finalise",
+            "verify_reopen",
+            "verify",
+        ]
