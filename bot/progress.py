@@ -21,11 +21,11 @@ from conversations import engine
 from conversations.answers import number_text
 from conversations.definition import Questionnaire
 from conversations.localtime import local_date
-from conversations.status import Status
+from conversations.status import VERIFIED, VERIFYING, Status
 from conversations.text import vi_sort_key
 from storage import repo
-from storage.models import Account, Period, Response, Unit
-from storage.queries import Selection, unit_counts
+from storage.models import Account, Period, Response, Unit, Verification
+from storage.queries import Selection, unit_counts, verifications
 
 if TYPE_CHECKING:
     from bot.service import BotService
@@ -42,6 +42,9 @@ OVERDUE = "Đã quá hạn {days} ngày."
 STATUS_DRAFT = "đang làm ({answered}/{total} câu, {share} %)"
 STATUS_RETURNED = "bị trả lại, đang sửa"
 STATUS_APPROVED = "đã duyệt ({points} điểm)"
+VERIFYING_STATUS = "{status}, {verifying}"
+VERIFIED_STATUS = "{verified} ({points} điểm thẩm định, tự chấm {own})"
+VERIFICATION_COUNTS = " Thẩm định: {verifying} {verifying_label}, {verified} {verified_label}."
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,16 @@ class UnitProgress:
     """The unit's responses to the period's public survey."""
     declined: int = 0
     """Its people who said no to the survey's consent question: in no figure but the response rate."""
+    verification: Verification | None = None
+    """The Justice Office's scoring of the response (bot.verification): none, begun, or finalised."""
+
+    @property
+    def verifying(self) -> bool:
+        return self.counted and self.verification is not None and not self.verification.finalised
+
+    @property
+    def verified(self) -> bool:
+        return self.counted and self.verification is not None and self.verification.finalised
 
     @property
     def status(self) -> Status | None:
@@ -166,12 +179,14 @@ async def assessment_progress(
     """Each unit's response to the self-assessment in the period, and how much of it is answered (on the version it
     was started on)."""
     responses = {r.unit_code: r for r in await repo.responses(db, qn.id, period.code)}
+    scored = await verifications(db, [r.id for r in responses.values()])
     found = []
     for unit in units:
         response = responses.get(unit.code)
         version = await service.definition_of(db, response) if response is not None else None
         answered, asked = engine.answered(version, response.state) if response and version else (0, 0)
-        found.append(UnitProgress(unit, response, answered, asked))
+        scoring = scored.get(response.id) if response is not None else None
+        found.append(UnitProgress(unit, response, answered, asked, verification=scoring))
     return found
 
 
@@ -225,7 +240,7 @@ def summary_line(progress: list[UnitProgress]) -> str:
 def assessment_counts(progress: list[UnitProgress]) -> str:
     """How many units submitted, are drafting, have not started, were returned, were approved."""
     counts = status_counts(progress)
-    return ASSESSMENT_COUNTS.format(
+    text = ASSESSMENT_COUNTS.format(
         counted=sum(p.counted for p in progress),
         total=len(progress),
         draft=counts[Status.DRAFT],
@@ -233,6 +248,15 @@ def assessment_counts(progress: list[UnitProgress]) -> str:
         returned=counts[Status.RETURNED],
         approved=counts[Status.APPROVED],
     )
+    verifying, verified = sum(p.verifying for p in progress), sum(p.verified for p in progress)
+    if verifying or verified:
+        text += VERIFICATION_COUNTS.format(
+            verifying=verifying,
+            verifying_label=VERIFYING.lower(),
+            verified=verified,
+            verified_label=VERIFIED.lower(),
+        )
+    return text
 
 
 def unit_status(p: UnitProgress) -> str:
@@ -240,6 +264,17 @@ def unit_status(p: UnitProgress) -> str:
     if response is None:
         return t.STATUS_MISSING
     points = number_text(response.total_points or 0)
+    if p.verified and p.verification is not None:
+        verified = number_text(p.verification.total or 0)
+        return VERIFIED_STATUS.format(verified=VERIFIED.lower(), points=verified, own=points)
+    if p.verifying:
+        return VERIFYING_STATUS.format(status=_response_status(p, points), verifying=VERIFYING.lower())
+    return _response_status(p, points)
+
+
+def _response_status(p: UnitProgress, points: str) -> str:
+    response = p.response
+    assert response is not None
     if response.status is Status.SUBMITTED:
         return t.STATUS_SUBMITTED.format(points=points)
     if response.status is Status.APPROVED:

@@ -18,14 +18,13 @@ from conversations.answers import number_text, read_number
 from conversations.definition import Questionnaire, question_header
 from conversations.localtime import local_time
 from conversations.measures import SurveyFigures
+from conversations.status import VERIFIED, VERIFYING
 from conversations.text import fold, vi_sort_key
 from conversations.verification import Criterion, Verified, verify
 from storage import repo
 from storage.models import Account, Explanation, Response, Unit, Verification, VerifiedPoints
 from storage.queries import explanations, verifications, verified_points
 
-IN_PROGRESS = "Đang thẩm định"
-FINALISED = "Đã chốt"
 NO_CRITERION = "Không có tiêu chí chấm điểm “{code}” trong phiếu của {unit}. Các tiêu chí: {codes}."
 BAD_POINTS = "Điểm “{text}” không hợp lệ: tiêu chí {code} được chấm từ 0 đến {maximum} điểm."
 REASON_NEEDED = (
@@ -71,7 +70,7 @@ def status_label(state: Verification | None) -> str | None:
     """ "Đang thẩm định", "Đã chốt", or None when the scoring has not begun."""
     if state is None:
         return None
-    return FINALISED if state.finalised else IN_PROGRESS
+    return VERIFIED if state.finalised else VERIFYING
 
 
 def find(found: Scoring, code: str, unit: Unit) -> Criterion | str:

@@ -45,3 +45,7 @@ ORDER: dict[Status | None, int] = {
     Status.APPROVED: 4,
 }
 """How far along each status is, for sorting."""
+VERIFYING = "Đang thẩm định"
+"""A submitted self-assessment the Justice Office has begun to score (bot.verification)."""
+VERIFIED = "Đã chốt"
+"""Its verified result finalised (locked)."""

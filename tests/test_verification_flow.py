@@ -28,6 +28,9 @@ async def test_scoring_explaining_finalising_and_reopening(tmp_path: Path, datab
         scored = await admin.send("/chamdiem 16012 N1.1 3 Kế hoạch ban hành muộn")
         assert "Đã chấm N1.1 của" in scored and "3/6 điểm (tự chấm 6)" in scored
         assert "chưa thẩm định" in scored
+        progress = await admin.send("/tiendo")
+        assert "Xã Hậu Lộc: đã nộp" in progress and ", đang thẩm định" in progress, progress
+        assert "Thẩm định: 1 đang thẩm định, 0 đã chốt." in progress
         refused = await admin.send("/chot 16012")
         assert "Chưa chốt được" in refused
         assert "chỉ dành cho" in await officer.send("/chot 16012")
@@ -42,6 +45,10 @@ async def test_scoring_explaining_finalising_and_reopening(tmp_path: Path, datab
         assert "Hạ điểm:" in asked and "• N1.1: 6 → 3/6 – Kế hoạch ban hành muộn" in asked
         done = await admin.send("đồng ý")
         assert "Đã chốt kết quả thẩm định" in done and f"{own - 3:g}".replace(".", ",") in done
+        shown = f"{own - 3:g}".replace(".", ",")
+        progress = await admin.send("/tiendo")
+        assert f"Xã Hậu Lộc: đã chốt ({shown} điểm thẩm định, tự chấm {own:g}" in progress, progress
+        assert "Thẩm định: 0 đang thẩm định, 1 đã chốt." in progress
         assert "đã chốt" in await admin.send("/chamdiem 16012 N1.2 0 thử")
         assert "đã chốt; không gửi giải trình" in await officer.send("/giaitrinh N1.1 muộn")
         assert "Hãy ghi lý do mở lại" in await admin.send("/chot 16012 mo lai")
