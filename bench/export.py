@@ -46,8 +46,12 @@ TARGETS = {"ratio": 2.0, "peak_mb": 500.0, "report_seconds": 30.0}
 # ---------------------------------------------------------------- seeding
 
 
+# Loaded only because the self-assessment names it; nothing is seeded for it and no export covers it.
+STAFF_SURVEY = "khao-sat-phong-ban"
+
+
 def bench_questionnaires(directory: Path) -> None:
-    """The shipped self-assessment, and the suggested survey with six more questions (20 in all)."""
+    """The shipped self-assessment and staff survey, and the suggested citizen survey with six more questions."""
     directory.mkdir(parents=True, exist_ok=True)
     survey = yaml.safe_load((PRESETS / "questionnaires" / "khao-sat-nguoi-dan.yaml").read_text(encoding="utf-8"))
     scale = [{"value": f"muc_{n}", "label": label} for n, label in enumerate(["Rất tốt", "Tốt", "Trung bình", "Kém"])]
@@ -62,8 +66,9 @@ def bench_questionnaires(directory: Path) -> None:
         }
     )
     (directory / "khao-sat-nguoi-dan.yaml").write_text(yaml.safe_dump(survey, allow_unicode=True), encoding="utf-8")
-    assessment = (PRESETS / "questionnaires" / "tu-danh-gia.yaml").read_text(encoding="utf-8")
-    (directory / "tu-danh-gia.yaml").write_text(assessment, encoding="utf-8")
+    # The self-assessment's survey-measured criteria name the staff survey too: it must load beside it.
+    for name in ("tu-danh-gia.yaml", f"{STAFF_SURVEY}.yaml"):
+        (directory / name).write_text((PRESETS / "questionnaires" / name).read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def _stamp(moment: datetime) -> str:
@@ -273,7 +278,7 @@ def _export(kind: str, url: str, questionnaires: Path, output: Path) -> dict[str
         period=PERIOD,
         suppress_below=5,
         breakdowns=("tuoi", "gioi_tinh", "nghe_nghiep"),
-        questionnaires=tuple(sorted(qns, key=lambda i: qns[i].kind != "self_assessment")),
+        questionnaires=tuple(sorted(set(qns) - {STAFF_SURVEY}, key=lambda i: qns[i].kind != "self_assessment")),
         evidence_dir=str(output.parent / "evidence"),
     )
     started = time.perf_counter()
