@@ -7,7 +7,7 @@ and the figure and points the unit's survey results give under the same bands.""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -105,12 +105,16 @@ def ranked(results: list[UnitResult]) -> list[UnitResult]:
 async def gather(
     db: AsyncSession,
     qn: Questionnaire,
-    survey: Questionnaire | None,
+    surveys: Sequence[Questionnaire],
     selection: Selection,
-    survey_selection: Selection | None,
+    unit_surveys: Mapping[str, Collection[str]],
     in_force: list[Unit],
     minimum: int,
 ) -> Assessment:
+    """The units' responses, scores and evidence; the survey-measured criteria re-scored from the survey each unit
+    reads (`SurveyMeasure.survey_for` over `unit_surveys`, the public surveys assigned to each unit) among
+    `surveys` (the public surveys the export covers; the first is the assessment's `survey`)."""
+    survey = surveys[0] if surveys else None
     rows = await queries.responses(db, selection)
     by_unit = {r.unit_code: r for r in rows}
     units = await units_for(db, in_force, by_unit, selection)
@@ -118,19 +122,29 @@ async def gather(
     for found in await evidence_files(db, [r.id for r in rows if r.status in COUNTED]):
         files.setdefault(found.response_id, []).append(found)
     measured = measured_criteria(qn) if survey is not None else []
-    tallies: dict[str, SurveyTally] = {}
-    hidden: dict[str, frozenset[str]] = {}
-    if survey is not None and survey_selection is not None:
-        needed = sorted({qid for q in measured for qid in measure_questions(survey, _measure(q))})
-        tallies = await unit_tallies(db, replace(survey_selection, unit_code=None), needed)
-        for q in measured:  # over every unit, as the survey workbook decides it
-            hidden[q.id] = disclosure.measure_hidden(survey, _measure(q), tallies, minimum)
+    by_id = {s.id: s for s in surveys}
+    tallies: dict[str, dict[str, SurveyTally]] = {}
+    hidden: dict[tuple[str, str], frozenset[str]] = {}
+    for s in surveys:  # each survey's counts by unit, and the answers its criteria read
+        reading = [q for q in measured if s.id in _measure(q).surveys]
+        needed = sorted({qid for q in reading for qid in measure_questions(s, _measure(q))})
+        tallies[s.id] = await unit_tallies(db, Selection(s.id, selection.period_code), needed)
+        for q in reading:  # over every unit, as the survey workbook decides it
+            hidden[(s.id, q.id)] = disclosure.measure_hidden(s, _measure(q), tallies[s.id], minimum)
     results = []
     for unit in units:
         response = by_unit.get(unit.code)
-        tally = tallies.get(unit.code, SurveyTally())
-        rates = {q.id: measure(survey, _measure(q), tally) for q in measured} if survey is not None else {}
-        hidden_rates = frozenset(q.id for q in measured if unit.code in hidden[q.id])
+        read = {q.id: _measure(q).survey_for(unit_surveys.get(unit.code, ())) for q in measured}
+        read = {qid: sid for qid, sid in read.items() if sid in tallies}
+        own = next((s.id for s in surveys if s.id in unit_surveys.get(unit.code, ())), survey.id if survey else None)
+        tally = tallies[own].get(unit.code, SurveyTally()) if own is not None else SurveyTally()
+        rates = {  # a criterion whose survey the export does not cover: nobody answered
+            q.id: measure(by_id[read[q.id]], _measure(q), tallies[read[q.id]].get(unit.code, SurveyTally()))
+            if q.id in read
+            else Rate(None, 0)
+            for q in measured
+        }
+        hidden_rates = frozenset(q.id for q in measured if q.id in read and unit.code in hidden[(read[q.id], q.id)])
         shown = {qid: rate for qid, rate in rates.items() if qid not in hidden_rates}
         answers = response.state["answers"] if response else {}
         figures = with_survey_figures(qn, answers, shown, minimum) if response and measured else None

@@ -181,6 +181,16 @@ def frameworks(questionnaires: Mapping[str, Questionnaire], request: ExportReque
     return [i for i in ids if i in questionnaires and questionnaires[i].kind == "self_assessment"]
 
 
+def unit_surveys(request: ExportRequest) -> dict[str, set[str]]:
+    """For each unit, the questionnaires the period assigns to it (the survey a criterion measured by the survey
+    reads for the unit is the first of its surveys among them)."""
+    found: dict[str, set[str]] = {}
+    for questionnaire_id, units in request.units.items():
+        for code in units:
+            found.setdefault(code, set()).add(questionnaire_id)
+    return found
+
+
 def assigned(request: ExportRequest, qn: Questionnaire, in_force: list[Unit]) -> list[Unit]:
     """The units in force a questionnaire's tables list: those the request says it is assigned to, else all (a
     survey: the communes, as before assignments)."""
@@ -196,12 +206,11 @@ async def _assessment(
     request: ExportRequest,
     in_force: list[Unit],
 ) -> assessment.Assessment:
-    citizen = next(iter(chosen(questionnaires, request, "citizen_survey")), None)
+    public = chosen(questionnaires, request, "citizen_survey")
     version = request.version if request.kind != "khaosat" else None
     selection = Selection(qn.id, request.period, request.unit, version)
-    survey_selection = Selection(citizen.id, request.period, request.unit) if citizen is not None else None
     units = assigned(request, qn, in_force)
-    return await assessment.gather(db, qn, citizen, selection, survey_selection, units, request.suppress_below)
+    return await assessment.gather(db, qn, public, selection, unit_surveys(request), units, request.suppress_below)
 
 
 async def _survey(

@@ -366,7 +366,7 @@ async def test_a_survey_measured_criterion_reads_the_survey_of_the_units_audienc
                 await assignments.assign(db, "2026", rule, service.clock())
         await _public_responses(service, CITIZENS, HAU_LOC, [True] * minimum)  # every citizen satisfied
         await _public_responses(service, STAFF, DEPARTMENT, [True] + [False] * (minimum - 1))  # one in K
-        await _public_responses(service, CITIZENS, DEPARTMENT, [False] * minimum)  # not the department's audience
+        await _public_responses(service, CITIZENS, DEPARTMENT, [False] * (minimum + 2))  # not the department's audience
         qn = service.questionnaires["tu-danh-gia"]
         async with service.db.read() as db:
             commune = await service.figures(db, qn, "2026", HAU_LOC)
@@ -376,9 +376,16 @@ async def test_a_survey_measured_criterion_reads_the_survey_of_the_units_audienc
         assert department.rates["n4_hai_long"].base == minimum
         assert department.rates["n4_hai_long"].percent == pytest.approx(100 / minimum, abs=0.5)
 
-        service.admins = frozenset({"test:admin"})  # the report: a part per survey, named for whom it asked
+        service.admins = frozenset({"test:admin"})
         admin = Chat(service, "admin")
-        await admin.send("/xuat baocao")
+        await admin.send("/xuat danhgia")  # the workbook counts each unit's own audience's survey
+        [workbook] = admin.documents
+        progress = _rows(openpyxl.load_workbook(io.BytesIO(workbook.content)), "Tiến độ")
+        assert (
+            progress[DEPARTMENT]["Số phiếu khảo sát"] == minimum and progress[HAU_LOC]["Số phiếu khảo sát"] == minimum
+        )
+
+        await admin.send("/xuat baocao")  # the report: a part per survey, named for whom it asked
         [report] = admin.documents
         document = docx.Document(io.BytesIO(report.content))
         headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Heading 2"]
