@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import waits
 from bot.messages import Document, Reply, Sender
 from conversations import engine
 from conversations.answers import number_text
-from conversations.definition import Question
 from conversations.engine import FileRef, Inbound, Outgoing
 from storage import repo
 from storage.files import FileStore, file_name
@@ -128,16 +128,16 @@ def _mb(size: float) -> str:
 
 
 async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbound) -> Inbound | str:
-    """Files sent on an evidence question, fetched, checked and kept (the refs now carry digest, size, real type
-    and channel); or, when one of them cannot be taken, why in Vietnamese (and nothing is kept). Files sent
-    anywhere else are passed on untouched (an upload, or a file where none is asked for)."""
+    """Files sent on an evidence question (or backing an explanation), fetched, checked and kept (the refs now
+    carry digest, size, real type and channel); or, when one of them cannot be taken, why in Vietnamese (and
+    nothing is kept). Files sent anywhere else are passed on untouched (an upload, or a file where none is asked
+    for)."""
     async with service.db.read() as db:
         asked = await _asked(service, db, sender, actor)
     if asked is None:
         return inbound
-    q, present = asked
-    if present + len(inbound.files) > q.max_files:
-        return inbound  # the engine says how many the question takes; nothing is fetched
+    if len(inbound.files) > asked.room:
+        return inbound  # the engine (or the wait) says how many it takes; nothing is fetched
     limit = service.settings.evidence_max_mb * MB
     limit_text = number_text(service.settings.evidence_max_mb)
     taken: list[tuple[FileRef, bytes, Kind]] = []
@@ -162,7 +162,7 @@ async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbo
             log.info("refused an evidence file on %s: not an allowed kind", sender.channel)
             return REFUSED_KIND.format(name=name, allowed=ALLOWED)
         taken.append((ref, content, kind))
-    if q.accept == "image" and any(not kind.mime.startswith("image/") for _, _, kind in taken):
+    if asked.accept == "image" and any(not kind.mime.startswith("image/") for _, _, kind in taken):
         return replace(inbound, files=tuple(replace(ref, mime=kind.mime) for ref, _, kind in taken))  # the engine
         # refuses them by their real type, and nothing is kept
     kept, files = [], store(service)
@@ -172,10 +172,22 @@ async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbo
     return replace(inbound, files=tuple(kept))
 
 
-async def _asked(service: BotService, db: AsyncSession, sender: Sender, actor: str) -> tuple[Question, int] | None:
-    """The evidence question the sender is being asked right now and how many files it has; None when none is."""
+@dataclass(frozen=True)
+class Asked:
+    """Files the sender is asked for now: of any kind or images only, and how many more are taken."""
+
+    accept: str
+    room: int
+
+
+async def _asked(service: BotService, db: AsyncSession, sender: Sender, actor: str) -> Asked | None:
+    """What files the sender is asked for right now: the evidence question being answered (how many more it takes),
+    or the one file backing an explanation (/giaitrinh, bot.verification); None when none are."""
     session = await repo.get_session(db, actor)
-    if session is None or session.waiting_for is not None or session.response_id is None:
+    if session is not None and session.waiting_for is not None:
+        wait = waits.read(session.waiting_for)
+        return Asked("any", 1) if wait is not None and wait["kind"] == "explanation_file" else None
+    if session is None or session.response_id is None:
         return None
     response = await repo.get_response(db, session.response_id)
     if response is None or not response.status.editable:
@@ -186,7 +198,7 @@ async def _asked(service: BotService, db: AsyncSession, sender: Sender, actor: s
     q = engine.current_question(qn, response.state, service.participant(sender, actor, response))
     if q is None or not q.kind.files:
         return None
-    return q, len(response.state["answers"].get(q.id) or [])
+    return Asked(q.accept, q.max_files - len(response.state["answers"].get(q.id) or []))
 
 
 async def documents(service: BotService, files: Sequence[Evidence], heading: str, more: str) -> list[Reply]:

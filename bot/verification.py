@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.outbox import notify, recipients
 from conversations.answers import number_text, read_number
 from conversations.definition import Questionnaire, question_header
+from conversations.engine import FileRef
 from conversations.localtime import local_time
 from conversations.measures import SurveyFigures
 from conversations.status import VERIFIED, VERIFYING
@@ -175,6 +176,18 @@ async def add_explanation(
     """Keep an officer's explanation of a lowered criterion (once: the table's key refuses a second)."""
     row = Explanation(response_id=response.id, question_id=question_id, text=text, by_account=account.id, at=now)
     db.add(row)
+    await db.flush()
+    return row
+
+
+async def explanation(db: AsyncSession, explanation_id: int) -> Explanation | None:
+    return await db.get(Explanation, explanation_id)
+
+
+async def attach(db: AsyncSession, row: Explanation, ref: FileRef, now: datetime) -> Explanation:
+    """Keep the file (already kept by SHA-256, bot.evidence) backing an explanation."""
+    row.channel, row.file_id, row.kind, row.name = ref.channel, ref.file_id, ref.kind, ref.name
+    row.mime, row.size, row.sha256, row.file_at = ref.mime, ref.size, ref.sha256, now
     await db.flush()
     return row
 

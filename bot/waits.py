@@ -58,7 +58,15 @@ class Confirm(TypedDict):
     """When it was asked (ISO 8601): a yes much later does nothing."""
 
 
-Waiting = UnitPick | QuestionnairePick | UnitsUpload | Preview | Confirm
+class ExplanationFile(TypedDict):
+    """An officer explained a lowered criterion (/giaitrinh): the next message may be one file backing it."""
+
+    kind: Literal["explanation_file"]
+    explanation: int
+    """The explanation's id (storage Explanation)."""
+
+
+Waiting = UnitPick | QuestionnairePick | UnitsUpload | Preview | Confirm | ExplanationFile
 KINDS: frozenset[str] = frozenset(get_args(get_type_hints(w)["kind"])[0] for w in get_args(Waiting))
 
 

@@ -26,6 +26,7 @@ ACTIONS = {
     "verify_finalise": "Chốt kết quả thẩm định",
     "verify_reopen": "Mở lại kết quả thẩm định",
     "verify_explain": "Giải trình tiêu chí bị hạ điểm",
+    "verify_explain_file": "Gửi tệp kèm giải trình",
     "remind": "Gửi nhắc việc",
     "poster": "Tạo áp phích khảo sát",
     "units_upload": "Tải lên danh sách đơn vị",

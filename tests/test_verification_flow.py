@@ -35,12 +35,14 @@ async def test_scoring_explaining_finalising_and_reopening(tmp_path: Path, datab
         assert "Chưa chốt được" in refused
         assert "chỉ dành cho" in await officer.send("/chot 16012")
         assert "không bị hạ điểm" in await officer.send("/giaitrinh N1.2 thử")
-        assert "Đã gửi giải trình" in await officer.send("/giaitrinh N1.1 Kế hoạch ký ngày 5/1, kèm bản chụp")
+        assert "gửi ngay một ảnh hoặc tệp" in await officer.send("/giaitrinh N1.1 Kế hoạch ký ngày 5/1, kèm bản chụp")
+        assert "Đã lưu tệp “ke-hoach.jpg” kèm giải trình tiêu chí N1.1" in await officer.send_file("kh", "ke-hoach.jpg")
         assert "chỉ giải trình một lần" in await officer.send("/giaitrinh N1.1 lần nữa")
         accepted = await admin.send("/chamdiem 16012 dongy")
         assert "Đã thẩm định đủ" in accepted
         xem = await admin.send("/xem 16012")
         assert "thẩm định 3/6 (Kế hoạch ban hành muộn) | giải trình: Kế hoạch ký ngày 5/1" in xem
+        assert "kèm bản chụp [kèm tệp ke-hoach.jpg]" in xem
         asked = await admin.send("/chot 16012")
         assert "Hạ điểm:" in asked and "• N1.1: 6 → 3/6 – Kế hoạch ban hành muộn" in asked
         done = await admin.send("đồng ý")
@@ -60,6 +62,7 @@ async def test_scoring_explaining_finalising_and_reopening(tmp_path: Path, datab
         assert [a for a in actions if a.startswith("verify")] == [
             "verify",
             "verify_explain",
+            "verify_explain_file",
             "verify_accept",
             "verify_finalise",
             "verify_reopen",

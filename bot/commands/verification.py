@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from bot import audit, confirm, verification
+from bot import audit, confirm, verification, waits
 from bot import texts as t
 from bot.commands.review import questionnaire_arg, submitted, target_of
 from bot.messages import Reply
 from bot.table import Call
+from bot.waits import ExplanationFile
+from conversations import engine
 from conversations.answers import number_text
 from conversations.engine import Outgoing
 from conversations.localtime import local_time
@@ -49,7 +51,13 @@ EXPLAIN_USAGE = "Gõ /giaitrinh <tiêu chí> <nội dung>, ví dụ: /giaitrinh 
 NOT_LOWERED = "Tiêu chí {code} không bị hạ điểm nên không cần giải trình."
 EXPLAIN_LOCKED = "Kết quả thẩm định đã chốt; không gửi giải trình được nữa."
 EXPLAINED_ALREADY = "Đơn vị đã giải trình tiêu chí {code} lúc {time}; mỗi tiêu chí chỉ giải trình một lần."
-EXPLAINED = "Đã gửi giải trình tiêu chí {code} tới Phòng Tư pháp."
+EXPLAINED = (
+    "Đã gửi giải trình tiêu chí {code} tới Phòng Tư pháp. Có tệp minh chứng kèm theo thì gửi ngay một ảnh hoặc tệp "
+    "(PDF, Word, Excel); không có thì gõ “xong”."
+)
+FILE_KEPT = "Đã lưu tệp “{name}” kèm giải trình tiêu chí {code}."
+ONE_FILE = "Giải trình chỉ kèm được một tệp; hãy gửi một tệp, hoặc gõ “xong”."
+NO_FILE = "Đã gửi giải trình, không kèm tệp."
 NOT_BEGUN = "Phiếu của đơn vị chưa được Phòng Tư pháp thẩm định, chưa có tiêu chí nào bị hạ điểm."
 
 
@@ -234,5 +242,26 @@ async def explain(call: Call) -> list[Reply]:
     now = service.clock()
     text = " ".join(call.args[1:]).strip()
     account = await audit.record(db, call.sender, now, "verify_explain", unit.code, {"code": code, "text": text})
-    await verification.add_explanation(db, response, criterion.question.id, text, account, now)
+    row = await verification.add_explanation(db, response, criterion.question.id, text, account, now)
+    await waits.wait_for(db, call.actor, now, {"kind": "explanation_file", "explanation": row.id})
     return [Outgoing(EXPLAINED.format(code=code))]
+
+
+async def explanation_file(call: Call, wait: ExplanationFile) -> list[Reply]:
+    """The message after /giaitrinh: one file backing the explanation (checked and kept by bot.evidence before the
+    transaction), or anything else to go without."""
+    db, now = call.db, call.service.clock()
+    files = call.inbound.files if call.inbound is not None else ()
+    if len(files) > 1:
+        return [Outgoing(ONE_FILE)]
+    await repo.save_session(db, call.actor, now, None, None)
+    row = await verification.explanation(db, wait["explanation"])
+    if not files or row is None or files[0].sha256 is None:
+        return [Outgoing(NO_FILE)]
+    kept = await verification.attach(db, row, files[0], now)
+    response = await repo.get_response(db, kept.response_id)
+    qn = await call.service.definition_of(db, response) if response is not None else None
+    code = (qn.question(kept.question_id).code if qn is not None and qn.has(kept.question_id) else None) or ""
+    unit = response.unit_code if response is not None else ""
+    await audit.record(db, call.sender, now, "verify_explain_file", unit, {"code": code, "file": kept.name})
+    return [Outgoing(FILE_KEPT.format(name=engine.file_label(kept.name, kept.kind), code=code))]
