@@ -297,9 +297,15 @@ class Office:
             return None
         return await assignments.first(db, self.service.questionnaires, period.code, assignments.Audience.UNIT)
 
+    async def _shown(self) -> list[str]:
+        """The questionnaire the unit page shows, named to /duyet and /tralai (a unit may have several)."""
+        async with self.service.db.read() as db:
+            qn = await self._assessment(db, await repo.current_period(db))
+        return [qn.id] if qn is not None else []
+
     async def approve(self, request: web.Request) -> web.Response:
         code = request.match_info["code"]
-        replies = await self.service.run_command(me(request), "duyet", [code])
+        replies = await self.service.run_command(me(request), "duyet", [code, *await self._shown()])
         return await self.unit(request, _texts(replies))
 
     async def send_back(self, request: web.Request) -> web.Response:
@@ -318,7 +324,8 @@ class Office:
             found = await repo.find_response(db, repo.response_key(qn.id, period.code, code)) if period and qn else None
         if found is not None and found.status is Status.APPROVED and confirmed is None:
             return await self.unit(request, CONFIRM_APPROVED)
-        replies = await self.service.run_command(me(request), "tralai", [code, *words], confirmed)
+        named = [qn.id] if qn is not None else []
+        replies = await self.service.run_command(me(request), "tralai", [code, *named, *words], confirmed)
         return await self.unit(request, _texts(replies))
 
     async def evidence_file(self, request: web.Request) -> web.StreamResponse:

@@ -189,3 +189,23 @@ async def test_the_console_alone_serves_the_dashboard(tmp_path: Path) -> None:
         assert server is not None and server.channels == []
         async with aiohttp.ClientSession() as browser, browser.get(f"http://127.0.0.1:{port}/web") as page:
             assert page.status == 401 and str(page.url).endswith("/web/")
+
+
+async def test_approving_on_the_shipped_preset_names_the_self_assessment_shown(
+    tmp_path: Path, database_url: str
+) -> None:
+    """With two self-assessments for every unit (the shipped preset), the unit page's approve button approves the
+    one the page shows."""
+    from tests.client import SHIPPED_UNITS
+    from tests.helpers import complete_assessment
+
+    async with running_site(tmp_path, database_url, Clock(), units_dir=SHIPPED_UNITS) as site, site.browser() as b:
+        code = re.search(r"dk_([A-Z0-9]+)", await site.admin.send("/moi 16012"))
+        assert code
+        officer = Chat(site.service, "officer-1")
+        await officer.send(f"/start dk_{code[1]}")
+        await complete_assessment(officer, "1", "90")
+        html = await site.signed_in(b)
+        async with b.post(f"{site.base}/web/donvi/16012/duyet", data={"csrf": csrf_of(html)}) as page:
+            text = await page.text()
+        assert "Đã duyệt phiếu tự đánh giá “Tự đánh giá” (tu-danh-gia) kỳ 2026 của Xã Hậu Lộc" in text, text
