@@ -264,7 +264,13 @@ def command_table() -> CommandTable:
         ],
         waits=[
             Wait("unit_pick", conversation.unit_picked, ANYONE, "đơn vị người dân chọn sau /khaosat"),
-            Wait("questionnaire_pick", conversation.questionnaire_picked, OFFICER, "phiếu cán bộ chọn sau /danhgia"),
+            Wait(
+                "questionnaire_pick",
+                conversation.questionnaire_picked,
+                OFFICER,
+                "phiếu cán bộ chọn sau /danhgia",
+                answers_words_of="danhgia",
+            ),
             Wait("units_upload", unit_changes.uploaded, ADMIN, "tệp danh sách đơn vị sau /nhapdonvi"),
             Wait("preview", questionnaires.preview_step, ADMIN, "câu trả lời khi làm thử bảng hỏi"),
             Wait("confirm", confirm.answered, ADMIN, "“đồng ý” cho một việc không làm lại được"),

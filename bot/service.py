@@ -230,7 +230,9 @@ class BotService:
             busy = session is not None and (waiting is not None or session.response_id is not None)
             # Inside a questionnaire, plain words are answers unless they are a whole command ("huỷ").
             parsed = table.parse(text, with_arguments=not busy) if text else None
-            wait = table.wait(waiting["kind"]) if parsed is None and waiting is not None else None
+            wait = table.wait(waiting["kind"]) if waiting is not None else None
+            if parsed is not None and (wait is None or wait.answers_words_of != parsed[0] or parsed[1]):
+                wait = None
             if wait is not None and waiting is not None:
                 role = await self.role(db, sender)
                 if not role.may(wait.permission):  # no longer theirs (an admin removed since): the wait ends

@@ -160,6 +160,9 @@ class Wait(Generic[W]):
     handler: Callable[[Call, W], Awaitable[list[Reply]]]
     permission: Permission
     description: str
+    answers_words_of: str | None = None
+    """The command that asked (by name): its own words typed here are an answer, not the command again (a
+    questionnaire named "Tự đánh giá" picked after /danhgia, whose words those are)."""
 
 
 @dataclass(frozen=True)

@@ -94,8 +94,7 @@ TASKS = "Bấm nút, gõ số thứ tự hoặc tên phiếu"
 
 
 async def open_questionnaire(officer: Chat, title: str = "Tự đánh giá") -> str:
-    """/danhgia, and when it lists several questionnaires, the one of that short title, by its button ("Tự đánh
-    giá" typed is the command's own words: it lists them again)."""
+    """/danhgia, and when it lists several questionnaires, the one of that short title, by its button."""
     text = await officer.send("/danhgia")
     if TASKS not in text:
         return text

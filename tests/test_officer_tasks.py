@@ -50,6 +50,7 @@ async def test_several_questionnaires_listed_picked_and_kept(tmp_path: Path, dat
             "2. Khung tiêu chí thí điểm — chưa bắt đầu",
             "3. Khảo sát thực trạng — phiếu của riêng anh/chị, chưa bắt đầu",
         ]
+        assert TASKS in await first.send("đánh giá")  # the command's own words at the list: the list again
         opened = await first.send("2")  # by number
         assert "Khung tiêu chí thí điểm: phiếu tự đánh giá kỳ 2026 của Xã Hậu Lộc" in opened, opened
         await first.send("1")  # the first question of the framework answered
@@ -66,6 +67,9 @@ async def test_several_questionnaires_listed_picked_and_kept(tmp_path: Path, dat
         assert _listed(second)[2] == "3. Khảo sát thực trạng — phiếu của riêng anh/chị, chưa bắt đầu"
         await second.tap(_listed(second)[2][3:])  # by button
         assert "Khảo sát thực trạng: phiếu kỳ 2026 của riêng anh/chị" in second.text
+        await second.send("/danhgia")
+        typed = await second.send("Tự đánh giá")  # a title that is also the command's words picks it
+        assert "Tự đánh giá: phiếu tự đánh giá kỳ 2026 của Xã Hậu Lộc" in typed, typed
 
         await first.send("/danhgia")
         assert "phiếu của riêng anh/chị, đang làm 1/" in _listed(first)[2]

@@ -15,7 +15,7 @@ from conversations.answers import InvalidAnswer, pick
 from conversations.engine import Button, Outgoing
 from conversations.localtime import local_time
 from conversations.status import LABELS, Status
-from conversations.text import clean_input
+from conversations.text import clean_input, fold
 from storage import repo
 from storage.models import Period, Unit
 
@@ -120,6 +120,9 @@ async def questionnaire_picked(call: Call, wait: waits.QuestionnairePick) -> lis
             return await _open_task(call, period, unit, tasks, chosen)
     text = clean_input(inbound.text) if inbound is not None and inbound.text else ""
     if not text:
+        return [await _task_list(call, period, unit, tasks)]
+    titled = any(fold(task.questionnaire.short_title) == fold(text) for task in tasks)
+    if not titled and call.service.commands.parse(text, with_arguments=False) is not None:  # /danhgia's own words
         return [await _task_list(call, period, unit, tasks)]
     return await _picked(call, text, tasks, period, unit)
 
