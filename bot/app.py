@@ -311,6 +311,7 @@ async def open_service(settings: Settings, *, console: bool = False) -> AsyncIte
         await jobs.sweep(service)  # what a crash cut short: its requesters are told
         yield service
     finally:
+        await service.detached.cancel()  # a job still running is cut short, and told, as after a crash
         await db.dispose()
 
 
@@ -433,6 +434,7 @@ async def serve(settings: Settings, service: BotService) -> AsyncIterator[WebSer
             async with notifications(settings, service, channels):
                 yield server
     finally:
+        await service.detached.cancel()  # before the channels it would send its file through stop
         for channel in reversed(started):
             await channel.stop()
         await server.stop()

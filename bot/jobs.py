@@ -1,5 +1,9 @@
 """Long jobs (exports): recorded in the transaction of the message that asks for one, run once it has committed.
 
+When the channel can send before the message's handling ends (an `interim`), the job runs detached from it
+(`detach`): the requester is told at once that it is under way, and the file is sent through the same path when it is
+ready. The message's handling, and with it a polled batch and other people's answers, never waits for the job.
+
 A job's row says it is running and, while it runs, its heartbeat moves. A running job whose heartbeat stopped was
 cut short by a crash (a process killed mid-export): the sweep, at start and at every scheduler tick, marks it failed
 and tells its requester through the outbox, so nobody is left waiting on "đang chuẩn bị". Several processes can
@@ -17,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bot import texts as t
 from bot.messages import Reply, Sender
 from bot.outbox import Recipient, notify
-from bot.table import Call
+from bot.table import Call, Interim
 from conversations.engine import Outgoing
 from storage import repo
 from storage.models import Job
@@ -45,6 +49,20 @@ async def record(call: Call, kind: str, payload: dict[str, Any]) -> None:
         heartbeat_at=now,
     )
     call.jobs.append(await repo.add_job(call.db, job))
+
+
+def detach(service: BotService, actor: str, job_ids: list[int], deliver: Interim) -> None:
+    """Run the jobs after the message that recorded them, apart from its handling, and send their replies with
+    `deliver`; one requester's jobs run in the order asked. A shutdown cuts them short (the sweep tells the
+    requester, as after a crash)."""
+
+    async def work() -> None:
+        replies: list[Reply] = []
+        for job_id in job_ids:
+            replies += await run(service, job_id)
+        await deliver(replies)
+
+    service.detached.later(actor, work)
 
 
 async def run(service: BotService, job_id: int) -> list[Reply]:

@@ -56,6 +56,12 @@ class PersonOrder:
         while self._tasks:
             await asyncio.gather(*self._tasks)
 
+    async def cancel(self) -> None:
+        """Cut short everything queued (a shutdown), as a crash would, and wait until it has stopped."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
     def __len__(self) -> int:
         return len(self._locks)
 

@@ -72,6 +72,8 @@ class BotService:
         """Every questionnaire version loaded so far; `questionnaires` are the ones in use for new responses."""
         self.channels = Channels()
         """The channels running in this process (bot.app registers them): files people send, deep links."""
+        self.detached = PersonOrder()
+        """Jobs running apart from the messages that recorded them (bot.jobs.detach), each requester's in order."""
 
     # ------------------------------------------------------------ setup
 
@@ -182,11 +184,13 @@ class BotService:
     async def _committed(self, call: Call, replies: list[Reply], interim: Interim | None) -> list[Reply]:
         """After the handler's transaction committed: its jobs, then its work without the database."""
         if call.jobs:  # long work recorded in the transaction: the requester hears at once that it is under way
-            if interim is not None:
+            if interim is not None:  # and the file comes the same way once it is ready; nobody waits for it
                 await interim(replies)
+                jobs.detach(self, call.actor, call.jobs, interim)
                 replies = []
-            for job_id in call.jobs:
-                replies += await jobs.run(self, job_id)
+            else:
+                for job_id in call.jobs:
+                    replies += await jobs.run(self, job_id)
         for work in call.later:
             replies += await work()
         return replies

@@ -71,6 +71,7 @@ async def fetch_link(offer: list[str]) -> bytes:
 class ConsolePerson:
     def __init__(self, service: BotService, user_id: str, folder: Path) -> None:
         self.user_id, self.folder = user_id, folder
+        self.service = service
         self.chat = ConsoleChat(service, folder / "exports", io.StringIO())
         service.channels.add(self.chat)
         self.chat.sender = Sender("console", user_id)
@@ -78,13 +79,15 @@ class ConsolePerson:
         show = self.chat.show
 
         def recording(replies: list[Reply]) -> None:
-            self.replies = replies
+            self.replies += replies
             show(replies)
 
         self.chat.show = recording  # type: ignore[method-assign]
 
     async def say(self, text: str) -> list[str]:
+        self.replies = []
         await self.chat.line(text)
+        await self.service.detached.join()  # an export's file, shown once built
         return [plain(r) if not isinstance(r, Document) else r.caption for r in self.replies]
 
     async def photo(self) -> list[str]:
@@ -107,13 +110,14 @@ def _with_buttons(msg: BotMessage) -> str:
 
 
 class TelegramPerson:
-    def __init__(self, tg: FakeTelegram, user_id: int, handled: list[int]) -> None:
-        self.tg, self.id, self.user_id, self.handled = tg, user_id, str(user_id), handled
+    def __init__(self, tg: FakeTelegram, user_id: int, handled: list[int], service: BotService) -> None:
+        self.tg, self.id, self.user_id, self.handled, self.service = tg, user_id, str(user_id), handled, service
 
     async def _act(self, inject: Callable[[], object]) -> list[str]:
         mark, target = len(self.tg.messages(self.id)), self.handled[0] + 1
         inject()
         await self.tg.wait_until(lambda: self.handled[0] >= target)
+        await self.service.detached.join()  # an export's file, sent once built
         return [_with_buttons(msg) for msg in self.tg.messages(self.id)[mark:]]
 
     async def say(self, text: str) -> list[str]:
@@ -139,6 +143,7 @@ class ZaloOaPerson:
         mark = len(self.fake.texts(self.user_id))
         assert await deliver == 200
         await self.channel.inbox.join()
+        await self.channel.service.detached.join()  # an export's link, sent once built
         return self.fake.texts(self.user_id)[mark:]
 
     async def say(self, text: str) -> list[str]:
@@ -160,6 +165,7 @@ class ZaloBotPerson:
         await deliver
         await self.fake.wait_fetched()
         await self.channel.inbox.join()
+        await self.channel.service.detached.join()  # an export's link, sent once built
         return self.fake.texts(self.user_id)[mark:]
 
     async def say(self, text: str) -> list[str]:
@@ -216,7 +222,7 @@ async def telegram_network(stack: AsyncExitStack, tmp_path: Path, **overrides: o
         handled[0] += 1  # group 1 runs once the channel's own handler (group 0) has sent its replies
 
     channel.app.add_handler(TypeHandler(Update, count), group=1)
-    people: dict[str, Person] = {role: TelegramPerson(tg, ids[role], handled) for role in ROLES}
+    people: dict[str, Person] = {role: TelegramPerson(tg, ids[role], handled, service) for role in ROLES}
     return Network("telegram", service, people, files_as_links=False, fake=tg)
 
 

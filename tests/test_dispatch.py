@@ -3,17 +3,22 @@ checked against the command table, long jobs recorded in that transaction and ta
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bot import jobs
 from bot.app import command_table, open_service
+from bot.commands.export import PREPARING
 from bot.messages import Reply
+from bot.service import BotService
 from bot.table import Call, Command, CommandTable, Permission
 from conversations.engine import Inbound, Outgoing
 from storage.models import AuditEntry, InboxEvent, Job, OutboxMessage
@@ -106,6 +111,32 @@ async def test_an_export_is_a_recorded_job(tmp_path: Path, database_url: str) ->
             assert (job.kind, job.status, job.payload["request"]["kind"]) == ("export", "done", "danhgia")
             actions = (await db.scalars(select(AuditEntry.action))).all()
             assert list(actions).count("export") == 1
+
+
+async def test_a_detached_job_a_shutdown_cuts_short_is_told_like_a_crash(tmp_path: Path, database_url: str) -> None:
+    sent: list[list[Reply]] = []
+
+    async def interim(replies: list[Reply]) -> None:
+        sent.append(replies)
+
+    async def never(made_by: BotService, payload: dict[str, Any]) -> Any:
+        await asyncio.Event().wait()
+
+    async with running_service(tmp_path, database_url=database_url) as service:
+        table, export = service.commands, service.commands.job("export")
+        service.commands = CommandTable(
+            table.commands, table.files, table.waits.values(), [replace(export, make=never)]
+        )
+        admin = Chat(service, "admin")
+        assert await service.handle(admin.sender, Inbound(text="/xuat danhgia"), "u1", interim) == []
+        assert [[r.text for r in rs if isinstance(r, Outgoing)] for rs in sent] == [[PREPARING]], "told at once"
+    async with running_service(tmp_path, database_url=database_url) as service:  # the shutdown did not wait for it
+        async with service.db.read() as db:
+            assert (await db.scalars(select(Job.status))).all() == ["running"]
+        service.clock = lambda: datetime.now(UTC) + jobs.STALLED * 2
+        assert await jobs.sweep(service) == 1, "its requester is told, as after a crash"
+        async with service.db.read() as db:
+            assert [m.recipient for m in (await db.scalars(select(OutboxMessage))).all()] == ["admin"]
 
 
 async def test_a_job_a_crash_cut_short_is_taken_up_at_restart(tmp_path: Path, database_url: str) -> None:

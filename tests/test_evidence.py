@@ -30,7 +30,7 @@ from storage.db import Database
 from storage.models import Evidence
 from tests.client import Chat, SentFiles, running_service, settings_for
 from tests.fakes.local import free_port
-from tests.fakes.telegram import BotMessage, FakeTelegram, UploadedFile
+from tests.fakes.telegram import BotMessage, FakeTelegram
 from tests.fakes.zalo_oa_server import FakeZaloOA
 from tests.helpers import complete_assessment
 from tests.test_channels_e2e import ZaloOaPerson, fetch_link
@@ -159,8 +159,7 @@ async def test_telegram_evidence_kept_refused_skipped_sent_and_zipped(tmp_path: 
         assert "chưa nộp" in await admin.say("/minhchung 16021")
 
         # /xuat minhchung: a zip whose manifest matches what is stored; the workbook names each file's place.
-        await admin.say("/xuat minhchung 16012")
-        archive = zipfile.ZipFile(io.BytesIO(_last_document(tg).data))
+        archive = zipfile.ZipFile(io.BytesIO((await admin.export("/xuat minhchung 16012")).data))
         manifest = list(csv.DictReader(io.StringIO(archive.read("danh-sach-minh-chung.csv").decode("utf-8-sig"))))
         assert len(manifest) == 2
         for row, stored in zip(manifest, rows, strict=True):
@@ -172,8 +171,7 @@ async def test_telegram_evidence_kept_refused_skipped_sent_and_zipped(tmp_path: 
         assert manifest[0]["Tên tệp"] == "ke-hoach.pdf"
         assert set(archive.namelist()) == {"danh-sach-minh-chung.csv", *(r[PLACE] for r in manifest)}
 
-        await admin.say("/xuat danhgia 16012")
-        book = openpyxl.load_workbook(io.BytesIO(_last_document(tg).data))
+        book = openpyxl.load_workbook(io.BytesIO((await admin.export("/xuat danhgia 16012")).data))
         sheet = book["Minh chứng"]
         header = [c.value for c in sheet[1]]
         places = [r[header.index(PLACE)] for r in sheet.iter_rows(min_row=2, values_only=True)]
@@ -184,12 +182,6 @@ async def _said(user: User, text: str) -> list[BotMessage]:
     mark = len(user.tg.messages(user.id))
     await user.say(text)
     return user.tg.messages(user.id)[mark:]
-
-
-def _last_document(tg: FakeTelegram) -> UploadedFile:
-    document = next(m.document for m in reversed(tg.messages(ADMIN)) if m.document is not None)
-    assert document is not None
-    return document
 
 
 async def test_zalo_evidence_fetched_from_the_attachment_url_and_sent_as_signed_links(

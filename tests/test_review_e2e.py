@@ -182,8 +182,7 @@ async def test_return_resubmit_approve_and_who_may_do_what(tmp_path: Path) -> No
         assert {c.question_id for c in changes} >= {"n1_ke_hoach"}
         assert next(c for c in changes if c.question_id == "n1_ke_hoach").new_text == "Không"
         assert actions == ["invite", "invite", "return", "approve"]
-        await admin.say("/xuat nhatky")
-        exported = tg.last_message(ADMIN).document
+        exported = await admin.export("/xuat nhatky")
 
         asked = await admin.say("/tralai 16012 N1.1: vẫn thiếu kế hoạch")  # an approved one: asked first
         assert "đã được duyệt" in asked and "phải duyệt lại từ đầu" in asked
@@ -192,7 +191,7 @@ async def test_return_resubmit_approve_and_who_may_do_what(tmp_path: Path) -> No
         await admin.say("/tralai 16012 N1.1: vẫn thiếu kế hoạch")
         assert "Đã trả lại phiếu của Xã Hậu Lộc" in await admin.tap("Đồng ý")
         tg.assert_no_violations()
-    assert exported is not None and exported.file_name.startswith("nhat-ky-2026")
+    assert exported.file_name.startswith("nhat-ky-2026")
     book = openpyxl.load_workbook(io.BytesIO(exported.data))
     assert book.sheetnames == ["Lịch sử sửa phiếu", "Nhật ký quản trị", "Ghi chú"]
     history = [row for row in book["Lịch sử sửa phiếu"].iter_rows(min_row=2, values_only=True)]

@@ -3,21 +3,26 @@ against the published Bot API description."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+from sqlalchemy import select
 
 from bot.app import open_service
 from bot.channels.telegram import TelegramChannel
 from bot.service import BotService
+from bot.table import CommandTable
+from storage.models import Job
 from tests.client import settings_for
-from tests.fakes.telegram import BotMessage, FakeTelegram
+from tests.fakes.telegram import BotMessage, FakeTelegram, UploadedFile
 
 ADMIN, OFFICER, CITIZEN_A, CITIZEN_B = 1001, 2002, 3003, 3004
 PNG = bytes.fromhex(
@@ -80,6 +85,15 @@ class User:
             if any(d.startswith(token_prefix) for _, d in self.tg.buttons(message)):
                 return message
         raise AssertionError(f"no button {token_prefix!r} in chat {self.id}")
+
+    async def export(self, text: str) -> UploadedFile:
+        """Ask for a file that is built after the reply ("Đang chuẩn bị tệp xuất…") and wait until it is sent."""
+        mark = len(self.tg.messages(self.id))
+        assert "Đang chuẩn bị tệp xuất" in await self.say(text)
+        await self.tg.wait_until(lambda: any(m.document for m in self.tg.messages(self.id)[mark:]))
+        document = next(m.document for m in self.tg.messages(self.id)[mark:] if m.document)
+        assert document is not None
+        return document
 
     @property
     def text(self) -> str:
@@ -145,10 +159,8 @@ async def test_invite_assess_survey_and_export(tmp_path: Path) -> None:
             assert "Khảo sát cho Xã Hậu Lộc" in citizen.all_text()
             assert "Đã nộp phiếu" in await complete(citizen)
 
-        await admin.say("/xuat")
-        exported = tg.last_message(ADMIN).document
-        assert any("Đang chuẩn bị tệp xuất" in (m.plain_text or "") for m in tg.messages(ADMIN)[-4:])
-        assert exported is not None and exported.file_name.endswith(".xlsx")
+        exported = await admin.export("/xuat")  # sent once ready, after the reply
+        assert exported.file_name.endswith(".xlsx")
         tg.assert_no_violations()
 
     book = openpyxl.load_workbook(io.BytesIO(exported.data))
@@ -180,4 +192,37 @@ async def test_restart_in_the_middle_of_a_survey(tmp_path: Path, database_url: s
             await citizen._act(lambda: tg.press_button(CITIZEN_A, stale.message_id, "a:tuoi:tren_60", force=True))
             assert "Nút đó thuộc một câu hỏi cũ" in citizen.all_text()
             assert "Câu 4/" in citizen.text
+        tg.assert_no_violations()
+
+
+async def test_others_are_answered_while_an_export_is_built(tmp_path: Path, database_url: str) -> None:
+    """Long polling confirms a batch once it is handled: an export waited for there would hold everyone's
+    messages behind it. The export runs apart; its file comes when it is ready."""
+    async with FakeTelegram() as tg, telegram_bot(tg, tmp_path, database_url) as service:
+        building, release = asyncio.Event(), asyncio.Event()
+        export = service.commands.job("export")
+
+        async def slow(made_by: BotService, payload: dict[str, Any]) -> Any:
+            building.set()
+            await release.wait()
+            return await export.make(made_by, payload)
+
+        table = service.commands
+        service.commands = CommandTable(table.commands, table.files, table.waits.values(), [replace(export, make=slow)])
+        admin, citizen = User(tg, ADMIN), User(tg, CITIZEN_A)
+        assert "Đang chuẩn bị tệp xuất" in await admin.say("/xuat khaosat")
+        await asyncio.wait_for(building.wait(), 10)
+        assert "Câu 1/" in await citizen.say("/start ks_16021"), "answered while the export is being built"
+        await citizen.press("a:dong_y:co")
+        assert "Câu 2/" in citizen.text
+        assert tg.last_message(ADMIN).document is None, "the file is not ready yet"
+        async with service.db.read() as db:
+            assert (await db.scalars(select(Job.status))).all() == ["running"]
+
+        release.set()
+        await tg.wait_until(lambda: tg.last_message(ADMIN).document is not None)
+        exported = tg.last_message(ADMIN).document
+        assert exported is not None and exported.file_name.endswith(".xlsx")
+        async with service.db.read() as db:
+            assert (await db.scalars(select(Job.status))).all() == ["done"]
         tg.assert_no_violations()
