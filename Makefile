@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck migrate clean bench bench-export
+.PHONY: run test lint typecheck migrate clean bench bench-export bench-scale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.load
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		$(BIN)/python -m bench.load --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/pbgdpl_bench; fi
+
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.load --citizens --paced-citizens 0 --stored 0 \
+		--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/pbgdpl_bench
 
 bench-export: $(STAMP)
 	$(BIN)/python -m bench.export
