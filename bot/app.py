@@ -274,6 +274,7 @@ def command_table() -> CommandTable:
             Wait("units_upload", unit_changes.uploaded, ADMIN, "tệp danh sách đơn vị sau /nhapdonvi"),
             Wait("preview", questionnaires.preview_step, ADMIN, "câu trả lời khi làm thử bảng hỏi"),
             Wait("confirm", confirm.answered, ADMIN, "“đồng ý” cho một việc không làm lại được"),
+            Wait("verify_pass", verification.guided, ADMIN, "nút hoặc điểm khi thẩm định từng tiêu chí"),
             Wait("explanation_file", verification.explanation_file, OFFICER, "tệp kèm giải trình sau /giaitrinh"),
         ],
         jobs=[JobKind(export.JOB, export.make, export.finish, export.interrupted)],

@@ -66,7 +66,19 @@ class ExplanationFile(TypedDict):
     """The explanation's id (storage Explanation)."""
 
 
-Waiting = UnitPick | QuestionnairePick | UnitsUpload | Preview | Confirm | ExplanationFile
+class VerifyPass(TypedDict):
+    """An admin is walking a unit's criteria one by one (/chamdiem <mã> tung): the next message is a button (accept,
+    lower, raise, stop) or, after lower or raise, the points and reason."""
+
+    kind: Literal["verify_pass"]
+    unit: str
+    questionnaire: str | None
+    question: str
+    asked: str | None
+    """"down" or "up" once the admin pressed lower or raise."""
+
+
+Waiting = UnitPick | QuestionnairePick | UnitsUpload | Preview | Confirm | ExplanationFile | VerifyPass
 KINDS: frozenset[str] = frozenset(get_args(get_type_hints(w)["kind"])[0] for w in get_args(Waiting))
 
 

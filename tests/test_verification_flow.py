@@ -68,3 +68,24 @@ async def test_scoring_explaining_finalising_and_reopening(tmp_path: Path, datab
             "verify_reopen",
             "verify",
         ]
+
+
+async def test_the_guided_pass_walks_the_criteria_with_buttons(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
+        admin, officer = Chat(service, "admin"), Chat(service, "902")
+        await officer.send(f"/start dk_{invite_code(await admin.send('/moi 16012'))}")
+        await complete_assessment(officer, "1", "90")
+        first = await admin.send("/chamdiem 16012 tung")
+        assert "N1.1" in first and "Tự chấm: 6/6" in first and "Đồng ý" in first and "Hạ điểm" in first, first
+        second = await admin.press("vp:ok")
+        assert "Đã chấm N1.1 của Xã Hậu Lộc: 6/6 điểm" in second and "N1.2" in second, second
+        assert "Gõ số điểm hạ (tự chấm 4)" in await admin.press("vp:down")
+        assert "từ 0 đến 4 điểm" in await admin.send("9 x")
+        assert "Hãy ghi lý do" in await admin.send("2")
+        lowered = await admin.send("2 Thiếu minh chứng")
+        assert "Đã chấm N1.2 của Xã Hậu Lộc: 2/4 điểm (tự chấm 4) – Thiếu minh chứng" in lowered and "N1.3" in lowered
+        await admin.press("vp:up")
+        assert "Điểm phải cao hơn điểm tự chấm (6)" in await admin.send("5 thử")
+        assert "Đã dừng thẩm định từng tiêu chí" in await admin.press("vp:stop")
+        xem = await admin.send("/xem 16012")
+        assert "thẩm định 2/4 (Thiếu minh chứng)" in xem and "Còn 23 tiêu chí chưa thẩm định" in xem, xem

@@ -5,21 +5,27 @@ from __future__ import annotations
 
 from bot import audit, confirm, verification, waits
 from bot import texts as t
-from bot.commands.review import questionnaire_arg, submitted, target_of
+from bot.commands.review import Target, questionnaire_arg, submitted, target_of
 from bot.messages import Reply
 from bot.table import Call
-from bot.waits import ExplanationFile
+from bot.verification import Scoring
+from bot.waits import ExplanationFile, VerifyPass
 from conversations import engine
 from conversations.answers import number_text
-from conversations.engine import Outgoing
+from conversations.definition import question_header
+from conversations.engine import Button, Outgoing
 from conversations.localtime import local_time
+from conversations.measures import SurveyFigures
 from conversations.text import fold
+from conversations.verification import Criterion
 from storage import repo
+from storage.models import Response, Unit
 
 SCORE_USAGE = (
     "Gõ /chamdiem <mã đơn vị> <tiêu chí> <điểm> [lý do], ví dụ:\n"
     "/chamdiem 16012 N1.2 2 Kế hoạch thiếu minh chứng\n"
-    "hoặc /chamdiem 16012 dongy để đồng ý mọi điểm tự chấm còn lại (tiêu chí đo bằng khảo sát lấy điểm theo khảo sát)."
+    "hoặc /chamdiem 16012 dongy để đồng ý mọi điểm tự chấm còn lại (tiêu chí đo bằng khảo sát: điểm theo khảo sát);\n"
+    "hoặc /chamdiem 16012 tung để đi qua từng tiêu chí với các nút Đồng ý, Hạ điểm, Nâng điểm."
 )
 FINALISE_USAGE = "Gõ /chot <mã đơn vị> để chốt kết quả thẩm định, hoặc /chot <mã đơn vị> mo lai <lý do> để mở lại."
 SCORED = "Đã chấm {code} của {unit}: {points}/{maximum} điểm (tự chấm {own}){reason}."
@@ -58,7 +64,131 @@ EXPLAINED = (
 FILE_KEPT = "Đã lưu tệp “{name}” kèm giải trình tiêu chí {code}."
 ONE_FILE = "Giải trình chỉ kèm được một tệp; hãy gửi một tệp, hoặc gõ “xong”."
 NO_FILE = "Đã gửi giải trình, không kèm tệp."
+PASS_CRITERION = (
+    "Còn {left} tiêu chí. {header}\nTự chấm: {own}/{maximum}{survey}. “Đồng ý” cho {proposed} điểm; hoặc hạ, nâng điểm."
+)
+PASS_POINTS = "Gõ số điểm {verb} (tự chấm {own}) và lý do, ví dụ: 2 Thiếu minh chứng."
+PASS_WRONG_WAY = "Điểm phải {verb} hơn điểm tự chấm ({own}); gõ lại số điểm và lý do."
+PASS_REASON = "Hãy ghi lý do sau số điểm, ví dụ: 2 Thiếu minh chứng."
+PASS_PRESS = "Bấm “Đồng ý”, “Hạ điểm”, “Nâng điểm” hoặc “Dừng”."
+PASS_STOPPED = "Đã dừng thẩm định từng tiêu chí; các điểm đã chấm được giữ. Gõ /chamdiem {code} tung để làm tiếp."
 NOT_BEGUN = "Phiếu của đơn vị chưa được Phòng Tư pháp thẩm định, chưa có tiêu chí nào bị hạ điểm."
+
+
+async def _open(
+    call: Call, code: str, named: str | None
+) -> tuple[Target, Response, SurveyFigures | None, Scoring] | str:
+    """The unit's submitted self-assessment and its scoring, while it may still be scored; or what to tell."""
+    found = await submitted(call, code, named, "chamdiem")
+    if isinstance(found, str):
+        return found
+    target, response = found
+    figures = await call.service.figures(call.db, target.qn, response.period_code, response.unit_code)
+    scoring = await verification.scoring(call.db, target.qn, response, figures)
+    if scoring.finalised and scoring.state is not None and scoring.state.finalised_at is not None:
+        at = local_time(scoring.state.finalised_at)
+        return LOCKED.format(unit=target.unit.name, time=at, code=target.unit.code)
+    return target, response, figures, scoring
+
+
+async def _set_one(
+    call: Call, scoring: Scoring, response: Response, unit: Unit, criterion: Criterion, points: float, reason: str
+) -> str:
+    """Keep one criterion's verified points, audited; what was done."""
+    now = call.service.clock()
+    code = criterion.question.code or criterion.question.id
+    previous = scoring.rows.get(criterion.question.id)
+    detail = {
+        "code": code,
+        "points": points,
+        "self": criterion.self_points,
+        "before": previous.points if previous is not None else None,
+        "reason": reason or None,
+    }
+    account = await audit.record(call.db, call.sender, now, "verify", unit.code, detail)
+    await verification.set_points(call.db, scoring, response, criterion.question.id, points, reason, account, now)
+    return SCORED.format(
+        code=code,
+        unit=unit.name,
+        points=number_text(points),
+        maximum=number_text(criterion.maximum),
+        own=number_text(criterion.self_points),
+        reason=f" – {reason}" if reason else "",
+    )
+
+
+async def _ask_next(call: Call, target: Target, scoring: Scoring, named: str | None, done: str = "") -> list[Reply]:
+    """The guided pass: the next criterion left to verify, with its self (and survey) points and three buttons; or,
+    when none is left, how to finalise."""
+    left = scoring.result.unverified
+    head = [done] if done else []
+    if not left:
+        await repo.save_session(call.db, call.actor, call.service.clock(), None, None)
+        return [Outgoing("\n".join([*head, ALL_DONE.format(code=target.unit.code)]))]
+    c = left[0]
+    survey = f"; theo khảo sát {number_text(c.survey_points)}" if c.survey_points is not None else ""
+    question = PASS_CRITERION.format(
+        left=len(left),
+        header=question_header(target.qn, c.question.id),
+        own=number_text(c.self_points),
+        maximum=number_text(c.maximum),
+        survey=survey,
+        proposed=number_text(c.proposed),
+    )
+    wait: VerifyPass = {
+        "kind": "verify_pass",
+        "unit": target.unit.code,
+        "questionnaire": named,
+        "question": c.question.id,
+        "asked": None,
+    }
+    await waits.wait_for(call.db, call.actor, call.service.clock(), wait)
+    buttons = (Button("Đồng ý", "vp:ok"), Button("Hạ điểm", "vp:down"), Button("Nâng điểm", "vp:up"))
+    return [Outgoing("\n".join([*head, question]), actions=(*buttons, Button("Dừng", "vp:stop")))]
+
+
+async def guided(call: Call, wait: VerifyPass) -> list[Reply]:
+    """A message during the guided pass: a button (accept, lower, raise, stop), or the points and reason typed."""
+    inbound = call.inbound
+    said = (inbound.button or "") if inbound is not None else ""
+    now = call.service.clock()
+    if said == "vp:stop":
+        await repo.save_session(call.db, call.actor, now, None, None)
+        return [Outgoing(PASS_STOPPED.format(code=wait["unit"]))]
+    opened = await _open(call, wait["unit"], wait["questionnaire"])
+    if isinstance(opened, str):
+        await repo.save_session(call.db, call.actor, now, None, None)
+        return [Outgoing(opened)]
+    target, response, figures, scoring = opened
+    criterion = scoring.result.criterion(wait["question"])
+    if criterion is None or criterion.verified is not None:
+        return await _ask_next(call, target, scoring, wait["questionnaire"])
+    if said == "vp:ok":
+        points, reason = verification.accepted(criterion)
+        done = await _set_one(call, scoring, response, target.unit, criterion, points, reason or "")
+        scoring = await verification.scoring(call.db, target.qn, response, figures)
+        return await _ask_next(call, target, scoring, wait["questionnaire"], done)
+    if said in {"vp:down", "vp:up"}:
+        asked: VerifyPass = {**wait, "asked": said[3:]}
+        await waits.wait_for(call.db, call.actor, now, asked)
+        verb = "hạ" if said == "vp:down" else "nâng"
+        return [Outgoing(PASS_POINTS.format(verb=verb, own=number_text(criterion.self_points)))]
+    words = ((inbound.text or "") if inbound is not None else "").split()
+    if wait["asked"] is None or not words:
+        return [Outgoing(PASS_PRESS)]
+    typed = verification.read_points(criterion, words[0])
+    if isinstance(typed, str):
+        return [Outgoing(typed)]
+    lower = wait["asked"] == "down"
+    if (lower and typed >= criterion.self_points) or (not lower and typed <= criterion.self_points):
+        verb = "thấp" if lower else "cao"
+        return [Outgoing(PASS_WRONG_WAY.format(verb=verb, own=number_text(criterion.self_points)))]
+    reason = " ".join(words[1:]).strip()
+    if not reason:
+        return [Outgoing(PASS_REASON)]
+    done = await _set_one(call, scoring, response, target.unit, criterion, typed, reason)
+    scoring = await verification.scoring(call.db, target.qn, response, figures)
+    return await _ask_next(call, target, scoring, wait["questionnaire"], done)
 
 
 def _told(count: int) -> str:
@@ -70,16 +200,14 @@ async def score(call: Call) -> list[Reply]:
     named, args = questionnaire_arg(call, 1)
     if len(args) < 2:
         return [Outgoing(SCORE_USAGE)]
-    found = await submitted(call, args[0], named, "chamdiem")
-    if isinstance(found, str):
-        return [Outgoing(found)]
-    target, response = found
+    opened = await _open(call, args[0], named)
+    if isinstance(opened, str):
+        return [Outgoing(opened)]
+    target, response, figures, scoring = opened
     unit, qn = target.unit, target.qn
-    figures = await service.figures(db, qn, response.period_code, response.unit_code)
-    scoring = await verification.scoring(db, qn, response, figures)
-    if scoring.finalised and scoring.state is not None and scoring.state.finalised_at is not None:
-        return [Outgoing(LOCKED.format(unit=unit.name, time=local_time(scoring.state.finalised_at), code=unit.code))]
     now = service.clock()
+    if fold(args[1]) in {"tung", "tungtieuchi"}:
+        return await _ask_next(call, target, scoring, named)
     if fold(" ".join(args[1:])) in {"dongy", "dong y"}:
         left = scoring.result.unverified
         if not left:
@@ -97,7 +225,7 @@ async def score(call: Call) -> list[Reply]:
             lines.append(shown + (f" ({reason})" if reason else ""))
         text = ACCEPTED.format(count=len(left), unit=unit.name, lines="\n".join(lines))
     else:
-        if len(call.args) < 3:
+        if len(args) < 3:
             return [Outgoing(SCORE_USAGE)]
         criterion = verification.find(scoring, args[1], unit)
         if isinstance(criterion, str):
@@ -110,25 +238,7 @@ async def score(call: Call) -> list[Reply]:
         missing = verification.needs_reason(criterion, points, reason, unit.code)
         if missing is not None:
             return [Outgoing(missing)]
-        code = criterion.question.code or criterion.question.id
-        previous = scoring.rows.get(criterion.question.id)
-        detail = {
-            "code": code,
-            "points": points,
-            "self": criterion.self_points,
-            "before": previous.points if previous is not None else None,
-            "reason": reason or None,
-        }
-        account = await audit.record(db, call.sender, now, "verify", unit.code, detail)
-        await verification.set_points(db, scoring, response, criterion.question.id, points, reason, account, now)
-        text = SCORED.format(
-            code=code,
-            unit=unit.name,
-            points=number_text(points),
-            maximum=number_text(criterion.maximum),
-            own=number_text(criterion.self_points),
-            reason=f" – {reason}" if reason else "",
-        )
+        text = await _set_one(call, scoring, response, unit, criterion, points, reason)
     after = await verification.scoring(db, qn, response, figures)
     result = after.result
     lines = [
