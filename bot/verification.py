@@ -23,7 +23,7 @@ from conversations.status import VERIFIED, VERIFYING
 from conversations.text import fold, vi_sort_key
 from conversations.verification import Criterion, Verified, verify
 from storage import repo
-from storage.models import Account, Explanation, Response, Unit, Verification, VerifiedPoints
+from storage.models import Account, Evidence, Explanation, Response, Unit, Verification, VerifiedPoints
 from storage.queries import explanations, verifications, verified_points
 
 NO_CRITERION = "Không có tiêu chí chấm điểm “{code}” trong phiếu của {unit}. Các tiêu chí: {codes}."
@@ -182,6 +182,28 @@ async def add_explanation(
 
 async def explanation(db: AsyncSession, explanation_id: int) -> Explanation | None:
     return await db.get(Explanation, explanation_id)
+
+
+async def explanation_files(db: AsyncSession, response_id: int) -> list[Evidence]:
+    """The files backing the officers' explanations, shaped as evidence of their criterion so /minhchung sends them
+    beside the unit's evidence (never stored as evidence rows)."""
+    rows = (await explanations(db, [response_id])).get(response_id, {})
+    return [
+        Evidence(
+            id=row.id,
+            response_id=response_id,
+            question_id=row.question_id,
+            channel=row.channel or "",
+            file_id=row.file_id or "",
+            kind=row.kind or "document",
+            name=f"giai-trinh-{row.name or row.id}",
+            mime=row.mime,
+            size=row.size,
+            sha256=row.sha256,
+        )
+        for row in rows.values()
+        if row.sha256 is not None
+    ]
 
 
 async def attach(db: AsyncSession, row: Explanation, ref: FileRef, now: datetime) -> Explanation:

@@ -43,6 +43,8 @@ async def test_scoring_explaining_finalising_and_reopening(tmp_path: Path, datab
         xem = await admin.send("/xem 16012")
         assert "thẩm định 3/6 (Kế hoạch ban hành muộn) | giải trình: Kế hoạch ký ngày 5/1" in xem
         assert "kèm bản chụp [kèm tệp ke-hoach.jpg]" in xem
+        await admin.send("/minhchung 16012 N1.1")
+        assert [d.filename for d in admin.documents] == ["minh-chung-1.jpg", "giai-trinh-ke-hoach.jpg"]
         asked = await admin.send("/chot 16012")
         assert "Hạ điểm:" in asked and "• N1.1: 6 → 3/6 – Kế hoạch ban hành muộn" in asked
         done = await admin.send("đồng ý")

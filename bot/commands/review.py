@@ -248,7 +248,7 @@ async def send_evidence(call: Call) -> list[Reply]:
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found
-    files = await evidence_files(db, [response.id])
+    files = [*await evidence_files(db, [response.id]), *await verification.explanation_files(db, response.id)]
     where = f"{target.unit.name} kỳ {target.period.code}{target.named}"
     if len(args) == 2:
         by_code = {fold(q.code or ""): q for q in criteria(target.qn)}
