@@ -67,6 +67,12 @@ async def scoring(db: AsyncSession, qn: Questionnaire, response: Response, figur
     return Scoring(result, rows, state, explained)
 
 
+async def is_finalised(db: AsyncSession, response: Response) -> bool:
+    """Whether the response's verified result is finalised (locked: no return, no new points)."""
+    state = (await verifications(db, [response.id])).get(response.id)
+    return state is not None and state.finalised
+
+
 def status_label(state: Verification | None) -> str | None:
     """ "Đang thẩm định", "Đã chốt", or None when the scoring has not begun."""
     if state is None:

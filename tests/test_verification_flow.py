@@ -54,6 +54,7 @@ async def test_scoring_explaining_finalising_and_reopening(tmp_path: Path, datab
         assert f"Xã Hậu Lộc: đã chốt ({shown} điểm thẩm định, tự chấm {own:g}" in progress, progress
         assert "Thẩm định: 0 đang thẩm định, 1 đã chốt." in progress
         assert "đã chốt" in await admin.send("/chamdiem 16012 N1.2 0 thử")
+        assert "đã chốt nên không trả lại được" in await admin.send("/tralai 16012 N1.1 thiếu")
         assert "đã chốt; không gửi giải trình" in await officer.send("/giaitrinh N1.1 muộn")
         assert "Hãy ghi lý do mở lại" in await admin.send("/chot 16012 mo lai")
         assert "Mở lại kết quả đã chốt" in await admin.send("/chot 16012 mo lai Đơn vị bổ sung minh chứng")

@@ -44,6 +44,9 @@ RETURN_APPROVED = (
     "Phiếu kỳ {period} của {unit} đã được duyệt. Trả lại thì phiếu mất trạng thái đã duyệt, cán bộ phải sửa và nộp "
     "lại, và phải duyệt lại từ đầu."
 )
+FINALISED_NO_RETURN = (
+    "Kết quả thẩm định của {unit} đã chốt nên không trả lại được; mở lại trước: /chot {code} mo lai <lý do>."
+)
 RETURNED = "Đã trả lại phiếu{named} của {unit} để sửa:\n{items}\n{told}"
 TOLD = "Đã báo cho {count} cán bộ của đơn vị."
 EVIDENCE_USAGE = "Gõ /minhchung kèm mã đơn vị, thêm mã tiêu chí nếu chỉ cần một tiêu chí, ví dụ: /minhchung 16012 N1.1."
@@ -223,6 +226,8 @@ async def send_back(call: Call) -> list[Reply]:
         return [Outgoing(found)]
     target, response = found
     unit, qn = target.unit, target.qn
+    if await verification.is_finalised(db, response):
+        return [Outgoing(FINALISED_NO_RETURN.format(unit=unit.name, code=unit.code))]
     asked = {q.id for q in engine.review_items(qn, response.state)}
     flagged = parse_return(qn, asked, args[1:])
     if isinstance(flagged, str):
