@@ -110,7 +110,7 @@ def command_table() -> CommandTable:
                 verification.explain,
                 OFFICER,
                 "giải trình một tiêu chí bị Phòng Tư pháp hạ điểm",
-                "<tiêu chí> <nội dung>",
+                "[mã bảng hỏi] <tiêu chí> <nội dung>",
                 words=("giai trinh",),
             ),
             Command(("donvi",), units.units, ANYONE, "danh sách đơn vị và mã", words=("don vi", "danh sach don vi")),

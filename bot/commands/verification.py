@@ -53,7 +53,9 @@ ASK_REOPEN = "Mở lại kết quả đã chốt của {unit} ({reason})? Cán b
 REOPENED = "Đã mở lại kết quả thẩm định của {unit}. {told}"
 TOLD = "Đã báo cho {count} cán bộ của đơn vị."
 NO_OFFICER = "Đơn vị chưa có cán bộ nào dùng bot để nhận kết quả."
-EXPLAIN_USAGE = "Gõ /giaitrinh <tiêu chí> <nội dung>, ví dụ: /giaitrinh N1.2 Kế hoạch đã ban hành, gửi kèm bản chụp."
+EXPLAIN_USAGE = (
+    "Gõ /giaitrinh [mã bảng hỏi] <tiêu chí> <nội dung>, ví dụ: /giaitrinh N1.2 Kế hoạch đã ban hành, gửi kèm bản chụp."
+)
 NOT_LOWERED = "Tiêu chí {code} không bị hạ điểm nên không cần giải trình."
 EXPLAIN_LOCKED = "Kết quả thẩm định đã chốt; không gửi giải trình được nữa."
 EXPLAINED_ALREADY = "Đơn vị đã giải trình tiêu chí {code} lúc {time}; mỗi tiêu chí chỉ giải trình một lần."
@@ -323,12 +325,15 @@ async def explain(call: Call) -> list[Reply]:
     """/giaitrinh <tiêu chí> <nội dung>: an officer answers a lowered criterion of their unit's self-assessment,
     once, before the result is finalised."""
     service, db, role = call.service, call.db, call.role
-    if len(call.args) < 2 or role.unit_code is None:
+    own = call.args[:1] == [role.unit_code]  # "/giaitrinh 16012 <mã bảng hỏi> …", as the list of several says
+    named, args = questionnaire_arg(call, 1 if own else 0)
+    args = args[1:] if own else args
+    if len(args) < 2 or role.unit_code is None:
         return [Outgoing(EXPLAIN_USAGE)]
     period = await repo.current_period(db)
     if period is None:
         return [Outgoing(t.NO_PERIOD)]
-    target = await target_of(call, role.unit_code, period, None, "giaitrinh")
+    target = await target_of(call, role.unit_code, period, named, "giaitrinh")
     if isinstance(target, str):
         return [Outgoing(target)]
     response, unit, qn = target.response, target.unit, target.qn
@@ -338,7 +343,7 @@ async def explain(call: Call) -> list[Reply]:
     scoring = await verification.scoring(db, qn, response, figures)
     if scoring.state is None:
         return [Outgoing(NOT_BEGUN)]
-    criterion = verification.find(scoring, call.args[0], unit)
+    criterion = verification.find(scoring, args[0], unit)
     if isinstance(criterion, str):
         return [Outgoing(criterion)]
     code = criterion.question.code or criterion.question.id
@@ -350,7 +355,7 @@ async def explain(call: Call) -> list[Reply]:
     if before is not None:
         return [Outgoing(EXPLAINED_ALREADY.format(code=code, time=local_time(before.at)))]
     now = service.clock()
-    text = " ".join(call.args[1:]).strip()
+    text = " ".join(args[1:]).strip()
     account = await audit.record(db, call.sender, now, "verify_explain", unit.code, {"code": code, "text": text})
     row = await verification.add_explanation(db, response, criterion.question.id, text, account, now)
     await waits.wait_for(db, call.actor, now, {"kind": "explanation_file", "explanation": row.id})
