@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import assignments
 from bot.outbox import Recipient, notify, recipients
 from conversations import engine
 from conversations.answers import display, number_text
@@ -32,16 +33,29 @@ NO_CRITERION = "Không thấy mã tiêu chí ở đầu “{part}”. Các mã t
 NO_NOTE = "Hãy ghi lý do trả lại cho {codes}, để đơn vị biết cần sửa gì."
 HIDDEN_CRITERION = "Tiêu chí {code} không có trong phiếu của đơn vị (câu này không được hỏi theo các câu trả lời)."
 RETURNED_NOTICE = (
-    "Phòng Tư pháp trả lại phiếu tự đánh giá kỳ {period} của {unit} để sửa {count} tiêu chí:\n{items}\n"
+    "Phòng Tư pháp trả lại phiếu tự đánh giá{named} kỳ {period} của {unit} để sửa {count} tiêu chí:\n{items}\n"
     "Gõ /danhgia để sửa ngay các câu này (các câu khác giữ nguyên), rồi nộp lại."
 )
-APPROVED_NOTICE = "Phiếu tự đánh giá kỳ {period} của {unit} đã được Phòng Tư pháp duyệt. Tổng điểm: {points}."
+APPROVED_NOTICE = "Phiếu tự đánh giá{named} kỳ {period} của {unit} đã được Phòng Tư pháp duyệt. Tổng điểm: {points}."
 RESUBMITTED_NOTICE = (
-    "{unit} đã nộp lại phiếu tự đánh giá kỳ {period} (bạn trả lại lúc {returned}). Tổng điểm: {points}.\n{changes}\n"
-    "Gõ /xem {code} để xem, /duyet {code} để duyệt."
+    "{unit} đã nộp lại phiếu tự đánh giá{named} kỳ {period} (bạn trả lại lúc {returned}). Tổng điểm: {points}.\n"
+    "{changes}\nGõ /xem {code} để xem, /duyet {code} để duyệt."
 )
 NO_CHANGES = "Không có câu trả lời nào thay đổi."
 CHANGES = "Đã sửa {count} câu:"
+
+
+def naming(qn: Questionnaire, several: bool) -> str:
+    """(' “Khung tiêu chí thí điểm” (tu-danh-gia-thi-diem)', or nothing) The self-assessment named in what is said
+    about it, to the admin or the officers, when its unit has several in the period."""
+    return f" “{qn.short_title or qn.title}” ({qn.id})" if several else ""
+
+
+async def several(
+    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], period: str, unit: Unit
+) -> list[Questionnaire]:
+    """The unit's self-assessments in the period (one shared draft each)."""
+    return await assignments.for_unit(db, questionnaires, period, unit, assignments.Audience.UNIT)
 
 
 def criteria(qn: Questionnaire) -> list[Question]:
@@ -157,15 +171,18 @@ def return_items(qn: Questionnaire, flagged: Mapping[str, str]) -> list[dict[str
     return [{"question_id": q, "code": qn.question(q).code or q, "note": note} for q, note in flagged.items()]
 
 
-async def approve(db: AsyncSession, unit: Unit, response: Response, account: Account, now: datetime) -> int:
-    """Approve a submitted self-assessment: the review is kept and the unit's officers are told (how many)."""
+async def approve(
+    db: AsyncSession, unit: Unit, response: Response, account: Account, now: datetime, named: str = ""
+) -> int:
+    """Approve a submitted self-assessment: the review is kept and the unit's officers are told (how many), the
+    questionnaire `named` (`naming`) when the unit has several."""
     response.status = Status.APPROVED
     await repo.add_review(
         db,
         Review(response_id=response.id, action="approved", by_account=account.id, at=now, items=[], question_ids=[]),
     )
     points = number_text(response.total_points or 0)
-    notice = APPROVED_NOTICE.format(period=response.period_code, unit=unit.name, points=points)
+    notice = APPROVED_NOTICE.format(named=named, period=response.period_code, unit=unit.name, points=points)
     return await notify(db, recipients(await repo.officers_of(db, unit.code)), "approved", notice, now)
 
 
@@ -177,9 +194,11 @@ async def send_back(
     items: Sequence[dict[str, str]],
     account: Account,
     now: datetime,
+    named: str = "",
 ) -> int:
     """Return a submitted self-assessment on some criteria: it opens again at them and the questions backing them,
-    the review is kept and the unit's officers are told, with the notes (how many)."""
+    the review is kept and the unit's officers are told, with the notes (how many), the questionnaire `named`
+    (`naming`) when the unit has several."""
     response.status = Status.RETURNED
     flagged = [item["question_id"] for item in items]
     await repo.add_review(
@@ -194,7 +213,8 @@ async def send_back(
         ),
     )
     lines = "\n".join(flagged_lines(qn, items))
-    notice = RETURNED_NOTICE.format(period=response.period_code, unit=unit.name, count=len(items), items=lines)
+    said = {"period": response.period_code, "unit": unit.name, "count": len(items), "items": lines}
+    notice = RETURNED_NOTICE.format(named=named, **said)
     return await notify(db, recipients(await repo.officers_of(db, unit.code)), "returned", notice, now)
 
 
@@ -216,6 +236,7 @@ def survey_now(q: Question, value: object, figures: SurveyFigures | None) -> str
 
 async def resubmitted(
     db: AsyncSession,
+    questionnaires: Mapping[str, Questionnaire],
     qn: Questionnaire,
     response: Response,
     answers: Sequence[Answer],
@@ -224,7 +245,8 @@ async def resubmitted(
     now: datetime,
 ) -> None:
     """A returned self-assessment submitted again: keep what changed (old → new), close the return, and tell the
-    admin who returned it."""
+    admin who returned it (naming the questionnaire, and giving its code in the commands, when the unit has several
+    in the period; `questionnaires`: the versions in use)."""
     changes = await repo.replace_submission(db, response, answers, evidence, account.id if account else None, now)
     returned = await repo.open_return(db, response.id)
     if returned is None:
@@ -237,13 +259,15 @@ async def resubmitted(
     for change in changes:
         title = question_header(qn, change.question_id) if qn.has(change.question_id) else change.question_id
         lines.append(f"• {title}: {change.old_text or '(trống)'} → {change.new_text or '(trống)'}")
+    many = len(await several(db, questionnaires, response.period_code, unit)) > 1
     text = RESUBMITTED_NOTICE.format(
+        named=naming(qn, many),
         unit=unit.name,
         period=response.period_code,
         returned=local_time(returned.at),
         points=number_text(response.total_points or 0),
         changes="\n".join(lines),
-        code=unit.code,
+        code=f"{unit.code} {qn.id}" if many else unit.code,
     )
     await notify(db, [Recipient.of(admin)], "resubmitted", text, now)
 

@@ -298,7 +298,7 @@ class BotService:
             await repo.save_session(db, actor, now, None, None)
         if step.submitted:
             role = await self.role(db, sender)
-            await submissions.store(db, qn, response, role.account, now)
+            await submissions.store(db, self.questionnaires, qn, response, role.account, now)
             await repo.save_session(db, actor, now, None, None)
             await drafts.tell_others(db, self.secret, response, places, who.name, now)
         return list(step.outgoing)

@@ -4,6 +4,7 @@ of what changed (bot.review)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,15 +52,21 @@ def rows(qn: Questionnaire, response: Response) -> tuple[list[Answer], list[Evid
 
 
 async def store(
-    db: AsyncSession, qn: Questionnaire, response: Response, account: Account | None, now: datetime
+    db: AsyncSession,
+    questionnaires: Mapping[str, Questionnaire],
+    qn: Questionnaire,
+    response: Response,
+    account: Account | None,
+    now: datetime,
 ) -> None:
-    """Submit a response (by `account`, unless the questionnaire is anonymous)."""
+    """Submit a response (by `account`, unless the questionnaire is anonymous); `questionnaires`, the versions in
+    use, name the questionnaire to the admin told of a resubmission when the unit has several."""
     resubmitted = response.status is Status.RETURNED
     response.status, response.submitted_at = Status.SUBMITTED, now
     response.total_points = score(qn, response.state["answers"]).total if qn.scored else None
     response.submitted_by = account.id if account and not qn.anonymous else None
     answers, files = rows(qn, response)
     if resubmitted:  # the history of what changed is kept, and the admin who returned it is told
-        await review.resubmitted(db, qn, response, answers, files, account, now)
+        await review.resubmitted(db, questionnaires, qn, response, answers, files, account, now)
     else:
         await repo.store_submission(db, response, answers, files)

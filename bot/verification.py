@@ -34,14 +34,14 @@ REASON_NEEDED = (
 )
 SURVEY_REASON = "Theo khảo sát người dân: {points} điểm"
 FINAL_NOTICE = (
-    "Phòng Tư pháp đã chốt kết quả thẩm định phiếu tự đánh giá kỳ {period} của {unit}: {verified}/{maximum} điểm "
-    "(tự chấm {own})."
+    "Phòng Tư pháp đã chốt kết quả thẩm định phiếu tự đánh giá{named} kỳ {period} của {unit}: "
+    "{verified}/{maximum} điểm (tự chấm {own})."
 )
 CHANGED_LINES = "Các tiêu chí được chấm khác điểm tự chấm:"
 NO_CHANGE = "Mọi tiêu chí giữ nguyên điểm tự chấm."
 REOPENED_NOTICE = (
-    "Phòng Tư pháp mở lại việc thẩm định phiếu tự đánh giá kỳ {period} của {unit} ({reason}). Kết quả sẽ được báo "
-    "lại khi chốt."
+    "Phòng Tư pháp mở lại việc thẩm định phiếu tự đánh giá{named} kỳ {period} của {unit} ({reason}). "
+    "Kết quả sẽ được báo lại khi chốt."
 )
 
 
@@ -141,9 +141,10 @@ def accepted(criterion: Criterion) -> tuple[float, str | None]:
 
 
 async def finalise(
-    db: AsyncSession, found: Scoring, unit: Unit, response: Response, account: Account, now: datetime
+    db: AsyncSession, found: Scoring, unit: Unit, response: Response, account: Account, now: datetime, named: str = ""
 ) -> int:
-    """Lock the verified result and tell the unit's officers (how many): the totals and each changed criterion."""
+    """Lock the verified result and tell the unit's officers (how many): the totals and each changed criterion, the
+    questionnaire `named` (bot.review.naming) when the unit has several."""
     assert found.state is not None
     result = found.result
     state = found.state
@@ -151,6 +152,7 @@ async def finalise(
     state.total = result.verified_total
     lines = [
         FINAL_NOTICE.format(
+            named=named,
             period=response.period_code,
             unit=unit.name,
             verified=number_text(result.verified_total),
@@ -165,14 +167,22 @@ async def finalise(
 
 
 async def reopen(
-    db: AsyncSession, found: Scoring, unit: Unit, response: Response, reason: str, account: Account, now: datetime
+    db: AsyncSession,
+    found: Scoring,
+    unit: Unit,
+    response: Response,
+    reason: str,
+    account: Account,
+    now: datetime,
+    named: str = "",
 ) -> int:
-    """Open a finalised result again (the reason kept) and tell the unit's officers (how many)."""
+    """Open a finalised result again (the reason kept) and tell the unit's officers (how many), the questionnaire
+    `named` (bot.review.naming) when the unit has several."""
     assert found.state is not None
     state = found.state
     state.finalised, state.reopened_by, state.reopened_at, state.reopen_reason = False, account.id, now, reason
     await db.flush()
-    notice = REOPENED_NOTICE.format(period=response.period_code, unit=unit.name, reason=reason)
+    notice = REOPENED_NOTICE.format(named=named, period=response.period_code, unit=unit.name, reason=reason)
     return await notify(db, recipients(await repo.officers_of(db, unit.code)), "reopened", notice, now)
 
 

@@ -1,5 +1,5 @@
 """What several tests do alike: run a real `pbgdpl run` in a subprocess, wait for a condition, read what a
-database holds, read what the bot's logging writes, answer a whole self-assessment."""
+database or its outbox holds, read what the bot's logging writes, answer a whole self-assessment."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.logs import setup_logging
+from bot.service import BotService
 from conversations.engine import Outgoing
 from storage.db import Database
-from storage.models import InboxEvent, Response
+from storage.models import InboxEvent, OutboxMessage, Response
 from tests.client import Chat
 
 SECRET = "crash-test-secret"
@@ -73,6 +74,16 @@ async def undone_events(database_url: str) -> int:
             return int(await db.scalar(query) or 0)
     finally:
         await database.dispose()
+
+
+async def outbox(service: BotService, kind: str) -> dict[str, list[str]]:
+    """The texts the outbox holds of one kind ("reminder", "returned"…), by recipient."""
+    async with service.db.read() as db:
+        rows = (await db.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind))).all()
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(row.recipient, []).append(row.text)
+    return found
 
 
 @contextmanager

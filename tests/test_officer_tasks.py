@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from bot import assignments
 from storage.models import Assignment, Response
 from tests.client import Chat, Clock, running_service
-from tests.helpers import TASKS, answer_everything, complete_assessment
+from tests.helpers import TASKS, answer_everything, complete_assessment, open_questionnaire, outbox
 
 HAU_LOC = "16012"
 RULES = (
@@ -143,11 +143,33 @@ async def test_review_names_the_self_assessment_when_a_unit_has_several(tmp_path
         files = await admin.send(f"/minhchung {HAU_LOC} tu-danh-gia")
         assert "Minh chứng của Xã Hậu Lộc kỳ 2026 “Tự đánh giá” (tu-danh-gia)" in files, files
 
+        framework = "“Khung tiêu chí thí điểm” (tu-danh-gia-thi-diem) kỳ 2026"
+        tt03 = "“Tự đánh giá” (tu-danh-gia) kỳ 2026"
+        [told] = (await outbox(service, "approved"))["o-1"]
+        assert f"Phiếu tự đánh giá {tt03} của Xã Hậu Lộc đã được Phòng Tư pháp duyệt" in told, told
+        [told] = (await outbox(service, "returned"))["o-1"]
+        assert f"trả lại phiếu tự đánh giá {framework} của Xã Hậu Lộc để sửa 1 tiêu chí" in told, told
+        assert "thiếu số liệu" in told
+        await open_questionnaire(officer, "Khung tiêu chí thí điểm")
+        await answer_everything(officer, "2", "80")
+        assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")
+        [told] = (await outbox(service, "resubmitted"))["admin"]
+        assert f"Xã Hậu Lộc đã nộp lại phiếu tự đánh giá {framework}" in told, told
+        assert f"/xem {HAU_LOC} tu-danh-gia-thi-diem để xem, /duyet {HAU_LOC} tu-danh-gia-thi-diem" in told, told
+
+        assert "Đã thẩm định đủ" in await admin.send(f"/chamdiem {HAU_LOC} tu-danh-gia dongy")
+        await admin.send(f"/chot {HAU_LOC} tu-danh-gia")
+        assert "Đã chốt kết quả thẩm định" in await admin.send("đồng ý")
+        [told] = (await outbox(service, "verified"))["o-1"]
+        assert f"đã chốt kết quả thẩm định phiếu tự đánh giá {tt03} của Xã Hậu Lộc" in told, told
+        await admin.send(f"/chot {HAU_LOC} tu-danh-gia mo lai Bổ sung minh chứng")
+        await admin.send("đồng ý")
+        [told] = (await outbox(service, "reopened"))["o-1"]
+        assert f"mở lại việc thẩm định phiếu tự đánh giá {tt03} của Xã Hậu Lộc (Bổ sung minh chứng)" in told, told
+
 
 async def complete_assessment_untotalled(officer: Chat, title: str) -> None:
     """Open a self-assessment that has no points by its title, answer everything and submit."""
-    from tests.helpers import open_questionnaire
-
     await open_questionnaire(officer, title)
     await answer_everything(officer, "1", "90")
     assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")

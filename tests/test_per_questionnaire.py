@@ -22,7 +22,7 @@ from bot import assignments
 from bot.app import open_service
 from storage.models import Assignment
 from tests.client import Chat, Clock, settings_for
-from tests.helpers import complete_assessment, open_questionnaire
+from tests.helpers import complete_assessment, open_questionnaire, outbox
 
 ROOT = Path(__file__).resolve().parents[1]
 HAU_LOC, HOA_LOC = "16012", "16072"
@@ -232,17 +232,6 @@ async def test_progress_by_questionnaire_and_in_all(tmp_path: Path, database_url
         assert "(mã tu-danh-gia-thi-diem)" not in theirs and "Tổng cộng 3 bảng hỏi" in theirs
 
 
-async def _outbox(service: Any, kind: str) -> dict[str, list[str]]:
-    from storage.models import OutboxMessage
-
-    async with service.db.read() as db:
-        rows = (await db.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == kind))).all()
-    found: dict[str, list[str]] = {}
-    for row in rows:
-        found.setdefault(row.recipient, []).append(row.text)
-    return found
-
-
 async def test_reminders_say_what_is_missing_per_questionnaire(tmp_path: Path, database_url: str) -> None:
     """/nhacnho, the scheduler's reminders and the digest name each questionnaire a unit has left: its
     self-assessments not submitted (not started, or drafting with the share answered) to every officer of the unit,
@@ -269,7 +258,7 @@ async def test_reminders_say_what_is_missing_per_questionnaire(tmp_path: Path, d
         one = await admin.send(f"/nhacnho {HOA_LOC}")
         assert one.startswith("Đã nhắc 1 cán bộ của Xã Hoa Lộc, kỳ 2026: Tự đánh giá đang làm 1/"), one
         assert "; chưa nộp Khung tiêu chí thí điểm; Khảo sát thực trạng: 1 cán bộ chưa trả lời." in one
-        [told] = (await _outbox(service, "reminder"))[f"officer-{HOA_LOC}"]
+        [told] = (await outbox(service, "reminder"))[f"officer-{HOA_LOC}"]
         assert told.startswith("Nhắc việc kỳ 2026 – Xã Hoa Lộc: Tự đánh giá đang làm 1/"), told
         assert "; chưa nộp Khung tiêu chí thí điểm; Khảo sát thực trạng: phiếu của riêng anh/chị chưa nộp." in told
 
@@ -279,7 +268,7 @@ async def test_reminders_say_what_is_missing_per_questionnaire(tmp_path: Path, d
         await second.send(f"/start dk_{code[1]}")
         everyone = await admin.send("/nhacnho")
         assert "Đã nhắc 2 cán bộ của 2 đơn vị chưa nộp đủ: Xã Hậu Lộc, Xã Hoa Lộc." in everyone, everyone
-        sent = await _outbox(service, "reminder")
+        sent = await outbox(service, "reminder")
         assert f"officer-{HAU_LOC}" not in sent, "nothing is missing of what Hậu Lộc's first officer has to do"
         [own] = sent["second-officer"]
         assert "Xã Hậu Lộc: Khảo sát thực trạng: phiếu của riêng anh/chị chưa nộp." in own and "Tự đánh giá" not in own
@@ -288,7 +277,7 @@ async def test_reminders_say_what_is_missing_per_questionnaire(tmp_path: Path, d
             period = await repo.current_period(db)
             assert period is not None
             assert await queue_digest(service, db, period, "tomtat:thu") == 1
-        [digest] = (await _outbox(service, "digest"))["admin"]
+        [digest] = (await outbox(service, "digest"))["admin"]
         assert "Tự đánh giá: 1/5 đơn vị đã nộp, 1 đang làm" in digest
         assert "Khung tiêu chí thí điểm: 0/1 đơn vị đã nộp, 0 đang làm, 1 chưa bắt đầu" in digest
         assert "Khảo sát thực trạng: 1/3 cán bộ đã trả lời." in digest and "Khảo sát người dân: 0 phiếu." in digest

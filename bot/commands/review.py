@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import assignments, audit, confirm, evidence, review, verification
+from bot import audit, confirm, evidence, review, verification
 from bot import texts as t
 from bot.messages import Reply
 from bot.progress import period_questionnaires
@@ -71,7 +71,7 @@ class Target:
 
     @property
     def named(self) -> str:
-        return f" “{self.qn.short_title}” ({self.qn.id})" if self.several else ""
+        return review.naming(self.qn, self.several)
 
 
 async def target_of(
@@ -85,7 +85,7 @@ async def target_of(
         return role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN)
     if unit is None:
         return UNIT_NOT_FOUND.format(code=code)
-    shared = await assignments.for_unit(db, service.questionnaires, period.code, unit, assignments.Audience.UNIT)
+    shared = await review.several(db, service.questionnaires, period.code, unit)
     if not shared:
         return NOT_ASSIGNED.format(unit=unit.name, period=period.code)
     listed = ", ".join(f"{qn.short_title} ({qn.id})" for qn in shared)
@@ -209,7 +209,7 @@ async def approve(call: Call) -> list[Reply]:
         return [Outgoing(ALREADY_APPROVED.format(unit=unit.name, time=local_time(reviews[-1].at)))]
     now = service.clock()
     account = await audit.record(db, call.sender, now, "approve", unit.code, {"points": response.total_points})
-    told = await review.approve(db, unit, response, account, now)
+    told = await review.approve(db, unit, response, account, now, target.named)
     points = number_text(response.total_points or 0)
     said = {"period": period.code, "unit": unit.name, "points": points, "told": _told(told, unit.code)}
     return [Outgoing(APPROVED.format(named=target.named, **said))]
@@ -237,7 +237,7 @@ async def send_back(call: Call) -> list[Reply]:
     now = service.clock()
     items = review.return_items(qn, flagged)
     account = await audit.record(db, call.sender, now, "return", unit.code, {"items": items})
-    told = await review.send_back(db, qn, unit, response, items, account, now)
+    told = await review.send_back(db, qn, unit, response, items, account, now, target.named)
     lines = "\n".join(flagged_lines(qn, items))
     return [Outgoing(RETURNED.format(named=target.named, unit=unit.name, items=lines, told=_told(told, unit.code)))]
 

@@ -285,7 +285,7 @@ async def finalise(call: Call) -> list[Reply]:
             return await confirm.ask(call, "chot", ASK_REOPEN.format(unit=unit.name, reason=reason))
         now = service.clock()
         account = await audit.record(db, call.sender, now, "verify_reopen", unit.code, {"reason": reason})
-        told = await verification.reopen(db, scoring, unit, response, reason, account, now)
+        told = await verification.reopen(db, scoring, unit, response, reason, account, now, target.named)
         return [Outgoing(REOPENED.format(unit=unit.name, told=_told(told)))]
     if rest:
         return [Outgoing(FINALISE_USAGE)]
@@ -313,7 +313,7 @@ async def finalise(call: Call) -> list[Reply]:
     now = service.clock()
     detail = {"total": result.verified_total, "self": result.self_total, "changed": verification.changed_lines(scoring)}
     account = await audit.record(db, call.sender, now, "verify_finalise", unit.code, detail)
-    told = await verification.finalise(db, scoring, unit, response, account, now)
+    told = await verification.finalise(db, scoring, unit, response, account, now, target.named)
     return [
         Outgoing(
             FINALISED.format(unit=unit.name, verified=totals["verified"], maximum=totals["maximum"], told=_told(told))
