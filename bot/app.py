@@ -198,7 +198,12 @@ def command_table() -> CommandTable:
                 words=("nhac nho", "nhac viec"),
             ),
             Command(
-                ("qr",), posters.poster, ADMIN, "áp phích khảo sát có mã QR", "<mã đơn vị>", words=("ma qr", "ap phich")
+                ("qr",),
+                posters.poster,
+                ADMIN,
+                "áp phích có mã QR cho từng khảo sát của đơn vị (Telegram, và Zalo khi đã khai báo OA)",
+                "<mã đơn vị> [mã bảng hỏi]",
+                words=("ma qr", "ap phich"),
             ),
             Command(
                 ("banghoi",),

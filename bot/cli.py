@@ -110,16 +110,18 @@ async def _units_import(settings: Settings, path: Path, agreed: bool) -> None:
 
 
 async def _posters(settings: Settings, args: argparse.Namespace) -> None:
+    from bot import posters
     from bot.app import open_service
-    from bot.channels.registry import SURVEY_PAYLOAD
     from bot.channels.telegram import TelegramLinks
-    from exports.poster import make_poster
     from storage import repo
 
     bot = args.bot or settings.telegram_bot_username
     if not bot:
         raise SystemExit("Cần tên bot Telegram: --bot <tên> hoặc PBGDPL_TELEGRAM_BOT_USERNAME.")
     async with open_service(settings) as service, service.db.read() as db:
+        period = await repo.current_period(db)
+        if period is None:
+            raise SystemExit("Chưa có kỳ đánh giá nào đang mở, nên chưa có khảo sát để làm áp phích.")
         if args.all:
             units = await repo.units_in_force(db, service.clock().date())
         else:
@@ -127,15 +129,19 @@ async def _posters(settings: Settings, args: argparse.Namespace) -> None:
             if found is None:
                 raise SystemExit(f"Không tìm thấy đơn vị có mã “{args.unit}”; hoặc dùng --all.")
             units = [found]
+        planned = [
+            posters.of_unit(unit, qn)
+            for unit in units
+            for qn in await posters.unit_surveys(db, service.questionnaires, period.code, unit)
+        ]
     args.output.mkdir(parents=True, exist_ok=True)
     links = TelegramLinks(bot)
-    for unit in units:
-        link = links.deep_link(SURVEY_PAYLOAD.format(code=unit.code))
-        assert link is not None  # the bot's name is known
-        made = await asyncio.to_thread(make_poster, unit.name, unit.code, link)
-        (args.output / f"ap-phich-khao-sat-{unit.code}.png").write_bytes(made.png)
-        (args.output / f"ap-phich-khao-sat-{unit.code}.pdf").write_bytes(made.pdf)
-    print(f"Đã ghi {len(units)} áp phích (PNG và PDF) vào {args.output}")
+    for each in planned:
+        made = await posters.draw(each, links, settings)
+        assert made is not None  # the bot's name is known
+        (args.output / f"{each.stem}.png").write_bytes(made.png)
+        (args.output / f"{each.stem}.pdf").write_bytes(made.pdf)
+    print(f"Đã ghi {len(planned)} áp phích (PNG và PDF) vào {args.output}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -169,7 +175,9 @@ def main(argv: list[str] | None = None) -> None:
     units.add_argument("action", choices=["import"])
     units.add_argument("file", type=Path)
     units.add_argument("--yes", action="store_true", help="áp dụng cả khi tệp thay đổi đơn vị đang có")
-    qr = commands.add_parser("qr", help="áp phích khảo sát (PNG và PDF, khổ A4) có mã QR của từng đơn vị")
+    qr = commands.add_parser(
+        "qr", help="áp phích (PNG và PDF, khổ A4) có mã QR cho từng khảo sát giao cho đơn vị trong kỳ đang mở"
+    )
     qr.add_argument("unit", nargs="?", help="mã đơn vị")
     qr.add_argument("--all", action="store_true", help="mọi đơn vị đang áp dụng")
     qr.add_argument("--bot", help="tên bot Telegram (mặc định: PBGDPL_TELEGRAM_BOT_USERNAME)")

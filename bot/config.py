@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -26,7 +26,8 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as problem:
         wrong = [
-            f"PBGDPL_{'_'.join(str(part) for part in e['loc']).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            (f"PBGDPL_{'_'.join(str(part) for part in e['loc']).upper()}: " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
             for e in problem.errors()
         ]
         raise ConfigError("; ".join(wrong)) from None
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
     zalo_oa_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
     zalo_oa_buttons: bool = False
     zalo_oa_replay_window_seconds: int = 600
+    zalo_oa_name: str | None = None
+    """The Official Account's name as people find it on Zalo, printed on the posters beside its QR code."""
+    zalo_oa_id: str | None = None
+    """The Official Account's id (digits): the posters' second QR code opens https://zalo.me/<id>."""
     zalo_bot_token: SecretStr | None = None
     zalo_bot_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_bot_webhook_secret: SecretStr | None = None
@@ -127,6 +132,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("zalo_oa_id")
+    @classmethod
+    def _zalo_oa_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip().isdigit():
+            raise ValueError("mã Official Account Zalo chỉ gồm chữ số (xem ở trang quản lý OA)")
+        return value.strip() if value is not None else None
+
+    @model_validator(mode="after")
+    def _zalo_oa_poster(self) -> Settings:
+        if (self.zalo_oa_name is None) != (self.zalo_oa_id is None):
+            raise ValueError("áp phích cần cả PBGDPL_ZALO_OA_NAME và PBGDPL_ZALO_OA_ID (hoặc bỏ trống cả hai)")
+        return self
 
     @property
     def base_url(self) -> str:

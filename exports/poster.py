@@ -1,7 +1,8 @@
-"""A printable A4 poster that brings citizens to a unit's survey: the unit's name, why the survey matters, the QR
-code of the Telegram deep link and what to type on Zalo. Drawn with matplotlib's object API (no global state, so
-posters can be made in worker threads), as PNG for chat and PDF for printing. The QR code is made with segno and
-drawn module by module in pure black; everything else is in colour, so the code stands apart on the page."""
+"""A printable A4 poster that brings people to a public survey: its title, the unit (or the event) it asks about, why
+it matters, the QR code of the Telegram deep link and, when the Zalo Official Account is configured, a second QR code
+that opens the OA on Zalo with the words to type there. Drawn with matplotlib's object API (no global state, so
+posters can be made in worker threads), as PNG for chat and PDF for printing. The QR codes are made with segno and
+drawn module by module in pure black; everything else is in colour, so the codes stand apart on the page."""
 
 from __future__ import annotations
 
@@ -17,15 +18,36 @@ INK = "#1F3864"
 ACCENT = "#C00000"
 QUIET_ZONE = 4
 WHY = (
-    "Ý kiến của bạn giúp chính quyền biết việc phổ biến, giáo dục pháp luật ở địa phương đã đến được với người dân "
-    "chưa, để làm thiết thực hơn. Khảo sát ẩn danh, khoảng 3 phút."
+    "Ý kiến của bạn giúp biết việc phổ biến, giáo dục pháp luật đã đến được với mọi người chưa, để làm thiết thực "
+    "hơn. Phiếu ẩn danh, chỉ mất vài phút."
 )
+TELEGRAM = "Telegram: quét mã bằng camera điện thoại"
+ZALO = "Zalo: quét mã để mở {account}, rồi nhắn:"
 
 
 @dataclass(frozen=True)
 class Poster:
     png: bytes
     pdf: bytes
+
+
+@dataclass(frozen=True)
+class ZaloCode:
+    """The Zalo Official Account on a poster: its name, the link its QR code opens and the words to send it."""
+
+    account: str
+    link: str
+    words: str
+
+
+@dataclass(frozen=True)
+class PosterText:
+    """What a poster says: the survey's title, the unit or event it asks about, and where to answer it."""
+
+    title: str
+    place: str
+    telegram: str
+    zalo: ZaloCode | None = None
 
 
 def qr_modules(data: str) -> list[list[bool]]:
@@ -44,27 +66,38 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def make_poster(unit_name: str, unit_code: str, link: str) -> Poster:
-    figure = Figure(figsize=A4_INCHES)
-    text = figure.text
-    text(0.5, 0.94, "KHẢO SÁT Ý KIẾN NGƯỜI DÂN", ha="center", fontsize=26, weight="bold", color=ACCENT)
-    text(0.5, 0.905, "về công tác phổ biến, giáo dục pháp luật", ha="center", fontsize=15, color=INK)
-    text(0.5, 0.85, _wrap(unit_name, 28), ha="center", va="top", fontsize=30, weight="bold", color=INK)
-    text(0.5, 0.76, _wrap(WHY, 62), ha="center", va="top", fontsize=13, color=INK, linespacing=1.5)
-    modules = qr_modules(link)
+def _code(figure: Figure, data: str, centre: float, side: float, bottom: float) -> None:
+    modules = qr_modules(data)
     size = len(modules) + 2 * QUIET_ZONE
     padded = [[0.0] * size for _ in range(size)]
     for y, row in enumerate(modules):
         for x, dark in enumerate(row):
             padded[y + QUIET_ZONE][x + QUIET_ZONE] = 1.0 if dark else 0.0
-    side = 0.52
-    ax = figure.add_axes((0.5 - side / 2, 0.22, side, side * A4_INCHES[0] / A4_INCHES[1]))
+    ax = figure.add_axes((centre - side / 2, bottom, side, side * A4_INCHES[0] / A4_INCHES[1]))
     ax.imshow(padded, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
-    text(0.5, 0.19, "Quét mã bằng camera điện thoại để mở khảo sát trên Telegram", ha="center", fontsize=14, color=INK)
-    text(0.5, 0.165, link, ha="center", fontsize=11, color=INK, family="monospace")
-    zalo = f"Dùng Zalo? Nhắn tin cho tài khoản Zalo của chương trình:\n“khảo sát {unit_code}”"
-    text(0.5, 0.1, zalo, ha="center", va="top", fontsize=15, weight="bold", color=ACCENT, linespacing=1.6)
+
+
+def make_poster(poster: PosterText) -> Poster:
+    figure = Figure(figsize=A4_INCHES)
+    text = figure.text
+    text(0.5, 0.94, _wrap(poster.title.upper(), 30), ha="center", va="top", fontsize=24, weight="bold", color=ACCENT)
+    text(0.5, 0.86, "về công tác phổ biến, giáo dục pháp luật", ha="center", fontsize=15, color=INK)
+    text(0.5, 0.83, _wrap(poster.place, 30), ha="center", va="top", fontsize=26, weight="bold", color=INK)
+    text(0.5, 0.71, _wrap(WHY, 62), ha="center", va="top", fontsize=13, color=INK, linespacing=1.5)
+    zalo = poster.zalo
+    if zalo is None:
+        _code(figure, poster.telegram, 0.5, 0.5, 0.2)
+        text(0.5, 0.17, TELEGRAM, ha="center", fontsize=14, color=INK)
+        text(0.5, 0.145, poster.telegram, ha="center", fontsize=11, color=INK, family="monospace")
+    else:
+        for centre, data in ((0.27, poster.telegram), (0.73, zalo.link)):
+            _code(figure, data, centre, 0.4, 0.3)
+        text(0.27, 0.27, _wrap(TELEGRAM, 26), ha="center", va="top", fontsize=13, color=INK)
+        text(0.27, 0.2, poster.telegram, ha="center", va="top", fontsize=7, color=INK, family="monospace")
+        said = _wrap(ZALO.format(account=zalo.account), 30)
+        text(0.73, 0.27, said, ha="center", va="top", fontsize=13, color=INK)
+        text(0.73, 0.17, _wrap(f"“{zalo.words}”", 24), ha="center", va="top", fontsize=15, weight="bold", color=ACCENT)
     png, pdf = io.BytesIO(), io.BytesIO()
     figure.savefig(png, format="png", dpi=PNG_DPI)
     figure.savefig(pdf, format="pdf")

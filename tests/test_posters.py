@@ -1,34 +1,48 @@
-"""Posters for citizens: /qr through Telegram sends a PNG and a PDF, `pbgdpl qr --all` writes one per unit, and
-the QR code printed on the poster is the Telegram deep link of the unit's survey.
+"""Posters for public surveys: /qr through Telegram sends a PNG and a PDF per public survey of the unit (or the one
+named), `pbgdpl qr --all` writes one per unit and survey, and the QR code printed on the poster is the Telegram deep
+link naming the survey; with the Zalo Official Account configured, a second code opens the OA and the words printed
+beside it open the same survey over Zalo.
 
-The QR check reads the code back from the PNG: the pure-black pixels (only the code is drawn in pure black) give its
-box, the top-left finder pattern (7 modules wide) gives the module size and so the number of modules, and each
-module is sampled at its centre. The matrix read must be exactly segno's encoding of the expected link, which is
-what a scanner would decode (no pure-Python QR decoder is needed; pyzbar would need the zbar system library)."""
+The QR check reads a code back from the PNG: the pure-black pixels (only the codes are drawn in pure black) of one
+half of the page give its box, the top-left finder pattern (7 modules wide) gives the module size and so the number
+of modules, and each module is sampled at its centre. The matrix read must be exactly segno's encoding of the
+expected link, which is what a scanner would decode (no pure-Python QR decoder is needed; pyzbar would need the zbar
+system library)."""
 
 from __future__ import annotations
 
 import io
+import re
+from contextlib import AsyncExitStack
 from pathlib import Path
 
+import aiohttp
 import pytest
 from PIL import Image
 
-from bot.channels.registry import SURVEY_PAYLOAD
+from bot import posters
+from bot.channels.registry import survey_payload
 from bot.channels.telegram import TelegramLinks
 from bot.cli import main
-from exports.poster import make_poster, qr_modules
+from bot.config import ConfigError, load_settings
+from exports.poster import PosterText, ZaloCode, make_poster, qr_modules
+from storage import repo
 from tests.client import Chat, running_service
 from tests.fakes.telegram import FakeTelegram
+from tests.test_channels_e2e import zalo_oa_network
 from tests.test_telegram_e2e import ADMIN, OFFICER, User, telegram_bot
 
+OA_ID = "4318636541427040178"
 
-def modules_in(png: bytes) -> list[list[bool]]:
+
+def modules_in(png: bytes, part: tuple[float, float] = (0.0, 1.0)) -> list[list[bool]]:
+    """The code drawn in a part of the page's width (from, to, as shares of it)."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
     width, height = image.size
     pixels = image.load()
     assert pixels is not None
-    black = [(x, y) for y in range(0, height) for x in range(0, width) if pixels[x, y] == (0, 0, 0)]
+    columns = range(int(part[0] * width), int(part[1] * width))
+    black = [(x, y) for y in range(0, height) for x in columns if pixels[x, y] == (0, 0, 0)]
     left, top = min(x for x, _ in black), min(y for _, y in black)
     right, bottom = max(x for x, _ in black), max(y for _, y in black)
     run = next(x for x in range(left, right + 2) if pixels[x, top] != (0, 0, 0)) - left
@@ -41,33 +55,64 @@ def modules_in(png: bytes) -> list[list[bool]]:
     ]
 
 
-def survey_link(unit_code: str) -> str:
-    link = TelegramLinks("pbgdpl_bot").deep_link(SURVEY_PAYLOAD.format(code=unit_code))
+def survey_link(unit_code: str, questionnaire: str = "khao-sat-nguoi-dan", bot: str = "pbgdpl_bot") -> str:
+    link = TelegramLinks(bot).deep_link(survey_payload(unit_code, questionnaire))
     assert link is not None
     return link
 
 
-def test_the_poster_carries_the_qr_code_of_the_units_survey_link() -> None:
+def test_the_poster_carries_the_qr_code_of_the_surveys_link_and_only_it_without_zalo() -> None:
     link = survey_link("16012")
-    assert link == "https://t.me/pbgdpl_bot?start=ks_16012"
-    made = make_poster("Xã Hậu Lộc", "16012", link)
+    assert link == "https://t.me/pbgdpl_bot?start=ks_16012__khao-sat-nguoi-dan"
+    made = make_poster(PosterText("Khảo sát người dân", "Xã Hậu Lộc", link))
     assert made.pdf.startswith(b"%PDF") and made.png.startswith(b"\x89PNG")
     assert Image.open(io.BytesIO(made.png)).size == (1654, 2338), "A4 at 200 dpi"
     read = modules_in(made.png)
-    assert read == qr_modules(link)
+    assert read == qr_modules(link), "one code on the page: the Telegram one"
     assert read != qr_modules(survey_link("16021")), "the check tells units apart"
+    assert read != qr_modules(survey_link("16012", "khao-sat-phong-ban")), "and surveys"
 
 
-async def test_qr_in_chat_sends_a_png_and_a_pdf_to_admins_only(tmp_path: Path) -> None:
+def test_with_the_zalo_account_the_poster_carries_its_code_beside_telegrams() -> None:
+    link, oa = survey_link("16012"), f"https://zalo.me/{OA_ID}"
+    zalo = ZaloCode("PBGDPL Hậu Lộc", oa, "khảo sát 16012 khao-sat-nguoi-dan")
+    made = make_poster(PosterText("Khảo sát người dân", "Xã Hậu Lộc", link, zalo))
+    assert modules_in(made.png, (0.0, 0.5)) == qr_modules(link)
+    assert modules_in(made.png, (0.5, 1.0)) == qr_modules(oa)
+
+
+def test_the_zalo_account_needs_its_name_and_id_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PBGDPL_ZALO_OA_NAME", "PBGDPL Hậu Lộc")
+    with pytest.raises(ConfigError, match="cần cả PBGDPL_ZALO_OA_NAME và PBGDPL_ZALO_OA_ID"):
+        load_settings()
+    monkeypatch.setenv("PBGDPL_ZALO_OA_ID", "zalo.me/abc")
+    with pytest.raises(ConfigError, match="PBGDPL_ZALO_OA_ID: mã Official Account Zalo chỉ gồm chữ số"):
+        load_settings()
+    monkeypatch.setenv("PBGDPL_ZALO_OA_ID", OA_ID)
+    assert load_settings().zalo_oa_id == OA_ID
+
+
+async def test_qr_in_chat_sends_a_png_and_a_pdf_per_survey_to_admins_only(tmp_path: Path) -> None:
     async with FakeTelegram() as tg, telegram_bot(tg, tmp_path):
         admin, officer = User(tg, ADMIN), User(tg, OFFICER)
         assert "chỉ dành cho quản trị viên" in await officer.say("/qr 16012")
         assert "Không tìm thấy đơn vị" in await admin.say("/qr 99999")
+        said = await admin.say("/qr 16072 khao-sat-phong-ban")
+        assert "không giao cho Xã Hoa Lộc" in said and "khao-sat-nguoi-dan" in said
+        assert "Đã giao" in await admin.say("/giao y-kien-hoi-thao 16072")
         await admin.say("/qr 16072")
-        photo, document = tg.messages(ADMIN)[-2:]
-        assert photo.photo is not None and "Áp phích khảo sát của Xã Hoa Lộc" in (photo.caption or "")
-        assert document.document is not None and document.document.file_name == "ap-phich-khao-sat-16072.pdf"
-        assert document.document.data.startswith(b"%PDF")
+        sent = tg.messages(ADMIN)[-4:]
+        assert [m.document.file_name for m in sent[1::2] if m.document] == [
+            "ap-phich-khao-sat-nguoi-dan-16072.pdf",
+            "ap-phich-y-kien-hoi-thao-16072.pdf",
+        ]
+        photo = sent[2]
+        assert photo.photo is not None and "Áp phích “Ý kiến hội thảo, tọa đàm” của Xã Hoa Lộc" in (photo.caption or "")
+        assert modules_in(photo.photo) == qr_modules(survey_link("16072", "y-kien-hoi-thao", tg.bot_username))
+        before = len(tg.messages(ADMIN))
+        await admin.say("/qr 16072 khao-sat-nguoi-dan")
+        named = tg.messages(ADMIN)[before:]
+        assert [m.document.file_name for m in named if m.document] == ["ap-phich-khao-sat-nguoi-dan-16072.pdf"]
         tg.assert_no_violations()
 
 
@@ -76,11 +121,43 @@ async def test_without_telegram_the_chat_says_why_no_code(tmp_path: Path) -> Non
         assert "Chưa biết tên bot Telegram" in await Chat(service, "admin").send("/qr 16012")
 
 
-def test_pbgdpl_qr_all_writes_one_poster_per_unit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_words_on_the_poster_open_its_survey_over_zalo(tmp_path: Path, database_url: str) -> None:
+    async with AsyncExitStack() as stack:
+        net = await zalo_oa_network(
+            stack,
+            tmp_path,
+            database_url=database_url,
+            telegram_bot_username="pbgdpl_bot",
+            zalo_oa_name="PBGDPL Hậu Lộc",
+            zalo_oa_id=OA_ID,
+        )
+        admin, citizen = net.people["admin"], net.people["citizen"]
+        await admin.say("/giao y-kien-hoi-thao 16012")
+        offer = await admin.say("/qr 16012")
+        links = re.findall(r"http://127\.0\.0\.1:\d+/exports/\S+", "\n".join(offer))
+        assert len(links) == 4, offer
+        async with aiohttp.ClientSession() as session, session.get(links[2]) as response:
+            png = await response.read()
+        assert modules_in(png, (0.0, 0.5)) == qr_modules(survey_link("16012", "y-kien-hoi-thao"))
+        assert modules_in(png, (0.5, 1.0)) == qr_modules(f"https://zalo.me/{OA_ID}")
+        async with net.service.db.read() as db:
+            unit = await repo.get_unit(db, "16012")
+        assert unit is not None
+        seminar = posters.of_unit(unit, net.service.questionnaires["y-kien-hoi-thao"])
+        assert seminar.words == "khảo sát 16012 y-kien-hoi-thao"
+        opened = "\n".join(await citizen.say(seminar.words))
+        assert "người tham dự hội thảo, tọa đàm" in opened and "Xã Hậu Lộc" in opened
+        await citizen.say("/huy")
+        citizens = posters.of_unit(unit, net.service.questionnaires["khao-sat-nguoi-dan"])
+        opened = "\n".join(await citizen.say(citizens.words.replace("khảo sát", "khao sat")))
+        assert "về việc tuyên truyền, phổ biến pháp luật ở địa phương" in opened, "typed without diacritics too"
+
+
+def test_pbgdpl_qr_all_writes_one_poster_per_unit_and_survey(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in (("PBGDPL_DATA_DIR", str(tmp_path)), ("PBGDPL_PERIOD", "2026"), ("PBGDPL_SECRET", "s")):
         monkeypatch.setenv(name, value)
     main(["qr", "--all", "--bot", "pbgdpl_bot", "-o", str(tmp_path / "ap-phich")])
     written = sorted(p.name for p in (tmp_path / "ap-phich").iterdir())
-    assert len(written) == 10 and "ap-phich-khao-sat-16078.pdf" in written
-    png = (tmp_path / "ap-phich" / "ap-phich-khao-sat-16078.png").read_bytes()
-    assert modules_in(png) == qr_modules("https://t.me/pbgdpl_bot?start=ks_16078")
+    assert len(written) == 10 and "ap-phich-khao-sat-nguoi-dan-16078.pdf" in written, "five communes, one survey"
+    png = (tmp_path / "ap-phich" / "ap-phich-khao-sat-nguoi-dan-16078.png").read_bytes()
+    assert modules_in(png) == qr_modules("https://t.me/pbgdpl_bot?start=ks_16078__khao-sat-nguoi-dan")

@@ -9,7 +9,7 @@ from typing import Protocol
 from conversations.engine import FileRef
 
 SURVEY_PAYLOAD = "ks_{code}"
-"""A deep link's payload that opens a unit's survey (bot.commands.conversation reads it): posters, `pbgdpl qr`."""
+"""A deep link's payload that opens a unit's survey (bot.commands.conversation reads it); see survey_payload."""
 NAMED = "__"
 """Between the unit and the questionnaire in a payload that names one (questionnaire ids have no underscore)."""
 
