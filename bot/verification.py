@@ -19,7 +19,7 @@ from conversations.definition import Questionnaire, question_header
 from conversations.engine import FileRef
 from conversations.localtime import local_time
 from conversations.measures import SurveyFigures
-from conversations.status import VERIFIED, VERIFYING
+from conversations.status import scoring_label
 from conversations.text import fold, vi_sort_key
 from conversations.verification import Criterion, Verified, verify
 from storage import repo
@@ -71,13 +71,6 @@ async def is_finalised(db: AsyncSession, response: Response) -> bool:
     """Whether the response's verified result is finalised (locked: no return, no new points)."""
     state = (await verifications(db, [response.id])).get(response.id)
     return state is not None and state.finalised
-
-
-def status_label(state: Verification | None) -> str | None:
-    """ "Đang thẩm định", "Đã chốt", or None when the scoring has not begun."""
-    if state is None:
-        return None
-    return VERIFIED if state.finalised else VERIFYING
 
 
 def find(found: Scoring, code: str, unit: Unit) -> Criterion | str:
@@ -247,7 +240,7 @@ def changed_lines(found: Scoring) -> list[str]:
 def summary(found: Scoring, qn: Questionnaire) -> list[str]:
     """The scoring as an admin reads it: status, the three totals, each group, what is left to verify."""
     result = found.result
-    label = status_label(found.state) or "Chưa thẩm định"
+    label = scoring_label(found.state is not None, found.finalised)
     if found.state is not None and found.state.finalised and found.state.finalised_at is not None:
         label += f" lúc {local_time(found.state.finalised_at)}"
     elif found.state is not None and found.state.reopened_at is not None:

@@ -41,7 +41,10 @@ def score(qn: Questionnaire, answers: Mapping[str, Any]) -> ScoreCard:
         raw = sum(question_points(q, counted[q.id]) for q in g.questions if q.id in counted)
         groups.append(GroupScore(g.code, g.title, min(raw, g.max_points), g.max_points))
     total = sum(s.points for s in groups)
-    level = None
-    if qn.classification:
-        level = next((lv.name for lv in qn.classification if total >= lv.min_points), None)
-    return ScoreCard(tuple(groups), total, qn.max_points, level, qn.classification is not None)
+    return ScoreCard(tuple(groups), total, qn.max_points, level(qn, total), qn.classification is not None)
+
+
+def level(qn: Questionnaire, total: float) -> str | None:
+    """The questionnaire's level a total reaches (its `classification`, highest first); None when it has none or
+    the total reaches none (a self total, or the Justice Office's verified total, conversations.verification)."""
+    return next((lv.name for lv in qn.classification or () if total >= lv.min_points), None)

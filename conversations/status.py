@@ -49,3 +49,9 @@ VERIFYING = "Đang thẩm định"
 """A submitted self-assessment the Justice Office has begun to score (bot.verification)."""
 VERIFIED = "Đã chốt"
 """Its verified result finalised (locked)."""
+NOT_VERIFIED = "Chưa thẩm định"
+
+
+def scoring_label(begun: bool, finalised: bool) -> str:
+    """Where the Justice Office's scoring of a submitted self-assessment stands, as /xem and the exports say it."""
+    return VERIFIED if finalised else VERIFYING if begun else NOT_VERIFIED

@@ -1,14 +1,18 @@
-"""The self-assessment workbook: Tổng hợp (scores by group, classification, rank), Chi tiết (unit × criterion),
-Minh chứng (every evidence file) and Tiến độ (not started, in progress, submitted).
+"""The self-assessment workbook: Tổng hợp (scores by group: the unit's own, the survey's, the Justice Office's
+verified; classification, rank), Chi tiết (unit × criterion), Minh chứng (every evidence file) and Tiến độ (not
+started, in progress, submitted).
 
 Criteria measured by the citizen survey (`measured_by`) are shown twice: the officer's own figure and points,
-and the figure and points the unit's survey results give under the same bands."""
+and the figure and points the unit's survey results give under the same bands.
+
+The result of a unit (its level and rank) is the Justice Office's: on its verified total once finalised (`/chot`),
+ranked among the finalised units of the period; until then only its own total's rank (`self_rank`) is known."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,19 +31,20 @@ from conversations.definition import (
 from conversations.localtime import local_cell
 from conversations.measures import (
     Rate,
+    SurveyFigures,
     SurveyTally,
     measure,
     measure_questions,
     measured_criteria,
-    with_survey_figures,
 )
-from conversations.scoring import ScoreCard, question_points, score
-from conversations.status import COUNTED, LABELS, ORDER, Status
+from conversations.scoring import ScoreCard, level, question_points, score
+from conversations.status import COUNTED, LABELS, ORDER, Status, scoring_label
+from conversations.verification import Verified, verify
 from exports import queries
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, Sheet
-from storage.models import Evidence, Response, Unit
-from storage.queries import Selection, evidence_files, unit_tallies
+from storage.models import Evidence, Response, Unit, Verification
+from storage.queries import Selection, evidence_files, unit_tallies, verifications, verified_points
 
 NO_THRESHOLDS = "Chưa có ngưỡng chính thức"
 CHANNELS = {"telegram": "Telegram", "zalo_oa": "Zalo OA", "zalo_bot": "Zalo Bot", "console": "Dòng lệnh"}
@@ -60,7 +65,16 @@ class UnitResult:
     hidden_rates: frozenset[str]
     """The survey-measured criteria whose survey figure is hidden for this unit (conversations.disclosure)."""
     evidence: list[Evidence]
+    verified: Verified | None = None
+    """The Justice Office's scoring worked out (conversations.verification) for a submitted unit, else None."""
+    verification: Verification | None = None
+    """Where that scoring stands; None while not begun."""
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    """The reasons given with verified points, by question id."""
+    self_rank: int | None = None
+    """Among the submitted units, by their own totals."""
     rank: int | None = None
+    """The result's: among the finalised units, by their verified totals."""
 
     @property
     def status(self) -> Status | None:
@@ -69,6 +83,22 @@ class UnitResult:
     @property
     def answers(self) -> dict[str, Any]:
         return self.response.state["answers"] if self.response else {}
+
+    @property
+    def scoring(self) -> str | None:
+        """ "Chưa thẩm định", "Đang thẩm định", "Đã chốt" for a submitted unit, else None."""
+        if self.verified is None:
+            return None
+        return scoring_label(self.verification is not None, self.finalised)
+
+    @property
+    def finalised(self) -> bool:
+        return self.verified is not None and self.verification is not None and self.verification.finalised
+
+    @property
+    def final_total(self) -> float | None:
+        """The verified total once finalised: the one a level and a rank are given on."""
+        return self.verified.verified_total if self.finalised and self.verified is not None else None
 
 
 @dataclass(frozen=True)
@@ -93,13 +123,19 @@ def _measure(q: Question) -> SurveyMeasure:
     return q.measured_by
 
 
+def _places(totals: Mapping[int, float]) -> dict[int, int]:
+    """Highest first; equal totals share a place (1, 1, 3)."""
+    rounded = {i: round(t, 6) for i, t in totals.items()}
+    return {i: 1 + sum(other > t for other in rounded.values()) for i, t in rounded.items()}
+
+
 def ranked(results: list[UnitResult]) -> list[UnitResult]:
-    """Submitted units ranked by total, highest first; equal totals share a rank (1, 1, 3)."""
-    totals = [round(r.card.total, 6) for r in results if r.status in COUNTED and r.card]
-    return [
-        replace(r, rank=1 + sum(t > round(r.card.total, 6) for t in totals)) if r.status in COUNTED and r.card else r
-        for r in results
-    ]
+    """Two ranks: `self_rank` among the submitted units by their own totals; `rank`, the result's, among the units
+    whose verified result is finalised, by their verified totals (a unit still being scored has none: its total
+    may change)."""
+    own = _places({i: r.card.total for i, r in enumerate(results) if r.status in COUNTED and r.card})
+    final = _places({i: total for i, r in enumerate(results) if (total := r.final_total) is not None})
+    return [replace(r, self_rank=own.get(i), rank=final.get(i)) for i, r in enumerate(results)]
 
 
 async def gather(
@@ -118,9 +154,11 @@ async def gather(
     rows = await queries.responses(db, selection)
     by_unit = {r.unit_code: r for r in rows}
     units = await units_for(db, in_force, by_unit, selection)
+    counted = [r.id for r in rows if r.status in COUNTED]
     files: dict[int, list[Evidence]] = {}
-    for found in await evidence_files(db, [r.id for r in rows if r.status in COUNTED]):
+    for found in await evidence_files(db, counted):
         files.setdefault(found.response_id, []).append(found)
+    points, states = await verified_points(db, counted), await verifications(db, counted)
     measured = measured_criteria(qn) if survey is not None else []
     by_id = {s.id: s for s in surveys}
     tallies: dict[str, dict[str, SurveyTally]] = {}
@@ -145,9 +183,11 @@ async def gather(
             for q in measured
         }
         hidden_rates = frozenset(q.id for q in measured if q.id in read and unit.code in hidden[(read[q.id], q.id)])
-        shown = {qid: rate for qid, rate in rates.items() if qid not in hidden_rates}
         answers = response.state["answers"] if response else {}
-        figures = with_survey_figures(qn, answers, shown, minimum) if response and measured else None
+        figures = SurveyFigures(rates, minimum, hidden_rates) if measured else None
+        replaced = figures.answers(qn, answers) if response and figures is not None else None
+        given = points.get(response.id, {}) if response and response.status in COUNTED else None
+        verified = verify(qn, answers, {q: v.points for q, v in given.items()}, figures) if given is not None else None
         results.append(
             UnitResult(
                 unit=unit,
@@ -155,40 +195,52 @@ async def gather(
                 card=score(qn, answers) if response else None,
                 survey_responses=tally.responses,
                 survey_rates=rates,
-                survey_card=score(qn, figures) if figures is not None else None,
+                survey_card=score(qn, replaced) if replaced is not None else None,
                 hidden_rates=hidden_rates,
                 evidence=files.get(response.id, []) if response else [],
+                verified=verified,
+                verification=states.get(response.id) if response else None,
+                reasons={q: v.reason for q, v in (given or {}).items() if v.reason},
             )
         )
     return Assessment(qn, survey, selection.period_code, ranked(results), minimum)
 
 
-def _level(a: Assessment, r: UnitResult) -> str:
+def final_level(a: Assessment, r: UnitResult) -> str:
+    """The unit's level on its finalised verified total ("" before), or that the questionnaire has no levels."""
     if not a.qn.classification:
         return NO_THRESHOLDS
-    return (r.card.level or "") if r.card and r.status in COUNTED else ""
+    total = r.final_total
+    return (level(a.qn, total) or "") if total is not None else ""
 
 
 def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
     groups = [g for g in a.qn.groups if g.max_points is not None]
     survey_groups = [g for g in groups if any(q.group == g.code for q in a.measured)]
+    most = f"tối đa {a.qn.max_points:g}"
     columns = [
         Column("Mã đơn vị", "code"),
         Column("Đơn vị", width=28),
         Column("Trạng thái", width=13),
         Column("Nộp lúc", "datetime"),
-        *[Column(f"{g.code} (tối đa {g.max_points:g})", "number") for g in groups],
-        Column(f"Tổng điểm (tối đa {a.qn.max_points:g})", "number"),
-        Column("Xếp loại", width=16),
-        Column("Hạng", "integer"),
+        *[Column(f"{g.code} tự chấm (tối đa {g.max_points:g})", "number") for g in groups],
+        Column(f"Tổng điểm tự chấm ({most})", "number"),
+        Column("Hạng theo điểm tự chấm", "integer"),
         Column("Số minh chứng", "integer"),
     ]
     if a.measured:
         columns += [
             Column("Số phiếu khảo sát", "integer"),
             *[Column(f"{g.code} theo khảo sát (tối đa {g.max_points:g})", "number") for g in survey_groups],
-            Column(f"Tổng điểm theo khảo sát (tối đa {a.qn.max_points:g})", "number"),
+            Column(f"Tổng điểm theo khảo sát ({most})", "number"),
         ]
+    columns += [
+        Column("Thẩm định", width=15),
+        *[Column(f"{g.code} thẩm định (tối đa {g.max_points:g})", "number") for g in groups],
+        Column(f"Tổng điểm thẩm định ({most})", "number"),
+        Column("Xếp loại", width=16),
+        Column("Hạng", "integer"),
+    ]
     rows = []
     for r in a.units:
         points = {g.code: g.points for g in r.card.groups} if r.card else {}
@@ -199,8 +251,7 @@ def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
             local_cell(r.response.submitted_at if r.response else None),
             *[points.get(g.code) for g in groups],
             r.card.total if r.card else None,
-            _level(a, r),
-            r.rank,
+            r.self_rank,
             len(r.evidence),
         ]
         if a.measured:
@@ -212,7 +263,10 @@ def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
             else:
                 survey_points = {g.code: g.points for g in r.survey_card.groups}
                 row += [survey_points[g.code] for g in survey_groups] + [r.survey_card.total]
-        rows.append(row)
+        begun = r.verified if r.verification is not None else None  # the self-scores are no verified points
+        verified = {g.code: g.verified for g in begun.groups} if begun else {}
+        row += [r.scoring, *[verified.get(g.code) for g in groups], begun.verified_total if begun else None]
+        rows.append([*row, final_level(a, r), r.rank])
     return Sheet(name, columns, rows)
 
 

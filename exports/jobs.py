@@ -127,7 +127,17 @@ def _notes(request: ExportRequest, extra: list[tuple[str, str]]) -> list[tuple[s
 
 
 ASSESSMENT_NOTES = [
-    ("Hạng", "Xếp theo tổng điểm tự chấm của các đơn vị đã nộp phiếu; bằng điểm thì cùng hạng."),
+    ("Hạng theo điểm tự chấm", "Xếp theo tổng điểm tự chấm của các đơn vị đã nộp phiếu; bằng điểm thì cùng hạng."),
+    (
+        "Thẩm định",
+        "Điểm Phòng Tư pháp chấm từng tiêu chí (lệnh /chamdiem); tiêu chí chưa thẩm định tạm tính bằng điểm tự chấm "
+        "cho tới khi chốt (lệnh /chot). Cột thẩm định để trống khi chưa thẩm định.",
+    ),
+    (
+        "Xếp loại, Hạng",
+        "Theo tổng điểm thẩm định, chỉ cho các đơn vị đã chốt kết quả; hạng xếp trong số các đơn vị đã chốt, bằng "
+        "điểm thì cùng hạng. Đơn vị chưa chốt chưa có xếp loại và hạng (xem hạng theo điểm tự chấm).",
+    ),
     (
         "Theo khảo sát",
         "Tiêu chí đánh dấu “measured_by” trong bảng hỏi được tính lại từ phiếu khảo sát người dân của đơn vị, theo "

@@ -27,7 +27,7 @@ from conversations.measures import SurveyTally, declines_text
 from conversations.scoring import question_points
 from conversations.text import fold
 from exports import charts
-from exports.assessment import Assessment, status_counts
+from exports.assessment import Assessment, UnitResult, final_level, status_counts
 from exports.results import HIDDEN_NOTE
 from exports.survey import ALL_UNITS, SurveyResults
 from exports.workbook import HIDDEN
@@ -51,6 +51,14 @@ THEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 OTHER_THEME = "Ý kiến khác"
+RANKS = (
+    "Xếp loại và hạng theo tổng điểm thẩm định của Phòng Tư pháp, chỉ cho các đơn vị đã chốt kết quả (xếp hạng "
+    "trong số các đơn vị đã chốt; bằng điểm thì cùng hạng); hạng tự chấm xếp theo tổng điểm các đơn vị tự chấm."
+)
+RANKS_UNGRADED = (
+    "Bộ tiêu chí chưa có ngưỡng xếp loại chính thức nên chưa xếp loại. Hạng theo tổng điểm thẩm định của Phòng Tư "
+    "pháp, chỉ cho các đơn vị đã chốt kết quả (bằng điểm thì cùng hạng); hạng tự chấm xếp theo tổng điểm tự chấm."
+)
 
 
 @dataclass(frozen=True)
@@ -278,26 +286,33 @@ def _participation(doc: DocxDocument, data: ReportData, n: Numbering) -> None:
         )
 
 
+def _verified_cell(r: UnitResult) -> str:
+    """The verified total, or where the scoring stands when it is not finalised."""
+    if r.verified is None or r.verification is None:
+        return r.scoring or ""
+    total = number_text(r.verified.verified_total)
+    return total if r.finalised else f"{total} ({_lower_first(r.scoring or '')})"
+
+
 def _scores(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
-    n.heading(doc, "Điểm tự đánh giá theo đơn vị", a.qn)
-    groups = [g for g in a.qn.groups if g.max_points is not None]
+    n.heading(doc, "Điểm tự đánh giá và thẩm định theo đơn vị", a.qn)
     graded = bool(a.qn.classification)
-    header = ["STT", "Đơn vị", *[f"{g.code}\n({g.max_points:g})" for g in groups], f"Tổng\n({a.qn.max_points:g})"]
-    header += ["Xếp loại", "Hạng"] if graded else ["Hạng"]
+    header = ["STT", "Đơn vị", f"Tự chấm\n({a.qn.max_points:g})", "Hạng tự chấm"]
+    header += [*(["Theo khảo sát"] if a.measured else []), "Thẩm định", *(["Xếp loại"] if graded else []), "Hạng"]
     rows = []
     for place, r in enumerate(a.submitted, start=1):
         assert r.card is not None
-        row = [str(place), r.unit.name, *[number_text(g.points) for g in r.card.groups], number_text(r.card.total)]
-        rows.append([*row, *([r.card.level or ""] if graded else []), str(r.rank)])
+        row = [str(place), r.unit.name, number_text(r.card.total), str(r.self_rank)]
+        if a.measured:
+            row.append(number_text(r.survey_card.total) if r.survey_card is not None else HIDDEN)
+        row.append(_verified_cell(r))
+        rows.append([*row, *([final_level(a, r)] if graded else []), str(r.rank or "")])
     if not rows:
         doc.add_paragraph("Chưa có đơn vị nào nộp phiếu tự đánh giá.")
         return
-    widths = [1.2, 4.2, *[1.3] * len(groups), 1.5, *([2.4] if graded else []), 1.4]
+    widths = [1.0, 3.6, 1.6, 1.5, *([1.7] if a.measured else []), 2.4, *([2.4] if graded else []), 1.2]
     _table(doc, header, rows, widths)
-    if not graded:
-        doc.add_paragraph(
-            "Bộ tiêu chí chưa có ngưỡng xếp loại chính thức nên chưa xếp loại; hạng xếp theo tổng điểm tự chấm."
-        )
+    doc.add_paragraph(RANKS if graded else RANKS_UNGRADED)
     names = [r.unit.name for r in a.submitted]
     totals = [r.card.total for r in a.submitted if r.card]
     _picture(

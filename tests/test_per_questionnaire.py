@@ -54,7 +54,7 @@ def _rows(book: Any, name: str) -> dict[str, dict[str, Any]]:
 
 
 def _total(row: dict[str, Any]) -> Any:
-    return next(v for k, v in row.items() if str(k).startswith("Tổng điểm (tối đa"))
+    return next(v for k, v in row.items() if str(k).startswith("Tổng điểm tự chấm (tối đa"))
 
 
 async def test_two_self_assessments_each_on_its_own(tmp_path: Path, database_url: str) -> None:
@@ -122,10 +122,10 @@ async def test_two_self_assessments_each_on_its_own(tmp_path: Path, database_url
         document = docx.Document(io.BytesIO(report.content))
         headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Heading 2"]
         for title in (first.short_title, SECOND_TITLE):
-            assert f"Điểm tự đánh giá theo đơn vị – {title}" in " ".join(headings), headings
+            assert f"Điểm tự đánh giá và thẩm định theo đơn vị – {title}" in " ".join(headings), headings
         scores = [t for t in document.tables if t.rows[0].cells[0].text == "STT"]
         assert len(scores) == 2
-        shown = [{row.cells[1].text: row.cells[-2].text for row in t.rows[1:]} for t in scores]
+        shown = [{row.cells[1].text: row.cells[2].text for row in t.rows[1:]} for t in scores]  # the self totals
 
         def said(points: float) -> str:
             return f"{points:g}".replace(".", ",")

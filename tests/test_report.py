@@ -51,8 +51,11 @@ async def test_report_is_a_draft_with_the_figures(seeded: Seeded) -> None:  # no
     tables = [cells(t) for t in report.tables]
     scores = next(t for t in tables if t[0][0] == "STT")
     assert [row[1] for row in scores[1:]] == ["Xã Hậu Lộc", "Xã Hoa Lộc"]
-    assert [row[-2] for row in scores[1:]] == [number_text(seeded.totals[HAU_LOC]), number_text(seeded.totals[HOA_LOC])]
-    assert [row[-1] for row in scores[1:]] == ["1", "2"]
+    own, own_rank = scores[0].index("Tự chấm\n(100)"), scores[0].index("Hạng tự chấm")
+    assert [row[own] for row in scores[1:]] == [number_text(seeded.totals[u]) for u in (HAU_LOC, HOA_LOC)]
+    assert [row[own_rank] for row in scores[1:]] == ["1", "2"]
+    assert [row[-1] for row in scores[1:]] == ["", ""]  # no result is finalised
+    assert [row[-2] for row in scores[1:]] == ["Chưa thẩm định"] * 2
     survey = next(t for t in tables if t[0][:2] == ["Đơn vị", "Số phiếu"])
     by_unit = {row[0]: row for row in survey[1:]}
     header = survey[0]

@@ -134,7 +134,7 @@ async def test_admin_export_has_scores_and_answers(tmp_path: Path, database_url:
     rows = {row[1]: dict(zip(header, row, strict=True)) for row in summary.iter_rows(min_row=2, values_only=True)}
     assert list(rows) == ["Xã Đông Thành", "Xã Hậu Lộc", "Xã Hoa Lộc", "Xã Triệu Lộc", "Xã Vạn Lộc"]
     assert rows["Xã Hậu Lộc"]["Trạng thái"] == "Đã nộp"
-    assert rows["Xã Hậu Lộc"]["Tổng điểm (tối đa 100)"] == total
+    assert rows["Xã Hậu Lộc"]["Tổng điểm tự chấm (tối đa 100)"] == total
     assert rows["Xã Đông Thành"]["Trạng thái"] == "Chưa bắt đầu"
     assert rows["Xã Hậu Lộc"]["Xếp loại"] == "Chưa có ngưỡng chính thức"
     survey = book["Khảo sát người dân"]

@@ -168,7 +168,7 @@ async def test_invite_assess_survey_and_export(tmp_path: Path) -> None:
     header = [c.value for c in summary[1]]
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in summary.iter_rows(min_row=2, values_only=True)}
     assert rows["16012"]["Đơn vị"] == "Xã Hậu Lộc"
-    assert rows["16012"]["Tổng điểm (tối đa 100)"] == float(total[1].replace(",", "."))
+    assert rows["16012"]["Tổng điểm tự chấm (tối đa 100)"] == float(total[1].replace(",", "."))
     assert rows["16012"]["Số minh chứng"] == photos_saved
     assert rows["16078"]["Trạng thái"] == "Chưa bắt đầu"
     survey_rows = list(book["Khảo sát người dân"].iter_rows(min_row=2, values_only=True))

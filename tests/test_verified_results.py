@@ -1,0 +1,109 @@
+"""A unit's result on the Justice Office's verified total: its level and rank once finalised (/chot), ranked among
+the finalised units (equal totals share a rank), beside the rank of its own total; in the workbook over the chat
+on both databases."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+
+from conversations.definition import Level, load_directory
+from conversations.scoring import ScoreCard
+from conversations.status import Status
+from conversations.verification import Verified
+from exports.assessment import NO_THRESHOLDS, Assessment, UnitResult, final_level, ranked
+from storage.models import Response, Unit, Verification
+from tests.test_exports import (
+    HAU_LOC,
+    HOA_LOC,
+    Seeded,
+    export,
+    seeded,  # noqa: F401  (the fixture)
+    table,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def result(code: str, own: float | None, verified: float | None = None, finalised: bool = False) -> UnitResult:
+    """A unit with its own total (None: a draft) and, when scored, its verified total."""
+    submitted = own is not None
+    response = Response(status=Status.SUBMITTED if submitted else Status.DRAFT, state={"answers": {}})
+    return UnitResult(
+        unit=Unit(code=code, name=f"Xã {code}"),
+        response=response,
+        card=ScoreCard((), own or 0.0, 100, None, False),
+        survey_responses=0,
+        survey_rates={},
+        survey_card=None,
+        hidden_rates=frozenset(),
+        evidence=[],
+        verified=Verified((), (), 100, own, None, verified if verified is not None else own) if submitted else None,
+        verification=Verification(finalised=finalised) if verified is not None else None,
+    )
+
+
+def test_ranks_on_finalised_verified_totals_and_on_own_totals() -> None:
+    units = ranked(
+        [
+            result("a", 90, 70, finalised=True),
+            result("b", 80, 80, finalised=True),
+            result("c", 80, 80, finalised=True),
+            result("d", 95, 60),  # being scored: no result yet
+            result("e", 85),  # not scored yet
+            result("f", None),  # a draft
+        ]
+    )
+    assert {r.unit.code: r.rank for r in units} == {"a": 3, "b": 1, "c": 1, "d": None, "e": None, "f": None}
+    assert {r.unit.code: r.self_rank for r in units} == {"a": 2, "b": 4, "c": 4, "d": 1, "e": 3, "f": None}
+    assert [r.scoring for r in units] == ["Đã chốt"] * 3 + ["Đang thẩm định", "Chưa thẩm định", None]
+
+
+def test_level_on_the_finalised_verified_total() -> None:
+    shipped = load_directory(ROOT / "presets/questionnaires")["tu-danh-gia"]
+    levels = [Level(name="Tốt", min_points=80), Level(name="Khá", min_points=65), Level(name="Đạt", min_points=50)]
+    graded = shipped.model_copy(update={"classification": levels})
+    units = [result("a", 90, 70, True), result("b", 79, 80, True), result("c", 95, 40, True), result("d", 90, 85)]
+    by_level = Assessment(graded, None, "2026", units, 5)
+    assert [final_level(by_level, r) for r in units] == ["Khá", "Tốt", "", ""]  # below every level; not finalised
+    assert {final_level(Assessment(shipped, None, "2026", units, 5), r) for r in units} == {NO_THRESHOLDS}
+
+
+async def test_workbook_ranks_finalised_units_on_verified_totals(seeded: Seeded) -> None:  # noqa: F811
+    admin = seeded.admin
+    before = openpyxl.load_workbook(io.BytesIO((await export(seeded, "/xuat danhgia")).content))
+    detail = [r for r in table(before, "Chi tiết") if r["Mã đơn vị"] == HAU_LOC and r["Điểm tự chấm"] is not None]
+    own: dict[str, float] = {r["Tiêu chí"]: r["Điểm tự chấm"] for r in detail}
+    survey_total = next(r for r in table(before, "Tổng hợp") if r["Mã đơn vị"] == HAU_LOC)[
+        "Tổng điểm theo khảo sát (tối đa 100)"
+    ]
+    lowered: list[str] = []  # Hậu Lộc's best criteria outside N4 to 0, until it falls below Hoa Lộc
+    for code, points in sorted(own.items(), key=lambda item: -item[1]):
+        if survey_total - sum(own[c] for c in lowered) < seeded.totals[HOA_LOC]:
+            break
+        if code.startswith("N4") or not points:
+            continue
+        assert "Đã chấm" in await admin.send(f"/chamdiem {HAU_LOC} {code} 0 Không có minh chứng")
+        lowered.append(code)
+    verified = {HAU_LOC: survey_total - sum(own[c] for c in lowered), HOA_LOC: seeded.totals[HOA_LOC]}
+    assert verified[HAU_LOC] < verified[HOA_LOC] and seeded.totals[HAU_LOC] > seeded.totals[HOA_LOC]
+    for unit in (HAU_LOC, HOA_LOC):
+        assert "Đã thẩm định đủ" in await admin.send(f"/chamdiem {unit} dongy")
+    scoring = openpyxl.load_workbook(io.BytesIO((await export(seeded, "/xuat danhgia")).content))
+    middle = {r["Mã đơn vị"]: r for r in table(scoring, "Tổng hợp")}
+    assert middle[HAU_LOC]["Thẩm định"] == "Đang thẩm định" and middle[HAU_LOC]["Hạng"] is None
+    assert middle[HAU_LOC]["Tổng điểm thẩm định (tối đa 100)"] == verified[HAU_LOC]
+    for unit in (HAU_LOC, HOA_LOC):
+        await admin.send(f"/chot {unit}")
+        assert "Đã chốt kết quả thẩm định" in await admin.send("đồng ý")
+    book = openpyxl.load_workbook(io.BytesIO((await export(seeded, "/xuat danhgia")).content))
+    summary = {r["Mã đơn vị"]: r for r in table(book, "Tổng hợp")}
+    for unit, rank, own_rank in ((HAU_LOC, 2, 1), (HOA_LOC, 1, 2)):
+        row = summary[unit]
+        assert row["Thẩm định"] == "Đã chốt" and row["Tổng điểm thẩm định (tối đa 100)"] == verified[unit]
+        assert (row["Hạng"], row["Hạng theo điểm tự chấm"], row["Xếp loại"]) == (rank, own_rank, NO_THRESHOLDS)
+        assert row["Tổng điểm tự chấm (tối đa 100)"] == seeded.totals[unit]
+    drafting = next(r for r in summary.values() if r["Trạng thái"] == "Đang làm")
+    assert (drafting["Thẩm định"], drafting["Hạng"], drafting["Hạng theo điểm tự chấm"]) == (None, None, None)
