@@ -32,6 +32,13 @@ def split_text(text: str, limit: int, *, html: bool = False) -> list[str]:
     With `html` (Telegram's parse_mode=HTML), a tag or an entity such as `&amp;` is never cut, and each piece is
     valid on its own: the tags open at a cut are closed at the end of the piece and opened again at the start of
     the next, within the limit."""
+    if _fits_whole(text, limit, html):
+        return [text] if text else []
+    return _cut(text, limit, html)
+
+
+def _cut(text: str, limit: int, html: bool) -> list[str]:
+    """`split_text` walking the text token by token."""
     tokens = _HTML_TOKEN.findall(text) if html else list(text)
     pieces: list[str] = []
     reopened: list[tuple[str, str]] = []
@@ -43,6 +50,24 @@ def split_text(text: str, limit: int, *, html: bool = False) -> list[str]:
         while start < len(tokens) and tokens[start] in ("\n", " "):
             start += 1
     return pieces
+
+
+_TAG = re.compile(r"<[^<>]*>")
+
+
+def _fits_whole(text: str, limit: int, html: bool) -> bool:
+    """Whether the text is its own one piece, as `split_text` would cut it, found without walking it token by
+    token (most messages): under the limit even with every tag it opens closed at once, and no tag left open."""
+    if not html or "<" not in text:
+        return len(text) <= limit
+    stack: list[tuple[str, str]] = []
+    closing = 0
+    for tag in _TAG.findall(text):
+        after = _tags_after(stack, tag)
+        if len(after) > len(stack):
+            closing += _closing(after[-1][0])
+        stack = after
+    return not stack and len(text) + closing <= limit
 
 
 def _piece(
