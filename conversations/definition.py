@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -234,12 +234,9 @@ class Question(Strict):
         return self.kind.has_value
 
     def expression(self, where: Where) -> Expression | None:
-        text = {
-            Where.CONSTRAINT: self.constraint,
-            Where.CALCULATION: self.calculation,
-            Where.CHOICE_FILTER: self.choice_filter,
-            Where.RELEVANT: None,
-        }[where]
+        # The field of each place is named as the place (constraint, calculation, choice_filter); show-if is parsed
+        # into `show_if`. Asked for every question at every message, so no table is built each time.
+        text = None if where is Where.RELEVANT else cast(str | None, getattr(self, where.value))
         return parse(text, where) if text is not None else None
 
     @property

@@ -204,6 +204,22 @@ def _new_position() -> Position:
     }
 
 
+def _copied(state: State) -> State:
+    """A copy of a state to change, sharing nothing with it (a state is JSON: dicts, lists and scalars)."""
+    return cast(State, _copy_json(state))
+
+
+def _copy_json(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy_json(item) for item in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
 def load_state(raw: Mapping[str, Any]) -> State:
     """The state as this engine keeps it; a state of schema 1 (one position for everyone) is upgraded."""
     if raw.get("schema") == STATE_SCHEMA:
@@ -307,7 +323,7 @@ def resume(
 ) -> Step:
     """Show again where the participant is, after a pause or a restart; someone new to a shared draft is given a
     place of their own at the first question nobody has answered. The given state is not modified."""
-    loaded = copy.deepcopy(load_state(state))
+    loaded = _copied(load_state(state))
     if loaded["phase"] != "open":
         return Step(loaded, [Outgoing(m.ERR_LOCKED)])
     turn = _Turn(qn, loaded, who, figures)
@@ -328,7 +344,7 @@ def reopen(
     """Open a submitted state again on some questions (a self-assessment returned for corrections): each is asked
     again in questionnaire order with its current answer and the reviewer's note, then the review; the other
     answers stay as they were. The given state is not modified."""
-    loaded = copy.deepcopy(load_state(state))
+    loaded = _copied(load_state(state))
     loaded["phase"], loaded["submitted_at"], loaded["updated_at"] = "open", None, now.isoformat()
     loaded["positions"], loaded["changes"] = {who.key: _new_position()}, {}
     loaded["revisit"] = [q.id for q in qn.questions if q.id in question_ids]
@@ -711,7 +727,7 @@ def handle(
     """Apply one inbound message from `who`. The given state is not modified; the step carries the new one.
     `figures`: the survey's current figures for the unit, shown on its survey-measured criteria instead of asking
     for them."""
-    loaded = copy.deepcopy(load_state(state))
+    loaded = _copied(load_state(state))
     if loaded["phase"] != "open":
         return Step(loaded, [Outgoing(m.ERR_LOCKED)])
     loaded["updated_at"] = now.isoformat()

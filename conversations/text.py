@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # huyền hỏi ngã sắc nặng
 _RANK = {c: i for i, c in enumerate("aăâbcdđeêfghijklmnoôơpqrstuưvwxyz")}
@@ -11,6 +12,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202
 _SPACES = re.compile(r"\s+")
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 _AROUND_HYPHEN = re.compile(r"\s*-\s*")
+_KEYS = 16384
+"""How many texts each matching key is kept for: every label of the questionnaires loaded, and recent answers."""
 
 
 def nfc(text: str) -> str:
@@ -22,6 +25,7 @@ def clean_input(text: str) -> str:
     return nfc(_CONTROL.sub("", text)).strip()
 
 
+@lru_cache(maxsize=_KEYS)
 def fold(text: str) -> str:
     """Matching key: case, diacritics, đ and spacing do not matter ("Hài  lòng" == "hai long")."""
     stripped = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
@@ -35,12 +39,14 @@ def _tidy(text: str) -> str:
     return _AROUND_HYPHEN.sub("-", _SPACES.sub(" ", words)).strip(" -")
 
 
+@lru_cache(maxsize=_KEYS)
 def match_key(text: str) -> str:
     """The key a typed answer and an option's label are compared by: fold(), any dash a hyphen, punctuation as
     spaces ("18 - 30 tuoi!" == "18–30 tuổi", "Nam." == "nam")."""
     return _tidy(fold(text))
 
 
+@lru_cache(maxsize=_KEYS)
 def marked_key(text: str) -> str:
     """match_key() keeping the diacritics, each word's tone mark moved to its end: old and new tone placement
     ("hoà", "hòa"), NFD and case do not matter, but "Hoa" and "Hòa" differ."""
