@@ -23,6 +23,7 @@ from bot.channels.zalo_oa import ZaloOaChannel
 from bot.commands import (
     assign,
     conversation,
+    events,
     export,
     invites,
     periods,
@@ -204,6 +205,14 @@ def command_table() -> CommandTable:
                 "áp phích có mã QR cho từng khảo sát của đơn vị (Telegram, và Zalo khi đã khai báo OA)",
                 "<mã đơn vị> [mã bảng hỏi]",
                 words=("ma qr", "ap phich"),
+            ),
+            Command(
+                ("sukien",),
+                events.events_command,
+                ADMIN,
+                "sự kiện (buổi tuyên truyền, hội thảo): tạo kèm áp phích có mã QR riêng, xem, bỏ",
+                "[tao <dd/mm/yyyy> <mã đơn vị> <mã bảng hỏi> <tên> | qr <mã> | bo <mã>]",
+                words=("su kien",),
             ),
             Command(
                 ("banghoi",),

@@ -39,7 +39,7 @@ from conversations.status import Status
 from conversations.text import clean_input
 from storage import repo
 from storage.db import Database, GroupAborted
-from storage.models import Response, Unit
+from storage.models import Event, Response, Unit
 from storage.queries import get_period
 
 log = logging.getLogger(__name__)
@@ -345,8 +345,10 @@ class BotService:
         unit: Unit,
         respondent: str | None,
         heading: str,
+        event_id: int | None = None,
     ) -> list[Reply] | None:
-        """Start or resume a response (a returned one at its flagged questions); None when it is submitted."""
+        """Start or resume a response (a returned one at its flagged questions); None when it is submitted. A
+        response started through an event's link carries the event."""
         key = repo.response_key(qn.id, period, unit.code, respondent)
         response = await repo.find_response(db, key)
         now = self.clock()
@@ -372,6 +374,7 @@ class BotService:
                     state=engine.as_stored(step.state),
                     created_at=now,
                     updated_at=now,
+                    event_id=event_id,
                 ),
             )
         else:
@@ -389,13 +392,15 @@ class BotService:
         return [Outgoing(heading), *step.outgoing]
 
     async def start_survey(
-        self, db: AsyncSession, actor: str, role: Role, unit: Unit, named: str | None = None
+        self, db: AsyncSession, actor: str, role: Role, unit: Unit, named: str | None = None, event: Event | None = None
     ) -> list[Reply]:
-        """Open a public survey of a unit (the one `named`, else the first assigned to it): once per person and
-        period whatever the unit, and never for the staff whose unit it scores."""
+        """Open a public survey of a unit (the one `named`, else the first assigned to it; an event's, through its
+        link): once per person and period whatever the unit, and never for the staff whose unit it scores."""
         period = await repo.current_period(db)
         if period is None:
             return [Outgoing(t.NO_PERIOD)]
+        if event is not None and event.period_code != period.code:
+            return [Outgoing(t.EVENT_OVER.format(event=event.name, period=event.period_code))]
         public = await assignments.for_unit(db, self.questionnaires, period.code, unit, assignments.Audience.PUBLIC)
         if named is not None:
             public = [qn for qn in public if qn.id == named]
@@ -414,7 +419,10 @@ class BotService:
             said = t.SURVEY_ELSEWHERE_DRAFT if elsewhere[0].status.editable else t.SURVEY_DONE
             await repo.save_session(db, actor, self.clock(), None, None)
             return [Outgoing(said.format(unit=other.name if other else elsewhere[0].unit_code, period=period.code))]
-        opened = await self.open_response(db, actor, qn, period.code, unit, actor, t.SURVEY_FOR.format(unit=unit.name))
+        heading = t.SURVEY_AT.format(event=event.name, unit=unit.name) if event else t.SURVEY_FOR.format(unit=unit.name)
+        opened = await self.open_response(
+            db, actor, qn, period.code, unit, actor, heading, event.id if event is not None else None
+        )
         if opened is None:
             await repo.save_session(db, actor, self.clock(), None, None)
             return [Outgoing(t.SURVEY_DONE.format(unit=unit.name, period=period.code))]

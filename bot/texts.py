@@ -60,6 +60,9 @@ UNIT_UNKNOWN = "Không tìm thấy đơn vị có mã “{code}”. Gõ /khaosat
 UNIT_UNKNOWN_STAFF = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
 SURVEY_DONE = "Bạn đã trả lời khảo sát này cho {unit} trong kỳ {period}. Cảm ơn bạn!"
 SURVEY_FOR = "Khảo sát cho {unit}."
+SURVEY_AT = "Phiếu lấy ý kiến người tham dự: {event} ({unit})."
+EVENT_UNKNOWN = "Không tìm thấy sự kiện “{code}”. Gõ /khaosat để trả lời khảo sát đang mở."
+EVENT_OVER = "Sự kiện “{event}” thuộc kỳ {period} đã kết thúc, nên không nhận ý kiến nữa. Cảm ơn bạn!"
 SURVEY_NOT_HERE = (
     "Khảo sát của đường dẫn này không mở cho {unit} trong kỳ {period}. Gõ /khaosat để trả lời khảo sát đang mở."
 )

@@ -29,6 +29,8 @@ ACTIONS = {
     "verify_explain_file": "Gửi tệp kèm giải trình",
     "remind": "Gửi nhắc việc",
     "poster": "Tạo áp phích khảo sát",
+    "event_create": "Tạo sự kiện",
+    "event_remove": "Bỏ sự kiện",
     "units_upload": "Tải lên danh sách đơn vị",
     "unit_rename": "Đổi tên đơn vị",
     "unit_deactivate": "Ngừng áp dụng đơn vị",

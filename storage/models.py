@@ -179,6 +179,23 @@ class Response(Base):
     updated_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"), index=True)
+    """The event (a dissemination session, a seminar) whose link the respondent came by; None: the unit's own link."""
+
+
+class Event(Base):
+    """A dissemination session or seminar of a unit in a period (bot.events): the public survey its participants
+    answer through its own link (`sk_<id>`), so the results can be told apart from the rest of the unit's."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_code: Mapped[str] = mapped_column(ForeignKey("periods.code"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date] = mapped_column(Date)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    questionnaire_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
 
 class Answer(Base):

@@ -1,7 +1,7 @@
 """Reads the bot and the exports both make: which responses a selection covers, how many are submitted (or declined)
-per unit, the units' survey tallies (also for the figures of criteria measured by the survey), a period by its code
-and its assignments, the evidence files of responses, the Justice Office's verified points, verifications and the
-officers' explanations. Every function reads inside the caller's transaction."""
+per unit (and per event), the units' survey tallies (also for the figures of criteria measured by the survey), a
+period by its code, its assignments and events, the evidence files of responses, the Justice Office's verified points,
+verifications and the officers' explanations. Every function reads inside the caller's transaction."""
 
 from __future__ import annotations
 
@@ -15,7 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.measures import SurveyTally
 from conversations.status import COUNTED, Status
-from storage.models import Answer, Assignment, Evidence, Explanation, Period, Response, Verification, VerifiedPoints
+from storage.models import (
+    Answer,
+    Assignment,
+    Event,
+    Evidence,
+    Explanation,
+    Period,
+    Response,
+    Verification,
+    VerifiedPoints,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,18 @@ async def assignments(db: AsyncSession, period_code: str) -> list[Assignment]:
     (bot.assignments says what they mean)."""
     query = select(Assignment).where(Assignment.period_code == period_code).order_by(Assignment.id)
     return list((await db.scalars(query)).all())
+
+
+async def events(db: AsyncSession, period_code: str) -> list[Event]:
+    """A period's events (bot.events), in the order they were created."""
+    query = select(Event).where(Event.period_code == period_code).order_by(Event.id)
+    return list((await db.scalars(query)).all())
+
+
+async def event_counts(db: AsyncSession, selection: Selection) -> dict[int | None, int]:
+    """Responses that count per event (None: those that came by the unit's own link)."""
+    query = select(Response.event_id, func.count()).where(*selection.where()).group_by(Response.event_id)
+    return {event: count for event, count in (await db.execute(query)).all()}
 
 
 async def unit_counts(db: AsyncSession, selection: Selection, statuses: Collection[Status] = COUNTED) -> dict[str, int]:

@@ -23,6 +23,7 @@ from storage.models import (
     AuditEntry,
     Base,
     BlockedRecipient,
+    Event,
     Evidence,
     InboxEvent,
     Invite,
@@ -130,6 +131,23 @@ async def add_assignment(db: AsyncSession, row: Assignment) -> Assignment:
 
 async def remove_assignment(db: AsyncSession, row: Assignment) -> None:
     await db.delete(row)
+    await db.flush()
+
+
+async def add_event(db: AsyncSession, event: Event) -> Event:
+    db.add(event)
+    await db.flush()
+    return event
+
+
+async def get_event(db: AsyncSession, event_id: int) -> Event | None:
+    return await db.get(Event, event_id)
+
+
+async def remove_event(db: AsyncSession, event: Event) -> None:
+    """The event goes; its responses stay, as the unit's (their event_id is cleared)."""
+    await db.execute(update(Response).where(Response.event_id == event.id).values(event_id=None))
+    await db.delete(event)
     await db.flush()
 
 

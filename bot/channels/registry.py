@@ -3,6 +3,7 @@ sent, a link that opens a chat with the bot). bot.app fills it; channels never w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -24,6 +25,21 @@ def read_survey_payload(rest: str) -> tuple[str, str | None]:
     """The unit and the questionnaire (None: not named) of a payload after its `ks_`."""
     unit, sep, questionnaire = rest.rpartition(NAMED)
     return (unit, questionnaire) if sep and unit and questionnaire else (rest, None)
+
+
+EVENT_PAYLOAD = "sk_{id}"
+"""A deep link's payload that opens an event's survey (bot.events): its poster."""
+EVENT_CODE = re.compile(r"sk_?(\d{1,9})", re.IGNORECASE)
+
+
+def event_payload(event_id: int) -> str:
+    return EVENT_PAYLOAD.format(id=event_id)
+
+
+def read_event_code(text: str) -> int | None:
+    """The event an `sk_<id>` payload (or `sk<id>`, as typed on Zalo) names; None for other text."""
+    found = EVENT_CODE.fullmatch(text.strip())
+    return int(found[1]) if found else None
 
 
 class DeepLinks(Protocol):

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot import assignments, drafts, waits
 from bot import texts as t
-from bot.channels.registry import read_survey_payload
+from bot.channels.registry import read_event_code, read_survey_payload
 from bot.commands.invites import redeem_invite
 from bot.messages import Reply
 from bot.table import Call, Permission, refusal
@@ -27,6 +27,8 @@ async def start(call: Call) -> list[Reply]:
     if payload.startswith("ks_"):
         where, questionnaire = read_survey_payload(payload[3:])
         return await survey(replace(call, args=[where, *([questionnaire] if questionnaire else [])]))
+    if (event := read_event_code(payload)) is not None:
+        return await _event_survey(call, event)
     role = call.role
     unit = await repo.get_unit(call.db, role.unit_code) if role.unit_code else None
     replies: list[Reply] = []
@@ -51,6 +53,8 @@ async def help_(call: Call) -> list[Reply]:
 
 async def survey(call: Call) -> list[Reply]:
     service, actor, db = call.service, call.actor, call.db
+    if call.args and (event := read_event_code(call.args[0])) is not None:
+        return await _event_survey(call, event)
     if call.args:
         unit = await repo.get_unit(db, call.args[0])
         if unit is None:
@@ -70,6 +74,15 @@ async def survey(call: Call) -> list[Reply]:
         return [Outgoing(t.NO_QUESTIONNAIRE if await repo.current_period(db) else t.NO_PERIOD)]
     await waits.wait_for(db, actor, service.clock(), {"kind": "unit_pick"})
     return [service.unit_picker(units)]
+
+
+async def _event_survey(call: Call, event_id: int) -> list[Reply]:
+    """The survey of an event, opened through its link (`sk_<id>`) or its code typed after /khaosat."""
+    event = await repo.get_event(call.db, event_id)
+    unit = await repo.get_unit(call.db, event.unit_code) if event is not None else None
+    if event is None or unit is None:
+        return [Outgoing(t.EVENT_UNKNOWN.format(code=f"sk{event_id}"))]
+    return await call.service.start_survey(call.db, call.actor, call.role, unit, event.questionnaire_id, event)
 
 
 async def unit_picked(call: Call, wait: waits.UnitPick) -> list[Reply]:
