@@ -67,13 +67,14 @@ class Site:
         return self.page(request, "message.html", status, title=title, text=text)
 
     async def headers(self, request: web.Request, response: web.StreamResponse) -> None:
-        """On every response, also errors and files: no framing, no sniffing, no referrer (a sign-in link's token
-        must not leave in one), nothing of the Office's kept in a cache."""
+        """On every response, also errors and files: no framing, no sniffing, a referrer only to this site (a
+        sign-in link's token must not leave in one; "no-referrer" would make a browser send its forms with `Origin:
+        null`, which `same_origin` refuses), nothing of the Office's kept in a cache."""
         h = response.headers
         h.setdefault("Content-Security-Policy", CSP)
         h.setdefault("X-Frame-Options", "DENY")
         h["X-Content-Type-Options"] = "nosniff"
-        h["Referrer-Policy"] = "no-referrer"
+        h["Referrer-Policy"] = "same-origin"
         h["Cross-Origin-Opener-Policy"] = "same-origin"
         h.setdefault("Cache-Control", "no-store")
         if self.secure:

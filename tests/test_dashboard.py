@@ -58,18 +58,25 @@ async def running_site(
 ) -> AsyncIterator[Site]:
     port = free_port()
     config = settings_for(tmp_path, http_port=port, database_url=database_url, **settings)
-    async with open_service(config) as service:
+    async with open_service(config) as service, dashboard_served(service):
         service.admins = frozenset({"test:admin"})
         if clock is not None:
             service.clock = clock
-        ttl = timedelta(minutes=config.download_ttl_minutes)
-        links = DownloadLinks(tmp_path / "downloads", service.secret, config.base_url, ttl)
-        server = WebServer("127.0.0.1", port, [], links, mounted=mounted(service))
-        await server.start()
-        try:
-            yield Site(service, config.base_url, Chat(service, "admin"))
-        finally:
-            await server.stop()
+        yield Site(service, config.base_url, Chat(service, "admin"))
+
+
+@asynccontextmanager
+async def dashboard_served(service: BotService) -> AsyncIterator[None]:
+    """The web app with the dashboard's apps, listening where the service's settings say (no platform channel)."""
+    config = service.settings
+    ttl = timedelta(minutes=config.download_ttl_minutes)
+    links = DownloadLinks(config.data_dir / "downloads", service.secret, config.base_url, ttl)
+    server = WebServer("127.0.0.1", config.http_port, [], links, mounted=mounted(service))
+    await server.start()
+    try:
+        yield
+    finally:
+        await server.stop()
 
 
 def csrf_of(html: str) -> str:
@@ -86,7 +93,7 @@ async def test_a_link_from_chat_signs_in_once_and_the_cookie_is_guarded(tmp_path
             assert page.status == 200
         async with browser.get(link) as page:
             assert page.status == 200
-            assert page.headers["Referrer-Policy"] == "no-referrer"
+            assert page.headers["Referrer-Policy"] == "same-origin"
         async with browser.post(link, allow_redirects=False) as response:
             assert response.status == 303
             assert response.headers["Location"] == "/web/"

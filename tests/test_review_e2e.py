@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from bot.app import open_service
 from bot.channels.telegram import TelegramChannel
+from bot.config import Settings
 from bot.outbox import Outbox, Recipient, notify
 from bot.scheduler import Scheduler
 from bot.service import BotService
@@ -38,8 +39,10 @@ class Bot:
 
 
 @asynccontextmanager
-async def running(tg: FakeTelegram, data_dir: Path, clock: Clock, **outbox: float) -> AsyncIterator[Bot]:
-    async with open_service(settings_for(data_dir)) as service:
+async def running(
+    tg: FakeTelegram, data_dir: Path, clock: Clock, config: Settings | None = None, **outbox: float
+) -> AsyncIterator[Bot]:
+    async with open_service(config or settings_for(data_dir)) as service:
         service.clock = clock
         service.admins = frozenset({f"telegram:{ADMIN}"})
         channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url, retry_delay=0.05)

@@ -63,6 +63,10 @@ class User:
         await self._act(lambda: self.tg.send_photo(self.id, data))
         return self.text
 
+    async def document(self, data: bytes, file_name: str, mime_type: str) -> str:
+        await self._act(lambda: self.tg.send_document(self.id, data, file_name, mime_type))
+        return self.text
+
     async def press(self, token_prefix: str) -> str:
         """Press the latest button whose callback data starts so (any choice of a kind: "a:", "d:")."""
         message = self.with_button(token_prefix)
@@ -103,8 +107,9 @@ class User:
         return "\n".join(m.plain_text or "" for m in self.tg.messages(self.id))
 
 
-async def complete(user: User, *, photo: bool = False) -> str:
-    """Answer every question with the first choice, a photo, or a plausible number, then submit."""
+async def complete(user: User, *, photo: bool = False, pdf: bytes | None = None) -> str:
+    """Answer every question with the first choice, a photo, or a plausible number, then submit; `pdf`, when given,
+    is sent as a document on the first evidence question (ke-hoach.pdf)."""
     for _ in range(120):
         last = user.tg.last_message(user.id)
         text, tokens = last.plain_text or "", [d for _, d in user.tg.buttons(last)]
@@ -113,6 +118,9 @@ async def complete(user: User, *, photo: bool = False) -> str:
         if "Gửi ảnh hoặc tệp minh chứng" in text or "Đã lưu" in text:
             if photo and "Đã lưu" not in text:
                 await user.photo(PNG)
+            if pdf is not None:
+                await user.document(pdf, "ke-hoach.pdf", "application/pdf")
+                pdf = None
             await user.press("d:")
         elif any(t.startswith("a:") for t in tokens):
             await user.press("a:")
