@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import disclosure, engine
 from conversations import messages as m
-from conversations.answers import display
+from conversations.answers import display, number_text
 from conversations.conditions import visible
 from conversations.definition import (
     Question,
@@ -39,12 +39,12 @@ from conversations.measures import (
 )
 from conversations.scoring import ScoreCard, level, question_points, score
 from conversations.status import COUNTED, LABELS, ORDER, Status, scoring_label
-from conversations.verification import Verified, verify
+from conversations.verification import Criterion, Verified, verify
 from exports import queries
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, Sheet
 from storage.models import Evidence, Response, Unit, Verification
-from storage.queries import Selection, evidence_files, unit_tallies, verifications, verified_points
+from storage.queries import Selection, evidence_files, explanations, unit_tallies, verifications, verified_points
 
 NO_THRESHOLDS = "Chưa có ngưỡng chính thức"
 CHANNELS = {"telegram": "Telegram", "zalo_oa": "Zalo OA", "zalo_bot": "Zalo Bot", "console": "Dòng lệnh"}
@@ -71,6 +71,8 @@ class UnitResult:
     """Where that scoring stands; None while not begun."""
     reasons: Mapping[str, str] = field(default_factory=dict)
     """The reasons given with verified points, by question id."""
+    explained: Mapping[str, str] = field(default_factory=dict)
+    """The unit's explanations (giải trình) of lowered criteria, by question id."""
     self_rank: int | None = None
     """Among the submitted units, by their own totals."""
     rank: int | None = None
@@ -159,6 +161,7 @@ async def gather(
     for found in await evidence_files(db, counted):
         files.setdefault(found.response_id, []).append(found)
     points, states = await verified_points(db, counted), await verifications(db, counted)
+    explained = await explanations(db, counted)
     measured = measured_criteria(qn) if survey is not None else []
     by_id = {s.id: s for s in surveys}
     tallies: dict[str, dict[str, SurveyTally]] = {}
@@ -201,6 +204,7 @@ async def gather(
                 verified=verified,
                 verification=states.get(response.id) if response else None,
                 reasons={q: v.reason for q, v in (given or {}).items() if v.reason},
+                explained={q: e.text for q, e in explained.get(response.id, {}).items()} if response else {},
             )
         )
     return Assessment(qn, survey, selection.period_code, ranked(results), minimum)
@@ -298,6 +302,11 @@ def detail_sheet(a: Assessment, name: str = "Chi tiết") -> Sheet:
             Column("Điểm theo khảo sát", "number"),
             Column("Số người trả lời khảo sát", "integer"),
         ]
+    columns += [
+        Column("Điểm thẩm định", "number"),
+        Column("Lý do thẩm định", "long_text", width=40),
+        Column("Giải trình của đơn vị", "long_text", width=40),
+    ]
     rows = []
     for r in a.units:
         if r.response is None:
@@ -333,7 +342,9 @@ def detail_sheet(a: Assessment, name: str = "Chi tiết") -> Sheet:
             ]
             if a.measured:
                 row += _survey_cells(a, r, q) if q.measured_by is not None else [None, None, None]
-            rows.append(row)
+            criterion = r.verified.criterion(q.id) if r.verified is not None else None
+            verified = criterion.verified if criterion is not None else None
+            rows.append([*row, verified, r.reasons.get(q.id), r.explained.get(q.id)])
     return Sheet(name, columns, rows)
 
 
@@ -375,6 +386,56 @@ def evidence_sheet(a: Assessment, name: str = "Minh chứng", places: Mapping[in
                     f.file_id,
                 ]
             )
+    return Sheet(name, columns, rows)
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """A criterion the Justice Office lowered, and each unit it lowered it for."""
+
+    question: Question
+    units: list[tuple[UnitResult, Criterion]]
+
+
+def most_lowered(a: Assessment) -> list[Lowered]:
+    """The criteria lowered in the scoring so far (finalised or not), most often first, then in the questionnaire's
+    order; each with the units (their points and the reason in `UnitResult.reasons`)."""
+    found: dict[str, list[tuple[UnitResult, Criterion]]] = {}
+    for r in a.units:
+        for c in r.verified.lowered if r.verified is not None else []:
+            found.setdefault(c.question.id, []).append((r, c))
+    order = {q.id: place for place, q in enumerate(a.qn.questions)}
+    lowered = [Lowered(units[0][1].question, units) for units in found.values()]
+    return sorted(lowered, key=lambda x: (-len(x.units), order.get(x.question.id, len(order))))
+
+
+def lowered_line(r: UnitResult, c: Criterion) -> str:
+    """A unit's lowered criterion as the exports quote it: `Xã Hậu Lộc (6 → 3): “Kế hoạch ban hành muộn”`."""
+    reason = r.reasons.get(c.question.id)
+    points = f"{number_text(c.self_points)} → {number_text(c.counted)}"
+    return f"{r.unit.name} ({points})" + (f": “{reason}”" if reason else "")
+
+
+def lowered_sheet(a: Assessment, name: str = "Tiêu chí bị hạ điểm") -> Sheet:
+    columns = [
+        Column("Nhóm", width=8),
+        Column("Tiêu chí", width=9),
+        Column("Câu hỏi", "long_text", width=50),
+        Column("Điểm tối đa", "number"),
+        Column("Số đơn vị bị hạ điểm", "integer"),
+        Column("Đơn vị (tự chấm → thẩm định): lý do", "long_text", width=70),
+    ]
+    rows = [
+        [
+            x.question.group,
+            x.question.code or "",
+            x.question.text,
+            x.question.max_points,
+            len(x.units),
+            "\n".join(lowered_line(r, c) for r, c in x.units),
+        ]
+        for x in most_lowered(a)
+    ]
     return Sheet(name, columns, rows)
 
 

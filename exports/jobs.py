@@ -139,6 +139,11 @@ ASSESSMENT_NOTES = [
         "điểm thì cùng hạng. Đơn vị chưa chốt chưa có xếp loại và hạng (xem hạng theo điểm tự chấm).",
     ),
     (
+        "Tiêu chí bị hạ điểm",
+        "Các tiêu chí Phòng Tư pháp chấm thấp hơn điểm tự chấm, kể cả ở đơn vị đang thẩm định; tiêu chí bị hạ ở nhiều "
+        "đơn vị nhất đứng đầu, kèm lý do của từng đơn vị.",
+    ),
+    (
         "Theo khảo sát",
         "Tiêu chí đánh dấu “measured_by” trong bảng hỏi được tính lại từ phiếu khảo sát người dân của đơn vị, theo "
         "cùng các khoảng điểm của tiêu chí, và đặt cạnh điểm tự chấm. Tổng điểm theo khảo sát chỉ có khi mọi tiêu chí "
@@ -270,7 +275,7 @@ async def _tables(
         detail = assessment.detail_sheet(a)
         where = evidence.places(a, _store(request), evidence.folder(a, len(frameworks(questionnaires, request)) > 1))
         files = assessment.evidence_sheet(a, places=where)
-        sheets = [assessment.summary_sheet(a), detail, files, assessment.progress_sheet(a)]
+        sheets = [assessment.summary_sheet(a), detail, assessment.lowered_sheet(a), files, assessment.progress_sheet(a)]
         qns = [a.qn] + ([a.survey] if a.survey else [])
         return [*sheets, notes_sheet(qns, request.period, made_at, notes + ASSESSMENT_NOTES)], detail
     if request.kind == "khaosat":

@@ -27,7 +27,7 @@ from conversations.measures import SurveyTally, declines_text
 from conversations.scoring import question_points
 from conversations.text import fold
 from exports import charts
-from exports.assessment import Assessment, UnitResult, final_level, status_counts
+from exports.assessment import Assessment, UnitResult, final_level, lowered_line, most_lowered, status_counts
 from exports.results import HIDDEN_NOTE
 from exports.survey import ALL_UNITS, SurveyResults
 from exports.workbook import HIDDEN
@@ -322,13 +322,88 @@ def _scores(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
     )
 
 
+def _mean(values: Sequence[float | None]) -> str:
+    found = [v for v in values if v is not None]
+    return number_text(round(sum(found) / len(found), 2)) if found else ""
+
+
+def _points(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
+    """Each group's and each criterion's average self, survey-based and verified points."""
+    scored = [r.verified for r in a.submitted if r.verified is not None]
+    final = [r.verified for r in a.submitted if r.finalised and r.verified is not None]
+    if not scored:
+        return
+    n.heading(doc, "Điểm từng nhóm, từng tiêu chí: tự chấm, theo khảo sát, thẩm định", a.qn)
+    by_survey = "; theo khảo sát: trên các đơn vị đủ số phiếu khảo sát" if a.measured else ""
+    base = f"trên {len(final)} đơn vị đã chốt kết quả" if final else "chưa có (chưa đơn vị nào chốt kết quả)"
+    doc.add_paragraph(f"Điểm trung bình: tự chấm trên {len(scored)} đơn vị đã nộp phiếu; thẩm định {base}{by_survey}.")
+    survey = ["Theo khảo sát TB"] if a.measured else []
+    rows = []
+    for g in scored[0].groups:
+        own = [next(x for x in v.groups if x.code == g.code) for v in scored]
+        done = [next(x for x in v.groups if x.code == g.code) for v in final]
+        row = [f"{g.code}. {g.title}", number_text(g.maximum), _mean([x.self_points for x in own])]
+        surveyed = any(q.group == g.code for q in a.measured)  # other groups' points are the unit's own
+        row += [_mean([x.survey_points for x in own]) if surveyed else ""] if a.measured else []
+        rows.append([*row, _mean([x.verified for x in done])])
+    _table(
+        doc,
+        ["Nhóm tiêu chí", "Tối đa", "Tự chấm TB", *survey, "Thẩm định TB"],
+        rows,
+        [8.0, 1.6, 2.0, *([2.2] if a.measured else []), 2.0],
+    )
+    lowered = {x.question.id: len(x.units) for x in most_lowered(a)}
+    rows = []
+    for q in a.qn.questions:
+        criteria = [c for v in scored if (c := v.criterion(q.id)) is not None]
+        if not q.scored or not criteria:
+            continue
+        checked = [c for v in final if (c := v.criterion(q.id)) is not None]
+        row = [
+            f"{q.code or q.id} {criterion_title(q)}",
+            number_text(q.max_points),
+            _mean([c.self_points for c in criteria]),
+        ]
+        row += [_mean([c.survey_points for c in criteria])] if a.measured else []
+        rows.append([*row, _mean([c.verified for c in checked]), str(lowered.get(q.id, 0))])
+    header = ["Tiêu chí", "Tối đa", "Tự chấm TB", *survey, "Thẩm định TB", "Số đơn vị bị hạ điểm"]
+    _table(doc, header, rows, [6.0, 1.3, 2.0, *([2.2] if a.measured else []), 2.0, 2.0])
+
+
+def _lowered(doc: DocxDocument, a: Assessment, n: Numbering, most: int = 10) -> None:
+    """The criteria lowered most often, each with its units and their reasons."""
+    n.heading(doc, "Tiêu chí bị hạ điểm nhiều nhất khi thẩm định", a.qn)
+    found = most_lowered(a)
+    if not found:
+        doc.add_paragraph("Chưa có tiêu chí nào bị hạ điểm khi thẩm định.")
+        return
+    doc.add_paragraph(
+        f"{len(found)} tiêu chí được Phòng Tư pháp chấm thấp hơn điểm tự chấm (kể cả ở đơn vị đang thẩm định)"
+        + (
+            ":"
+            if len(found) <= most
+            else f"; dưới đây là {most} tiêu chí bị hạ ở nhiều đơn vị nhất, danh sách đủ ở trang "
+            "“Tiêu chí bị hạ điểm” của tệp Excel tự đánh giá:"
+        )
+    )
+    rows = [
+        [
+            f"{x.question.code or x.question.id} {criterion_title(x.question)}",
+            str(len(x.units)),
+            "\n".join(lowered_line(r, c) for r, c in x.units),
+        ]
+        for x in found[:most]
+    ]
+    _table(doc, ["Tiêu chí", "Số đơn vị bị hạ điểm", "Đơn vị (tự chấm → thẩm định): lý do"], rows, [5.0, 2.0, 9.0])
+
+
 def _criteria(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
     n.heading(doc, "Tiêu chí đạt cao nhất và thấp nhất", a.qn)
     achieved = criteria_achievement(a)
     if not achieved:
         doc.add_paragraph("Chưa có đơn vị nào nộp phiếu tự đánh giá.")
         return
-    doc.add_paragraph("Tỷ lệ điểm đạt trung bình so với điểm tối đa của tiêu chí, trên các đơn vị đã nộp phiếu.")
+    doc.add_paragraph("Tỷ lệ điểm tự chấm trung bình so với điểm tối đa của tiêu chí, trên các đơn vị đã nộp phiếu.")
     count = min(3, len(achieved) // 2 or 1)
     for title, chosen in (("Đạt cao nhất", achieved[:count]), ("Đạt thấp nhất", achieved[::-1][:count])):
         doc.add_paragraph(title + ":")
@@ -402,6 +477,8 @@ def build_docx(data: ReportData) -> bytes:
     _participation(doc, data, n)
     for a in data.assessments:
         _scores(doc, a, n)
+        _points(doc, a, n)
+        _lowered(doc, a, n)
         _criteria(doc, a, n)
     for s in data.surveys:
         _survey(doc, s, n)

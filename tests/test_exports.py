@@ -165,7 +165,7 @@ async def test_self_assessment_workbook(seeded: Seeded) -> None:
     document = await export(seeded, "/xuat danhgia")
     assert document.filename.startswith("tu-danh-gia-2026-") and document.filename.endswith(".xlsx")
     book = openpyxl.load_workbook(io.BytesIO(document.content))
-    assert book.sheetnames == ["Tổng hợp", "Chi tiết", "Minh chứng", "Tiến độ", "Ghi chú"]
+    assert book.sheetnames == ["Tổng hợp", "Chi tiết", "Tiêu chí bị hạ điểm", "Minh chứng", "Tiến độ", "Ghi chú"]
     summary = {r["Đơn vị"]: r for r in table(book, "Tổng hợp")}
     assert list(summary) == VI_ORDER
     hau_loc, hoa_loc = summary["Xã Hậu Lộc"], summary["Xã Hoa Lộc"]

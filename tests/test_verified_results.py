@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import docx
 import openpyxl
 
 from conversations.definition import Level, load_directory
@@ -15,16 +16,27 @@ from conversations.status import Status
 from conversations.verification import Verified
 from exports.assessment import NO_THRESHOLDS, Assessment, UnitResult, final_level, ranked
 from storage.models import Response, Unit, Verification
+from tests.client import Chat
 from tests.test_exports import (
     HAU_LOC,
     HOA_LOC,
+    N4_BANDS,
     Seeded,
+    banded,
+    consenting,
     export,
+    knowledge,
+    satisfied,
     seeded,  # noqa: F401  (the fixture)
+    self_study,
     table,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def said(points: float) -> str:
+    return f"{points:g}".replace(".", ",")
 
 
 def result(code: str, own: float | None, verified: float | None = None, finalised: bool = False) -> UnitResult:
@@ -79,15 +91,22 @@ async def test_workbook_ranks_finalised_units_on_verified_totals(seeded: Seeded)
     survey_total = next(r for r in table(before, "Tổng hợp") if r["Mã đơn vị"] == HAU_LOC)[
         "Tổng điểm theo khảo sát (tối đa 100)"
     ]
+    hoa_own = {r["Tiêu chí"]: r["Điểm tự chấm"] for r in table(before, "Chi tiết") if r["Mã đơn vị"] == HOA_LOC}
+    best = sorted((c for c, points in own.items() if points and not c.startswith("N4")), key=lambda c: -own[c])
+    shared = next(code for code in best if hoa_own[code])  # lowered for both units
+    assert "Đã chấm" in await admin.send(f"/chamdiem {HOA_LOC} {shared} 0 Thiếu văn bản")
     lowered: list[str] = []  # Hậu Lộc's best criteria outside N4 to 0, until it falls below Hoa Lộc
-    for code, points in sorted(own.items(), key=lambda item: -item[1]):
-        if survey_total - sum(own[c] for c in lowered) < seeded.totals[HOA_LOC]:
+    for code in [shared, *(c for c in best if c != shared)]:
+        if survey_total - sum(own[c] for c in lowered) < seeded.totals[HOA_LOC] - hoa_own[shared]:
             break
-        if code.startswith("N4") or not points:
-            continue
-        assert "Đã chấm" in await admin.send(f"/chamdiem {HAU_LOC} {code} 0 Không có minh chứng")
+        assert "Đã chấm" in await admin.send(f"/chamdiem {HAU_LOC} {code} 0 Không có minh chứng {code}")
         lowered.append(code)
-    verified = {HAU_LOC: survey_total - sum(own[c] for c in lowered), HOA_LOC: seeded.totals[HOA_LOC]}
+    explaining = Chat(seeded.service, f"officer-{HAU_LOC}")
+    assert "Đã gửi giải trình" in await explaining.send(f"/giaitrinh {shared} Văn bản lưu ở xã")
+    verified = {
+        HAU_LOC: survey_total - sum(own[c] for c in lowered),
+        HOA_LOC: seeded.totals[HOA_LOC] - hoa_own[shared],
+    }
     assert verified[HAU_LOC] < verified[HOA_LOC] and seeded.totals[HAU_LOC] > seeded.totals[HOA_LOC]
     for unit in (HAU_LOC, HOA_LOC):
         assert "Đã thẩm định đủ" in await admin.send(f"/chamdiem {unit} dongy")
@@ -107,3 +126,43 @@ async def test_workbook_ranks_finalised_units_on_verified_totals(seeded: Seeded)
         assert row["Tổng điểm tự chấm (tối đa 100)"] == seeded.totals[unit]
     drafting = next(r for r in summary.values() if r["Trạng thái"] == "Đang làm")
     assert (drafting["Thẩm định"], drafting["Hạng"], drafting["Hạng theo điểm tự chấm"]) == (None, None, None)
+    detail = {(r["Mã đơn vị"], r["Tiêu chí"]): r for r in table(book, "Chi tiết")}
+    first = detail[(HAU_LOC, shared)]
+    assert (first["Điểm tự chấm"], first["Điểm thẩm định"]) == (own[shared], 0)
+    assert first["Lý do thẩm định"] == f"Không có minh chứng {shared}"
+    assert first["Giải trình của đơn vị"] == "Văn bản lưu ở xã"
+    n4 = detail[(HAU_LOC, "N4.1")]  # accepted: the survey's points
+    assert n4["Điểm thẩm định"] == n4["Điểm theo khảo sát"] and n4["Lý do thẩm định"].startswith("Theo khảo sát")
+    most = table(book, "Tiêu chí bị hạ điểm")
+    six = consenting(HAU_LOC)  # accepting N4 takes the survey's points: lowered where they are below the 90 % typed
+    surveyed = {"N4.1": self_study(six), "N4.2": knowledge(six), "N4.3": satisfied(six)}
+    by_survey = [code for code, rate in surveyed.items() if banded(rate, N4_BANDS[code]) < own[code]]
+    once = [code for code in own if code in lowered + by_survey and code != shared]  # in the questionnaire's order
+    assert [r["Tiêu chí"] for r in most] == [shared, *once]  # lowered for both units first
+    assert most[0]["Số đơn vị bị hạ điểm"] == 2 and all(r["Số đơn vị bị hạ điểm"] == 1 for r in most[1:])
+    quoted = most[0]["Đơn vị (tự chấm → thẩm định): lý do"].split("\n")
+    assert quoted == [
+        f"Xã Hậu Lộc ({said(own[shared])} → 0): “Không có minh chứng {shared}”",
+        f"Xã Hoa Lộc ({said(hoa_own[shared])} → 0): “Thiếu văn bản”",
+    ]
+
+    report = docx.Document(io.BytesIO((await export(seeded, "/xuat baocao")).content))
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in report.tables]
+    header, *units = next(t for t in tables if t[0][0] == "STT")
+    scores = {row[1]: row for row in units}
+    for unit, name, rank in ((HAU_LOC, "Xã Hậu Lộc", "2"), (HOA_LOC, "Xã Hoa Lộc", "1")):
+        assert scores[name][header.index("Thẩm định")] == said(verified[unit])
+        assert scores[name][-1] == rank
+    groups = {row[0].split(".")[0]: row for row in next(t for t in tables if t[0][0] == "Nhóm tiêu chí")[1:]}
+
+    def n1(points: dict[str, float], gone: list[str]) -> float:
+        return sum(p for c, p in points.items() if c.startswith("N1.") and c not in gone)
+
+    own_n1, verified_n1 = n1(own, []) + n1(hoa_own, []), n1(own, lowered) + n1(hoa_own, [shared])
+    assert groups["N1"][2:] == [said(own_n1 / 2), "", said(verified_n1 / 2)]  # no survey-measured criterion in N1
+    assert groups["N4"][3] != ""
+    lowered_table = next(t for t in tables if t[0][-1] == "Đơn vị (tự chấm → thẩm định): lý do")
+    assert lowered_table[1][1] == "2" and lowered_table[1][2].split("\n") == quoted
+    text = "\n".join(p.text for p in report.paragraphs)
+    assert f"{len(most)} tiêu chí được Phòng Tư pháp chấm thấp hơn điểm tự chấm" in text
+    assert "thẩm định trên 2 đơn vị đã chốt kết quả" in text
