@@ -18,7 +18,7 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import assignments, audit, evidence, review, web_sessions
+from bot import audit, evidence, review, verification, web_sessions
 from bot.messages import Document, Reply
 from bot.progress import UnitProgress, days_left_text, period_progress, status_counts, summary_line, unit_status
 from bot.render import plain
@@ -36,7 +36,7 @@ from exports.audit import ACTIONS, details_text
 from exports.charts import progress_chart
 from storage import repo
 from storage.files import file_name
-from storage.models import Evidence, Period
+from storage.models import Evidence, Period, Unit
 from storage.queries import evidence_files
 
 SHOWN_INLINE = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
@@ -55,7 +55,8 @@ KEPT_EXPORTS = 50
 """Finished exports kept in memory for their requester to download."""
 NO_PERIOD = "Chưa có kỳ đánh giá nào đang mở."
 NO_UNIT = "Không tìm thấy đơn vị có mã “{code}”."
-NOT_SENT = "{unit} chưa nộp phiếu tự đánh giá kỳ {period} (tình trạng: {status})."
+NOT_SENT = "{unit} chưa nộp phiếu này kỳ {period} (tình trạng: {status})."
+NOT_ASSIGNED = "Kỳ {period} không giao phiếu tự đánh giá nào cho {unit}."
 NO_FILE = "Không có tệp này, hoặc tệp chưa được lưu trên máy chủ."
 NO_EXPORT = "Không có tệp xuất này (máy chủ đã khởi động lại, hoặc tệp của người khác). Hãy xuất lại."
 PICK_CRITERION = "Hãy đánh dấu ít nhất một tiêu chí và ghi lý do trả lại."
@@ -97,6 +98,7 @@ class Office:
         r.add_post("/donvi/{code}/duyet", self.approve)
         r.add_post("/donvi/{code}/tralai", self.send_back)
         r.add_get("/minhchung/{id}", self.evidence_file)
+        r.add_get("/giaitrinh/{id}", self.explanation_file)
         r.add_get("/xuat", self.export_list)
         r.add_post("/xuat", self.export_start)
         r.add_get("/xuat/{key}", self.export_status)
@@ -230,25 +232,37 @@ class Office:
     # ------------------------------------------------------------ a unit's submission and the review
 
     async def unit(self, request: web.Request, notice: str | None = None) -> web.Response:
+        """Every self-assessment the period assigns the unit, each with its criteria, answers, the self, survey-based
+        and verified points, its evidence and its review actions."""
         service, site = self.service, self.site
         code = request.match_info["code"]
         async with service.db.read() as db:
             period = await repo.current_period(db)
-            qn = await self._assessment(db, period)
             unit = await repo.get_unit(db, code)
-            if period is None or qn is None:
+            if period is None:
                 return site.message(request, "Phiếu tự đánh giá", NO_PERIOD, 404)
             if unit is None:
                 return site.message(request, "Phiếu tự đánh giá", NO_UNIT.format(code=code), 404)
-            response = await repo.find_response(db, repo.response_key(qn.id, period.code, unit.code))
-            if response is None or response.status is Status.DRAFT:
-                status = LABELS[response.status if response else None].lower()
-                text = NOT_SENT.format(unit=unit.name, period=period.code, status=status)
-                return site.message(request, unit.name, (notice + "\n\n" if notice else "") + text)
-            qn = await service.definition_of(db, response) or qn
-            files = await evidence_files(db, [response.id])
-            reviews = await repo.reviews_of(db, response.id)
-            figures = await service.figures(db, qn, period.code, unit.code)
+            shared = await review.several(db, service.questionnaires, period.code, unit)
+            sections = [await self._section(db, period, unit, qn) for qn in shared]
+        if not sections:
+            return site.message(request, unit.name, NOT_ASSIGNED.format(unit=unit.name, period=period.code), 404)
+        return site.page(request, "unit.html", unit=unit, period=period, sections=sections, notice=notice)
+
+    async def _section(self, db: AsyncSession, period: Period, unit: Unit, qn: Questionnaire) -> dict[str, Any]:
+        """One self-assessment of the unit as the page shows it (what /xem tells in chat)."""
+        service = self.service
+        response = await repo.find_response(db, repo.response_key(qn.id, period.code, unit.code))
+        if response is None or response.status is Status.DRAFT:
+            status = LABELS[response.status if response else None].lower()
+            said = NOT_SENT.format(unit=unit.name, period=period.code, status=status)
+            return {"qn": qn, "response": None, "not_sent": said}
+        qn = await service.definition_of(db, response) or qn
+        files = await evidence_files(db, [response.id])
+        explained = {f.question_id: f for f in await verification.explanation_files(db, response.id)}
+        reviews = await repo.reviews_of(db, response.id)
+        figures = await service.figures(db, qn, period.code, unit.code)
+        scoring = await verification.scoring(db, qn, response, figures)
         answers = response.state["answers"]
         by_question: dict[str, list[Evidence]] = {}
         for f in files:
@@ -269,43 +283,37 @@ class Office:
                     "shown": shown or ("(bỏ qua)" if not q.kind.files else ""),
                     "points": points,
                     "survey": review.survey_now(q, value, figures).removeprefix(" | "),
+                    "verified": _verified(scoring, q.id),
+                    "explanation": scoring.explained.get(q.id),
+                    "explanation_file": _file(explained[q.id], "giaitrinh") if q.id in explained else None,
                     "files": [_file(f) for f in by_question.get(q.id, [])],
                     "criterion": bool(q.code),
                 }
             )
         last = reviews[-1] if reviews else None
-        return site.page(
-            request,
-            "unit.html",
-            unit=unit,
-            period=period,
-            response=response,
-            status=LABELS[response.status],
-            total=review.total_text(qn, answers, figures),
-            items=items,
-            last=last,
-            returned=review.flagged_lines(qn, last.items) if last is not None and last.action == "returned" else [],
-            notice=notice,
-            can_approve=response.status is Status.SUBMITTED,
-            can_return=response.status in (Status.SUBMITTED, Status.APPROVED),
-            approved=response.status is Status.APPROVED,
-        )
+        return {
+            "qn": qn,
+            "response": response,
+            "status": LABELS[response.status],
+            "total": review.total_text(qn, answers, figures),
+            "scoring": verification.summary(scoring, qn) if scoring.state is not None else [],
+            "criteria": items,
+            "last": last,
+            "returned": review.flagged_lines(qn, last.items) if last is not None and last.action == "returned" else [],
+            "can_approve": response.status is Status.SUBMITTED,
+            "can_return": response.status in (Status.SUBMITTED, Status.APPROVED),
+            "approved": response.status is Status.APPROVED,
+        }
 
-    async def _assessment(self, db: AsyncSession, period: Period | None) -> Questionnaire | None:
-        """The self-assessment the period runs for units, as /xem finds it."""
-        if period is None:
-            return None
-        return await assignments.first(db, self.service.questionnaires, period.code, assignments.Audience.UNIT)
-
-    async def _shown(self) -> list[str]:
-        """The questionnaire the unit page shows, named to /duyet and /tralai (a unit may have several)."""
-        async with self.service.db.read() as db:
-            qn = await self._assessment(db, await repo.current_period(db))
-        return [qn.id] if qn is not None else []
+    def _named(self, named: object) -> list[str]:
+        """The self-assessment a form names (its field "bang", which the unit page sends), as /duyet and /tralai
+        take it."""
+        return [named] if isinstance(named, str) and named in self.service.questionnaires else []
 
     async def approve(self, request: web.Request) -> web.Response:
         code = request.match_info["code"]
-        replies = await self.service.run_command(me(request), "duyet", [code, *await self._shown()])
+        named = self._named((await request.post()).get("bang"))
+        replies = await self.service.run_command(me(request), "duyet", [code, *named])
         return await self.unit(request, _texts(replies))
 
     async def send_back(self, request: web.Request) -> web.Response:
@@ -318,22 +326,35 @@ class Office:
         confirmed: dict[str, Any] | None = {} if form.get("dongy") else None
         # "N1.2: – note": the dash ends the codes, so a note that starts with another code never flags it too
         words = " ; ".join(f"{c}: – {note}" for c, note in notes).split()
+        named = self._named(form.get("bang"))
         async with self.service.db.read() as db:
             period = await repo.current_period(db)
-            qn = await self._assessment(db, period)
-            found = await repo.find_response(db, repo.response_key(qn.id, period.code, code)) if period and qn else None
+            key = repo.response_key(named[0], period.code, code) if period and named else None
+            found = await repo.find_response(db, key) if key is not None else None
         if found is not None and found.status is Status.APPROVED and confirmed is None:
             return await self.unit(request, CONFIRM_APPROVED)
-        named = [qn.id] if qn is not None else []
         replies = await self.service.run_command(me(request), "tralai", [code, *named, *words], confirmed)
         return await self.unit(request, _texts(replies))
 
     async def evidence_file(self, request: web.Request) -> web.StreamResponse:
-        """One evidence file, behind the session: shown inline when a browser shows it itself, else downloaded."""
-        service, who = self.service, signed(request)
+        """One evidence file, behind the session."""
         file_id = _number(request.match_info["id"])
-        async with service.db.read() as db:
+        async with self.service.db.read() as db:
             row = await db.get(Evidence, file_id) if file_id is not None else None
+        return await self._send_file(request, row)
+
+    async def explanation_file(self, request: web.Request) -> web.StreamResponse:
+        """The file backing an officer's explanation of a lowered criterion (/giaitrinh), as /minhchung sends it."""
+        file_id = _number(request.match_info["id"])
+        async with self.service.db.read() as db:
+            found = await verification.explanation(db, file_id) if file_id is not None else None
+            files = await verification.explanation_files(db, found.response_id) if found is not None else []
+        return await self._send_file(request, next((f for f in files if f.id == file_id), None))
+
+    async def _send_file(self, request: web.Request, row: Evidence | None) -> web.StreamResponse:
+        """Shown inline when a browser shows it itself, else downloaded; nothing in it runs; audited."""
+        service, who = self.service, signed(request)
+        async with service.db.read() as db:
             response = await repo.get_response(db, row.response_id) if row is not None else None
         content = await asyncio.to_thread(evidence.store(service).read, row.sha256) if row is not None else None
         if row is None or response is None or content is None:
@@ -444,15 +465,26 @@ class Office:
         return _download(document)
 
 
-def _file(f: Evidence) -> dict[str, Any]:
+def _file(f: Evidence, route: str = "minhchung") -> dict[str, Any]:
+    """An evidence file as the page links it (`route`: "giaitrinh" for the file backing an explanation)."""
     mime = f.mime or ""
     return {
-        "id": f.id,
+        "url": f"/web/{route}/{f.id}",
         "name": engine.file_label(f.name, f.kind),
         "image": mime in SHOWN_INLINE and mime.startswith("image/"),
         "pdf": mime == "application/pdf",
         "kept": f.sha256 is not None,
     }
+
+
+def _verified(found: verification.Scoring, question_id: str) -> str:
+    """A criterion's verified points and the reason given ("" while not verified)."""
+    c = found.result.criterion(question_id)
+    if c is None or c.verified is None:
+        return ""
+    row = found.rows.get(question_id)
+    reason = f" – {row.reason}" if row is not None and row.reason else ""
+    return f"{number_text(c.verified)}/{number_text(c.maximum)} điểm{reason}"
 
 
 def _download(document: Document) -> web.Response:

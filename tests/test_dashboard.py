@@ -4,7 +4,7 @@ and every Office page and evidence file failing closed without a live admin sess
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +17,7 @@ from bot.app import mounted, open_service, serve
 from bot.links import DownloadLinks
 from bot.service import BotService
 from bot.web import WebServer
-from storage.models import AuditEntry, WebSession, WebSignIn
+from storage.models import AuditEntry, Response, WebSession, WebSignIn
 from tests.client import Chat, Clock, settings_for
 from tests.fakes.local import free_port
 
@@ -79,6 +79,39 @@ async def dashboard_served(service: BotService) -> AsyncIterator[None]:
         await server.stop()
 
 
+def assert_page_headers(headers: Mapping[str, str]) -> None:
+    """A page: nothing but this site's scripts, styles and images; never framed; no referrer elsewhere."""
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def assert_evidence_headers(headers: Mapping[str, str]) -> None:
+    """An evidence file: framed only by the submission's page, nothing in it runs, never cached, never sniffed."""
+    csp = headers["Content-Security-Policy"]
+    assert csp.startswith("default-src 'none';") and "script-src" not in csp and "frame-ancestors 'self'" in csp
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "private, no-store"
+
+
+async def test_the_public_pages_carry_the_security_headers(tmp_path: Path) -> None:
+    async with running_site(tmp_path) as site, site.browser() as browser:
+        for path, status in (("/ketqua/", 200), ("/ketqua/16012", 200), ("/ketqua/99999", 404)):
+            async with browser.get(site.base + path) as page:
+                assert page.status == status, path
+                assert_page_headers(page.headers)
+                assert "Set-Cookie" not in page.headers, "no session, no cookie"
+        async with browser.get(f"{site.base}/web/") as page:
+            assert page.status == 401
+            assert_page_headers(page.headers)
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
     assert found, html
@@ -104,10 +137,7 @@ async def test_a_link_from_chat_signs_in_once_and_the_cookie_is_guarded(tmp_path
             html = await page.text()
             assert page.status == 200
             assert "Tiến độ kỳ 2026" in html and "Xã Hậu Lộc" in html
-            csp = page.headers["Content-Security-Policy"]
-            assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
-            assert page.headers["X-Frame-Options"] == "DENY"
-            assert page.headers["Cache-Control"] == "no-store"
+            assert_page_headers(page.headers)
 
         async with site.browser() as other, other.post(link) as again:
             assert again.status == 410
@@ -198,21 +228,54 @@ async def test_the_console_alone_serves_the_dashboard(tmp_path: Path) -> None:
             assert page.status == 401 and str(page.url).endswith("/web/")
 
 
-async def test_approving_on_the_shipped_preset_names_the_self_assessment_shown(
+async def test_the_unit_page_shows_every_self_assessment_with_its_verified_scores(
     tmp_path: Path, database_url: str
 ) -> None:
-    """With two self-assessments for every unit (the shipped preset), the unit page's approve button approves the
-    one the page shows."""
-    from tests.client import SHIPPED_UNITS
-    from tests.helpers import complete_assessment
+    """The shipped preset runs two self-assessments for every unit: the page shows both, each with its criteria, the
+    Office's verified points and reasons, the unit's explanation and its file; approving names the one approved."""
+    from tests.client import SHIPPED_UNITS, SentFiles
+    from tests.helpers import answer_everything, complete_assessment, open_questionnaire
 
     async with running_site(tmp_path, database_url, Clock(), units_dir=SHIPPED_UNITS) as site, site.browser() as b:
+        SentFiles(site.service)
         code = re.search(r"dk_([A-Z0-9]+)", await site.admin.send("/moi 16012"))
         assert code
         officer = Chat(site.service, "officer-1")
         await officer.send(f"/start dk_{code[1]}")
-        await complete_assessment(officer, "1", "90")
+        own, _ = await complete_assessment(officer, "1", "90")
+        await open_questionnaire(officer, "Khung tiêu chí thí điểm")  # its total is not out of 100
+        await answer_everything(officer, "1", "90")
+        assert "Đã nộp phiếu" in await officer.tap("Nộp phiếu")
+        scored = await site.admin.send("/chamdiem 16012 tu-danh-gia N1.1 3 Kế hoạch ban hành muộn")
+        assert "Đã chấm N1.1" in scored, scored
+        assert "gửi ngay một ảnh" in await officer.send("/giaitrinh tu-danh-gia N1.1 Kế hoạch ký ngày 5/1")
+        assert "Đã lưu tệp" in await officer.send_file("kh", "ke-hoach.jpg")
+
         html = await site.signed_in(b)
-        async with b.post(f"{site.base}/web/donvi/16012/duyet", data={"csrf": csrf_of(html)}) as page:
+        async with b.get(f"{site.base}/web/donvi/16012") as page:
+            shown = await page.text()
+        assert 'data-questionnaire="tu-danh-gia"' in shown and 'data-questionnaire="tu-danh-gia-thi-diem"' in shown
+        assert "Khung tiêu chí thí điểm" in shown
+        assert "Thẩm định: 3/6 điểm – Kế hoạch ban hành muộn" in shown
+        verified = f"{own - 3:g}".replace(".", ",")  # N1.1 lowered from 6 to 3
+        assert "<p>Thẩm định: Đang thẩm định</p>" in shown and f"· thẩm định {verified}/100</p>" in shown
+        assert "Giải trình của đơn vị: Kế hoạch ký ngày 5/1" in shown
+        link = re.search(r'href="(/web/giaitrinh/\d+)"', shown)
+        assert link, shown
+        async with b.get(site.base + link[1]) as file:
+            assert file.status == 200 and await file.read() == b"\xff\xd8\xff\xe0kh"
+            assert file.headers["Content-Disposition"].startswith("inline;")
+            assert_evidence_headers(file.headers)
+        evidence = re.search(r'src="(/web/minhchung/\d+)"', shown)
+        assert evidence, shown
+        async with b.get(site.base + evidence[1]) as file:
+            assert file.status == 200 and file.headers["Content-Type"] == "image/jpeg"
+            assert_evidence_headers(file.headers)
+
+        form = {"csrf": csrf_of(html), "bang": "tu-danh-gia-thi-diem"}
+        async with b.post(f"{site.base}/web/donvi/16012/duyet", data=form) as page:
             text = await page.text()
-        assert "Đã duyệt phiếu tự đánh giá “Tự đánh giá” (tu-danh-gia) kỳ 2026 của Xã Hậu Lộc" in text, text
+        assert "Đã duyệt phiếu tự đánh giá “Khung tiêu chí thí điểm” (tu-danh-gia-thi-diem)" in text, text
+        async with site.service.db.read() as db:
+            statuses = {r.questionnaire_id: r.status.value for r in (await db.scalars(select(Response))).all()}
+        assert statuses == {"tu-danh-gia": "submitted", "tu-danh-gia-thi-diem": "approved"}
