@@ -23,9 +23,9 @@ from conversations.definition import Questionnaire
 from conversations.localtime import local_date
 from conversations.status import VERIFIED, VERIFYING, Status
 from conversations.text import vi_sort_key
-from storage import repo
-from storage.models import Account, Period, Response, Unit, Verification
-from storage.queries import Selection, unit_counts, verifications
+from storage import queries, repo
+from storage.models import Account, Event, Period, Response, Unit, Verification
+from storage.queries import Selection, verifications
 
 if TYPE_CHECKING:
     from bot.service import BotService
@@ -85,9 +85,14 @@ class SurveyProgress:
     survey: Questionnaire
     responses: dict[str, int]
     declined: dict[str, int]
+    events: list[tuple[Event, int]] = field(default_factory=list)
+    """The period's events on this survey, each with the responses that came through its link (bot.events)."""
 
     def of(self, unit_code: str) -> tuple[int, int]:
         return self.responses.get(unit_code, 0), self.declined.get(unit_code, 0)
+
+    def events_of(self, unit_code: str) -> list[tuple[Event, int]]:
+        return [(event, n) for event, n in self.events if event.unit_code == unit_code]
 
 
 @dataclass(frozen=True)
@@ -192,7 +197,14 @@ async def assessment_progress(
 
 async def survey_progress(db: AsyncSession, period: Period, survey: Questionnaire) -> SurveyProgress:
     selection = Selection(survey.id, period.code)
-    return SurveyProgress(survey, await unit_counts(db, selection), await unit_counts(db, selection, {Status.DECLINED}))
+    found = [e for e in await queries.events(db, period.code) if e.questionnaire_id == survey.id]
+    counted = await queries.event_counts(db, selection) if found else {}
+    return SurveyProgress(
+        survey,
+        await queries.unit_counts(db, selection),
+        await queries.unit_counts(db, selection, {Status.DECLINED}),
+        [(event, counted.get(event.id, 0)) for event in found],
+    )
 
 
 async def period_progress(

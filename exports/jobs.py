@@ -280,7 +280,9 @@ async def _tables(
         return [*sheets, notes_sheet(qns, request.period, made_at, notes + ASSESSMENT_NOTES)], detail
     if request.kind == "khaosat":
         s = await _survey(db, questionnaires, only(questionnaires, request, "citizen_survey"), request, in_force)
-        sheets = [survey.summary_sheet(s), survey.question_sheet(s), survey.group_sheet(s), survey.opinions_sheet(s)]
+        sheets = [survey.summary_sheet(s), survey.question_sheet(s), survey.group_sheet(s)]
+        sheets += [survey.events_sheet(s)] if s.events else []
+        sheets.append(survey.opinions_sheet(s))
         sheets += [survey.data_sheet(db, s), notes_sheet([s.qn], request.period, made_at, notes + SURVEY_NOTES)]
         return sheets, survey.long_sheet(db, s)
     assessments = await _assessments(db, questionnaires, request, in_force)

@@ -1,6 +1,7 @@
 """The citizen survey workbook: Tổng hợp (indicators per unit), Theo câu hỏi (every choice question, overall and
-per unit), Theo nhóm (indicators by age band, gender, occupation), Ý kiến (free text), Dữ liệu (one row per
-response, anonymous).
+per unit), Theo nhóm (indicators by age band, gender, occupation), Theo sự kiện (indicators per event of a unit and
+for the rest of its respondents, when the period has events), Ý kiến (free text), Dữ liệu (one row per response,
+anonymous).
 
 Small cells are suppressed as conversations.disclosure says: a figure computed from fewer than `minimum` respondents (in
 the distributions, the counts behind it too) is shown as "ẩn", and so is a second unit or group where only one
@@ -28,8 +29,8 @@ from conversations.measures import Rate, SurveyTally, earned, measure, measure_q
 from exports import queries
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, ColumnKind, Sheet
-from storage.models import Unit
-from storage.queries import Selection, unit_tallies
+from storage.models import Event, Unit
+from storage.queries import Selection, event_tallies, events, unit_tallies
 
 INDICATOR_LABELS = {
     "self_study": "Tỷ lệ tự tìm hiểu pháp luật (%)",
@@ -41,6 +42,9 @@ ANSWERED = "Số người trả lời"
 DECLINED = "Số người từ chối tham gia"
 RESPONSE_RATE = "Tỷ lệ trả lời (%)"
 YES = "co"
+EVENT_CODE = "sk{id}"
+OWN_LINK = "Không qua sự kiện (mã QR, đường dẫn của đơn vị)"
+WHOLE_UNIT = "Cả đơn vị"
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,10 @@ class SurveyResults:
     minimum: int
     everyone: dict[str, SurveyTally]
     """Every unit's tally, also when the export shows one: what is hidden is decided over all of them."""
+    events: list[Event] = field(default_factory=list)
+    """The period's events on this survey, of the units the export covers."""
+    by_event: dict[tuple[str, int | None], SurveyTally] = field(default_factory=dict)
+    """Each unit's tally per event (None: those who came by the unit's own link)."""
     _hidden: dict[str, frozenset[str]] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def hidden_units(
@@ -188,8 +196,27 @@ async def gather(
     by_group = await queries.breakdown_tallies(db, selection, [d.id for d in dimensions], needed) if dimensions else {}
     text_ids = [q.id for q in qn.questions if q.kind.text]
     texts = await queries.text_answers(db, selection, text_ids) if text_ids else []
+    held = [
+        e
+        for e in await events(db, selection.period_code)
+        if e.questionnaire_id == qn.id and selection.unit_code in (None, e.unit_code)
+    ]
+    by_event = await event_tallies(db, selection, sorted(counted)) if held else {}
     return SurveyResults(
-        qn, selection, units, by_unit, overall, dimensions, by_group, figures, list(measures), texts, minimum, everyone
+        qn,
+        selection,
+        units,
+        by_unit,
+        overall,
+        dimensions,
+        by_group,
+        figures,
+        list(measures),
+        texts,
+        minimum,
+        everyone,
+        held,
+        by_event,
     )
 
 
@@ -209,6 +236,49 @@ def summary_sheet(s: SurveyResults) -> Sheet:
     if len(s.units) > 1:
         rows.append(["", ALL_UNITS, *_counts(s.overall), *[s.value(f, None) for f in s.indicators]])
     return Sheet("Tổng hợp", columns, rows)
+
+
+def events_sheet(s: SurveyResults) -> Sheet:
+    """Each unit with events: a row per event (its participants, how satisfied), one for those who came by the
+    unit's own link, and the unit's. The events and the rest add up to the unit, so they are one table of
+    conversations.disclosure: a second member is hidden where only one would be, and all of them where the unit's
+    figure is hidden."""
+    columns = [Column("Mã đơn vị", "code"), Column("Đơn vị", width=24), Column("Mã sự kiện", width=10)]
+    columns += [Column("Sự kiện", "long_text", width=36), Column("Ngày", "date"), Column("Số phiếu", "integer")]
+    columns += [Column(DECLINED, "integer", width=12), Column(RESPONSE_RATE, "percent", width=12)]
+    columns += [Column(f.label, "number" if f.scale != 100 else "percent", width=14) for f in s.indicators]
+    rows: list[list[Any]] = []
+    for unit in s.units:
+        held = [e for e in s.events if e.unit_code == unit.code]
+        if not held:
+            continue
+        members = {EVENT_CODE.format(id=e.id): s.by_event.get((unit.code, e.id), SurveyTally()) for e in held}
+        members[OWN_LINK] = s.by_event.get((unit.code, None), SurveyTally())
+        hidden = [
+            frozenset(members)
+            if unit.code in s.hidden_units(f"indicator:{f.label}", f.base, f.questions)
+            else disclosure.hidden_figure(s.qn, members, f.base, f.questions, s.minimum)
+            for f in s.indicators
+        ]
+        named = [(EVENT_CODE.format(id=e.id), e.name, e.held_on) for e in held] + [(OWN_LINK, OWN_LINK, None)]
+        for key, name, day in named:
+            tally = members[key]
+            values = [f.value(tally, key in h) for f, h in zip(s.indicators, hidden, strict=True)]
+            code = key if key != OWN_LINK else None
+            rows.append([unit.code, unit.name, code, name, day, *_counts(tally), *values])
+        whole = s.by_unit.get(unit.code, SurveyTally())
+        rows.append(
+            [
+                unit.code,
+                unit.name,
+                None,
+                WHOLE_UNIT,
+                None,
+                *_counts(whole),
+                *[s.value(f, unit.code) for f in s.indicators],
+            ]
+        )
+    return Sheet("Theo sự kiện", columns, rows)
 
 
 def _distribution(tally: SurveyTally, q: Question, value: str | None, hide: bool) -> list[Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from conversations.measures import SurveyTally
 from conversations.status import COUNTED, Status
@@ -26,6 +27,9 @@ from storage.models import (
     Verification,
     VerifiedPoints,
 )
+
+Grouping = InstrumentedAttribute[Any]
+"""A column responses are counted by (the unit, the event)."""
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,12 @@ async def events(db: AsyncSession, period_code: str) -> list[Event]:
 
 async def event_counts(db: AsyncSession, selection: Selection) -> dict[int | None, int]:
     """Responses that count per event (None: those that came by the unit's own link)."""
-    query = select(Response.event_id, func.count()).where(*selection.where()).group_by(Response.event_id)
-    return {event: count for event, count in (await db.execute(query)).all()}
+    return {key[0]: n for key, n in (await _counts(db, selection, (Response.event_id,), COUNTED)).items()}
 
 
 async def unit_counts(db: AsyncSession, selection: Selection, statuses: Collection[Status] = COUNTED) -> dict[str, int]:
     """Responses per unit at one of `statuses`: by default those that count; {DECLINED} for the declines."""
-    query = select(Response.unit_code, func.count()).where(*selection.where(statuses)).group_by(Response.unit_code)
-    return {unit: count for unit, count in (await db.execute(query)).all()}
+    return {key[0]: n for key, n in (await _counts(db, selection, (Response.unit_code,), statuses)).items()}
 
 
 def answer_value(text: str | None) -> Any:
@@ -85,19 +87,43 @@ def answer_value(text: str | None) -> Any:
 async def unit_tallies(db: AsyncSession, selection: Selection, question_ids: Sequence[str]) -> dict[str, SurveyTally]:
     """For each unit: how many respondents gave each answer to each listed question, the points earned, and how
     many declined to take part (counted apart: a decline is in no other figure)."""
+    found = await _tallies(db, selection, question_ids, (Response.unit_code,))
+    return {key[0]: tally for key, tally in found.items()}
+
+
+async def event_tallies(
+    db: AsyncSession, selection: Selection, question_ids: Sequence[str]
+) -> dict[tuple[str, int | None], SurveyTally]:
+    """As unit_tallies, for each unit and event: (unit, event id), (unit, None) for those who came by the unit's own
+    link."""
+    found = await _tallies(db, selection, question_ids, (Response.unit_code, Response.event_id))
+    return {(key[0], key[1]): tally for key, tally in found.items()}
+
+
+async def _tallies(
+    db: AsyncSession, selection: Selection, question_ids: Sequence[str], keys: Sequence[Grouping]
+) -> dict[tuple[Any, ...], SurveyTally]:
     value = cast(Answer.value, String).label("answer")
     query = (
-        select(Response.unit_code, Answer.question_id, value, func.count(), func.sum(Answer.points))
+        select(*keys, Answer.question_id, value, func.count(), func.sum(Answer.points))
         .join(Response, Response.id == Answer.response_id)
         .where(*selection.where(), Answer.question_id.in_(question_ids))
-        .group_by(Response.unit_code, Answer.question_id, value)
+        .group_by(*keys, Answer.question_id, value)
     )
-    tallies = {unit: SurveyTally(responses=n) for unit, n in (await unit_counts(db, selection)).items()}
-    for unit, n in (await unit_counts(db, selection, {Status.DECLINED})).items():
-        tallies.setdefault(unit, SurveyTally()).declined = n
-    for unit, question_id, text, count, points in (await db.execute(query)).all():
-        tallies.setdefault(unit, SurveyTally()).add(question_id, answer_value(text), count, points)
+    tallies = {key: SurveyTally(responses=n) for key, n in (await _counts(db, selection, keys, COUNTED)).items()}
+    for key, n in (await _counts(db, selection, keys, {Status.DECLINED})).items():
+        tallies.setdefault(key, SurveyTally()).declined = n
+    for row in (await db.execute(query)).all():
+        *group, question_id, text, count, points = row
+        tallies.setdefault(tuple(group), SurveyTally()).add(question_id, answer_value(text), count, points)
     return tallies
+
+
+async def _counts(
+    db: AsyncSession, selection: Selection, keys: Sequence[Grouping], statuses: Collection[Status]
+) -> dict[tuple[Any, ...], int]:
+    query = select(*keys, func.count()).where(*selection.where(statuses)).group_by(*keys)
+    return {tuple(row[:-1]): row[-1] for row in (await db.execute(query)).all()}
 
 
 async def evidence_files(db: AsyncSession, response_ids: Sequence[int]) -> list[Evidence]:

@@ -1,8 +1,9 @@
 """/tiendo [mã kỳ] [mã bảng hỏi]: progress of the current period (bot.progress) as text, a block per questionnaire
 the period runs (a self-assessment: each unit's status and answered share; an individual survey: the officers who
-answered, per unit; a public survey: its responses against the target, per unit), then the total; with a
-questionnaire's code, that one only. The late units and the officers who blocked the bot are said too; admins also
-get a chart. An officer sees their own unit on the questionnaires assigned to it."""
+answered, per unit; a public survey: its responses against the target, per unit, and those that came through each
+of the unit's events), then the total; with a questionnaire's code, that one only. The late units and the officers
+who blocked the bot are said too; admins also get a chart. An officer sees their own unit on the questionnaires
+assigned to it."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ LATE = "Trễ hạn, chưa nộp ({count}): {units}"
 SURVEY_TARGET = "{count} phiếu đã nộp{declines}; mục tiêu {target} phiếu mỗi đơn vị, {reached}/{total} đơn vị đạt."
 SURVEY_LINE = "{count}/{target} phiếu"
 SURVEY_DECLINES = ", {declined} từ chối"
+EVENT_LINE = "   – sự kiện sk{id} {name} ({day}): {count} phiếu"
+OWN_LINK = "   – qua mã QR, đường dẫn của đơn vị: {count} phiếu"
 OFFICERS_SUMMARY = "{answered}/{officers} cán bộ đã trả lời; {done}/{total} đơn vị đủ cán bộ trả lời."
 OFFICERS_LINE = "{answered}/{officers} cán bộ đã trả lời"
 NO_OFFICERS = "chưa có cán bộ dùng bot"
@@ -139,13 +142,15 @@ def _block(p: QuestionnaireProgress, target: int, late_day: bool) -> list[str]:
             total=len(p.units),
         )
     )
-    return lines + [
-        t.PROGRESS_LINE.format(
-            unit=u.name,
-            status=SURVEY_LINE.format(count=n, target=target) + (SURVEY_DECLINES.format(declined=d) if d else ""),
-        )
-        for u, (n, d) in zip(p.units, counted, strict=True)
-    ]
+    for u, (n, d) in zip(p.units, counted, strict=True):
+        status = SURVEY_LINE.format(count=n, target=target) + (SURVEY_DECLINES.format(declined=d) if d else "")
+        lines.append(t.PROGRESS_LINE.format(unit=u.name, status=status))
+        held = p.survey.events_of(u.code)
+        for event, came in held:
+            lines.append(EVENT_LINE.format(id=event.id, name=event.name, day=day_text(event.held_on), count=came))
+        if held:
+            lines.append(OWN_LINK.format(count=n - sum(came for _, came in held)))
+    return lines
 
 
 def _total(found: list[QuestionnaireProgress]) -> str:
