@@ -9,6 +9,7 @@ the conversation state are stored together or not at all.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +25,7 @@ from bot.figures import survey_figures
 from bot.identity import actor_key
 from bot.messages import Reply, Sender
 from bot.order import PersonOrder
-from bot.table import Call, CommandTable, Interim, Role, refusal
+from bot.table import Call, CommandTable, Handler, Interim, Permission, Role, refusal
 from conversations import engine
 from conversations.definition import (
     DEFINITION_SCHEMA,
@@ -74,6 +75,8 @@ class BotService:
         """The channels running in this process (bot.app registers them): files people send, deep links."""
         self.detached = PersonOrder()
         """Jobs running apart from the messages that recorded them (bot.jobs.detach), each requester's in order."""
+        self.given: dict[str, bytes] = {}
+        """Files uploaded on the web while the file entry they were given to runs (`run_file`), by file id."""
 
     # ------------------------------------------------------------ setup
 
@@ -126,8 +129,9 @@ class BotService:
         return found or self.questionnaires.get(response.questionnaire_id)
 
     async def fetch_file(self, sender: Sender, ref: FileRef) -> bytes | None:
-        """The bytes of a file the sender sent; None when their channel cannot fetch files."""
-        return await self.channels.fetch_file(sender.channel, ref)
+        """The bytes of a file the sender sent (or uploaded on the web); None when their channel cannot fetch files."""
+        given = self.given.get(ref.file_id)
+        return given if given is not None else await self.channels.fetch_file(sender.channel, ref)
 
     # ------------------------------------------------------------ entry point
 
@@ -205,18 +209,44 @@ class BotService:
         command = self.commands.command(name)
         if command is None:
             raise KeyError(name)
+        return await self._run(sender, "/" + name, command.permission, command.handler, list(args), None, confirmed)
+
+    async def run_file(self, sender: Sender, name: str, content: bytes) -> list[Reply]:
+        """A file uploaded on the web dashboard (a questionnaire's XLSForm), given to the entry the chat gives that
+        file when it is sent outside a questionnaire: the same checks, transaction and replies."""
+        ref = FileRef(file_id=f"web:{hashlib.sha256(content).hexdigest()}", name=name, size=len(content))
+        inbound = Inbound(files=(ref,))
+        entry = self.commands.file_handler(inbound)
+        if entry is None:
+            raise KeyError(name)
+        self.given[ref.file_id] = content
+        try:
+            return await self._run(sender, "a file", entry.permission, entry.handler, [], inbound, None)
+        finally:
+            self.given.pop(ref.file_id, None)
+
+    async def _run(
+        self,
+        sender: Sender,
+        what: str,
+        permission: Permission,
+        handler: Handler,
+        args: list[str],
+        inbound: Inbound | None,
+        confirmed: dict[str, Any] | None,
+    ) -> list[Reply]:
         actor = actor_key(self.secret, sender.channel, sender.user_id)
         try:
             async with self.locks.turn(actor), self.db.write() as db:
                 await repo.begin_message(db, actor, sender.channel, None, self.clock())
                 role = await self.role(db, sender)
-                if not role.may(command.permission):
-                    return [Outgoing(refusal(command.permission, role))]
-                call = Call(self, sender, actor, db, role, list(args), confirmed=confirmed)
-                replies = await command.handler(call)
+                if not role.may(permission):
+                    return [Outgoing(refusal(permission, role))]
+                call = Call(self, sender, actor, db, role, args, inbound=inbound, confirmed=confirmed)
+                replies = await handler(call)
             return await self._committed(call, replies, None)  # a page waits for its job; the person's chat does not
         except Exception:
-            log.exception("failed to run /%s from the web", name)
+            log.exception("failed to run %s from the web", what)
             return [Outgoing(t.ERROR_TRY_AGAIN)]
 
     async def _route(

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, evidence, review, verification, web_sessions
+from bot import audit, evidence, review, verification, versions, web_sessions
 from bot.messages import Document, Reply
 from bot.progress import UnitProgress, days_left_text, period_progress, status_counts, summary_line, unit_status
 from bot.render import plain
@@ -31,6 +31,7 @@ from conversations.localtime import local_date, parse_day
 from conversations.scoring import question_points
 from conversations.status import LABELS, Status
 from conversations.text import fold
+from conversations.versions import changes, summary
 from dashboard.site import EVIDENCE_CSP, NOT_ADMIN, SIGNED, Site, me, sender_of, signed
 from exports.audit import ACTIONS, details_text
 from exports.charts import progress_chart
@@ -62,6 +63,9 @@ NO_EXPORT = "Không có tệp xuất này (máy chủ đã khởi động lại,
 PICK_CRITERION = "Hãy đánh dấu ít nhất một tiêu chí và ghi lý do trả lại."
 CONFIRM_APPROVED = "Phiếu đã được duyệt: hãy đánh dấu ô xác nhận nếu vẫn muốn trả lại."
 SIGNED_OUT = "Đã đăng xuất. Gõ /web trong chat để đăng nhập lại."
+PICK_FILE = "Hãy chọn tệp XLSForm (.xlsx) để tải lên."
+NOT_XLSX = "Tệp “{name}” không phải tệp Excel .xlsx: bảng hỏi tải lên phải là tệp XLSForm .xlsx."
+NONE_WAITING = "Bảng hỏi “{id}” không có phiên bản nào đang chờ áp dụng."
 LINK_SPENT = "Đường dẫn đăng nhập này đã dùng hoặc đã hết hạn. Gõ /web trong chat để nhận đường dẫn mới."
 
 
@@ -105,7 +109,10 @@ class Office:
         r.add_get("/xuat/{key}/{n}", self.export_file)
         r.add_get("/nhatky", self.audit_log)
         r.add_get("/banghoi", self.questionnaires)
+        r.add_post("/banghoi", self.upload)
         r.add_get("/banghoi/{id}.xlsx", self.xlsform)
+        r.add_get("/banghoi/{id}/cho", self.waiting_version)
+        r.add_post("/banghoi/{id}/kichhoat", self.activate)
         r.add_get("/phien", self.sessions)
         r.add_post("/phien/{id}/ketthuc", self.end_session)
         r.add_post("/ra", self.sign_out)
@@ -445,13 +452,55 @@ class Office:
 
     # ------------------------------------------------------------ questionnaires
 
-    async def questionnaires(self, request: web.Request) -> web.Response:
+    async def questionnaires(self, request: web.Request, notice: str | None = None) -> web.Response:
         service = self.service
         rows = []
         async with service.db.read() as db:
             for qn_id, qn in sorted(service.questionnaires.items()):
                 rows.append((qn, await repo.latest_unused_version(db, qn_id)))
-        return self.site.page(request, "questionnaires.html", rows=rows)
+            waiting = await repo.latest_unused_version(db, None)
+        new = waiting if waiting is not None and waiting.questionnaire_id not in service.questionnaires else None
+        return self.site.page(request, "questionnaires.html", rows=rows, new=new, notice=notice)
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """A new XLSForm version, given to the entry a workbook sent in chat goes to (the same checks and summary of
+        what changed); kept waiting, to be previewed and put into use."""
+        sent = (await request.post()).get("tep")
+        if not isinstance(sent, web.FileField) or not sent.filename:
+            return await self.questionnaires(request, PICK_FILE)
+        if not sent.filename.lower().endswith(".xlsx"):
+            return await self.questionnaires(request, NOT_XLSX.format(name=sent.filename))
+        content = await asyncio.to_thread(sent.file.read)
+        replies = await self.service.run_file(me(request), sent.filename, content)
+        return await self.questionnaires(request, _texts(replies))
+
+    async def waiting_version(self, request: web.Request) -> web.Response:
+        """The version waiting of one questionnaire, read through: what it holds, what it changes, every question
+        with its choices; and the button putting it into use (/kichhoat)."""
+        service, qn_id = self.service, request.match_info["id"]
+        async with service.db.read() as db:
+            found = await versions.waiting(service, db, qn_id)
+        if found is None:
+            return await self.questionnaires(request, NONE_WAITING.format(id=qn_id))
+        row, qn = found
+        active = service.questionnaires.get(qn.id)
+        questions = [
+            (question_header(qn, q.id), [c.label for c in q.choices], q.required) for q in qn.questions if q.answerable
+        ]
+        return self.site.page(
+            request,
+            "version.html",
+            qn=qn,
+            row=row,
+            active=active,
+            summary=summary(qn),
+            changes=changes(active, qn) if active is not None else [],
+            questions=questions,
+        )
+
+    async def activate(self, request: web.Request) -> web.Response:
+        replies = await self.service.run_command(me(request), "kichhoat", [request.match_info["id"]])
+        return await self.questionnaires(request, _texts(replies))
 
     async def xlsform(self, request: web.Request) -> web.StreamResponse:
         """The version in use as XLSForm, by /banghoi <mã>."""

@@ -23,7 +23,9 @@ from tests.fakes.local import free_port
 
 OFFICE_PAGES = ["/web/", "/web/tiendo", "/web/tiendo.png", "/web/donvi/16012", "/web/minhchung/1", "/web/xuat"]
 OFFICE_PAGES += ["/web/nhatky", "/web/banghoi", "/web/banghoi/tu-danh-gia.xlsx", "/web/phien", "/web/xuat/abc/0"]
+OFFICE_PAGES += ["/web/giaitrinh/1", "/web/banghoi/tu-danh-gia/cho"]
 OFFICE_FORMS = ["/web/donvi/16012/duyet", "/web/donvi/16012/tralai", "/web/xuat", "/web/phien/1/ketthuc", "/web/ra"]
+OFFICE_FORMS += ["/web/banghoi", "/web/banghoi/tu-danh-gia/kichhoat"]
 
 
 @dataclass
@@ -279,3 +281,41 @@ async def test_the_unit_page_shows_every_self_assessment_with_its_verified_score
         async with site.service.db.read() as db:
             statuses = {r.questionnaire_id: r.status.value for r in (await db.scalars(select(Response))).all()}
         assert statuses == {"tu-danh-gia": "submitted", "tu-danh-gia-thi-diem": "approved"}
+
+
+async def test_a_new_xlsform_version_is_uploaded_checked_previewed_and_put_into_use(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The page gives the workbook to the entry a workbook sent in chat goes to: the same problems, the same summary
+    of what changed; then the version waiting is read through and put into use (/kichhoat)."""
+    from tests.test_questionnaire_upload import NEW_QUESTION, XLSX, add_criterion
+
+    async with running_site(tmp_path, database_url) as site, site.browser() as b:
+        csrf = csrf_of(await site.signed_in(b))
+
+        async def upload(content: bytes, name: str = "tu-danh-gia.xlsx") -> str:
+            form = aiohttp.FormData({"csrf": csrf})
+            form.add_field("tep", content, filename=name, content_type=XLSX)
+            async with b.post(f"{site.base}/web/banghoi", data=form) as page:
+                assert page.status == 200
+                return await page.text()
+
+        async with b.get(f"{site.base}/web/banghoi/tu-danh-gia.xlsx") as file:
+            current = await file.read()
+        assert "giống hệt phiên bản đang dùng (2026.1)" in await upload(current)
+        refused = await upload(add_criterion(current, "${n5_sang_kienn} = 'co'"))
+        assert "chưa dùng được" in refused and "không có câu hỏi nào tên “n5_sang_kienn”" in refused
+        assert "không phải tệp Excel .xlsx" in await upload(current, "tu-danh-gia.ods")
+        kept = await upload(add_criterion(current))
+        assert "37 câu hỏi trong 5 nhóm; tối đa 102 điểm" in kept and 'href="/web/banghoi/tu-danh-gia/cho"' in kept
+        assert site.service.questionnaires["tu-danh-gia"].version == "2026.1", "kept waiting, not in use"
+
+        async with b.get(f"{site.base}/web/banghoi/tu-danh-gia/cho") as page:
+            preview = await page.text()
+        assert "Thêm câu N5.5" in preview and NEW_QUESTION in preview and "Áp dụng phiên bản 2026.1-2" in preview
+        async with b.post(f"{site.base}/web/banghoi/tu-danh-gia/kichhoat", data={"csrf": csrf}) as page:
+            done = await page.text()
+        assert "Đã áp dụng «Phiếu tự đánh giá" in done and "phiên bản 2026.1-2 cho kỳ 2026" in done, done
+        assert site.service.questionnaires["tu-danh-gia"].version == "2026.1-2"
+        async with b.get(f"{site.base}/web/banghoi/tu-danh-gia/cho") as page:
+            assert "không có phiên bản nào đang chờ" in await page.text()
