@@ -1,19 +1,28 @@
 """Done-when of issue 15 (the Justice Office's own scoring) over Telegram against the fake Bot API, on both
 databases: an officer submits, an admin lowers two criteria with reasons, the officer explains one, the admin
-finalises, the officer receives the result. The expected totals are worked out here from the questionnaire's file
-and the answers stored, not by the bot's scoring."""
+finalises, the officer receives the result; a second unit's result is accepted as it stands and finalised; the
+self-assessment workbook and the report, sent over the chat, show the verified totals, levels (a classification
+seeded into the test's questionnaire) and ranks. The expected totals, levels and ranks are worked out here from the
+questionnaire's file and the answers stored, not by the bot's scoring."""
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
 from pathlib import Path
+from typing import Any
 
+import docx
+import openpyxl
+import pytest
 import yaml
 from sqlalchemy import select
 
 from bot.app import open_service
 from bot.channels.telegram import TelegramChannel
 from bot.outbox import Outbox
+from bot.worker import warm
 from storage.models import Answer, Response
 from tests.client import Clock, settings_for
 from tests.fakes.telegram import FakeTelegram
@@ -22,26 +31,81 @@ from tests.test_telegram_e2e import ADMIN, OFFICER, User, complete
 
 ROOT = Path(__file__).resolve().parent.parent
 LOWERED = {"n1_ke_hoach": (2, "Kế hoạch ban hành muộn"), "n1_van_ban": (3, "Chỉ có 2 văn bản đúng nội dung")}
+LEVELS = [("Xuất sắc", 90), ("Tốt", 80), ("Khá", 65), ("Đạt", 50)]
+"""Seeded into the test's copy of the self-assessment (none is shipped as official)."""
+SECOND_OFFICER, SECOND_UNIT = 2003, "16072"
 
 
-def own_points(question: dict[str, object], value: object) -> float:
-    """The points the questionnaire's file gives an answer, read directly: yes/no points, or the band it falls in."""
+def own_points(question: dict[str, Any], value: Any) -> float:
+    """The points the questionnaire's file gives an answer, read directly: yes/no points, a choice's points (the sum
+    of those chosen, up to the positive ones' sum), or the band it falls in."""
     if question["type"] == "yes_no":
-        return float(question["points_yes"] if value == "co" else question.get("points_no") or 0)  # type: ignore[arg-type]
-    for band in question["bands"]:  # type: ignore[attr-defined]
+        return float(question["points_yes"] if value == "co" else question.get("points_no") or 0)
+    if "choices" in question:
+        points = {c["value"]: c.get("points") or 0 for c in question["choices"]}
+        if isinstance(value, list):
+            return float(min(sum(points[v] for v in value), sum(p for p in points.values() if p > 0)))
+        return float(points[value])
+    for band in question.get("bands", []):
         below = band.get("below")
-        if band["min"] <= value and (value < below if below is not None else value <= band["max"]):  # type: ignore[operator]
+        if band["min"] <= value and (value < below if below is not None else value <= band["max"]):
             return float(band["points"])
-    raise AssertionError(value)
+    return 0.0
+
+
+def total_of(definition: dict[str, Any], stored: dict[str, Any]) -> float:
+    """The self total of the answers stored: each group's points, up to the group's maximum."""
+    return sum(
+        min(sum(own_points(q, stored[q["id"]]) for q in g["questions"] if q["id"] in stored), g["max_points"])
+        for g in definition["groups"]
+        if g.get("max_points")
+    )
+
+
+def level(total: float) -> str:
+    return next(name for name, least in LEVELS if total >= least)
+
+
+def rank(total: float, totals: list[float]) -> int:
+    return 1 + sum(other > total for other in totals)
+
+
+def in_text(points: float) -> str:
+    return f"{points:g}".replace(".", ",")
+
+
+def questionnaires(tmp_path: Path) -> Path:
+    """The shipped questionnaires, the self-assessment with the test's classification."""
+    directory = tmp_path / "questionnaires"
+    shutil.copytree(ROOT / "presets" / "questionnaires", directory)
+    path = directory / "tu-danh-gia.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["classification"] = [{"name": name, "min_points": least} for name, least in LEVELS]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(autouse=True, scope="module")
+def warm_worker() -> None:
+    """The exports are built in a worker process: its fork server is started first, so the first export's wait
+    (the fake's ten seconds) is the export's and not the fork server's imports (seconds on a loaded machine)."""
+    warm()
+
+
+def rows_of(book: Any, name: str) -> list[dict[str, Any]]:
+    header, *rows = book[name].iter_rows(values_only=True)
+    return [dict(zip(header, row, strict=True)) for row in rows]
 
 
 async def test_officer_submits_admin_lowers_two_officer_explains_admin_finalises(
     tmp_path: Path, database_url: str
 ) -> None:
-    definition = yaml.safe_load((ROOT / "presets/questionnaires/tu-danh-gia.yaml").read_text(encoding="utf-8"))
+    directory = questionnaires(tmp_path)
+    definition = yaml.safe_load((directory / "tu-danh-gia.yaml").read_text(encoding="utf-8"))
     questions = {q["id"]: q for g in definition["groups"] for q in g["questions"]}
     clock = Clock()
-    async with FakeTelegram() as tg, open_service(settings_for(tmp_path, database_url=database_url)) as service:
+    settings = settings_for(tmp_path, database_url=database_url, questionnaires_dir=directory)
+    async with FakeTelegram() as tg, open_service(settings) as service:
         service.clock = clock
         service.admins = frozenset({f"telegram:{ADMIN}"})
         channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url, retry_delay=0.05)
@@ -50,20 +114,23 @@ async def test_officer_submits_admin_lowers_two_officer_explains_admin_finalises
         worker = Outbox(service.db, [channel], clock, poll=0.05, per_chat=0.0)
         await worker.start()
         try:
-            admin, officer = User(tg, ADMIN), User(tg, OFFICER)
-            await invite(admin, officer, "16012")
-            await officer.say("/danhgia")
-            await complete(officer)
+            admin, officer, second = User(tg, ADMIN), User(tg, OFFICER), User(tg, SECOND_OFFICER)
+            for user, unit in ((officer, "16012"), (second, SECOND_UNIT)):
+                await invite(admin, user, unit)
+                await user.say("/danhgia")
+                await complete(user)
             review = "\n".join(m.plain_text or "" for m in tg.messages(OFFICER) if "Tổng:" in (m.plain_text or ""))
             shown = re.findall(r"Tổng: ([\d,]+)/100", review)
             assert shown, review
-            own_total = float(shown[-1].replace(",", "."))
+            answers: dict[str, dict[str, Any]] = {}
             async with service.db.read() as db:
-                [response] = (await db.scalars(select(Response).where(Response.respondent.is_(None)))).all()
-                stored = {
-                    a.question_id: a.value
-                    for a in (await db.scalars(select(Answer).where(Answer.response_id == response.id))).all()
-                }
+                for response in (await db.scalars(select(Response).where(Response.respondent.is_(None)))).all():
+                    found = await db.scalars(select(Answer).where(Answer.response_id == response.id))
+                    answers[response.unit_code] = {a.question_id: a.value for a in found.all()}
+            own = {unit: total_of(definition, stored) for unit, stored in answers.items()}
+            assert set(own) == {"16012", SECOND_UNIT} and own["16012"] == float(shown[-1].replace(",", "."))
+            own_total = own["16012"]
+            stored = answers["16012"]
             before = {qid: own_points(questions[qid], stored[qid]) for qid in LOWERED}
             expected = own_total - sum(before.values()) + sum(points for points, _ in LOWERED.values())
             assert all(before[qid] > LOWERED[qid][0] for qid in LOWERED), before  # both really lowered
@@ -89,6 +156,52 @@ async def test_officer_submits_admin_lowers_two_officer_explains_admin_finalises
                 code = questions[qid]["code"]
                 assert f"• {code}: {before[qid]:g} → {points}/" in notice and reason in notice, notice
             assert "đã chốt" in await admin.say("/chamdiem 16012 N1.1 6")
+
+            assert "Đã thẩm định đủ" in await admin.say(f"/chamdiem {SECOND_UNIT} dongy")  # no survey: its own
+            await admin.say(f"/chot {SECOND_UNIT}")
+            assert "Đã chốt kết quả thẩm định" in await admin.say("đồng ý")
+            verified = {"16012": expected, SECOND_UNIT: own[SECOND_UNIT]}
+            book = openpyxl.load_workbook(io.BytesIO((await admin.export("/xuat danhgia")).data))
+            summary = {r["Mã đơn vị"]: r for r in rows_of(book, "Tổng hợp")}
+            for unit, points in verified.items():
+                row = summary[unit]
+                assert row["Thẩm định"] == "Đã chốt"
+                assert row["Tổng điểm tự chấm (tối đa 100)"] == own[unit]
+                assert row["Tổng điểm thẩm định (tối đa 100)"] == points
+                assert row["Xếp loại"] == level(points)
+                assert row["Hạng"] == rank(points, list(verified.values()))
+                assert row["Hạng theo điểm tự chấm"] == rank(own[unit], list(own.values()))
+            assert level(expected) != level(own_total)  # the level the unit reaches is the verified total's
+            assert [rank(v, list(verified.values())) for v in verified.values()] == [2, 1]  # lowered below the other
+            assert [rank(v, list(own.values())) for v in own.values()] == [1, 1]  # the same answers: a shared rank
+            detail = {(r["Mã đơn vị"], r["Tiêu chí"]): r for r in rows_of(book, "Chi tiết")}
+            explained = detail[("16012", "N1.1")]
+            assert (explained["Điểm thẩm định"], explained["Lý do thẩm định"]) == LOWERED["n1_ke_hoach"]
+            assert explained["Giải trình của đơn vị"] == "Kế hoạch ký ngày 5/1/2026"
+            lowered = {r["Tiêu chí"]: r for r in rows_of(book, "Tiêu chí bị hạ điểm")}
+            assert set(lowered) == {questions[qid]["code"] for qid in LOWERED}
+            for qid, (points, reason) in LOWERED.items():
+                code = questions[qid]["code"]
+                quoted = f"Xã Hậu Lộc ({in_text(before[qid])} → {in_text(points)}): “{reason}”"
+                assert lowered[code]["Số đơn vị bị hạ điểm"] == 1
+                assert lowered[code]["Đơn vị (tự chấm → thẩm định): lý do"] == quoted
+
+            report = docx.Document(io.BytesIO((await admin.export("/xuat baocao")).data))
+            tables = [[[c.text for c in row.cells] for row in t.rows] for t in report.tables]
+            header, *rows = next(t for t in tables if t[0][0] == "STT")
+            by_name = {row[1]: row for row in rows}
+            for unit, name in (("16012", "Xã Hậu Lộc"), (SECOND_UNIT, "Xã Hoa Lộc")):
+                row = by_name[name]
+                assert row[header.index("Tự chấm\n(100)")] == in_text(own[unit])
+                assert row[header.index("Thẩm định")] == in_text(verified[unit])
+                assert row[header.index("Xếp loại")] == level(verified[unit])
+                assert row[header.index("Hạng")] == str(rank(verified[unit], list(verified.values())))
+            most = next(t for t in tables if t[0][-1] == "Đơn vị (tự chấm → thẩm định): lý do")
+            for qid, (points, reason) in LOWERED.items():
+                quoted = f"Xã Hậu Lộc ({in_text(before[qid])} → {in_text(points)}): “{reason}”"
+                assert any(
+                    r[0].startswith(f"{questions[qid]['code']} ") and r[1:] == ["1", quoted] for r in most[1:]
+                ), most
         finally:
             await worker.stop()
             await channel.stop()
