@@ -221,6 +221,8 @@ async def test_the_public_page_hides_every_small_cell(browser: Browser, tmp_path
             else:
                 assert HIDDEN not in indicators, row
         assert all(v != "–" for v in communes["16078"][first:]), "shown, as numbers"
+        linked = await page.locator("#tong-hop a").evaluate_all("links => links.map(a => a.pathname)")
+        assert linked == [f"/ketqua/{code}" for code in communes if code != "–"], "each commune, not the total"
         assert_groups_hide_small_cells(await rows_of(page, "#theo-nhom"))
 
         for code in ("16012", "16021", "16078"):
