@@ -22,14 +22,14 @@ from docx.table import Table
 from conversations.answers import number_text
 from conversations.definition import Question, Questionnaire
 from conversations.disclosure import answered
-from conversations.localtime import local_time
+from conversations.localtime import day_text, local_time
 from conversations.measures import SurveyTally, declines_text
 from conversations.scoring import question_points
 from conversations.text import fold
 from exports import charts
 from exports.assessment import Assessment, UnitResult, final_level, lowered_line, most_lowered, status_counts
 from exports.results import HIDDEN_NOTE
-from exports.survey import ALL_UNITS, SurveyResults
+from exports.survey import ALL_UNITS, SurveyResults, event_rows
 from exports.workbook import HIDDEN
 
 DRAFT_MARK = "DỰ THẢO – Phòng Tư pháp kiểm tra, chỉnh sửa trước khi ban hành"
@@ -432,6 +432,26 @@ def _survey(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
         _picture(doc, chart, n.caption(said))
 
 
+def _events(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
+    """Which sessions reached whom, and how satisfied they were: the units' tables of events (exports.survey)."""
+    rows = event_rows(s)
+    if not rows:
+        return
+    n.heading(doc, f"Kết quả theo sự kiện – {_lower_first(surveyed(s))}")
+    shown = [i for i, f in enumerate(s.indicators) if f.headline]
+    header = ["Đơn vị", "Sự kiện", "Số phiếu", *[s.indicators[i].label for i in shown]]
+    table = [
+        [r.unit.name, r.name + (f" ({day_text(r.day)})" if r.day else ""), str(r.tally.responses)]
+        + [_cell(r.values[i]) for i in shown]
+        for r in rows
+    ]
+    _table(doc, header, table, [3.2, 4.4, 1.6, *[2.4] * len(shown)])
+    doc.add_paragraph(
+        "Mỗi đơn vị: từng sự kiện, người trả lời không qua sự kiện và cả đơn vị; "
+        f"“{HIDDEN}” như trên, và thêm một ô khi chỉ một ô của đơn vị bị ẩn, để không trừ ra được."
+    )
+
+
 def _survey_versus_self(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
     if not a.measured:
         return
@@ -482,6 +502,7 @@ def build_docx(data: ReportData) -> bytes:
         _criteria(doc, a, n)
     for s in data.surveys:
         _survey(doc, s, n)
+        _events(doc, s, n)
         for a in data.assessments:
             if a.survey is not None and a.survey.id == s.qn.id:
                 _survey_versus_self(doc, a, n)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -238,16 +239,25 @@ def summary_sheet(s: SurveyResults) -> Sheet:
     return Sheet("Tổng hợp", columns, rows)
 
 
-def events_sheet(s: SurveyResults) -> Sheet:
+@dataclass(frozen=True)
+class EventRow:
+    """A line of a unit's table of events: an event (`code` its sk<id>), the rest of the unit's respondents or the
+    unit itself, with its figures (one per indicator, hidden as disclosure control says)."""
+
+    unit: Unit
+    code: str | None
+    name: str
+    day: date | None
+    tally: SurveyTally
+    values: list[float | str | None]
+
+
+def event_rows(s: SurveyResults) -> list[EventRow]:
     """Each unit with events: a row per event (its participants, how satisfied), one for those who came by the
     unit's own link, and the unit's. The events and the rest add up to the unit, so they are one table of
     conversations.disclosure: a second member is hidden where only one would be, and all of them where the unit's
-    figure is hidden."""
-    columns = [Column("Mã đơn vị", "code"), Column("Đơn vị", width=24), Column("Mã sự kiện", width=10)]
-    columns += [Column("Sự kiện", "long_text", width=36), Column("Ngày", "date"), Column("Số phiếu", "integer")]
-    columns += [Column(DECLINED, "integer", width=12), Column(RESPONSE_RATE, "percent", width=12)]
-    columns += [Column(f.label, "number" if f.scale != 100 else "percent", width=14) for f in s.indicators]
-    rows: list[list[Any]] = []
+    figure is hidden. The workbook's Theo sự kiện and the report's table both show these."""
+    rows: list[EventRow] = []
     for unit in s.units:
         held = [e for e in s.events if e.unit_code == unit.code]
         if not held:
@@ -264,20 +274,18 @@ def events_sheet(s: SurveyResults) -> Sheet:
         for key, name, day in named:
             tally = members[key]
             values = [f.value(tally, key in h) for f, h in zip(s.indicators, hidden, strict=True)]
-            code = key if key != OWN_LINK else None
-            rows.append([unit.code, unit.name, code, name, day, *_counts(tally), *values])
+            rows.append(EventRow(unit, key if key != OWN_LINK else None, name, day, tally, values))
         whole = s.by_unit.get(unit.code, SurveyTally())
-        rows.append(
-            [
-                unit.code,
-                unit.name,
-                None,
-                WHOLE_UNIT,
-                None,
-                *_counts(whole),
-                *[s.value(f, unit.code) for f in s.indicators],
-            ]
-        )
+        rows.append(EventRow(unit, None, WHOLE_UNIT, None, whole, [s.value(f, unit.code) for f in s.indicators]))
+    return rows
+
+
+def events_sheet(s: SurveyResults) -> Sheet:
+    columns = [Column("Mã đơn vị", "code"), Column("Đơn vị", width=24), Column("Mã sự kiện", width=10)]
+    columns += [Column("Sự kiện", "long_text", width=36), Column("Ngày", "date"), Column("Số phiếu", "integer")]
+    columns += [Column(DECLINED, "integer", width=12), Column(RESPONSE_RATE, "percent", width=12)]
+    columns += [Column(f.label, "number" if f.scale != 100 else "percent", width=14) for f in s.indicators]
+    rows = [[r.unit.code, r.unit.name, r.code, r.name, r.day, *_counts(r.tally), *r.values] for r in event_rows(s)]
     return Sheet("Theo sự kiện", columns, rows)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from fractions import Fraction
 from functools import partial
@@ -247,8 +247,9 @@ def shown_cells(s: SurveyResults, book: Any) -> Iterator[tuple[Hashable, Any]]:
             yield ("n", group, f.label), row[f.label]
 
 
-def check(s: SurveyResults, book: Any) -> list[Hashable]:
-    """Build the system from the shown cells; the hidden ones, each unrecoverable."""
+def check(s: SurveyResults, book: Any, more: Callable[[System], list[Hashable]] | None = None) -> list[Hashable]:
+    """Build the system from the shown cells (and those `more` adds, returning its hidden ones); the hidden ones,
+    each unrecoverable."""
     system = System()
     units = [u.code for u in s.units if u.code in s.by_unit]
     groups = {d.id: [(d.id, c.value) for c in d.options] for d in DIMENSIONS}
@@ -269,6 +270,7 @@ def check(s: SurveyResults, book: Any) -> list[Hashable]:
             hidden.append(name)
         elif isinstance(name, tuple) and name[1] in (ALL, *units, *(g for gs in groups.values() for g in gs)):
             system.known(name)
+    hidden += more(system) if more is not None else []
     for name in hidden:
         assert not system.recoverable(name), f"{name} can be worked out from the shown cells"
     return hidden

@@ -1,28 +1,33 @@
 """Events over Telegram and Zalo OA on both databases: an admin makes an event with /sukien and gets its poster (its
 own QR code, `sk_<id>`); one citizen answers the commune's survey through the commune's link, another through the
-event's; the responses are told apart by the event they came by: /sukien counts the event's, /tiendo and the survey
-workbook show them apart and together."""
+event's; the responses are told apart by the event they came by: /sukien counts the event's, /tiendo, the survey
+workbook and the report show them apart and together."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import aiohttp
+import docx
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.channels.registry import event_payload, survey_payload
 from bot.channels.telegram import TelegramLinks
+from conversations.disclosure import too_few
 from exports.poster import qr_modules
-from exports.survey import events_sheet
-from exports.workbook import HIDDEN
+from exports.survey import WHOLE_UNIT, events_sheet, group_sheet, question_sheet, summary_sheet
+from exports.workbook import HIDDEN, write_xlsx
 from storage.models import Event, Response
 from tests.test_channels_e2e import (
     Network,
@@ -33,7 +38,18 @@ from tests.test_channels_e2e import (
     telegram_network,
     zalo_oa_network,
 )
-from tests.test_disclosure import FIGURES, results, tally_of
+from tests.test_disclosure import (
+    CHOICES,
+    FIGURES,
+    Answers,
+    System,
+    check,
+    respondent,
+    results,
+    rows_of,
+    structure,
+    tally_of,
+)
 from tests.test_posters import OA_ID, modules_in
 
 CREATE = "/sukien tao 05/12/2026 16012 khao-sat-nguoi-dan Hội nghị phổ biến Luật Đất đai"
@@ -120,6 +136,14 @@ async def test_a_citizen_by_the_communes_link_and_one_by_the_events_are_told_apa
     ]
     shown = {cell for row in book["Theo sự kiện"].iter_rows(min_row=2, min_col=9, values_only=True) for cell in row}
     assert shown == {"ẩn"}, "one respondent each: every figure hidden"
+
+    report = docx.Document(io.BytesIO(await admin.download(await admin.say("/xuat baocao"))))
+    [table] = [t for t in report.tables if [c.text for c in t.rows[0].cells][:3] == ["Đơn vị", "Sự kiện", "Số phiếu"]]
+    assert [[c.text for c in row.cells][:4] for row in table.rows[1:]] == [
+        ["Xã Hậu Lộc", "Hội nghị phổ biến Luật Đất đai (05/12/2026)", "1", "ẩn"],
+        ["Xã Hậu Lộc", "Không qua sự kiện (mã QR, đường dẫn của đơn vị)", "1", "ẩn"],
+        ["Xã Hậu Lộc", "Cả đơn vị", "2", "ẩn"],
+    ]
     if net.fake is not None:
         net.fake.assert_no_violations()
 
@@ -163,3 +187,64 @@ def test_an_events_small_cell_hides_a_second_member_of_the_units_table() -> None
         (None, 12, 100.0),
         (None, 24, 100.0),
     ]
+
+
+attended = st.lists(st.lists(st.tuples(respondent(), st.integers(0, 2)), max_size=9), min_size=2, max_size=4)
+"""Each unit's respondents, each with where they came from: 0 the unit's own link, 1 or 2 one of its two events."""
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(minimum=st.integers(2, 5), people_by_unit=attended)
+def test_no_hidden_figure_of_the_events_table_can_be_worked_out(
+    minimum: int, people_by_unit: list[list[tuple[Answers, int]]]
+) -> None:
+    """With the units' tables, the questions' and the groups', each unit's events and the rest of its respondents
+    add up to the unit: no figure hidden in any of them follows from the figures shown."""
+    s = results(minimum, [[answers for answers, _ in people] for people in people_by_unit])
+    held, by_event = [], {}
+    for n, (unit, people) in enumerate(zip(s.units, people_by_unit, strict=True)):
+        ids = {0: None, 1: 10 * n + 1, 2: 10 * n + 2}
+        held += [
+            Event(id=ids[k], name=f"Buổi {ids[k]}", held_on=date(2026, 12, k), unit_code=unit.code) for k in (1, 2)
+        ]
+        for k, event in ids.items():
+            came = [answers for answers, where in people if where == k]
+            if came:
+                by_event[(unit.code, event)] = tally_of(came)
+    s = replace(s, events=held, by_event=by_event)
+    sheets = [summary_sheet(s), question_sheet(s), group_sheet(s), events_sheet(s)]
+    book = openpyxl.load_workbook(io.BytesIO(asyncio.run(write_xlsx(sheets))))
+
+    def events_table(system: System) -> list[Hashable]:
+        rows = rows_of(book, "Theo sự kiện")
+        members: dict[str, list[Hashable]] = {}
+        for row in rows:
+            if row["Sự kiện"] != WHOLE_UNIT:
+                members.setdefault(row["Mã đơn vị"], []).append(("ev", row["Mã đơn vị"], row["Mã sự kiện"]))
+        structure(system, [m for ms in members.values() for m in ms], [])
+        for unit, ms in members.items():  # the events and the rest add up to the unit
+            for q in CHOICES:
+                for c in q.options:
+                    system.equation({("c", unit, q.id, c.value): 1, **{("c", m, q.id, c.value): -1 for m in ms}})
+                system.equation({("a", unit, q.id): 1, **{("a", m, q.id): -1 for m in ms}})
+            for f in FIGURES:
+                system.equation({("n", unit, f.label): 1, **{("n", m, f.label): -1 for m in ms}})
+            system.equation({("r", unit): 1, **{("r", m): -1 for m in ms}})
+        hidden: list[Hashable] = []
+        for row in rows:
+            where = row["Mã đơn vị"] if row["Sự kiện"] == WHOLE_UNIT else ("ev", row["Mã đơn vị"], row["Mã sự kiện"])
+            system.known(("r", where))  # Số phiếu
+            for f in FIGURES:
+                if row[f.label] == HIDDEN:
+                    hidden.append(("n", where, f.label))
+                else:
+                    system.known(("n", where, f.label))
+        for row in rows:  # primary suppression: an event too small to show is hidden (else hiding nothing passes)
+            tally = s.by_event.get(
+                (row["Mã đơn vị"], next((e.id for e in held if f"sk{e.id}" == row["Mã sự kiện"]), None))
+            )
+            if row["Sự kiện"] != WHOLE_UNIT and row["Mã sự kiện"] and tally is not None:
+                assert all(row[f.label] == HIDDEN for f in FIGURES if too_few(f.base(tally), minimum))
+        return hidden
+
+    check(s, book, events_table)
