@@ -14,11 +14,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import notify, recipients
+from conversations import messages as m
 from conversations.answers import number_text, read_number
 from conversations.definition import Questionnaire, question_header
 from conversations.engine import FileRef
 from conversations.localtime import local_time
 from conversations.measures import SurveyFigures
+from conversations.scoring import level
 from conversations.status import scoring_label
 from conversations.text import fold, vi_sort_key
 from conversations.verification import Criterion, Verified, verify
@@ -133,11 +135,25 @@ def accepted(criterion: Criterion) -> tuple[float, str | None]:
     return points, SURVEY_REASON.format(points=number_text(points))
 
 
+def level_line(qn: Questionnaire, found: Scoring) -> list[str]:
+    """The level the verified total reaches ("Xếp loại: Tốt"), when the questionnaire has levels."""
+    if not qn.classification:
+        return []
+    return [m.LEVEL.format(level=level(qn, found.result.verified_total) or "—")]
+
+
 async def finalise(
-    db: AsyncSession, found: Scoring, unit: Unit, response: Response, account: Account, now: datetime, named: str = ""
+    db: AsyncSession,
+    found: Scoring,
+    qn: Questionnaire,
+    unit: Unit,
+    response: Response,
+    account: Account,
+    now: datetime,
+    named: str = "",
 ) -> int:
-    """Lock the verified result and tell the unit's officers (how many): the totals and each changed criterion, the
-    questionnaire `named` (bot.review.naming) when the unit has several."""
+    """Lock the verified result and tell the unit's officers (how many): the totals, the level and each changed
+    criterion, the questionnaire `named` (bot.review.naming) when the unit has several."""
     assert found.state is not None
     result = found.result
     state = found.state
@@ -151,7 +167,8 @@ async def finalise(
             verified=number_text(result.verified_total),
             maximum=number_text(result.maximum),
             own=number_text(result.self_total),
-        )
+        ),
+        *level_line(qn, found),
     ]
     changed = changed_lines(found)
     lines += [CHANGED_LINES, *changed] if changed else [NO_CHANGE]
@@ -238,7 +255,8 @@ def changed_lines(found: Scoring) -> list[str]:
 
 
 def summary(found: Scoring, qn: Questionnaire) -> list[str]:
-    """The scoring as an admin reads it: status, the three totals, each group, what is left to verify."""
+    """The scoring as an admin reads it: status, the three totals, the level once finalised, each group, what is
+    left to verify."""
     result = found.result
     label = scoring_label(found.state is not None, found.finalised)
     if found.state is not None and found.state.finalised and found.state.finalised_at is not None:
@@ -251,6 +269,7 @@ def summary(found: Scoring, qn: Questionnaire) -> list[str]:
         f"Tổng: tự chấm {number_text(result.self_total)}{survey} · thẩm định "
         f"{number_text(result.verified_total)}/{number_text(result.maximum)}",
     ]
+    lines += level_line(qn, found) if found.finalised else []
     for g in result.groups:
         by_survey = f" · khảo sát {number_text(g.survey_points)}" if g.survey_points is not None else ""
         lines.append(

@@ -152,10 +152,13 @@ async def test_officer_submits_admin_lowers_two_officer_explains_admin_finalises
             await tg.wait_until(lambda: bool(received(officer, "đã chốt kết quả thẩm định")))
             [notice] = received(officer, "đã chốt kết quả thẩm định")
             assert f"{total}/100 điểm (tự chấm {own_total:g})".replace(".", ",") in notice, notice
+            assert f"\nXếp loại: {level(expected)}\n" in notice, notice
             for qid, (points, reason) in LOWERED.items():
                 code = questions[qid]["code"]
                 assert f"• {code}: {before[qid]:g} → {points}/" in notice and reason in notice, notice
             assert "đã chốt" in await admin.say("/chamdiem 16012 N1.1 6")
+            await admin.say("/xem 16012")
+            assert f"Xếp loại: {level(expected)}" in "\n".join(m.plain_text or "" for m in tg.messages(ADMIN)[-3:])
 
             assert "Đã thẩm định đủ" in await admin.say(f"/chamdiem {SECOND_UNIT} dongy")  # no survey: its own
             await admin.say(f"/chot {SECOND_UNIT}")

@@ -313,7 +313,7 @@ async def finalise(call: Call) -> list[Reply]:
     now = service.clock()
     detail = {"total": result.verified_total, "self": result.self_total, "changed": verification.changed_lines(scoring)}
     account = await audit.record(db, call.sender, now, "verify_finalise", unit.code, detail)
-    told = await verification.finalise(db, scoring, unit, response, account, now, target.named)
+    told = await verification.finalise(db, scoring, target.qn, unit, response, account, now, target.named)
     return [
         Outgoing(
             FINALISED.format(unit=unit.name, verified=totals["verified"], maximum=totals["maximum"], told=_told(told))
