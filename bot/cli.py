@@ -113,7 +113,7 @@ async def _posters(settings: Settings, args: argparse.Namespace) -> None:
     from bot import posters
     from bot.app import open_service
     from bot.channels.telegram import TelegramLinks
-    from storage import repo
+    from storage import queries, repo
 
     bot = args.bot or settings.telegram_bot_username
     if not bot:
@@ -134,6 +134,11 @@ async def _posters(settings: Settings, args: argparse.Namespace) -> None:
             for unit in units
             for qn in await posters.unit_surveys(db, service.questionnaires, period.code, unit)
         ]
+        by_code = {unit.code: unit for unit in units}
+        for event in await queries.events(db, period.code):
+            qn = service.questionnaires.get(event.questionnaire_id)
+            if event.unit_code in by_code and qn is not None:
+                planned.append(posters.of_event(event, by_code[event.unit_code], qn))
     args.output.mkdir(parents=True, exist_ok=True)
     links = TelegramLinks(bot)
     for each in planned:
@@ -176,7 +181,9 @@ def main(argv: list[str] | None = None) -> None:
     units.add_argument("file", type=Path)
     units.add_argument("--yes", action="store_true", help="áp dụng cả khi tệp thay đổi đơn vị đang có")
     qr = commands.add_parser(
-        "qr", help="áp phích (PNG và PDF, khổ A4) có mã QR cho từng khảo sát giao cho đơn vị trong kỳ đang mở"
+        "qr",
+        help="áp phích (PNG và PDF, khổ A4) có mã QR cho từng khảo sát giao cho đơn vị và từng sự kiện của đơn vị "
+        "trong kỳ đang mở",
     )
     qr.add_argument("unit", nargs="?", help="mã đơn vị")
     qr.add_argument("--all", action="store_true", help="mọi đơn vị đang áp dụng")

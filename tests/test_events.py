@@ -29,6 +29,7 @@ from exports.poster import qr_modules
 from exports.survey import WHOLE_UNIT, events_sheet, group_sheet, question_sheet, summary_sheet
 from exports.workbook import HIDDEN, write_xlsx
 from storage.models import Event, Response
+from tests.client import Chat, Clock, running_service
 from tests.test_channels_e2e import (
     Network,
     Person,
@@ -248,3 +249,20 @@ def test_no_hidden_figure_of_the_events_table_can_be_worked_out(
         return hidden
 
     check(s, book, events_table)
+
+
+async def test_an_events_link_after_its_period_is_closed_says_so(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, Clock(), database_url) as service:  # 02/03/2026
+        admin, citizen = Chat(service, "admin"), Chat(service, "9")
+        made = await admin.send(CREATE)
+        assert "Đã tạo sự kiện sk1" in made and "Chưa biết tên bot Telegram" in made, "made, without its poster"
+        assert "Phiếu lấy ý kiến người tham dự: Hội nghị" in await citizen.send("khảo sát SK1"), "typed, any case"
+        await citizen.send("/huy")
+        await admin.send("/ky tao 2027 31/12/2027")
+        await admin.send("/ky dong 2026")
+        assert "Đã đóng kỳ 2026" in await admin.send("đồng ý")
+        await admin.send("/ky mo 2027")
+        over = "Sự kiện “Hội nghị phổ biến Luật Đất đai” thuộc kỳ 2026 đã kết thúc"
+        assert over in await citizen.send("/start sk_1")
+        assert "Không tìm thấy sự kiện “sk2”" in await citizen.send("/start sk_2")
+        assert "Không có sự kiện “sk1” trong kỳ 2027" in await admin.send("/sukien qr sk1")

@@ -11,16 +11,19 @@ system library)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from contextlib import AsyncExitStack
+from datetime import date
 from pathlib import Path
 
 import aiohttp
 import pytest
 from PIL import Image
 
-from bot import posters
+from bot import events, posters
+from bot.app import open_service
 from bot.channels.registry import survey_payload
 from bot.channels.telegram import TelegramLinks
 from bot.cli import main
@@ -153,11 +156,26 @@ async def test_the_words_on_the_poster_open_its_survey_over_zalo(tmp_path: Path,
         assert "về việc tuyên truyền, phổ biến pháp luật ở địa phương" in opened, "typed without diacritics too"
 
 
-def test_pbgdpl_qr_all_writes_one_poster_per_unit_and_survey(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pbgdpl_qr_all_writes_one_poster_per_unit_and_survey_and_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name, value in (("PBGDPL_DATA_DIR", str(tmp_path)), ("PBGDPL_PERIOD", "2026"), ("PBGDPL_SECRET", "s")):
         monkeypatch.setenv(name, value)
+    asyncio.run(an_event())
     main(["qr", "--all", "--bot", "pbgdpl_bot", "-o", str(tmp_path / "ap-phich")])
     written = sorted(p.name for p in (tmp_path / "ap-phich").iterdir())
-    assert len(written) == 10 and "ap-phich-khao-sat-nguoi-dan-16078.pdf" in written, "five communes, one survey"
+    assert len(written) == 12 and "ap-phich-khao-sat-nguoi-dan-16078.pdf" in written, "five communes, one event"
     png = (tmp_path / "ap-phich" / "ap-phich-khao-sat-nguoi-dan-16078.png").read_bytes()
     assert modules_in(png) == qr_modules("https://t.me/pbgdpl_bot?start=ks_16078__khao-sat-nguoi-dan")
+    png = (tmp_path / "ap-phich" / "ap-phich-su-kien-1.png").read_bytes()
+    assert modules_in(png) == qr_modules("https://t.me/pbgdpl_bot?start=sk_1")
+
+
+async def an_event() -> None:
+    """An event of the open period, made as /sukien makes it."""
+    async with open_service(load_settings()) as service, service.db.write() as db:
+        unit = await repo.get_unit(db, "16012")
+        period = await repo.current_period(db)
+        assert unit is not None and period is not None
+        planned = events.Planned("Hội nghị", date(2026, 12, 5), unit, service.questionnaires["khao-sat-nguoi-dan"])
+        await events.create(db, period.code, planned, None, service.clock())
