@@ -96,6 +96,10 @@ async def test_a_citizen_by_the_communes_link_and_one_by_the_events_are_told_apa
     participant = another(net, citizen, 7356918299)
     said = await admin.say(CREATE)
     assert "Đã tạo sự kiện sk1: Hội nghị phổ biến Luật Đất đai – 05/12/2026, Xã Hậu Lộc" in "\n".join(said)
+    assert f"Đường dẫn của sự kiện (gửi vào nhóm Zalo, Facebook của người tham dự): https://t.me/{BOT}?start=sk_1" in (
+        "\n".join(said)
+    )
+    assert ("nhắn cho Official Account: “khảo sát sk1”" in "\n".join(said)) is (net.name == "zalo_oa")
     png = await poster_png(net, said)
     event_link = TelegramLinks(BOT).deep_link(event_payload(1))
     assert event_link == f"https://t.me/{BOT}?start=sk_1"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot import audit, confirm, events, posters
 from bot import texts as t
 from bot.channels.registry import read_event_code
+from bot.channels.zalo_oa import CHANNEL as ZALO_OA
 from bot.commands.posters import send
 from bot.messages import Reply
 from bot.table import Call
@@ -44,6 +45,8 @@ CREATED = (
     "Đã tạo sự kiện sk{id}: {name} – {day}, {unit}; người tham dự trả lời “{title}”. Phiếu trả lời qua mã QR "
     "hoặc đường dẫn của sự kiện được tính riêng cho sự kiện (và vẫn tính cho đơn vị). Áp phích gửi ngay sau đây."
 )
+LINK = "Đường dẫn của sự kiện (gửi vào nhóm Zalo, Facebook của người tham dự): {link}"
+ZALO = "Trên Zalo, người tham dự nhắn cho Official Account: “{words}”"
 UNKNOWN = "Không có sự kiện “{code}” trong kỳ {period}. Gõ /sukien để xem các sự kiện."
 REMOVE_FIRST = (
     "Bỏ sự kiện sk{id} ({name})? Đã có {count} phiếu trả lời qua đường dẫn của sự kiện; các phiếu được giữ lại và "
@@ -118,7 +121,12 @@ async def _create(call: Call, period: Period, args: list[str]) -> list[Reply]:
     account = await audit.record(db, call.sender, now, "event_create", unit.code, detail)
     event = await events.create(db, period.code, events.Planned(name, held_on, unit, qn), account.id, now)
     said = {"id": event.id, "name": name, "day": day_text(held_on), "unit": unit.name, "title": qn.short_title}
-    return [Outgoing(CREATED.format(**said)), *await send(call, [posters.of_event(event, unit, qn)], f"sk{event.id}")]
+    planned = posters.of_event(event, unit, qn)
+    link = service.channels.deep_link(planned.payload)
+    where = [LINK.format(link=link)] if link else []
+    where += [ZALO.format(words=planned.words)] if ZALO_OA in service.channels else []
+    created = CREATED.format(**said) + ("\n" + "\n".join(where) if where else "")
+    return [Outgoing(created), *await send(call, [planned], f"sk{event.id}")]
 
 
 async def _poster(call: Call, event: Event) -> list[Reply]:
