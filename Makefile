@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck migrate clean bench bench-export bench-scale
+.PHONY: run test lint typecheck migrate clean bench bench-export bench-scale bench-web
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ bench-scale: $(STAMP)
 
 bench-export: $(STAMP)
 	$(BIN)/python -m bench.export
+
+bench-web: $(STAMP)
+	$(BIN)/python -m bench.web
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
