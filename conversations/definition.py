@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -234,10 +235,19 @@ class Question(Strict):
         return self.kind.has_value
 
     def expression(self, where: Where) -> Expression | None:
-        # The field of each place is named as the place (constraint, calculation, choice_filter); show-if is parsed
-        # into `show_if`. Asked for every question at every message, so no table is built each time.
-        text = None if where is Where.RELEVANT else cast(str | None, getattr(self, where.value))
-        return parse(text, where) if text is not None else None
+        """The expression written at `where` (show-if is parsed into `show_if`), parsed once: the engine asks at
+        every message. ExpressionError when it does not parse."""
+        parsed = self.expressions
+        if where not in parsed:
+            name = _EXPRESSION_FIELDS.get(where)
+            text: str | None = getattr(self, name) if name is not None else None
+            parsed[where] = parse(text, where) if text is not None else None
+        return parsed[where]
+
+    @cached_property
+    def expressions(self) -> dict[Where, Expression | None]:
+        """The expressions parsed so far, by where they are written (`expression`)."""
+        return {}
 
     @property
     def options(self) -> tuple[Choice, ...]:
