@@ -6,10 +6,19 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.worker import warm
+
 # python-telegram-bot 22 warns about its coming switch to timedelta unless this is set; warnings are errors here.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 POSTGRES_ADMIN_DSN = os.environ.get("PBGDPL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def worker_started() -> None:
+    """The bot starts the worker's fork server when it starts (bot.app); so do the tests, once, so that the first
+    upload or export of a run waits for its own work and not for the fork server's imports (seconds when loaded)."""
+    warm()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

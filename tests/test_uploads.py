@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.units import UnitFileError, parse_units
-from bot.worker import WorkerError, in_worker, warm
+from bot.worker import WorkerError, in_worker
 from conversations.xlsform import FormError, read_xlsform
 
 _NS = "http://schemas.openxmlformats.org/"
@@ -103,12 +103,6 @@ async def _refused_while_probing(reading: Callable[[], Any]) -> tuple[Exception,
         done.set()
         await prober
     return caught, time.process_time() - start, ticks, _rss() - rss
-
-
-@pytest.fixture(autouse=True, scope="module")
-def warm_worker() -> None:
-    """The fork server starts with the bot; the figures are for uploads once it runs."""
-    warm()
 
 
 @pytest.mark.parametrize(

@@ -15,14 +15,12 @@ from typing import Any
 
 import docx
 import openpyxl
-import pytest
 import yaml
 from sqlalchemy import select
 
 from bot.app import open_service
 from bot.channels.telegram import TelegramChannel
 from bot.outbox import Outbox
-from bot.worker import warm
 from storage.models import Answer, Response
 from tests.client import Clock, settings_for
 from tests.fakes.telegram import FakeTelegram
@@ -83,13 +81,6 @@ def questionnaires(tmp_path: Path) -> Path:
     data["classification"] = [{"name": name, "min_points": least} for name, least in LEVELS]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return directory
-
-
-@pytest.fixture(autouse=True, scope="module")
-def warm_worker() -> None:
-    """The exports are built in a worker process: its fork server is started first, so the first export's wait
-    (the fake's ten seconds) is the export's and not the fork server's imports (seconds on a loaded machine)."""
-    warm()
 
 
 def rows_of(book: Any, name: str) -> list[dict[str, Any]]:
