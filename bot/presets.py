@@ -27,6 +27,7 @@ def load_unit_presets(directory: Path) -> list[tuple[str, list[dict[str, Any]]]]
                 "valid_from": data.get("valid_from"),
                 "valid_to": data.get("valid_to"),
                 "formed_from": u.get("formed_from"),
+                "parent_code": str(u["parent"]) if u.get("parent") else None,
             }
             for u in data["units"]
         ]

@@ -297,9 +297,30 @@ def test_units_2025_cover_2023_exactly_once() -> None:
     assert sizes == {"16021": 3, "16033": 4, "16012": 4, "16072": 6, "16078": 5}
 
 
+def test_the_communes_offices_are_template_departments_of_the_2025_communes() -> None:
+    """Each 2025 commune's three specialised offices, labelled as template data (generic names, local codes), with
+    the commune as their parent; the shipped period gives them the staff survey."""
+    from bot.assignments import Rule, Scope
+    from bot.presets import load_period_preset, load_unit_presets
+
+    data = _units("hau-loc-2025-co-quan-xa.yaml")
+    assert data["status"] == "template" and "MẪU" in data["title"] and str(data["valid_from"]) == "2025-07-01"
+    units = data["units"]
+    assert all(u["kind"] == "department" for u in units)
+    communes = {u["code"]: u["name"] for u in _units("hau-loc-2025.yaml")["units"]}
+    assert sorted(u["parent"] for u in units) == sorted(list(communes) * 3)
+    for u in units:
+        office = u["name"].removesuffix(" " + communes[u["parent"]].replace("Xã", "xã"))
+        assert office in {"Văn phòng HĐND và UBND", "Phòng Kinh tế", "Phòng Văn hóa – Xã hội"}, u["name"]
+        assert u["code"].startswith(f"{u['parent']}-")
+    loaded = dict(load_unit_presets(UNITS))["hau-loc-2025-co-quan-xa"]
+    assert {r["parent_code"] for r in loaded} == set(communes)
+    assert Rule("khao-sat-phong-ban", Scope.KIND, "department") in load_period_preset(UNITS)
+
+
 def test_unit_codes_match_pattern() -> None:
     pattern = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-    for name in ("hau-loc-2023.yaml", "hau-loc-2025.yaml"):
+    for name in ("hau-loc-2023.yaml", "hau-loc-2025.yaml", "hau-loc-2025-co-quan-xa.yaml"):
         for unit in _units(name)["units"]:
             assert pattern.match(unit["code"]), unit["code"]
 
