@@ -21,7 +21,7 @@ from conversations import engine
 from conversations.answers import number_text
 from conversations.definition import Questionnaire
 from conversations.localtime import local_date
-from conversations.status import VERIFIED, VERIFYING, Status
+from conversations.status import LABELS, VERIFIED, VERIFYING, Status
 from conversations.text import vi_sort_key
 from storage import queries, repo
 from storage.models import Account, Event, Period, Response, Unit, Verification
@@ -114,10 +114,11 @@ async def period_questionnaires(
     service: BotService,
     db: AsyncSession,
     period: Period,
-    wanted: Sequence[Audience] = (Audience.UNIT, Audience.PUBLIC),
+    wanted: Sequence[Audience] = (Audience.UNIT, Audience.PUBLIC, Audience.INDIVIDUAL),
 ) -> list[Questionnaire]:
-    """The questionnaires a period runs (bot.assignments) for the audiences wanted (by default units and the public:
-    what the exports cover), each once: by audience in the order wanted, then in the order assigned."""
+    """The questionnaires a period runs (bot.assignments) for the audiences wanted (by default every one: what the
+    exports cover, the units' self-assessments, then the public's and the officers' surveys), each once: by audience
+    in the order wanted, then in the order assigned."""
     found = await assignments.of_period(db, service.questionnaires, period.code)
     ordered = [a.questionnaire for audience in wanted for a in found if a.audience is audience]
     return list({qn.id: qn for qn in ordered if qn is not None}.values())
@@ -287,6 +288,8 @@ def unit_status(p: UnitProgress) -> str:
 def _response_status(p: UnitProgress, points: str) -> str:
     response = p.response
     assert response is not None
+    if response.status in (Status.SUBMITTED, Status.APPROVED) and response.total_points is None:
+        return LABELS[response.status].lower()  # a framework without points (the pilot template): no "0 điểm"
     if response.status is Status.SUBMITTED:
         return t.STATUS_SUBMITTED.format(points=points)
     if response.status is Status.APPROVED:

@@ -222,14 +222,15 @@ def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
     groups = [g for g in a.qn.groups if g.max_points is not None]
     survey_groups = [g for g in groups if any(q.group == g.code for q in a.measured)]
     most = f"tối đa {a.qn.max_points:g}"
+    scored = a.qn.scored  # a framework without points (the pilot's template): no totals, ranks or verification
+    totals = [Column(f"Tổng điểm tự chấm ({most})", "number"), Column("Hạng theo điểm tự chấm", "integer")]
     columns = [
         Column("Mã đơn vị", "code"),
         Column("Đơn vị", width=28),
         Column("Trạng thái", width=13),
         Column("Nộp lúc", "datetime"),
         *[Column(f"{g.code} tự chấm (tối đa {g.max_points:g})", "number") for g in groups],
-        Column(f"Tổng điểm tự chấm ({most})", "number"),
-        Column("Hạng theo điểm tự chấm", "integer"),
+        *(totals if scored else []),
         Column("Số minh chứng", "integer"),
     ]
     if a.measured:
@@ -244,7 +245,7 @@ def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
         Column(f"Tổng điểm thẩm định ({most})", "number"),
         Column("Xếp loại", width=16),
         Column("Hạng", "integer"),
-    ]
+    ] if scored else []
     rows = []
     for r in a.units:
         points = {g.code: g.points for g in r.card.groups} if r.card else {}
@@ -254,8 +255,7 @@ def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
             LABELS[r.status],
             local_cell(r.response.submitted_at if r.response else None),
             *[points.get(g.code) for g in groups],
-            r.card.total if r.card else None,
-            r.self_rank,
+            *([r.card.total if r.card else None, r.self_rank] if scored else []),
             len(r.evidence),
         ]
         if a.measured:
@@ -267,10 +267,12 @@ def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
             else:
                 survey_points = {g.code: g.points for g in r.survey_card.groups}
                 row += [survey_points[g.code] for g in survey_groups] + [r.survey_card.total]
-        begun = r.verified if r.verification is not None else None  # the self-scores are no verified points
-        verified = {g.code: g.verified for g in begun.groups} if begun else {}
-        row += [r.scoring, *[verified.get(g.code) for g in groups], begun.verified_total if begun else None]
-        rows.append([*row, final_level(a, r), r.rank])
+        if scored:
+            begun = r.verified if r.verification is not None else None  # the self-scores are no verified points
+            verified = {g.code: g.verified for g in begun.groups} if begun else {}
+            row += [r.scoring, *[verified.get(g.code) for g in groups], begun.verified_total if begun else None]
+            row += [final_level(a, r), r.rank]
+        rows.append(row)
     return Sheet(name, columns, rows)
 
 

@@ -171,19 +171,23 @@ NONE = {
 SEVERAL = "Kỳ {period} có nhiều bảng hỏi loại này ({codes}): hãy ghi mã bảng hỏi cần xuất."
 
 
-def chosen(questionnaires: Mapping[str, Questionnaire], request: ExportRequest, kind: str) -> list[Questionnaire]:
-    """The request's questionnaires of a kind, in the request's order."""
+SURVEYS = ("citizen_survey", "individual_survey")
+"""The kinds a survey's tables are made for: the public's anonymous responses, and each officer's own."""
+
+
+def chosen(questionnaires: Mapping[str, Questionnaire], request: ExportRequest, *kinds: str) -> list[Questionnaire]:
+    """The request's questionnaires of the kinds, in the request's order."""
     unknown = [i for i in request.questionnaires if i not in questionnaires]
     if unknown:
         raise ExportError(f"Không có bảng hỏi “{unknown[0]}” trên hệ thống.")
-    return [questionnaires[i] for i in request.questionnaires if questionnaires[i].kind == kind]
+    return [questionnaires[i] for i in request.questionnaires if questionnaires[i].kind in kinds]
 
 
-def only(questionnaires: Mapping[str, Questionnaire], request: ExportRequest, kind: str) -> Questionnaire:
-    """The one questionnaire a workbook of one questionnaire is about."""
-    found = chosen(questionnaires, request, kind)
+def only(questionnaires: Mapping[str, Questionnaire], request: ExportRequest, *kinds: str) -> Questionnaire:
+    """The one questionnaire (of the kinds) a workbook of one questionnaire is about."""
+    found = chosen(questionnaires, request, *kinds)
     if not found:
-        raise ExportError(NONE[kind])
+        raise ExportError(NONE[kinds[0]])
     if len(found) > 1:
         raise ExportError(SEVERAL.format(period=request.period, codes=", ".join(q.id for q in found)))
     return found[0]
@@ -253,7 +257,7 @@ async def _assessments(
 async def _surveys(
     db: AsyncSession, questionnaires: Mapping[str, Questionnaire], request: ExportRequest, in_force: list[Unit]
 ) -> list[survey.SurveyResults]:
-    found = chosen(questionnaires, request, "citizen_survey")
+    found = chosen(questionnaires, request, *SURVEYS)
     return [await _survey(db, questionnaires, qn, request, in_force) for qn in found]
 
 
@@ -279,7 +283,7 @@ async def _tables(
         qns = [a.qn] + ([a.survey] if a.survey else [])
         return [*sheets, notes_sheet(qns, request.period, made_at, notes + ASSESSMENT_NOTES)], detail
     if request.kind == "khaosat":
-        s = await _survey(db, questionnaires, only(questionnaires, request, "citizen_survey"), request, in_force)
+        s = await _survey(db, questionnaires, only(questionnaires, request, *SURVEYS), request, in_force)
         sheets = [survey.summary_sheet(s), survey.question_sheet(s), survey.group_sheet(s)]
         sheets += [survey.events_sheet(s)] if s.events else []
         sheets.append(survey.opinions_sheet(s))

@@ -51,6 +51,10 @@ THEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 OTHER_THEME = "Ý kiến khác"
+UNSCORED = (
+    "{title} không chấm điểm: số liệu và minh chứng của từng đơn vị ở tệp Excel của bảng hỏi (/xuat danhgia {code}). "
+    "Các đơn vị đã nộp phiếu:"
+)
 RANKS = (
     "Xếp loại và hạng theo tổng điểm thẩm định của Phòng Tư pháp, chỉ cho các đơn vị đã chốt kết quả (xếp hạng "
     "trong số các đơn vị đã chốt; bằng điểm thì cùng hạng); hạng tự chấm xếp theo tổng điểm các đơn vị tự chấm."
@@ -397,6 +401,17 @@ def _lowered(doc: DocxDocument, a: Assessment, n: Numbering, most: int = 10) -> 
     _table(doc, ["Tiêu chí", "Số đơn vị bị hạ điểm", "Đơn vị (tự chấm → thẩm định): lý do"], rows, [5.0, 2.0, 9.0])
 
 
+def _submitted(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
+    """A framework without points (the pilot's template): the units that submitted it, and where its figures are."""
+    n.heading(doc, "Đơn vị đã nộp phiếu", a.qn)
+    if not a.submitted:
+        doc.add_paragraph("Chưa có đơn vị nào nộp phiếu tự đánh giá.")
+        return
+    doc.add_paragraph(UNSCORED.format(title=a.qn.short_title or a.qn.title, code=a.qn.id))
+    for r in a.submitted:
+        doc.add_paragraph(r.unit.name, style="List Bullet")
+
+
 def _criteria(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
     n.heading(doc, "Tiêu chí đạt cao nhất và thấp nhất", a.qn)
     achieved = criteria_achievement(a)
@@ -496,6 +511,9 @@ def build_docx(data: ReportData) -> bytes:
     n = Numbering(data)
     _participation(doc, data, n)
     for a in data.assessments:
+        if not a.qn.scored:
+            _submitted(doc, a, n)
+            continue
         _scores(doc, a, n)
         _points(doc, a, n)
         _lowered(doc, a, n)

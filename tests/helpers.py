@@ -12,6 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -74,6 +75,12 @@ async def undone_events(database_url: str) -> int:
             return int(await db.scalar(query) or 0)
     finally:
         await database.dispose()
+
+
+def sheet_rows(book: Any, name: str) -> dict[str, dict[str, Any]]:
+    """A workbook sheet's rows by their first cell, each as {column heading: value}."""
+    rows = list(book[name].iter_rows(values_only=True))
+    return {str(row[0]): dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
 
 
 async def outbox(service: BotService, kind: str) -> dict[str, list[str]]:

@@ -43,6 +43,9 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
 )
 ROLES = ("admin", "officer", "citizen")
+VISITORS = ("resident", "staff")
+"""Two more people on Telegram and Zalo OA: a commune's resident and a department's employee, who reach their
+unit's survey by its link."""
 
 
 class Person(Protocol):
@@ -201,7 +204,7 @@ async def console_network(stack: AsyncExitStack, tmp_path: Path) -> Network:
 async def telegram_network(stack: AsyncExitStack, tmp_path: Path, **overrides: object) -> Network:
     tg = await stack.enter_async_context(FakeTelegram())
     # a long citizen id: a short one ("3003") can occur by chance in a stored timestamp ("never stored" below)
-    ids = {"admin": 1001, "officer": 2002, "citizen": 7356918204}
+    ids = {"admin": 1001, "officer": 2002, "citizen": 7356918204, "resident": 7356918211, "staff": 7356918233}
     settings = settings_for(
         tmp_path,
         admins=f"telegram:{ids['admin']}",
@@ -222,13 +225,19 @@ async def telegram_network(stack: AsyncExitStack, tmp_path: Path, **overrides: o
         handled[0] += 1  # group 1 runs once the channel's own handler (group 0) has sent its replies
 
     channel.app.add_handler(TypeHandler(Update, count), group=1)
-    people: dict[str, Person] = {role: TelegramPerson(tg, ids[role], handled, service) for role in ROLES}
+    people: dict[str, Person] = {role: TelegramPerson(tg, ids[role], handled, service) for role in ids}
     return Network("telegram", service, people, files_as_links=False, fake=tg)
 
 
 async def zalo_oa_network(stack: AsyncExitStack, tmp_path: Path, **overrides: object) -> Network:
     fake = await stack.enter_async_context(FakeZaloOA())
-    ids = {"admin": "5126318745061358240", "officer": "3187740238841021112", "citizen": "8823910427512907764"}
+    ids = {
+        "admin": "5126318745061358240",
+        "officer": "3187740238841021112",
+        "citizen": "8823910427512907764",
+        "resident": "6650912843377120518",
+        "staff": "2290418876530014297",
+    }
     port = free_port()
     fake.webhook_url = f"http://127.0.0.1:{port}/webhooks/zalo-oa"
     settings = settings_for(
@@ -243,7 +252,7 @@ async def zalo_oa_network(stack: AsyncExitStack, tmp_path: Path, **overrides: ob
     assert server is not None
     channel = server.channel("zalo_oa")
     assert isinstance(channel, ZaloOaChannel)
-    people: dict[str, Person] = {role: ZaloOaPerson(fake, channel, ids[role]) for role in ROLES}
+    people: dict[str, Person] = {role: ZaloOaPerson(fake, channel, ids[role]) for role in ids}
     return Network("zalo_oa", service, people, files_as_links=True, fake=fake)
 
 
@@ -360,9 +369,13 @@ def _tasks(replies: list[str]) -> list[str]:
 async def test_an_officer_completes_every_questionnaire_of_the_preset(
     channel: str, tmp_path: Path, database_url: str
 ) -> None:
-    """On the shipped preset (the TT 03/2018 self-assessment and the pilot framework for every unit, the survey of
-    practice for every officer, the citizen survey for the communes), an officer of a commune sees three
-    questionnaires and completes each, by typing; an officer of a department sees its own three."""
+    """On the shipped preset, as `make run` loads it (the TT 03/2018 self-assessment and the pilot framework for
+    every unit, the survey of practice for every officer, the citizen survey for the communes, the staff survey for
+    the departments: the communes' offices), an officer of a commune sees three questionnaires and completes each, by
+    typing; an officer of a department sees its own three; a resident answers the commune's survey and an employee
+    the department's through their links; /tiendo, the workbooks and the report show each questionnaire on its own
+    and all of them together."""
+    from bot.channels.registry import survey_payload
     from tests.client import SHIPPED_UNITS
 
     build = telegram_network if channel == "telegram" else zalo_oa_network
@@ -389,7 +402,10 @@ async def test_an_officer_completes_every_questionnaire_of_the_preset(
                 number = next(line.split(".")[0] for line in shown if f". {title} — " in line)
                 replies = await officer.say(title.lower() if title != "Tự đánh giá" else number)
             assert f"{title}:" in "\n".join(replies) or "Phiếu tự đánh giá kỳ 2026" in "\n".join(replies), replies
-            assert "Đã nộp phiếu" in await complete(officer, replies)
+            receipt = await complete(officer, replies)
+            assert "Đã nộp phiếu" in receipt
+        total = re.search(r"Tổng: ([\d,]+)/100", receipt)  # the last one: the TT 03/2018 self-assessment
+        assert total, receipt
 
         done = _tasks(await officer.say("đánh giá"))
         assert len(done) == 3 and all(line.endswith("đã nộp") for line in done), done
@@ -402,5 +418,99 @@ async def test_an_officer_completes_every_questionnaire_of_the_preset(
             "Khung tiêu chí thí điểm — chưa bắt đầu",
             "Khảo sát thực trạng — phiếu của riêng anh/chị, chưa bắt đầu",
         ], theirs  # the unit's drafts are its own: nothing of the commune's shows
+
+        for person, unit, survey, name in (
+            ("resident", "16012", CITIZENS, "Xã Hậu Lộc"),
+            ("staff", DEPARTMENT, STAFF, "Văn phòng HĐND và UBND xã Hậu Lộc"),
+        ):
+            payload = survey_payload(unit, survey)  # what the unit's QR code and link carry
+            link = network.service.channels.deep_link(payload)
+            assert link is None or link.endswith(f"?start={payload}"), link  # Zalo: the words are typed
+            opened = await network.people[person].say(f"/start {payload}")
+            assert f"Khảo sát cho {name}." in "\n".join(opened), opened
+            assert "Đã nộp phiếu" in await complete(network.people[person], opened)
+
+        await _progress_shows_each(admin)
+        await _workbooks_show_each(admin, float(total[1].replace(",", ".")))
+        await _report_shows_each(admin)
         if network.fake is not None:
             network.fake.assert_no_violations()
+
+
+TT03, PILOT, PRACTICE, CITIZENS, STAFF = (
+    "tu-danh-gia",
+    "tu-danh-gia-thi-diem",
+    "khao-sat-thuc-trang",
+    "khao-sat-nguoi-dan",
+    "khao-sat-phong-ban",
+)
+SHOWN = {  # each questionnaire's /tiendo block: its heading, then its counts
+    TT03: "■ Tự đánh giá (mã tu-danh-gia) – mỗi đơn vị một phiếu\n1/20 đơn vị đã nộp, 0 đang làm, 19 chưa bắt đầu",
+    PILOT: "■ Khung tiêu chí thí điểm (mã tu-danh-gia-thi-diem) – mỗi đơn vị một phiếu\n1/20 đơn vị đã nộp, 0 đang làm",
+    PRACTICE: "■ Khảo sát thực trạng (mã khao-sat-thuc-trang) – mỗi cán bộ một phiếu\n1/2 cán bộ đã trả lời",
+    CITIZENS: "■ Khảo sát người dân (mã khao-sat-nguoi-dan) – phiếu ẩn danh\n1 phiếu đã nộp; mục tiêu 30 phiếu",
+    STAFF: "■ Khảo sát cán bộ, người lao động (mã khao-sat-phong-ban) – phiếu ẩn danh\n1 phiếu đã nộp",
+}
+
+
+async def _progress_shows_each(admin: Person) -> None:
+    """/tiendo: a block per questionnaire and the total; /tiendo <mã bảng hỏi>: that one alone."""
+    shown = "\n".join(await admin.say("/tiendo"))
+    for block in SHOWN.values():
+        assert block in shown, (block, shown)
+    assert "• Xã Hậu Lộc: đã nộp (" in shown and "• Xã Hậu Lộc: đã nộp\n" in shown, "the pilot has no points"
+    assert "• Văn phòng HĐND và UBND xã Hậu Lộc: 1/30 phiếu" in shown and "• Xã Hậu Lộc: 1/30 phiếu" in shown
+    total = "Tổng cộng 5 bảng hỏi: tự đánh giá 2/40 phiếu đơn vị đã nộp; 1/2 phiếu cán bộ; 2 phiếu ẩn danh."
+    assert total in shown, shown
+    one = "\n".join(await admin.say(f"/tiendo {STAFF}"))
+    assert SHOWN[STAFF] in one and all(SHOWN[q] not in one for q in SHOWN if q != STAFF) and "Tổng cộng" not in one
+
+
+async def _workbook(admin: Person, words: str) -> Any:
+    offer = await admin.say(words)
+    return openpyxl.load_workbook(io.BytesIO(await admin.download(offer)))
+
+
+async def _workbooks_show_each(admin: Person, total: float) -> None:
+    """The period's workbook: a sheet per self-assessment and per survey; one questionnaire's: that one alone."""
+    from tests.helpers import sheet_rows
+
+    book = await _workbook(admin, "xuất")
+    assert sheet_rows(book, "Tự đánh giá")["16012"]["Tổng điểm (tối đa 100)"] == total
+    pilot_row = sheet_rows(book, "Khung tiêu chí thí điểm")["16012"]
+    assert pilot_row["Trạng thái"] == "Đã nộp" and not any(str(c).startswith("Tổng điểm") for c in pilot_row), pilot_row
+    assert len(sheet_rows(book, "Khung tiêu chí thí điểm")) == 20, "every commune and department"
+    for sheet, unit in (
+        ("Khảo sát người dân", "16012"),
+        ("Khảo sát cán bộ, người lao động", DEPARTMENT),
+        ("Khảo sát thực trạng", "16012"),
+    ):
+        [row] = sheet_rows(book, sheet).values()  # one response each, filed under its unit
+        assert row["Mã đơn vị"] == unit, (sheet, row)
+
+    pilot = await _workbook(admin, f"xuất đánh giá {PILOT}")
+    assert "Tự đánh giá" not in pilot.sheetnames and sheet_rows(pilot, "Tổng hợp")["16012"]["Trạng thái"] == "Đã nộp"
+    staff = await _workbook(admin, f"xuất khảo sát {STAFF}")
+    [row] = sheet_rows(staff, "Dữ liệu").values()
+    assert row["Mã đơn vị"] == DEPARTMENT, row
+
+
+async def _report_shows_each(admin: Person) -> None:
+    """The report: a part per framework and per survey, and how many took part in each."""
+    import docx
+
+    offer = await admin.say("xuất báo cáo")
+    document = docx.Document(io.BytesIO(await admin.download(offer)))
+    text = "\n".join(p.text for p in document.paragraphs)
+    for heading in (
+        "Điểm tự đánh giá theo đơn vị – Tự đánh giá",
+        "Đơn vị đã nộp phiếu – Khung tiêu chí thí điểm",  # a framework without points: who submitted it
+        "Kết quả khảo sát người dân",
+        "Kết quả khảo sát cán bộ, người lao động",
+        "Kết quả khảo sát thực trạng",
+    ):
+        assert heading in text, (heading, text)
+    assert "Tự đánh giá – Khung tiêu chí thí điểm: 1/20 đơn vị đã nộp phiếu" in text, text
+    assert "Khung tiêu chí thí điểm không chấm điểm" in text and "Tổng điểm tự đánh giá theo đơn vị – Khung" not in text
+    assert "Khảo sát cán bộ, người lao động: 1 phiếu đã nộp tại 1 đơn vị" in text
+    assert "Khảo sát thực trạng: 1 phiếu đã nộp tại 1 đơn vị" in text

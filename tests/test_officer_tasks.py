@@ -126,6 +126,7 @@ async def test_review_names_the_self_assessment_when_a_unit_has_several(tmp_path
         assert shown.startswith("Khung tiêu chí thí điểm (tu-danh-gia-thi-diem)") and "Đã nộp" in shown, shown
         assert "Ghi mã bảng hỏi" in await officer.send("/xem")
         assert "Tự đánh giá (tu-danh-gia)" in await officer.send(f"/xem {HAU_LOC} tu-danh-gia 2026")
+        assert (await officer.send("/xem tu-danh-gia-thi-diem")).startswith("Khung tiêu chí thí điểm (tu-danh-gia-")
         refused = await admin.send(f"/xem {HAU_LOC} khao-sat-thuc-trang")
         assert "không giao bảng hỏi “khao-sat-thuc-trang” cho Xã Hậu Lộc" in refused, refused
 

@@ -22,7 +22,7 @@ from bot import assignments
 from bot.app import open_service
 from storage.models import Assignment
 from tests.client import Chat, Clock, settings_for
-from tests.helpers import complete_assessment, open_questionnaire, outbox
+from tests.helpers import complete_assessment, open_questionnaire, outbox, sheet_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 HAU_LOC, HOA_LOC = "16012", "16072"
@@ -46,11 +46,6 @@ async def _officer(admin: Chat, unit: str) -> Chat:
     assert code
     await officer.send(f"/start dk_{code[1]}")
     return officer
-
-
-def _rows(book: Any, name: str) -> dict[str, dict[str, Any]]:
-    rows = list(book[name].iter_rows(values_only=True))
-    return {str(row[0]): dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
 
 
 def _total(row: dict[str, Any]) -> Any:
@@ -87,10 +82,10 @@ async def test_two_self_assessments_each_on_its_own(tmp_path: Path, database_url
 
         await admin.send(f"/xuat danhgia {SECOND}")
         [workbook] = admin.documents
-        summary = _rows(openpyxl.load_workbook(io.BytesIO(workbook.content)), "Tổng hợp")
+        summary = sheet_rows(openpyxl.load_workbook(io.BytesIO(workbook.content)), "Tổng hợp")
         assert summary[HOA_LOC]["Trạng thái"] == "Đã nộp" and _total(summary[HOA_LOC]) == totals[HOA_LOC]
         assert list(summary) == [HOA_LOC], "assigned to Hoa Lộc only: no empty rows for the units it does not apply to"
-        progress = _rows(openpyxl.load_workbook(io.BytesIO(workbook.content)), "Tiến độ")
+        progress = sheet_rows(openpyxl.load_workbook(io.BytesIO(workbook.content)), "Tiến độ")
         assert list(progress) == [HOA_LOC] and progress[HOA_LOC]["Trạng thái"] == "Đã nộp"
         files = list(openpyxl.load_workbook(io.BytesIO(workbook.content))["Minh chứng"].iter_rows(values_only=True))
         column = files[0].index("Trong tệp zip (/xuat minhchung)")
@@ -110,12 +105,13 @@ async def test_two_self_assessments_each_on_its_own(tmp_path: Path, database_url
         await admin.send("/xuat")
         book = openpyxl.load_workbook(io.BytesIO(next(d for d in admin.documents).content))
         assert first.short_title in book.sheetnames and SECOND_TITLE in book.sheetnames, book.sheetnames
-        assert list(_rows(book, first.short_title)) == [HAU_LOC] and list(_rows(book, SECOND_TITLE)) == [HOA_LOC]
-        assert _total(_rows(book, first.short_title)[HAU_LOC]) == totals[HAU_LOC]
-        assert _total(_rows(book, SECOND_TITLE)[HOA_LOC]) == totals[HOA_LOC]
+        assert list(sheet_rows(book, first.short_title)) == [HAU_LOC]
+        assert list(sheet_rows(book, SECOND_TITLE)) == [HOA_LOC]
+        assert _total(sheet_rows(book, first.short_title)[HAU_LOC]) == totals[HAU_LOC]
+        assert _total(sheet_rows(book, SECOND_TITLE)[HOA_LOC]) == totals[HOA_LOC]
         for title, unit in ((first.short_title, HAU_LOC), (SECOND_TITLE, HOA_LOC)):  # a progress sheet each
             name = f"Tiến độ {title}"[:31].rstrip()  # Excel's limit on a sheet's name
-            assert {k: r["Trạng thái"] for k, r in _rows(book, name).items()} == {unit: "Đã nộp"}, book.sheetnames
+            assert {k: r["Trạng thái"] for k, r in sheet_rows(book, name).items()} == {unit: "Đã nộp"}, book.sheetnames
 
         await admin.send("/xuat baocao")
         [report] = admin.documents
@@ -369,7 +365,7 @@ async def test_a_survey_measured_criterion_reads_the_survey_of_the_units_audienc
         admin = Chat(service, "admin")
         await admin.send("/xuat danhgia")  # the workbook counts each unit's own audience's survey
         [workbook] = admin.documents
-        progress = _rows(openpyxl.load_workbook(io.BytesIO(workbook.content)), "Tiến độ")
+        progress = sheet_rows(openpyxl.load_workbook(io.BytesIO(workbook.content)), "Tiến độ")
         assert (
             progress[DEPARTMENT]["Số phiếu khảo sát"] == minimum and progress[HAU_LOC]["Số phiếu khảo sát"] == minimum
         )

@@ -23,7 +23,7 @@ from bot.table import Call
 from bot.worker import in_worker
 from conversations.engine import Outgoing
 from conversations.text import fold
-from exports.jobs import ExportError, ExportFile, ExportRequest, Format, Kind, run_export
+from exports.jobs import SURVEYS, ExportError, ExportFile, ExportRequest, Format, Kind, run_export
 from storage import repo
 from storage.queries import get_period
 
@@ -124,8 +124,12 @@ async def parse_request(service: BotService, db: AsyncSession, args: list[str], 
         unknown = [i for i in named if i not in {qn.id for qn in questionnaires}]
         if unknown:
             return NOT_IN_PERIOD.format(code=unknown[0], period=period, codes=", ".join(qn.id for qn in questionnaires))
-        kinds = {service.questionnaires[i].kind for i in named}
-        questionnaires = [qn for qn in questionnaires if qn.id in named or qn.kind not in kinds]
+
+        def family(kind: str) -> str:  # a survey's workbook leaves out every other survey, public or each officer's
+            return SURVEYS[0] if kind in SURVEYS else kind
+
+        kinds = {family(service.questionnaires[i].kind) for i in named}
+        questionnaires = [qn for qn in questionnaires if qn.id in named or family(qn.kind) not in kinds]
     return ExportRequest(
         kind=kind,
         period=period,

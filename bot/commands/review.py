@@ -162,9 +162,10 @@ async def show(call: Call) -> list[Reply]:
     service = call.service
     db = call.db
     role = call.role
-    named, args = questionnaire_arg(call, 1)
-    if named is None:
-        named, args = questionnaire_arg(call, 2)
+    named, args = None, list(call.args)
+    for at in (0, 1, 2):  # "/xem <mã bảng hỏi>" (an officer, their own unit's), or after the unit or the period
+        if named is None:
+            named, args = questionnaire_arg(call, at)
     code = args[0] if args else role.unit_code
     if code is None or (role.is_admin and not args):
         return [Outgoing(SHOW_USAGE)]
