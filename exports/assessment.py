@@ -239,13 +239,17 @@ def summary_sheet(a: Assessment, name: str = "Tổng hợp") -> Sheet:
             *[Column(f"{g.code} theo khảo sát (tối đa {g.max_points:g})", "number") for g in survey_groups],
             Column(f"Tổng điểm theo khảo sát ({most})", "number"),
         ]
-    columns += [
-        Column("Thẩm định", width=15),
-        *[Column(f"{g.code} thẩm định (tối đa {g.max_points:g})", "number") for g in groups],
-        Column(f"Tổng điểm thẩm định ({most})", "number"),
-        Column("Xếp loại", width=16),
-        Column("Hạng", "integer"),
-    ] if scored else []
+    columns += (
+        [
+            Column("Thẩm định", width=15),
+            *[Column(f"{g.code} thẩm định (tối đa {g.max_points:g})", "number") for g in groups],
+            Column(f"Tổng điểm thẩm định ({most})", "number"),
+            Column("Xếp loại", width=16),
+            Column("Hạng", "integer"),
+        ]
+        if scored
+        else []
+    )
     rows = []
     for r in a.units:
         points = {g.code: g.points for g in r.card.groups} if r.card else {}
