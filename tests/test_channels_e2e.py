@@ -476,7 +476,7 @@ async def _workbooks_show_each(admin: Person, total: float) -> None:
     from tests.helpers import sheet_rows
 
     book = await _workbook(admin, "xuất")
-    assert sheet_rows(book, "Tự đánh giá")["16012"]["Tổng điểm (tối đa 100)"] == total
+    assert sheet_rows(book, "Tự đánh giá")["16012"]["Tổng điểm tự chấm (tối đa 100)"] == total
     pilot_row = sheet_rows(book, "Khung tiêu chí thí điểm")["16012"]
     assert pilot_row["Trạng thái"] == "Đã nộp" and not any(str(c).startswith("Tổng điểm") for c in pilot_row), pilot_row
     assert len(sheet_rows(book, "Khung tiêu chí thí điểm")) == 20, "every commune and department"
@@ -503,7 +503,7 @@ async def _report_shows_each(admin: Person) -> None:
     document = docx.Document(io.BytesIO(await admin.download(offer)))
     text = "\n".join(p.text for p in document.paragraphs)
     for heading in (
-        "Điểm tự đánh giá theo đơn vị – Tự đánh giá",
+        "Điểm tự đánh giá và thẩm định theo đơn vị – Tự đánh giá",
         "Đơn vị đã nộp phiếu – Khung tiêu chí thí điểm",  # a framework without points: who submitted it
         "Kết quả khảo sát người dân",
         "Kết quả khảo sát cán bộ, người lao động",

@@ -164,7 +164,8 @@ def test_pbgdpl_qr_all_writes_one_poster_per_unit_and_survey_and_event(
     asyncio.run(an_event())
     main(["qr", "--all", "--bot", "pbgdpl_bot", "-o", str(tmp_path / "ap-phich")])
     written = sorted(p.name for p in (tmp_path / "ap-phich").iterdir())
-    assert len(written) == 12 and "ap-phich-khao-sat-nguoi-dan-16078.pdf" in written, "five communes, one event"
+    assert "ap-phich-khao-sat-nguoi-dan-16078.pdf" in written and "ap-phich-khao-sat-phong-ban-16012-vp.pdf" in written
+    assert len(written) == 42, "the shipped preset: 5 communes' citizen survey, 15 departments' staff survey, 1 event"
     png = (tmp_path / "ap-phich" / "ap-phich-khao-sat-nguoi-dan-16078.png").read_bytes()
     assert modules_in(png) == qr_modules("https://t.me/pbgdpl_bot?start=ks_16078__khao-sat-nguoi-dan")
     png = (tmp_path / "ap-phich" / "ap-phich-su-kien-1.png").read_bytes()
