@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import resource
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -17,6 +18,9 @@ MEMORY_LIMIT = 1 << 30
 """The worker's address space: far above what a workbook within the size limits needs."""
 WORKERS = 2
 """At most this many files read at once; further uploads wait their turn."""
+NICENESS = 10
+"""How much lower a worker's CPU priority is than the bot's: on a machine with few cores an export must not take
+the CPU the conversations need (it only takes what they leave)."""
 TIMED_OUT = "Đọc tệp quá lâu (hơn {seconds:g} giây) nên bot đã dừng. Tệp có thể quá lớn hoặc hỏng."
 DIED = "Không đọc được tệp: tệp quá lớn hoặc hỏng."
 
@@ -33,6 +37,7 @@ class WorkerError(Exception):
 
 def _child(sender: Connection, memory_limit: int, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    os.nice(NICENESS)
     try:
         result: tuple[bool, Any] = (True, function(*args))
     except Exception as exc:  # sent back and raised in the bot, where the caller handles its own kinds

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import time
 import tracemalloc
 import zipfile
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.units import UnitFileError, parse_units
-from bot.worker import WorkerError, in_worker
+from bot.worker import NICENESS, WorkerError, in_worker
 from conversations.xlsform import FormError, read_xlsform
 
 _NS = "http://schemas.openxmlformats.org/"
@@ -154,3 +155,9 @@ async def test_a_reading_that_does_not_end_is_stopped_at_the_time_limit() -> Non
     with pytest.raises(WorkerError, match="quá lâu"):
         await in_worker(time.sleep, 30, time_limit=0.5)
     assert time.monotonic() - started < 2.0
+
+
+async def test_a_worker_runs_below_the_bot_s_cpu_priority() -> None:
+    """An export or a file's reading takes only the CPU the conversations leave."""
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert await in_worker(os.getpriority, os.PRIO_PROCESS, 0) == min(mine + NICENESS, 19)
