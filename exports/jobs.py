@@ -294,12 +294,18 @@ async def _tables(
     sheets = []
     for a in assessments:  # with several, each sheet begins with its questionnaire's short title
         one = len(assessments) == 1
-        title, details, progress = (
-            ("Tự đánh giá", "Chi tiết tự đánh giá", "Tiến độ")
+        title, details, lowered, progress = (
+            ("Tự đánh giá", "Chi tiết tự đánh giá", "Tiêu chí bị hạ điểm", "Tiến độ")
             if one
-            else (a.qn.short_title, f"Chi tiết {a.qn.short_title}", f"Tiến độ {a.qn.short_title}")
+            else (
+                a.qn.short_title,
+                f"Chi tiết {a.qn.short_title}",
+                f"Hạ điểm {a.qn.short_title}",
+                f"Tiến độ {a.qn.short_title}",
+            )
         )
         sheets += [assessment.summary_sheet(a, title), assessment.detail_sheet(a, details)]
+        sheets += [assessment.lowered_sheet(a, lowered)] if a.qn.scored else []  # no points: none lowered
         sheets.append(assessment.progress_sheet(a, progress))
     for s in surveys:
         sheets.append(survey.data_sheet(db, s, "Khảo sát người dân" if len(surveys) == 1 else s.qn.short_title))

@@ -480,6 +480,7 @@ async def _workbooks_show_each(admin: Person, total: float) -> None:
     pilot_row = sheet_rows(book, "Khung tiêu chí thí điểm")["16012"]
     assert pilot_row["Trạng thái"] == "Đã nộp" and not any(str(c).startswith("Tổng điểm") for c in pilot_row), pilot_row
     assert len(sheet_rows(book, "Khung tiêu chí thí điểm")) == 20, "every commune and department"
+    assert "Hạ điểm Tự đánh giá" in book.sheetnames and "Hạ điểm Khung tiêu chí thí điểm" not in book.sheetnames
     for sheet, unit in (
         ("Khảo sát người dân", "16012"),
         ("Khảo sát cán bộ, người lao động", DEPARTMENT),

@@ -112,6 +112,7 @@ async def test_two_self_assessments_each_on_its_own(tmp_path: Path, database_url
         for title, unit in ((first.short_title, HAU_LOC), (SECOND_TITLE, HOA_LOC)):  # a progress sheet each
             name = f"Tiến độ {title}"[:31].rstrip()  # Excel's limit on a sheet's name
             assert {k: r["Trạng thái"] for k, r in sheet_rows(book, name).items()} == {unit: "Đã nộp"}, book.sheetnames
+            assert f"Hạ điểm {title}"[:31].rstrip() in book.sheetnames, book.sheetnames  # its lowered criteria
 
         await admin.send("/xuat baocao")
         [report] = admin.documents

@@ -128,7 +128,14 @@ async def test_admin_export_has_scores_and_answers(tmp_path: Path, database_url:
         await admin.send("/xuat")
         [document] = admin.documents
     book = openpyxl.load_workbook(io.BytesIO(document.content))
-    assert book.sheetnames == ["Tự đánh giá", "Chi tiết tự đánh giá", "Tiến độ", "Khảo sát người dân", "Ghi chú"]
+    assert book.sheetnames == [
+        "Tự đánh giá",
+        "Chi tiết tự đánh giá",
+        "Tiêu chí bị hạ điểm",
+        "Tiến độ",
+        "Khảo sát người dân",
+        "Ghi chú",
+    ]
     summary = book["Tự đánh giá"]
     header = [c.value for c in summary[1]]
     rows = {row[1]: dict(zip(header, row, strict=True)) for row in summary.iter_rows(min_row=2, values_only=True)}

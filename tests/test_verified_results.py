@@ -145,6 +145,8 @@ async def test_workbook_ranks_finalised_units_on_verified_totals(seeded: Seeded)
         f"Xã Hậu Lộc ({said(own[shared])} → 0): “Không có minh chứng {shared}”",
         f"Xã Hoa Lộc ({said(hoa_own[shared])} → 0): “Thiếu văn bản”",
     ]
+    combined = openpyxl.load_workbook(io.BytesIO((await export(seeded, "/xuat")).content))
+    assert table(combined, "Tiêu chí bị hạ điểm") == most  # the combined results workbook's, by the same writer
 
     report = docx.Document(io.BytesIO((await export(seeded, "/xuat baocao")).content))
     tables = [[[c.text for c in row.cells] for row in t.rows] for t in report.tables]
