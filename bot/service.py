@@ -330,7 +330,7 @@ class BotService:
             role = await self.role(db, sender)
             await submissions.store(db, self.questionnaires, qn, response, role.account, now)
             await repo.save_session(db, actor, now, None, None)
-            await drafts.tell_others(db, self.secret, response, places, who.name, now)
+            await drafts.tell_others(db, self.secret, self.questionnaires, qn, response, places, who.name, now)
         return list(step.outgoing)
 
     async def figures(self, db: AsyncSession, qn: Questionnaire, period: str, unit_code: str) -> SurveyFigures | None:

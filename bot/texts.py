@@ -89,7 +89,7 @@ TASKS_TITLE = (
 TASK_OWN = "phiếu của riêng anh/chị"
 TASK_STARTED = "đang làm {answered}/{asked}"
 SUBMITTED_BY_OTHER = (
-    "{name} vừa nộp phiếu tự đánh giá kỳ {period} của {unit} lúc {time}. Phiếu đã được khóa; "
+    "{name} vừa nộp phiếu tự đánh giá{named} kỳ {period} của {unit} lúc {time}. Phiếu đã được khóa; "
     "những gì bạn đang trả lời dở không được lưu thêm."
 )
 ANOTHER_OFFICER = "Một cán bộ của đơn vị"

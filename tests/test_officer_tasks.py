@@ -80,6 +80,8 @@ async def test_several_questionnaires_listed_picked_and_kept(tmp_path: Path, dat
         assert "Chưa rõ bạn chọn phương án nào" in refused and TASKS in refused, refused
 
         await complete_assessment(first, "1", "90")  # picks "Tự đánh giá" from the list
+        [told] = (await outbox(service, "draft_submitted"))["o-2"]  # who had a place in that draft: named
+        assert "vừa nộp phiếu tự đánh giá “Tự đánh giá” (tu-danh-gia) kỳ 2026 của Xã Hậu Lộc" in told, told
         await first.send("/danhgia thuc trang")
         await answer_everything(first, "1", "90")
         assert "Đã nộp phiếu" in await first.tap("Nộp phiếu")
