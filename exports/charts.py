@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -14,6 +15,7 @@ from conversations.answers import number_text
 from conversations.status import LABELS, Status
 
 BAR = "#2F5597"
+VERIFIED = "#C55A11"
 STATUS_COLOURS = {
     LABELS[Status.APPROVED]: "#2E6B04",
     LABELS[Status.SUBMITTED]: "#4E9A06",
@@ -30,28 +32,54 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _bars(ax: Axes, labels: Sequence[str], values: Sequence[float], maximum: float | None, colour: str = BAR) -> None:
-    """Horizontal bars, first label on top, each with its value written at the end."""
-    positions = list(range(len(labels)))
-    ax.barh(positions, values, color=colour)
-    ax.set_yticks(positions, labels)
+@dataclass(frozen=True)
+class Series:
+    """One set of bars, a value per label; None where a label has no bar."""
+
+    name: str
+    values: Sequence[float | None]
+    colour: str = BAR
+
+
+@dataclass(frozen=True)
+class Bars:
+    """A horizontal bar chart's data: a bar per label and series (side by side, with a legend, when several)."""
+
+    labels: Sequence[str]
+    series: Sequence[Series]
+    title: str
+    maximum: float | None = None
+    axis: str = ""
+
+
+def _bars(ax: Axes, labels: Sequence[str], series: Sequence[Series], maximum: float | None) -> None:
+    """Horizontal bars, first label on top, each with its value written at the end; a label's bars side by side,
+    the first series on top."""
+    found = [v for s in series for v in s.values if v is not None]
+    top = maximum if maximum is not None else max([*found, 1.0])
+    height, size = 0.8 / len(series), 8 if len(series) == 1 else 7
+    for k, s in enumerate(series):
+        offset = (k - (len(series) - 1) / 2) * height
+        shown = [(y + offset, v) for y, v in enumerate(s.values) if v is not None]
+        ax.barh([y for y, _ in shown], [v for _, v in shown], height=height, color=s.colour, label=s.name)
+        for y, value in shown:
+            ax.text(value + top * 0.01, y, number_text(round(value, 1)), va="center", fontsize=size)
+    ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
-    top = maximum if maximum is not None else max([*values, 1.0])
     ax.set_xlim(0, top * 1.12)
-    for y, value in zip(positions, values, strict=True):
-        ax.text(value + top * 0.01, y, number_text(round(value, 1)), va="center", fontsize=8)
+    if len(series) > 1:
+        ax.figure.legend(loc="outside lower center", ncols=len(series), fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="y", labelsize=8)
 
 
-def bar_chart(
-    labels: Sequence[str], values: Sequence[float], title: str, maximum: float | None = None, axis: str = ""
-) -> bytes:
-    figure = Figure(figsize=(WIDTH_INCHES, 1.2 + 0.32 * max(len(labels), 1)), layout="constrained")
+def bar_chart(chart: Bars) -> bytes:
+    rows = max(len(chart.labels), 1) * (1 + 0.6 * (len(chart.series) - 1))  # a pair of bars takes more room
+    figure = Figure(figsize=(WIDTH_INCHES, 1.2 + 0.32 * rows), layout="constrained")
     ax = figure.add_subplot()
-    _bars(ax, labels, values, maximum)
-    ax.set_title(title, fontsize=11)
-    ax.set_xlabel(axis, fontsize=9)
+    _bars(ax, chart.labels, chart.series, chart.maximum)
+    ax.set_title(chart.title, fontsize=11)
+    ax.set_xlabel(chart.axis, fontsize=9)
     return _png(figure)
 
 
@@ -73,7 +101,7 @@ def progress_chart(
     left.tick_params(axis="x", labelsize=8, labelrotation=25 if len(labels) > 3 else 0)
     left.spines[["top", "right"]].set_visible(False)
     if surveys:
-        _bars(right, [name for name, _ in surveys], [float(n) for _, n in surveys], None)
+        _bars(right, [name for name, _ in surveys], [Series("", [float(n) for _, n in surveys])], None)
         right.set_title("Khảo sát người dân: số phiếu đã nộp", fontsize=10)
         right.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of people: no 0.2 ticks
         if target:

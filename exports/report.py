@@ -55,6 +55,7 @@ UNSCORED = (
     "{title} không chấm điểm: số liệu và minh chứng của từng đơn vị ở tệp Excel của bảng hỏi (/xuat danhgia {code}). "
     "Các đơn vị đã nộp phiếu:"
 )
+TOTALS_PAIRED = "Tổng điểm tự chấm và tổng điểm thẩm định (chỉ các đơn vị đã chốt kết quả) theo đơn vị"
 RANKS = (
     "Xếp loại và hạng theo tổng điểm thẩm định của Phòng Tư pháp, chỉ cho các đơn vị đã chốt kết quả (xếp hạng "
     "trong số các đơn vị đã chốt; bằng điểm thì cùng hạng); hạng tự chấm xếp theo tổng điểm các đơn vị tự chấm."
@@ -317,13 +318,23 @@ def _scores(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
     widths = [1.0, 3.6, 1.6, 1.5, *([1.7] if a.measured else []), 2.4, *([2.4] if graded else []), 1.2]
     _table(doc, header, rows, widths)
     doc.add_paragraph(RANKS if graded else RANKS_UNGRADED)
-    names = [r.unit.name for r in a.submitted]
-    totals = [r.card.total for r in a.submitted if r.card]
+    chart = totals_chart(a)
+    paired = len(chart.series) > 1
     _picture(
-        doc,
-        charts.bar_chart(names, totals, "Tổng điểm tự đánh giá", a.qn.max_points, "điểm"),
-        n.caption("Tổng điểm tự đánh giá theo đơn vị", a.qn),
+        doc, charts.bar_chart(chart), n.caption(TOTALS_PAIRED if paired else "Tổng điểm tự đánh giá theo đơn vị", a.qn)
     )
+
+
+def totals_chart(a: Assessment) -> charts.Bars:
+    """The submitted units' own totals; once a unit is finalised, its verified total beside (the other units have no
+    such bar: their verified total may still change)."""
+    cards = [(r, r.card) for r in a.submitted if r.card is not None]
+    labels, own = [r.unit.name for r, _ in cards], charts.Series("Tự chấm", [card.total for _, card in cards])
+    final = [r.final_total for r, _ in cards]
+    if all(total is None for total in final):
+        return charts.Bars(labels, [own], "Tổng điểm tự đánh giá", a.qn.max_points, "điểm")
+    verified = charts.Series("Thẩm định (đơn vị đã chốt)", final, charts.VERIFIED)
+    return charts.Bars(labels, [own, verified], "Tổng điểm tự chấm và thẩm định", a.qn.max_points, "điểm")
 
 
 def _mean(values: Sequence[float | None]) -> str:
@@ -442,7 +453,10 @@ def _survey(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
     if q is not None and s.overall.answered[q.id] and not s.overall_hidden(f"question:{q.id}", answered(q.id), [q.id]):
         base = s.overall.answered[q.id]
         percents = [100 * s.overall.chosen[(q.id, c.value)] / base for c in q.options]
-        chart = charts.bar_chart([c.label for c in q.options], percents, q.export_label or q.text, 100, "%")
+        said_as = q.export_label or q.text
+        chart = charts.bar_chart(
+            charts.Bars([c.label for c in q.options], [charts.Series("", percents)], said_as, 100, "%")
+        )
         said = f"Mức độ hài lòng – {_lower_first(surveyed(s))} ({base} người trả lời)"
         _picture(doc, chart, n.caption(said))
 

@@ -15,6 +15,8 @@ from conversations.scoring import ScoreCard
 from conversations.status import Status
 from conversations.verification import Verified
 from exports.assessment import NO_THRESHOLDS, Assessment, UnitResult, final_level, ranked
+from exports.charts import bar_chart
+from exports.report import TOTALS_PAIRED, totals_chart
 from storage.models import Response, Unit, Verification
 from tests.client import Chat
 from tests.test_exports import (
@@ -81,6 +83,25 @@ def test_level_on_the_finalised_verified_total() -> None:
     by_level = Assessment(graded, None, "2026", units, 5)
     assert [final_level(by_level, r) for r in units] == ["Khá", "Tốt", "", ""]  # below every level; not finalised
     assert {final_level(Assessment(shipped, None, "2026", units, 5), r) for r in units} == {NO_THRESHOLDS}
+
+
+def test_totals_chart_sets_the_verified_totals_of_finalised_units_beside_their_own() -> None:
+    shipped = load_directory(ROOT / "presets/questionnaires")["tu-danh-gia"]
+    units = [
+        result("a", 90, 70, True),
+        result("b", 80),
+        result("c", 85, 60),
+        result("d", None),
+        result("e", 75, 75, True),
+    ]
+    chart = totals_chart(Assessment(shipped, None, "2026", ranked(units), 5))
+    assert chart.labels == ["Xã a", "Xã b", "Xã c", "Xã e"]  # the submitted units
+    own, verified = chart.series
+    assert (own.name, list(own.values)) == ("Tự chấm", [90, 80, 85, 75])
+    assert (verified.name, list(verified.values)) == ("Thẩm định (đơn vị đã chốt)", [70, None, None, 75])
+    assert bar_chart(chart).startswith(b"\x89PNG")
+    scoring = totals_chart(Assessment(shipped, None, "2026", ranked([result("b", 80), result("c", 85, 60)]), 5))
+    assert [(s.name, list(s.values)) for s in scoring.series] == [("Tự chấm", [80, 85])]  # none finalised: one bar
 
 
 async def test_workbook_ranks_finalised_units_on_verified_totals(seeded: Seeded) -> None:  # noqa: F811
@@ -168,3 +189,4 @@ async def test_workbook_ranks_finalised_units_on_verified_totals(seeded: Seeded)
     text = "\n".join(p.text for p in report.paragraphs)
     assert f"{len(most)} tiêu chí được Phòng Tư pháp chấm thấp hơn điểm tự chấm" in text
     assert "thẩm định trên 2 đơn vị đã chốt kết quả" in text
+    assert TOTALS_PAIRED in text  # the caption of the chart of totals, tested above on its data
