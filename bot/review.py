@@ -36,9 +36,10 @@ RETURNED_NOTICE = (
     "Phòng Tư pháp trả lại phiếu tự đánh giá{named} kỳ {period} của {unit} để sửa {count} tiêu chí:\n{items}\n"
     "Gõ /danhgia để sửa ngay các câu này (các câu khác giữ nguyên), rồi nộp lại."
 )
-APPROVED_NOTICE = "Phiếu tự đánh giá{named} kỳ {period} của {unit} đã được Phòng Tư pháp duyệt. Tổng điểm: {points}."
+APPROVED_NOTICE = "Phiếu tự đánh giá{named} kỳ {period} của {unit} đã được Phòng Tư pháp duyệt.{points}"
+TOTAL = " Tổng điểm: {points}."
 RESUBMITTED_NOTICE = (
-    "{unit} đã nộp lại phiếu tự đánh giá{named} kỳ {period} (bạn trả lại lúc {returned}). Tổng điểm: {points}.\n"
+    "{unit} đã nộp lại phiếu tự đánh giá{named} kỳ {period} (bạn trả lại lúc {returned}).{points}\n"
     "{changes}\nGõ /xem {code} để xem, /duyet {code} để duyệt."
 )
 NO_CHANGES = "Không có câu trả lời nào thay đổi."
@@ -56,6 +57,11 @@ async def several(
 ) -> list[Questionnaire]:
     """The unit's self-assessments in the period (one shared draft each)."""
     return await assignments.for_unit(db, questionnaires, period, unit, assignments.Audience.UNIT)
+
+
+def total_said(response: Response, said: str = TOTAL) -> str:
+    """`said` with the response's total points, or nothing for a framework without points (the pilot's template)."""
+    return said.format(points=number_text(response.total_points)) if response.total_points is not None else ""
 
 
 def criteria(qn: Questionnaire) -> list[Question]:
@@ -129,8 +135,9 @@ def submission_text(
             lines += flagged_lines(qn, last.items)
     if changed:
         lines.append(f"Số lần sửa câu trả lời sau lần nộp đầu: {changed} (xem /xuat nhatky).")
-    lines += ["", total_text(qn, answers, figures)]
-    lines += [f"• {g.code}: {number_text(g.points)}/{number_text(g.maximum)}" for g in card.groups]
+    if qn.scored:  # a framework without points (the pilot's template) has no total
+        lines += ["", total_text(qn, answers, figures)]
+        lines += [f"• {g.code}: {number_text(g.points)}/{number_text(g.maximum)}" for g in card.groups]
     if verified:
         lines += ["", *verified]
     lines.append("")
@@ -181,7 +188,7 @@ async def approve(
         db,
         Review(response_id=response.id, action="approved", by_account=account.id, at=now, items=[], question_ids=[]),
     )
-    points = number_text(response.total_points or 0)
+    points = total_said(response)
     notice = APPROVED_NOTICE.format(named=named, period=response.period_code, unit=unit.name, points=points)
     return await notify(db, recipients(await repo.officers_of(db, unit.code)), "approved", notice, now)
 
@@ -265,7 +272,7 @@ async def resubmitted(
         unit=unit.name,
         period=response.period_code,
         returned=local_time(returned.at),
-        points=number_text(response.total_points or 0),
+        points=total_said(response),
         changes="\n".join(lines),
         code=f"{unit.code} {qn.id}" if many else unit.code,
     )

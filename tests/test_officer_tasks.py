@@ -126,6 +126,7 @@ async def test_review_names_the_self_assessment_when_a_unit_has_several(tmp_path
         assert f"/xem {HAU_LOC} tu-danh-gia." in several, several
         shown = await admin.send(f"/xem {HAU_LOC} tu-danh-gia-thi-diem")
         assert shown.startswith("Khung tiêu chí thí điểm (tu-danh-gia-thi-diem)") and "Đã nộp" in shown, shown
+        assert "Tổng điểm" not in shown, "a framework without points shows none"
         assert "Ghi mã bảng hỏi" in await officer.send("/xem")
         assert "Tự đánh giá (tu-danh-gia)" in await officer.send(f"/xem {HAU_LOC} tu-danh-gia 2026")
         assert (await officer.send("/xem tu-danh-gia-thi-diem")).startswith("Khung tiêu chí thí điểm (tu-danh-gia-")
@@ -149,7 +150,7 @@ async def test_review_names_the_self_assessment_when_a_unit_has_several(tmp_path
         framework = "“Khung tiêu chí thí điểm” (tu-danh-gia-thi-diem) kỳ 2026"
         tt03 = "“Tự đánh giá” (tu-danh-gia) kỳ 2026"
         [told] = (await outbox(service, "approved"))["o-1"]
-        assert f"Phiếu tự đánh giá {tt03} của Xã Hậu Lộc đã được Phòng Tư pháp duyệt" in told, told
+        assert f"Phiếu tự đánh giá {tt03} của Xã Hậu Lộc đã được Phòng Tư pháp duyệt. Tổng điểm: " in told, told
         [told] = (await outbox(service, "returned"))["o-1"]
         assert f"trả lại phiếu tự đánh giá {framework} của Xã Hậu Lộc để sửa 1 tiêu chí" in told, told
         assert "thiếu số liệu" in told
@@ -159,6 +160,7 @@ async def test_review_names_the_self_assessment_when_a_unit_has_several(tmp_path
         [told] = (await outbox(service, "resubmitted"))["admin"]
         assert f"Xã Hậu Lộc đã nộp lại phiếu tự đánh giá {framework}" in told, told
         assert f"/xem {HAU_LOC} tu-danh-gia-thi-diem để xem, /duyet {HAU_LOC} tu-danh-gia-thi-diem" in told, told
+        assert "Tổng điểm" not in told, told
 
         assert "Đã thẩm định đủ" in await admin.send(f"/chamdiem {HAU_LOC} tu-danh-gia dongy")
         await admin.send(f"/chot {HAU_LOC} tu-danh-gia")

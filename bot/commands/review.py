@@ -16,7 +16,6 @@ from bot.review import RETURN_USAGE, criteria, flagged_lines, parse_return, subm
 from bot.service import BotService
 from bot.table import Call
 from conversations import engine
-from conversations.answers import number_text
 from conversations.definition import Questionnaire, supporting
 from conversations.engine import Outgoing
 from conversations.localtime import local_time
@@ -39,7 +38,7 @@ UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi
 NOT_SUBMITTED = "{unit} chưa nộp phiếu tự đánh giá kỳ {period} (tình trạng: {status})."
 BEING_CORRECTED = "Phiếu của {unit} đang được trả lại để sửa; chờ đơn vị nộp lại."
 ALREADY_APPROVED = "Phiếu của {unit} đã được duyệt lúc {time}."
-APPROVED = "Đã duyệt phiếu tự đánh giá{named} kỳ {period} của {unit} ({points} điểm). {told}"
+APPROVED = "Đã duyệt phiếu tự đánh giá{named} kỳ {period} của {unit}{points}. {told}"
 RETURN_APPROVED = (
     "Phiếu kỳ {period} của {unit} đã được duyệt. Trả lại thì phiếu mất trạng thái đã duyệt, cán bộ phải sửa và nộp "
     "lại, và phải duyệt lại từ đầu."
@@ -211,7 +210,7 @@ async def approve(call: Call) -> list[Reply]:
     now = service.clock()
     account = await audit.record(db, call.sender, now, "approve", unit.code, {"points": response.total_points})
     told = await review.approve(db, unit, response, account, now, target.named)
-    points = number_text(response.total_points or 0)
+    points = review.total_said(response, " ({points} điểm)")
     said = {"period": period.code, "unit": unit.name, "points": points, "told": _told(told, unit.code)}
     return [Outgoing(APPROVED.format(named=target.named, **said))]
 
