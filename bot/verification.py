@@ -20,13 +20,13 @@ from conversations.definition import Questionnaire, question_header
 from conversations.engine import FileRef
 from conversations.localtime import local_time
 from conversations.measures import SurveyFigures
-from conversations.scoring import level
+from conversations.scoring import level, places
 from conversations.status import scoring_label
 from conversations.text import fold, vi_sort_key
 from conversations.verification import Criterion, Verified, verify
 from storage import repo
 from storage.models import Account, Evidence, Explanation, Response, Unit, Verification, VerifiedPoints
-from storage.queries import explanations, verifications, verified_points
+from storage.queries import explanations, finalised_totals, verifications, verified_points
 
 NO_CRITERION = "Không có tiêu chí chấm điểm “{code}” trong phiếu của {unit}. Các tiêu chí: {codes}."
 BAD_POINTS = "Điểm “{text}” không hợp lệ: tiêu chí {code} được chấm từ 0 đến {maximum} điểm."
@@ -142,6 +142,16 @@ def level_line(qn: Questionnaire, found: Scoring) -> list[str]:
     return [m.LEVEL.format(level=level(qn, found.result.verified_total) or "—")]
 
 
+async def rank_line(db: AsyncSession, found: Scoring, response: Response) -> list[str]:
+    """Once finalised, the unit's rank among the period's finalised results on their verified totals ("Hạng 2/5 theo
+    điểm thẩm định"), ranked as the exports rank them (conversations.scoring.places)."""
+    if not found.finalised:
+        return []
+    ranks = places(await finalised_totals(db, response.questionnaire_id, response.period_code))
+    rank = ranks.get(response.id)
+    return [m.RANK.format(rank=rank, of=len(ranks), period=response.period_code)] if rank is not None else []
+
+
 async def finalise(
     db: AsyncSession,
     found: Scoring,
@@ -159,6 +169,7 @@ async def finalise(
     state = found.state
     state.finalised, state.finalised_by, state.finalised_at = True, account.id, now
     state.total = result.verified_total
+    await db.flush()
     lines = [
         FINAL_NOTICE.format(
             named=named,
@@ -169,10 +180,10 @@ async def finalise(
             own=number_text(result.self_total),
         ),
         *level_line(qn, found),
+        *await rank_line(db, found, response),
     ]
     changed = changed_lines(found)
     lines += [CHANGED_LINES, *changed] if changed else [NO_CHANGE]
-    await db.flush()
     return await notify(db, recipients(await repo.officers_of(db, unit.code)), "verified", "\n".join(lines), now)
 
 
@@ -254,9 +265,9 @@ def changed_lines(found: Scoring) -> list[str]:
     return [change_line(found, c) for c in found.result.criteria if c.lowered or c.raised]
 
 
-def summary(found: Scoring, qn: Questionnaire) -> list[str]:
-    """The scoring as an admin reads it: status, the three totals, the level once finalised, each group, what is
-    left to verify."""
+def summary(found: Scoring, qn: Questionnaire, rank: Sequence[str] = ()) -> list[str]:
+    """The scoring as /xem shows it: status, the three totals, the level and (for an admin, `rank_line`) the rank
+    once finalised, each group, what is left to verify."""
     result = found.result
     label = scoring_label(found.state is not None, found.finalised)
     if found.state is not None and found.state.finalised and found.state.finalised_at is not None:
@@ -269,7 +280,7 @@ def summary(found: Scoring, qn: Questionnaire) -> list[str]:
         f"Tổng: tự chấm {number_text(result.self_total)}{survey} · thẩm định "
         f"{number_text(result.verified_total)}/{number_text(result.maximum)}",
     ]
-    lines += level_line(qn, found) if found.finalised else []
+    lines += [*level_line(qn, found), *rank] if found.finalised else []
     for g in result.groups:
         by_survey = f" · khảo sát {number_text(g.survey_points)}" if g.survey_points is not None else ""
         lines.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from conversations.conditions import effective_answers
 from conversations.definition import Question, Questionnaire
@@ -48,3 +48,14 @@ def level(qn: Questionnaire, total: float) -> str | None:
     """The questionnaire's level a total reaches (its `classification`, highest first); None when it has none or
     the total reaches none (a self total, or the Justice Office's verified total, conversations.verification)."""
     return next((lv.name for lv in qn.classification or () if total >= lv.min_points), None)
+
+
+K = TypeVar("K")
+
+
+def places(totals: Mapping[K, float]) -> dict[K, int]:
+    """Ranks: highest total first; equal totals share a place (1, 1, 3). The exports rank the units by their own
+    totals and the finalised ones by their verified totals (exports.assessment.ranked), /xem and the finalised notice
+    the finalised ones (bot.verification.rank_line), all with this."""
+    rounded = {k: round(t, 6) for k, t in totals.items()}
+    return {k: 1 + sum(other > t for other in rounded.values()) for k, t in rounded.items()}

@@ -37,7 +37,7 @@ from conversations.measures import (
     measure_questions,
     measured_criteria,
 )
-from conversations.scoring import ScoreCard, level, question_points, score
+from conversations.scoring import ScoreCard, level, places, question_points, score
 from conversations.status import COUNTED, LABELS, ORDER, Status, scoring_label
 from conversations.verification import Criterion, Verified, verify
 from exports import queries
@@ -125,18 +125,12 @@ def _measure(q: Question) -> SurveyMeasure:
     return q.measured_by
 
 
-def _places(totals: Mapping[int, float]) -> dict[int, int]:
-    """Highest first; equal totals share a place (1, 1, 3)."""
-    rounded = {i: round(t, 6) for i, t in totals.items()}
-    return {i: 1 + sum(other > t for other in rounded.values()) for i, t in rounded.items()}
-
-
 def ranked(results: list[UnitResult]) -> list[UnitResult]:
     """Two ranks: `self_rank` among the submitted units by their own totals; `rank`, the result's, among the units
     whose verified result is finalised, by their verified totals (a unit still being scored has none: its total
     may change)."""
-    own = _places({i: r.card.total for i, r in enumerate(results) if r.status in COUNTED and r.card})
-    final = _places({i: total for i, r in enumerate(results) if (total := r.final_total) is not None})
+    own = places({i: r.card.total for i, r in enumerate(results) if r.status in COUNTED and r.card})
+    final = places({i: total for i, r in enumerate(results) if (total := r.final_total) is not None})
     return [replace(r, self_rank=own.get(i), rank=final.get(i)) for i, r in enumerate(results)]
 
 

@@ -152,6 +152,17 @@ async def verifications(db: AsyncSession, response_ids: Sequence[int]) -> dict[i
     return {row.response_id: row for row in (await db.scalars(query)).all()}
 
 
+async def finalised_totals(db: AsyncSession, questionnaire_id: str, period_code: str) -> dict[int, float]:
+    """The verified totals of the questionnaire's finalised results in the period: {response id: total}."""
+    query = (
+        select(Verification.response_id, Verification.total)
+        .join(Response, Response.id == Verification.response_id)
+        .where(Response.questionnaire_id == questionnaire_id, Response.period_code == period_code)
+        .where(Verification.finalised.is_(True))
+    )
+    return {response_id: total for response_id, total in (await db.execute(query)).all() if total is not None}
+
+
 async def explanations(db: AsyncSession, response_ids: Sequence[int]) -> dict[int, dict[str, Explanation]]:
     """The officers' explanations on each response's lowered criteria: {response id: {question id: row}}."""
     found: dict[int, dict[str, Explanation]] = {}

@@ -144,6 +144,7 @@ async def test_officer_submits_admin_lowers_two_officer_explains_admin_finalises
             [notice] = received(officer, "đã chốt kết quả thẩm định")
             assert f"{total}/100 điểm (tự chấm {own_total:g})".replace(".", ",") in notice, notice
             assert f"\nXếp loại: {level(expected)}\n" in notice, notice
+            assert "\nHạng 1/1 theo điểm thẩm định (trong số các đơn vị đã chốt kết quả kỳ 2026)\n" in notice, notice
             for qid, (points, reason) in LOWERED.items():
                 code = questions[qid]["code"]
                 assert f"• {code}: {before[qid]:g} → {points}/" in notice and reason in notice, notice
@@ -155,6 +156,17 @@ async def test_officer_submits_admin_lowers_two_officer_explains_admin_finalises
             await admin.say(f"/chot {SECOND_UNIT}")
             assert "Đã chốt kết quả thẩm định" in await admin.say("đồng ý")
             verified = {"16012": expected, SECOND_UNIT: own[SECOND_UNIT]}
+            ranks = {unit: rank(points, list(verified.values())) for unit, points in verified.items()}
+            await tg.wait_until(lambda: bool(received(second, "đã chốt kết quả thẩm định")))
+            [notice] = received(second, "đã chốt kết quả thẩm định")
+            assert f"Hạng {ranks[SECOND_UNIT]}/2 theo điểm thẩm định" in notice, notice  # both finalised now
+            await admin.say("/xem 16012")
+            shown_to_admin = "\n".join(m.plain_text or "" for m in tg.messages(ADMIN)[-3:])
+            assert f"Hạng {ranks['16012']}/2 theo điểm thẩm định" in shown_to_admin, shown_to_admin
+            seen = len(tg.messages(OFFICER))
+            await officer.say("/xem")
+            own_view = "\n".join(m.plain_text or "" for m in tg.messages(OFFICER)[seen:])
+            assert "Xếp loại" in own_view and "theo điểm thẩm định" not in own_view  # the Office's /xem has the rank
             book = openpyxl.load_workbook(io.BytesIO((await admin.export("/xuat danhgia")).data))
             summary = {r["Mã đơn vị"]: r for r in rows_of(book, "Tổng hợp")}
             for unit, points in verified.items():
@@ -163,7 +175,7 @@ async def test_officer_submits_admin_lowers_two_officer_explains_admin_finalises
                 assert row["Tổng điểm tự chấm (tối đa 100)"] == own[unit]
                 assert row["Tổng điểm thẩm định (tối đa 100)"] == points
                 assert row["Xếp loại"] == level(points)
-                assert row["Hạng"] == rank(points, list(verified.values()))
+                assert row["Hạng"] == ranks[unit]  # the rank the chat gave
                 assert row["Hạng theo điểm tự chấm"] == rank(own[unit], list(own.values()))
             assert level(expected) != level(own_total)  # the level the unit reaches is the verified total's
             assert [rank(v, list(verified.values())) for v in verified.values()] == [2, 1]  # lowered below the other

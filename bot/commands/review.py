@@ -186,7 +186,8 @@ async def show(call: Call) -> list[Reply]:
     figures = await service.figures(db, target.qn, response.period_code, response.unit_code)
     scoring = await verification.scoring(db, target.qn, response, figures)
     notes = {c.question.id: verification.criterion_note(scoring, c.question.id) for c in scoring.result.criteria}
-    summary = verification.summary(scoring, target.qn) if scoring.state is not None else []
+    rank = await verification.rank_line(db, scoring, response) if role.is_admin else []
+    summary = verification.summary(scoring, target.qn, rank) if scoring.state is not None else []
     text = submission_text(
         target.qn, target.unit, period.code, response, files, reviews, changed, figures, summary, notes
     )
