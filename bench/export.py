@@ -1,5 +1,5 @@
-"""Export benchmark (`make bench-export`): how long the survey workbook, the self-assessment workbook and the
-draft report take, and their peak memory, on 100,000 citizen responses × 20 questions over 22 units plus one
+"""Export benchmark (`make bench-export`): how long the survey workbook (aggregated), its microdata (the raw rows,
+`/xuat dulieu`), the self-assessment workbook and the draft report take, and their peak memory, on 100,000 citizen responses × 20 questions over 22 units plus one
 self-assessment per unit, against the floor of writing the same raw rows with plain pandas `to_excel`.
 
 Seeding goes straight into SQLite with executemany. Every measurement runs in its own process, so each peak
@@ -326,6 +326,7 @@ def run(responses: int, workdir: Path) -> dict[str, dict[str, Any]]:
     for what, filename in (
         ("floor", "floor.xlsx"),
         ("khaosat", "khao-sat.xlsx"),
+        ("dulieu", "du-lieu-goc.xlsx"),
         ("danhgia", "tu-danh-gia.xlsx"),
         ("baocao", "bao-cao.docx"),
     ):
@@ -340,7 +341,8 @@ def report(results: dict[str, dict[str, Any]]) -> bool:
     print(f"{'what':<58}{'seconds':>9}{'× floor':>9}{'peak MB':>9}{'file MB':>9}")
     labels = {
         "floor": f"floor: pandas to_excel of the raw rows ({floor['shape'][0]:,} × {floor['shape'][1]})",
-        "khaosat": "survey workbook (6 sheets, raw rows streamed from SQL)",
+        "khaosat": "survey workbook (aggregated, 5 sheets)",
+        "dulieu": "survey microdata (4 sheets, raw rows streamed from SQL)",
         "danhgia": "self-assessment workbook (5 sheets)",
         "baocao": "draft report (docx, 3 charts)",
     }
@@ -349,13 +351,13 @@ def report(results: dict[str, dict[str, Any]]) -> bool:
         ratio = r["seconds"] / floor["seconds"]
         print(f"{label:<58}{r['seconds']:>9.1f}{ratio:>9.2f}{r['peak_mb']:>9.0f}{r['size_mb']:>9.1f}")
     print(f"(the floor also spent {floor['load_seconds']:.1f} s reading and pivoting the rows with pandas first)")
-    survey = results["khaosat"]
+    survey = results["dulieu"]
     checks = [
         (
-            f"survey workbook within {TARGETS['ratio']:g}× floor",
+            f"survey microdata within {TARGETS['ratio']:g}× floor",
             survey["seconds"] <= TARGETS["ratio"] * floor["seconds"],
         ),
-        (f"survey workbook under {TARGETS['peak_mb']:g} MB peak", survey["peak_mb"] < TARGETS["peak_mb"]),
+        (f"survey microdata under {TARGETS['peak_mb']:g} MB peak", survey["peak_mb"] < TARGETS["peak_mb"]),
         (f"report under {TARGETS['report_seconds']:g} s", results["baocao"]["seconds"] < TARGETS["report_seconds"]),
     ]
     print()

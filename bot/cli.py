@@ -9,6 +9,11 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 from storage.db import DatabaseUnreachable
 
+MICRODATA_WRITTEN = (
+    "Đây là DỮ LIỆU GỐC (mỗi người trả lời một dòng): không gửi, không chuyển tiếp; số liệu để gửi đi là "
+    "pbgdpl export khaosat."
+)
+
 
 async def _export(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import open_service
@@ -41,6 +46,8 @@ async def _export(settings: Settings, args: argparse.Namespace) -> None:
             raise SystemExit(str(problem)) from problem
     args.output.write_bytes(made.content)
     print(f"Đã ghi {args.output} ({len(made.content)} byte)")
+    if args.kind == "dulieu":
+        print(MICRODATA_WRITTEN)
 
 
 async def _questionnaire_export(settings: Settings, args: argparse.Namespace) -> None:
@@ -156,17 +163,20 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="tạo hoặc nâng cấp cơ sở dữ liệu")
     export = commands.add_parser(
         "export",
-        help="xuất kết quả: danhgia (Excel tự đánh giá), khaosat (Excel khảo sát), baocao (dự thảo báo cáo Word), "
-        "minhchung (tệp zip minh chứng kèm danh sách); không ghi gì: tệp Excel kết quả chung",
+        help="xuất kết quả: danhgia (Excel tự đánh giá), khaosat (Excel khảo sát, chỉ số liệu tổng hợp), dulieu (dữ "
+        "liệu gốc khảo sát, mỗi người một dòng: không chuyển tiếp), baocao (dự thảo báo cáo Word), minhchung (tệp zip "
+        "minh chứng kèm danh sách); không ghi gì: tệp Excel kết quả chung",
     )
-    kinds = ["danhgia", "khaosat", "baocao", "nhatky", "minhchung", "tonghop"]
+    kinds = ["danhgia", "khaosat", "dulieu", "baocao", "nhatky", "minhchung", "tonghop"]
     export.add_argument("kind", nargs="?", default="tonghop", choices=kinds)
     export.add_argument("--period", help="mã kỳ đánh giá (mặc định: PBGDPL_PERIOD)")
     export.add_argument("--unit", help="chỉ một đơn vị, theo mã")
     export.add_argument("--version", help="chỉ các phiếu làm theo phiên bản bảng hỏi này")
     formats = ["xlsx", "csv", "docx", "zip"]
     export.add_argument("--format", choices=formats, help="mặc định: xlsx, baocao: docx, minhchung: zip")
-    export.add_argument("--sheet", help="với csv: tên bảng cần xuất (mặc định: câu trả lời dạng dài)")
+    export.add_argument(
+        "--sheet", help="với csv: tên bảng cần xuất (mặc định: khaosat: Tổng hợp; dulieu: câu trả lời dạng dài)"
+    )
     export.add_argument("-o", "--output", type=Path, required=True)
     questionnaire = commands.add_parser("questionnaire", help="bảng hỏi dạng XLSForm (Excel)")
     actions = questionnaire.add_subparsers(dest="action", required=True)

@@ -46,12 +46,17 @@ EXPORTS = [
     ("tonghop", "xlsx", "Kết quả chung của kỳ (Excel)"),
     ("danhgia", "xlsx", "Tự đánh giá: tổng hợp, chi tiết, minh chứng, tiến độ (Excel)"),
     ("danhgia", "csv", "Tự đánh giá: dữ liệu (CSV)"),
-    ("khaosat", "xlsx", "Khảo sát người dân: tổng hợp, theo câu hỏi, theo nhóm, ý kiến, dữ liệu (Excel)"),
-    ("khaosat", "csv", "Khảo sát người dân: dữ liệu (CSV)"),
+    ("khaosat", "xlsx", "Khảo sát người dân: tổng hợp, theo câu hỏi, theo nhóm, nhóm ý kiến (Excel, gửi đi được)"),
+    ("khaosat", "csv", "Khảo sát người dân: tổng hợp (CSV, gửi đi được)"),
+    ("dulieu", "xlsx", "Dữ liệu gốc khảo sát, mỗi người một dòng – KHÔNG chuyển tiếp (Excel)"),
+    ("dulieu", "csv", "Dữ liệu gốc khảo sát, mỗi câu trả lời một dòng – KHÔNG chuyển tiếp (CSV)"),
     ("baocao", "docx", "Dự thảo báo cáo (Word)"),
     ("nhatky", "xlsx", "Nhật ký sửa phiếu và thao tác quản trị (Excel)"),
     ("minhchung", "zip", "Minh chứng các đơn vị đã nộp (zip)"),
 ]
+MICRODATA = "dulieu"
+"""The export of respondent-level rows: the page asks for the admin's yes (a ticked box), as the chat does."""
+CONFIRM_MICRODATA = "Dữ liệu gốc chỉ xuất khi bạn đánh dấu ô xác nhận không chuyển tiếp tệp."
 KEPT_EXPORTS = 50
 """Finished exports kept in memory for their requester to download."""
 NO_PERIOD = "Chưa có kỳ đánh giá nào đang mở."
@@ -384,7 +389,7 @@ class Office:
     async def export_list(self, request: web.Request) -> web.Response:
         who = signed(request)
         mine = [(key, run) for key, run in self.exports.items() if run.account_id == who.account.id]
-        return self.site.page(request, "exports.html", exports=EXPORTS, runs=list(reversed(mine)))
+        return self.site.page(request, "exports.html", exports=EXPORTS, microdata=MICRODATA, runs=list(reversed(mine)))
 
     async def export_start(self, request: web.Request) -> web.StreamResponse:
         """/xuat as a job (bot.jobs: built in a worker process, its crash told), its files kept here to download."""
@@ -393,9 +398,12 @@ class Office:
         if chosen is None:
             raise web.HTTPSeeOther("/web/xuat")
         kind, fmt, label = chosen
+        confirmed: dict[str, Any] | None = {} if form.get("dongy") else None
+        if kind == MICRODATA and confirmed is None:
+            return self.site.message(request, "Xuất tệp", CONFIRM_MICRODATA, 400)
         who = signed(request)
         args = [] if kind == "tonghop" else [kind, fmt]
-        made = self.service.run_command(sender_of(who.account), "xuat", args)
+        made = self.service.run_command(sender_of(who.account), "xuat", args, confirmed)
         task = asyncio.create_task(made, name=f"web-export-{kind}")
         key = secrets.token_urlsafe(16)
         self.exports[key] = ExportRun(who.account.id, label, task)

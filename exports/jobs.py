@@ -23,19 +23,20 @@ from conversations.measures import measured_criteria
 from conversations.text import fold
 from exports import assessment, audit, evidence, report, survey
 from exports.results import notes_sheet, suppression_note
-from exports.workbook import Sheet, write_csv, write_xlsx
+from exports.workbook import Column, Sheet, write_csv, write_xlsx
 from storage import repo
 from storage.db import Database
 from storage.files import FileStore
 from storage.models import Unit
 from storage.queries import Selection, get_period
 
-Kind = Literal["tonghop", "danhgia", "khaosat", "baocao", "nhatky", "minhchung"]
+Kind = Literal["tonghop", "danhgia", "khaosat", "dulieu", "baocao", "nhatky", "minhchung"]
 Format = Literal["xlsx", "csv", "docx", "zip"]
 FORMATS: dict[Kind, tuple[Format, ...]] = {
     "tonghop": ("xlsx",),
     "danhgia": ("xlsx", "csv"),
     "khaosat": ("xlsx", "csv"),
+    "dulieu": ("xlsx", "csv"),
     "baocao": ("docx",),
     "nhatky": ("xlsx", "csv"),
     "minhchung": ("zip",),
@@ -50,6 +51,7 @@ STEMS: dict[Kind, str] = {
     "tonghop": "ket-qua",
     "danhgia": "tu-danh-gia",
     "khaosat": "khao-sat",
+    "dulieu": "du-lieu-goc-khong-chuyen-tiep",
     "baocao": "bao-cao",
     "nhatky": "nhat-ky",
     "minhchung": "minh-chung",
@@ -87,7 +89,8 @@ class ExportRequest:
     version: str | None = None
     fmt: Format | None = None
     sheet: str | None = None
-    """For CSV: which table (by its sheet name); by default the answers in long form."""
+    """For CSV: which table (by its sheet name); by default the survey's Tổng hợp (the microdata: the answers in long
+    form), the self-assessment's Chi tiết, the audit's changes."""
     evidence_dir: str
     max_mb: float | None = None
     """For a file sent in chat: the evidence zip is refused past this (a Telegram bot sends files up to 50 MB)."""
@@ -158,9 +161,30 @@ ASSESSMENT_NOTES = [
 SURVEY_NOTES = [
     ("Theo câu hỏi", "Tỷ lệ tính trên số người trả lời câu hỏi; câu chọn nhiều phương án có tổng trên 100 %."),
     (
-        "Dữ liệu",
-        "Mỗi dòng một phiếu, không có thông tin nhận diện người trả lời; mã phiếu là số thứ tự trong hệ thống.",
+        "Ý kiến",
+        "Góp ý bằng chữ của người dân, chia nhóm tự động theo từ khóa (một ý kiến có thể thuộc nhiều nhóm), chỉ có "
+        "số ý kiến. Toàn văn từng ý kiến là dữ liệu gốc, chỉ có trong tệp /xuat dulieu.",
     ),
+    ("Chuyển tiếp", "Tệp này chỉ có số liệu tổng hợp, không có dòng nào của riêng một người trả lời."),
+]
+MICRODATA_WARNING = Sheet(
+    "Không chuyển tiếp",
+    [Column("DỮ LIỆU GỐC – KHÔNG CHUYỂN TIẾP", "long_text", width=110)],
+    (
+        [
+            "Mỗi dòng của tệp này là câu trả lời của một người. Không gửi, không chuyển tiếp tệp cho ai ngoài người "
+            "được giao xử lý dữ liệu gốc; số liệu để gửi đi là tệp /xuat khaosat (chỉ có số liệu tổng hợp, ô nhỏ đã "
+            "ẩn)."
+        ],
+    ),
+)
+MICRODATA_NOTES = [
+    (
+        "Dữ liệu",
+        "Mỗi dòng một phiếu, không có thông tin nhận diện người trả lời; mã phiếu là số thứ tự trong hệ thống. "
+        "Không ẩn ô nhỏ.",
+    ),
+    ("Ý kiến", "Toàn văn từng góp ý bằng chữ, kèm mã phiếu và đơn vị."),
 ]
 
 
@@ -284,11 +308,17 @@ async def _tables(
         return [*sheets, notes_sheet(qns, request.period, made_at, notes + ASSESSMENT_NOTES)], detail
     if request.kind == "khaosat":
         s = await _survey(db, questionnaires, only(questionnaires, request, *SURVEYS), request, in_force)
-        sheets = [survey.summary_sheet(s), survey.question_sheet(s), survey.group_sheet(s)]
+        summary = survey.summary_sheet(s)
+        sheets = [summary, survey.question_sheet(s), survey.group_sheet(s)]
         sheets += [survey.events_sheet(s)] if s.events else []
         sheets.append(survey.opinions_sheet(s))
-        sheets += [survey.data_sheet(db, s), notes_sheet([s.qn], request.period, made_at, notes + SURVEY_NOTES)]
-        return sheets, survey.long_sheet(db, s)
+        return [*sheets, notes_sheet([s.qn], request.period, made_at, notes + SURVEY_NOTES)], summary
+    if request.kind == "dulieu":
+        s = await _survey(db, questionnaires, only(questionnaires, request, *SURVEYS), request, in_force)
+        sheets = [MICRODATA_WARNING, survey.data_sheet(db, s), survey.texts_sheet(s)]
+        return [*sheets, notes_sheet([s.qn], request.period, made_at, _notes(request, MICRODATA_NOTES))], (
+            survey.long_sheet(db, s)
+        )
     assessments = await _assessments(db, questionnaires, request, in_force)
     surveys = await _surveys(db, questionnaires, request, in_force)
     sheets = []
@@ -307,8 +337,8 @@ async def _tables(
         sheets += [assessment.summary_sheet(a, title), assessment.detail_sheet(a, details)]
         sheets += [assessment.lowered_sheet(a, lowered)] if a.qn.scored else []  # no points: none lowered
         sheets.append(assessment.progress_sheet(a, progress))
-    for s in surveys:
-        sheets.append(survey.data_sheet(db, s, "Khảo sát người dân" if len(surveys) == 1 else s.qn.short_title))
+    for s in surveys:  # aggregated, as /xuat khaosat's Tổng hợp: this workbook is forwarded too
+        sheets.append(survey.summary_sheet(s, "Khảo sát người dân" if len(surveys) == 1 else s.qn.short_title))
     qns = [x.qn for x in assessments] + [x.qn for x in surveys]
     return [*sheets, notes_sheet(qns, request.period, made_at, notes)], None
 
@@ -351,11 +381,11 @@ async def build(
             size, most = number_text(round(large.args[0] / 1024 / 1024, 1)), number_text(request.max_mb)
             raise ExportError(ZIP_TOO_LARGE.format(size=size, limit=most, hint=hint)) from None
         return ExportFile(filename, content, MIME["zip"])
-    sheets, long_form = await _tables(db, questionnaires, request, made_at, in_force)
+    sheets, default = await _tables(db, questionnaires, request, made_at, in_force)
     if request.format == "xlsx":
         return ExportFile(filename, await write_xlsx(sheets), MIME["xlsx"])
-    tables = ([long_form] if long_form is not None else []) + sheets
-    chosen = long_form
+    tables = ([default] if default is not None and default not in sheets else []) + sheets
+    chosen = default
     if request.sheet is not None:
         chosen = next((t for t in tables if fold(t.name) == fold(request.sheet)), None)
         if chosen is None:

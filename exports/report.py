@@ -5,7 +5,6 @@ is a draft."""
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,32 +24,15 @@ from conversations.disclosure import answered
 from conversations.localtime import day_text, local_time
 from conversations.measures import SurveyTally, declines_text
 from conversations.scoring import question_points
-from conversations.text import fold
 from exports import charts
 from exports.assessment import Assessment, UnitResult, final_level, lowered_line, most_lowered, status_counts
+from exports.opinions import themes
 from exports.results import HIDDEN_NOTE
 from exports.survey import ALL_UNITS, SurveyResults, event_rows
 from exports.workbook import HIDDEN
 
 DRAFT_MARK = "DỰ THẢO – Phòng Tư pháp kiểm tra, chỉnh sửa trước khi ban hành"
 FONT = "Times New Roman"
-THEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Loa truyền thanh", ("loa", "truyen thanh", "phat thanh")),
-    ("Mạng xã hội, Zalo, Internet", ("zalo", "facebook", "mang xa hoi", "internet", "online", "dien thoai", "video")),
-    ("Hội nghị, buổi tuyên truyền trực tiếp", ("hoi nghi", "buoi tuyen truyen", "hop thon", "truc tiep", "sinh hoat")),
-    ("Tài liệu, tờ rơi, pa-nô", ("to roi", "tai lieu", "pa-no", "pano", "bang ron", "so tay", "sach")),
-    ("Nội dung dễ hiểu, sát thực tế", ("de hieu", "ngan gon", "gan gui", "vi du", "tinh huong", "thuc te", "cu the")),
-    ("Tư vấn, giải đáp, trợ giúp pháp lý", ("tu van", "giai dap", "hoi dap", "tro giup phap ly", "luat su")),
-    (
-        "Nhóm đối tượng riêng (học sinh, thanh niên, người cao tuổi, ngư dân…)",
-        ("hoc sinh", "thanh nien", "cao tuoi", "nguoi gia", "ngu dan", "phu nu", "dong bao", "cong nhan"),
-    ),
-    (
-        "Thời gian, tần suất tuyên truyền",
-        ("thuong xuyen", "buoi toi", "thoi gian", "dinh ky", "nhieu hon", "hang thang"),
-    ),
-)
-OTHER_THEME = "Ý kiến khác"
 UNSCORED = (
     "{title} không chấm điểm: số liệu và minh chứng của từng đơn vị ở tệp Excel của bảng hỏi (/xuat danhgia {code}). "
     "Các đơn vị đã nộp phiếu:"
@@ -74,30 +56,6 @@ class ReportData:
     """One per self-assessment the period runs, in the order the report gives them."""
     surveys: list[SurveyResults]
     made_at: datetime
-
-
-def themes(texts: Sequence[str], examples: int = 2) -> list[tuple[str, int, list[str]]]:
-    """Suggestions sorted into themes by keywords (a suggestion may fall into several): (theme, count, examples),
-    most frequent first, "other" last."""
-    patterns = [(name, re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")) for name, words in THEMES]
-    found: dict[str, list[str]] = {name: [] for name, _ in THEMES}
-    other: list[str] = []
-    for text in texts:
-        key = fold(text)
-        hits = [name for name, pattern in patterns if pattern.search(key)]
-        for name in hits:
-            found[name].append(text)
-        if not hits:
-            other.append(text)
-    ranked = sorted(((n, t) for n, t in found.items() if t), key=lambda item: -len(item[1]))
-    if other:
-        ranked.append((OTHER_THEME, other))
-    return [(name, len(items), [_quote(t) for t in dict.fromkeys(items)][:examples]) for name, items in ranked]
-
-
-def _quote(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def criterion_title(q: Question) -> str:
@@ -508,7 +466,7 @@ def _opinions(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
         return
     doc.add_paragraph(
         f"{len(s.texts)} ý kiến, chia nhóm tự động theo từ khóa (một ý kiến có thể thuộc nhiều nhóm; "
-        "cần đọc lại toàn bộ ở trang “Ý kiến” của tệp Excel khảo sát):"
+        "toàn văn từng ý kiến ở trang “Ý kiến” của tệp dữ liệu gốc /xuat dulieu, chỉ quản trị viên lấy được):"
     )
     _table(
         doc, ["Nhóm ý kiến", "Số ý kiến", "Ví dụ"], [[n, str(c), "\n".join(e)] for n, c, e in found], [4.5, 1.8, 9.7]

@@ -1,7 +1,8 @@
-"""The citizen survey workbook: Tổng hợp (indicators per unit), Theo câu hỏi (every choice question, overall and
-per unit), Theo nhóm (indicators by age band, gender, occupation), Theo sự kiện (indicators per event of a unit and
-for the rest of its respondents, when the period has events), Ý kiến (free text), Dữ liệu (one row per response,
-anonymous).
+"""The citizen survey workbook, aggregated only, to be forwarded as it is: Tổng hợp (indicators per unit), Theo câu hỏi
+(every choice question, overall and per unit), Theo nhóm (indicators by age band, gender, occupation), Theo sự kiện
+(indicators per event of a unit and for the rest of its respondents, when the period has events), Ý kiến (the
+free-text opinions as themes and counts). The microdata, one row per response (Dữ liệu, the long form) and every
+free-text answer (Ý kiến), are sheets of /xuat dulieu only, never of a file meant to be forwarded.
 
 Small cells are suppressed as conversations.disclosure says: a figure computed from fewer than `minimum` respondents (in
 the distributions, the counts behind it too) is shown as "ẩn", and so is a second unit or group where only one
@@ -28,6 +29,7 @@ from conversations.definition import (
 from conversations.localtime import local_date
 from conversations.measures import Rate, SurveyTally, earned, measure, measure_questions, response_rate, share
 from exports import queries
+from exports.opinions import themes
 from exports.results import units_for
 from exports.workbook import HIDDEN, Column, ColumnKind, Sheet
 from storage.models import Event, Unit
@@ -226,7 +228,7 @@ def _counts(tally: SurveyTally) -> list[Any]:
     return [tally.responses, tally.declined, response_rate(tally.responses, tally.declined).percent]
 
 
-def summary_sheet(s: SurveyResults) -> Sheet:
+def summary_sheet(s: SurveyResults, name: str = "Tổng hợp") -> Sheet:
     columns = [Column("Mã đơn vị", "code"), Column("Đơn vị", width=24), Column("Số phiếu", "integer")]
     columns += [Column(DECLINED, "integer", width=12), Column(RESPONSE_RATE, "percent", width=12)]
     columns += [Column(f.label, "number" if f.scale != 100 else "percent", width=14) for f in s.indicators]
@@ -236,7 +238,7 @@ def summary_sheet(s: SurveyResults) -> Sheet:
         rows.append([unit.code, unit.name, *_counts(tally), *[s.value(f, unit.code) for f in s.indicators]])
     if len(s.units) > 1:
         rows.append(["", ALL_UNITS, *_counts(s.overall), *[s.value(f, None) for f in s.indicators]])
-    return Sheet("Tổng hợp", columns, rows)
+    return Sheet(name, columns, rows)
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,15 @@ def group_sheet(s: SurveyResults) -> Sheet:
 
 
 def opinions_sheet(s: SurveyResults) -> Sheet:
+    """The free-text opinions as themes and counts, as the report gives them: the texts themselves, each with its
+    response and unit, are microdata (`texts_sheet`, /xuat dulieu)."""
+    columns = [Column("Nhóm ý kiến", width=50), Column("Số ý kiến", "integer")]
+    rows: list[list[Any]] = [[name, count] for name, count, _ in themes([text for *_, text in s.texts])]
+    return Sheet("Ý kiến", columns, rows)
+
+
+def texts_sheet(s: SurveyResults) -> Sheet:
+    """Every free-text answer, with its response and unit: microdata, only in /xuat dulieu."""
     columns = [
         Column("Mã phiếu", "integer"),
         Column("Mã đơn vị", "code"),
@@ -382,8 +393,8 @@ def _kind(q: Question) -> ColumnKind:
     return "long_text" if q.kind.text else "text"
 
 
-def data_sheet(db: AsyncSession, s: SurveyResults, name: str = "Dữ liệu") -> Sheet:
-    """One row per response, streamed from the database when the workbook is written."""
+def data_sheet(db: AsyncSession, s: SurveyResults) -> Sheet:
+    """One row per response, streamed from the database when the workbook is written: microdata (/xuat dulieu)."""
     asked = _answerable(s.qn)
     scored = [q.id for q in asked if q.scored]
     columns = [Column("Mã phiếu", "integer"), Column("Mã đơn vị", "code"), Column("Đơn vị", width=20)]
@@ -400,11 +411,11 @@ def data_sheet(db: AsyncSession, s: SurveyResults, name: str = "Dữ liệu") ->
         async for response_id, unit, submitted_at, *answers in stream:
             yield [response_id, unit, names.get(unit, unit), local_date(submitted_at), *answers]
 
-    return Sheet(name, columns, rows())
+    return Sheet("Dữ liệu", columns, rows())
 
 
 def long_sheet(db: AsyncSession, s: SurveyResults) -> Sheet:
-    """One row per answer (response, question, answer): the CSV form of the data."""
+    """One row per answer (response, question, answer): the CSV form of the microdata (/xuat dulieu)."""
     columns = [
         Column("Mã phiếu", "integer"),
         Column("Mã đơn vị", "code"),

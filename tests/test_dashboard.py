@@ -3,6 +3,7 @@ and every Office page and evidence file failing closed without a live admin sess
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -319,3 +320,24 @@ async def test_a_new_xlsform_version_is_uploaded_checked_previewed_and_put_into_
         assert site.service.questionnaires["tu-danh-gia"].version == "2026.1-2"
         async with b.get(f"{site.base}/web/banghoi/tu-danh-gia/cho") as page:
             assert "không có phiên bản nào đang chờ" in await page.text()
+
+
+async def test_microdata_from_the_web_needs_the_ticked_yes(tmp_path: Path) -> None:
+    async with running_site(tmp_path) as site, site.browser() as browser:
+        html = await site.signed_in(browser)
+        async with browser.get(f"{site.base}/web/xuat") as page:
+            listing = await page.text()
+        assert 'value="dulieu:xlsx"' in listing and "sẽ không chuyển tiếp tệp" in listing
+        form = {"csrf": csrf_of(html), "tep": "dulieu:xlsx"}
+        async with browser.post(f"{site.base}/web/xuat", data=form) as page:
+            assert page.status == 400 and "đánh dấu ô xác nhận" in await page.text()
+        async with browser.post(f"{site.base}/web/xuat", data={**form, "dongy": "1"}) as page:
+            assert page.status == 200 and "/web/xuat/" in str(page.url)
+            status = str(page.url)
+        for _ in range(600):
+            async with browser.get(status) as page:
+                shown = await page.text()
+            if "Đang chuẩn bị" not in shown:
+                break
+            await asyncio.sleep(0.1)
+        assert "Tải du-lieu-goc-khong-chuyen-tiep-2026-" in shown and "KHÔNG CHUYỂN TIẾP" in shown

@@ -20,6 +20,7 @@ from tests.test_exports import (
     Citizen,
     Seeded,
     export,
+    microdata,
     pct,
     seeded,  # noqa: F401  (the fixture)
     table,
@@ -29,18 +30,19 @@ VAN_LOC = "16078"
 DECLINERS = [HAU_LOC, HAU_LOC, TRIEU_LOC, TRIEU_LOC, TRIEU_LOC, VAN_LOC]
 WORKBOOKS = ["/xuat danhgia", "/xuat khaosat", "/xuat"]
 CSVS = ["/xuat khaosat csv", "/xuat danhgia csv", "/xuat nhatky csv"]
+MICRODATA = ["/xuat dulieu", "/xuat dulieu csv"]
 DECLINES_TEXT = re.compile(r", \d+ người từ chối tham gia \(tỷ lệ trả lời [\d,]+ %\)|, \d+ từ chối")
 
 
+def without_declines(rows: list[list[Any]]) -> list[list[Any]]:
+    """A table's cells, without the columns that count declines and without the export's time."""
+    kept = [n for n, name in enumerate(rows[0] if rows else []) if name not in (DECLINED, RESPONSE_RATE)]
+    return [[r[n] for n in kept] for r in rows if r[:1] != ["Thời điểm xuất"]]
+
+
 def workbook_figures(content: bytes) -> dict[str, list[list[Any]]]:
-    """Every sheet's cells, without the columns that count declines and without the export's time."""
     book = openpyxl.load_workbook(io.BytesIO(content))
-    found = {}
-    for ws in book.worksheets:
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        kept = [n for n, name in enumerate(rows[0] if rows else []) if name not in (DECLINED, RESPONSE_RATE)]
-        found[ws.title] = [[r[n] for n in kept] for r in rows if r[:1] != ["Thời điểm xuất"]]
-    return found
+    return {ws.title: without_declines([list(r) for r in ws.iter_rows(values_only=True)]) for ws in book.worksheets}
 
 
 def report_figures(content: bytes) -> tuple[list[str], list[list[list[str]]], list[bytes]]:
@@ -59,7 +61,10 @@ async def everything(seeded: Seeded) -> dict[str, Any]:  # noqa: F811
         found[command] = workbook_figures((await export(seeded, command)).content)
     for command in CSVS:
         text = (await export(seeded, command)).content.decode("utf-8-sig")
-        found[command] = list(csv.reader(io.StringIO(text)))
+        found[command] = without_declines(list(csv.reader(io.StringIO(text))))
+    for command in MICRODATA:
+        content = (await microdata(seeded, command)).content
+        found[command] = workbook_figures(content) if "csv" not in command else content
     found["/xuat baocao"] = report_figures((await export(seeded, "/xuat baocao")).content)
     found["/tiendo"] = DECLINES_TEXT.sub("", await seeded.admin.send("/tiendo"))
     [chart] = seeded.admin.documents

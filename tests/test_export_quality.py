@@ -23,6 +23,7 @@ from tests.test_exports import (
     TRIEU_LOC,
     Seeded,
     export,
+    microdata,
     seeded,  # noqa: F401  (the fixture)
     table,
 )
@@ -129,7 +130,7 @@ async def test_numbers_in_the_survey_data_are_numbers(tmp_path: Path, database_u
             await citizen.send("/start ks_16012")
             assert "Đã nộp phiếu" in await citizen.answer_all([*SURVEY_ANSWERS, typed, "nộp"])
         admin = Chat(service, "admin")
-        book = openpyxl.load_workbook(io.BytesIO((await export(Seeded(service, admin), "/xuat khaosat")).content))
+        book = openpyxl.load_workbook(io.BytesIO((await microdata(Seeded(service, admin))).content))
     ws = book["Dữ liệu"]
     column = [c.value for c in ws[1]].index("Bạn đã dự bao nhiêu buổi tuyên truyền?")
     cells = [row[column] for row in ws.iter_rows(min_row=2)]

@@ -157,6 +157,13 @@ async def export(seeded: Seeded, command: str) -> Any:
     return document
 
 
+async def microdata(seeded: Seeded, command: str = "/xuat dulieu") -> Any:
+    """/xuat dulieu: asked first, sent after the admin's yes."""
+    assert "không được gửi, chuyển tiếp" in await seeded.admin.send(command)
+    assert seeded.admin.documents == []
+    return await export(seeded, "đồng ý")
+
+
 def strings(book: Any) -> list[str]:
     return [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
 
@@ -234,7 +241,7 @@ async def test_self_assessment_workbook(seeded: Seeded) -> None:
 async def test_survey_workbook(seeded: Seeded) -> None:
     document = await export(seeded, "/xuat khaosat")
     book = openpyxl.load_workbook(io.BytesIO(document.content))
-    assert book.sheetnames == ["Tổng hợp", "Theo câu hỏi", "Theo nhóm", "Ý kiến", "Dữ liệu", "Ghi chú"]
+    assert book.sheetnames == ["Tổng hợp", "Theo câu hỏi", "Theo nhóm", "Ý kiến", "Ghi chú"]
     summary = {r["Đơn vị"]: r for r in table(book, "Tổng hợp")}
     assert list(summary) == [*VI_ORDER, "Tất cả đơn vị"]
     hau_loc, everyone = summary["Xã Hậu Lộc"], summary["Tất cả đơn vị"]
@@ -294,6 +301,34 @@ async def test_survey_workbook(seeded: Seeded) -> None:
     assert groups[("Bạn bao nhiêu tuổi?", "31–45 tuổi")]["Số phiếu"] == 13
     assert groups[("Công việc chính của bạn?", "Nông dân")][study] == self_study(every)
 
+    opinions = {r["Nhóm ý kiến"]: r["Số ý kiến"] for r in table(book, "Ý kiến")}  # themes and counts, no texts
+    assert opinions == {
+        "Loa truyền thanh": 1,
+        "Hội nghị, buổi tuyên truyền trực tiếp": 1,
+        "Tài liệu, tờ rơi, pa-nô": 1,
+        "Nội dung dễ hiểu, sát thực tế": 1,
+        "Tư vấn, giải đáp, trợ giúp pháp lý": 1,
+        "Mạng xã hội, Zalo, Internet": 1,
+        "Thời gian, tần suất tuyên truyền": 1,
+        "Ý kiến khác": 1,
+    }
+    shown = strings(book)
+    assert all(unicodedata.is_normalized("NFC", s) for s in shown)
+    assert not any(c.suggestion and unicodedata.normalize("NFC", c.suggestion) in shown for c in CITIZENS)
+    assert "Dữ liệu" not in book.sheetnames and "Mã phiếu" not in shown  # no row of one respondent
+
+
+async def test_microdata_asks_first_and_is_labelled(seeded: Seeded) -> None:
+    admin = seeded.admin
+    assert "không được gửi, chuyển tiếp" in await admin.send("/xuat dulieu")
+    assert "không có gì thay đổi" in await admin.send("thôi")
+    assert admin.documents == []
+    document = await microdata(seeded)
+    assert document.filename.startswith("du-lieu-goc-khong-chuyen-tiep-2026-")
+    assert "KHÔNG CHUYỂN TIẾP" in document.caption
+    book = openpyxl.load_workbook(io.BytesIO(document.content))
+    assert book.sheetnames == ["Không chuyển tiếp", "Dữ liệu", "Ý kiến", "Ghi chú"]
+    assert book["Không chuyển tiếp"]["A1"].value == "DỮ LIỆU GỐC – KHÔNG CHUYỂN TIẾP"
     opinions = table(book, "Ý kiến")
     expected = [c.suggestion for c in CITIZENS if c.suggestion]
     assert [o["Ý kiến"] for o in opinions] == [unicodedata.normalize("NFC", s) for s in expected]
@@ -301,12 +336,14 @@ async def test_survey_workbook(seeded: Seeded) -> None:
     for row in book["Ý kiến"].iter_rows(min_row=2):
         assert row[4].data_type == "s"  # "=SUM(A1:A9)", "@…", "-…", "+…" stay text
     assert all(unicodedata.is_normalized("NFC", s) for s in strings(book))
-
     data = table(book, "Dữ liệu")
+    six = consenting(HAU_LOC)
     assert len(data) == 13 and data[0]["Đơn vị"] == "Xã Hậu Lộc"
     assert [r["Điểm kiến thức"] for r in data[0:6]] == [sum(k == 1 for k in c.knowledge) for c in six]
     assert data[0]["Bạn có góp ý gì để việc tuyên truyền pháp luật ở địa phương tốt hơn?"] == "=SUM(A1:A9)"
     assert "respondent" not in " ".join(str(h) for h in data[0])
+    citizen = Chat(seeded.service, "someone")
+    assert "chỉ dành cho quản trị viên" in await citizen.send("/xuat dulieu")
 
 
 async def test_survey_workbook_for_one_unit(seeded: Seeded) -> None:
@@ -315,7 +352,9 @@ async def test_survey_workbook_for_one_unit(seeded: Seeded) -> None:
     assert "-16012-" in document.filename
     book = openpyxl.load_workbook(io.BytesIO(document.content))
     assert [r["Đơn vị"] for r in table(book, "Tổng hợp")] == ["Xã Hậu Lộc"]
-    assert len(table(book, "Dữ liệu")) == 6
+    rows = await microdata(seeded, "/xuat dulieu 16012")
+    book = openpyxl.load_workbook(io.BytesIO(rows.content))
+    assert "-16012-" in rows.filename and len(table(book, "Dữ liệu")) == 6
     await seeded.admin.send("/xuat khảo sát 16072")
     [document] = seeded.admin.documents
     book = openpyxl.load_workbook(io.BytesIO(document.content))
@@ -323,8 +362,13 @@ async def test_survey_workbook_for_one_unit(seeded: Seeded) -> None:
     assert (hoa_loc["Số phiếu"], hoa_loc["Chỉ số hài lòng: tỷ lệ hài lòng (%)"]) == (5, HIDDEN)
 
 
-async def test_csv_in_long_form_with_bom(seeded: Seeded) -> None:
-    document = await export(seeded, "/xuat khaosat csv")
+async def test_csv_aggregated_and_microdata_in_long_form_with_bom(seeded: Seeded) -> None:
+    document = await export(seeded, "/xuat khaosat csv")  # forwardable: the Tổng hợp, hidden cells and all
+    summary = {r["Đơn vị"]: r for r in csv.DictReader(io.StringIO(document.content.decode("utf-8-sig")))}
+    assert list(summary) == [*VI_ORDER, "Tất cả đơn vị"] and summary["Xã Hậu Lộc"]["Số phiếu"] == "6"
+    assert summary["Xã Triệu Lộc"]["Chỉ số hài lòng: tỷ lệ hài lòng (%)"] == HIDDEN
+    assert "Mã phiếu" not in document.content.decode("utf-8-sig")
+    document = await microdata(seeded, "/xuat dulieu csv")
     assert document.mime == "text/csv" and document.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
     assert len(rows) == sum(c.answers for c in CITIZENS)

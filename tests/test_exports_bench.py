@@ -30,7 +30,9 @@ def test_benchmark_seeds_and_measures(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(tmp_path / "ks.xlsx")
     assert book["Tổng hợp"].max_row == 1 + 22 + 1  # header, 22 units, everyone
     assert [c.value for c in book["Tổng hợp"][book["Tổng hợp"].max_row]][1:3] == ["Tất cả đơn vị", 120]
-    assert book["Dữ liệu"].max_row == 121
+    microdata = measure("dulieu", db_path, questionnaires, tmp_path / "dl.xlsx")
+    assert microdata["seconds"] > 0
+    assert openpyxl.load_workbook(tmp_path / "dl.xlsx")["Dữ liệu"].max_row == 121
     floor = measure("floor", db_path, questionnaires, tmp_path / "floor.xlsx")
     assert floor["shape"] == [120, 23]
     assert openpyxl.load_workbook(tmp_path / "floor.xlsx").active.max_row == 121

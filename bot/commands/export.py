@@ -1,9 +1,10 @@
 """/xuat: exports for admins.
 
 `/xuat` alone: what can be exported, and the results workbook of the current period.
-`/xuat danhgia|khaosat|baocao [kỳ] [mã đơn vị] [csv]`: the self-assessment workbook, the citizen survey workbook or
-the draft district report. Each file is built by exports.jobs on a worker thread with its own connections, so
-nobody's conversation waits for it."""
+`/xuat danhgia|khaosat|baocao [kỳ] [mã đơn vị] [csv]`: the self-assessment workbook, the citizen survey workbook
+(aggregated only: it is forwarded as it is) or the draft district report. `/xuat dulieu`: the survey's microdata,
+one row per respondent, labelled not to be forwarded, after the admin's yes. Each file is built by exports.jobs in
+a worker process with its own connections, so nobody's conversation waits for it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, jobs
+from bot import audit, confirm, jobs
 from bot import texts as t
 from bot.messages import Document, Reply, Sender
 from bot.progress import assigned_units, period_questionnaires
@@ -40,12 +41,20 @@ Made = tuple[ExportFile | str, float]
 MENU = (
     "Các tệp xuất được (chỉ quản trị viên):\n"
     "/xuat danhgia [kỳ] [mã đơn vị] [mã bảng hỏi] – Excel tự đánh giá: tổng hợp, chi tiết, minh chứng, tiến độ\n"
-    "/xuat khaosat [kỳ] [mã đơn vị] [mã bảng hỏi] – Excel khảo sát người dân: tổng hợp, theo câu hỏi, theo nhóm, "
-    "ý kiến, dữ liệu\n"
+    "/xuat khaosat [kỳ] [mã đơn vị] [mã bảng hỏi] – Excel khảo sát người dân, chỉ số liệu tổng hợp (gửi đi được): "
+    "tổng hợp, theo câu hỏi, theo nhóm, nhóm ý kiến\n"
+    "/xuat dulieu [kỳ] [mã đơn vị] [mã bảng hỏi] – dữ liệu gốc khảo sát, mỗi người một dòng, toàn văn ý kiến "
+    "(KHÔNG chuyển tiếp; hỏi xác nhận trước)\n"
     "/xuat baocao [kỳ] – dự thảo báo cáo (Word) có bảng điểm và biểu đồ\n"
     "/xuat nhatky [kỳ] – Excel lịch sử sửa phiếu sau lần nộp đầu và nhật ký thao tác của quản trị viên\n"
     "/xuat minhchung [kỳ] [mã đơn vị] – tệp zip các minh chứng đơn vị đã nộp, kèm danh sách tệp\n"
-    "Thêm “csv” để lấy dữ liệu dạng CSV, ví dụ: /xuat khaosat {period} csv"
+    "Thêm “csv” để lấy một bảng dạng CSV (khảo sát: bảng Tổng hợp; dữ liệu gốc: mỗi câu trả lời một dòng), "
+    "ví dụ: /xuat khaosat {period} csv"
+)
+MICRODATA = (
+    "/xuat dulieu gửi dữ liệu gốc khảo sát kỳ {period}: mỗi người trả lời một dòng, toàn văn ý kiến, không ẩn ô nhỏ. "
+    "Tệp này không được gửi, chuyển tiếp cho ai ngoài người được giao xử lý dữ liệu gốc; số liệu để gửi đi là "
+    "/xuat khaosat. Vẫn lấy tệp dữ liệu gốc?"
 )
 MENU_WORKBOOK = "Kèm theo đây là tệp Excel kết quả chung của kỳ {period}."
 NOT_IN_PERIOD = "Kỳ {period} không có bảng hỏi “{code}”. Các bảng hỏi của kỳ: {codes}."
@@ -55,7 +64,14 @@ NOT_UNDERSTOOD = (
 CAPTIONS: dict[Kind, str] = {
     "tonghop": t.EXPORT_CAPTION,
     "danhgia": "Tự đánh giá kỳ {period}{unit}: tổng hợp, chi tiết, minh chứng, tiến độ.",
-    "khaosat": "Khảo sát người dân kỳ {period}{unit}: tổng hợp, theo câu hỏi, theo nhóm, ý kiến, dữ liệu.",
+    "khaosat": (
+        "Khảo sát người dân kỳ {period}{unit}: tổng hợp, theo câu hỏi, theo nhóm, nhóm ý kiến. Chỉ có số liệu "
+        "tổng hợp (ô nhỏ đã ẩn), gửi đi được."
+    ),
+    "dulieu": (
+        "DỮ LIỆU GỐC – KHÔNG CHUYỂN TIẾP. Khảo sát người dân kỳ {period}{unit}: mỗi người trả lời một dòng, toàn văn "
+        "ý kiến. Chỉ dùng để xử lý số liệu; để gửi đi hãy dùng /xuat khaosat."
+    ),
     "baocao": (
         "DỰ THẢO báo cáo kỳ {period}{unit}. Phòng Tư pháp kiểm tra số liệu, viết các phần còn trống "
         "(tô vàng) trước khi ban hành."
@@ -69,6 +85,7 @@ CAPTIONS: dict[Kind, str] = {
 KINDS: dict[str, Kind] = {
     "danhgia": "danhgia",
     "khaosat": "khaosat",
+    "dulieu": "dulieu",
     "baocao": "baocao",
     "nhatky": "nhatky",
     "minhchung": "minhchung",
@@ -152,6 +169,8 @@ async def export(call: Call) -> list[Reply]:
     request = await parse_request(call.service, call.db, call.args, current.code)
     if isinstance(request, str):
         return [Outgoing(request)]
+    if request.kind == "dulieu" and call.confirmed is None:
+        return await confirm.ask(call, "xuat", MICRODATA.format(period=request.period))
     await jobs.record(call, JOB, {"request": asdict(request), "words": " ".join(call.args)})
     return [Outgoing(PREPARING)]
 
