@@ -1,6 +1,7 @@
 """Export benchmark (`make bench-export`): how long the survey workbook (aggregated), its microdata (the raw rows,
-`/xuat dulieu`), the self-assessment workbook and the draft report take, and their peak memory, on 100,000 citizen responses × 20 questions over 22 units plus one
-self-assessment per unit, against the floor of writing the same raw rows with plain pandas `to_excel`.
+`/xuat dulieu`), the self-assessment workbook and the draft report take, and their peak memory, on 100,000 citizen
+responses × 20 questions over 22 units plus one self-assessment per unit, against the floor of writing the same raw
+rows with plain pandas `to_excel`.
 
 Seeding goes straight into SQLite with executemany. Every measurement runs in its own process, so each peak
 RSS (resource.getrusage) is that export's alone, imports included.
