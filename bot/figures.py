@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.definition import Question, Questionnaire
 from conversations.disclosure import measure_hidden
 from conversations.measures import Rate, SurveyFigures, SurveyTally, measure, measure_questions, measured_criteria
-from storage.queries import Selection, unit_tallies
+from storage.queries import Selection, unit_bases, unit_tallies
 
 
 async def survey_figures(
@@ -43,11 +43,12 @@ async def survey_figures(
             continue
         hows = [(q, q.measured_by) for q in criteria if q.measured_by is not None]
         needed = sorted({qid for _, how in hows for qid in measure_questions(survey, how)})
-        # every unit's tallies: whether this unit's figure is hidden depends on the others' (complementary
-        # suppression), and the officer must not be shown a figure the exports hide
-        tallies = await unit_tallies(db, Selection(survey_id, period), needed)
-        tally = tallies.get(unit_code, SurveyTally())
+        # every unit's bases: whether this unit's figure is hidden depends on the others' (complementary
+        # suppression), and the officer must not be shown a figure the exports hide; the answers, of this unit alone
+        bases = await unit_bases(db, Selection(survey_id, period), needed)
+        own = await unit_tallies(db, Selection(survey_id, period, unit_code), needed)
+        tally = own.get(unit_code, SurveyTally())
         rates.update({q.id: measure(survey, how, tally) for q, how in hows})
         enough = [(q, how) for q, how in hows if rates[q.id].base >= minimum]  # too few: said as such
-        hidden |= {q.id for q, how in enough if unit_code in measure_hidden(survey, how, tallies, minimum)}
+        hidden |= {q.id for q, how in enough if unit_code in measure_hidden(survey, how, bases, minimum)}
     return SurveyFigures(rates, minimum, frozenset(hidden))

@@ -91,6 +91,22 @@ async def unit_tallies(db: AsyncSession, selection: Selection, question_ids: Seq
     return {key[0]: tally for key, tally in found.items()}
 
 
+async def unit_bases(db: AsyncSession, selection: Selection, question_ids: Sequence[str]) -> dict[str, SurveyTally]:
+    """For each unit: the counts of unit_tallies that say how many respondents a figure rests on (responses, declines
+    and how many answered each listed question), without the answers given: all that disclosure control decides
+    by, read from the indexes alone."""
+    answered = (
+        select(Response.unit_code, Answer.question_id, func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(*selection.where(), Answer.question_id.in_(question_ids))
+        .group_by(Response.unit_code, Answer.question_id)
+    )
+    tallies = await _respondents(db, selection, (Response.unit_code,))
+    for unit_code, question_id, count in (await db.execute(answered)).all():
+        tallies.setdefault((unit_code,), SurveyTally()).answered[question_id] += count
+    return {key[0]: tally for key, tally in tallies.items()}
+
+
 async def event_tallies(
     db: AsyncSession, selection: Selection, question_ids: Sequence[str]
 ) -> dict[tuple[str, int | None], SurveyTally]:
@@ -110,12 +126,20 @@ async def _tallies(
         .where(*selection.where(), Answer.question_id.in_(question_ids))
         .group_by(*keys, Answer.question_id, value)
     )
-    tallies = {key: SurveyTally(responses=n) for key, n in (await _counts(db, selection, keys, COUNTED)).items()}
-    for key, n in (await _counts(db, selection, keys, {Status.DECLINED})).items():
-        tallies.setdefault(key, SurveyTally()).declined = n
+    tallies = await _respondents(db, selection, keys)
     for row in (await db.execute(query)).all():
         *group, question_id, text, count, points = row
         tallies.setdefault(tuple(group), SurveyTally()).add(question_id, answer_value(text), count, points)
+    return tallies
+
+
+async def _respondents(
+    db: AsyncSession, selection: Selection, keys: Sequence[Grouping]
+) -> dict[tuple[Any, ...], SurveyTally]:
+    """Tallies holding the responses that count and the declines of each group."""
+    tallies = {key: SurveyTally(responses=n) for key, n in (await _counts(db, selection, keys, COUNTED)).items()}
+    for key, n in (await _counts(db, selection, keys, {Status.DECLINED})).items():
+        tallies.setdefault(key, SurveyTally()).declined = n
     return tallies
 
 
