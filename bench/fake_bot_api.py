@@ -1,7 +1,7 @@
 """A lean Bot API server that is also the load generator: simulated citizens answer the survey as the bot replies.
 It runs in its own process so that it does not share a CPU budget with the bot's event loop.
 
-Each citizen sends "/start ks_<unit>" (half of them "/khaosat", then 1 at the unit picker), then "1" to every
+Each citizen sends "/start ks_<unit>" (half of them "/khaosat", then the unit's code at the picker), then "1" to every
 question, then "nộp" at the review, waiting a random think time between MIN and MAX seconds after each reply (none
 by default: a closed loop at full speed); in echo mode each citizen sends `rounds` messages and waits for each echo.
 Latency is what the citizen sees: from the moment they send an answer (the update is queued for getUpdates) to
@@ -143,7 +143,7 @@ class LoadGenerator:
         elif "Đã nộp phiếu" in text:
             next_text = None
         elif text.startswith("Bạn đang sống hoặc tham gia hoạt động ở xã/phường nào?"):
-            next_text = "1"
+            next_text = self.unit  # its code: the list's first unit may be one with another survey (a department)
         elif "Xem lại trước khi nộp" in text:
             next_text = "nộp"
         elif text.startswith("<b>Câu ") or text.startswith("Câu "):
