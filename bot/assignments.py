@@ -25,7 +25,6 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.definition import Questionnaire
-from conversations.text import vi_sort_key
 from storage import queries, repo
 from storage.models import Assignment, Response, Unit
 
@@ -132,7 +131,7 @@ async def first(
 async def units_for(
     db: AsyncSession, questionnaires: Mapping[str, Questionnaire], period: str, wanted: Audience, today: date
 ) -> list[Unit]:
-    """The units in force that a questionnaire of the audience applies to, in Vietnamese order (the units a
+    """The units in force that a questionnaire of the audience applies to, in the order of a unit list (the units a
     citizen picks from)."""
     assigned = [a for a in await of_period(db, questionnaires, period) if a.audience is wanted]
     return await _units(db, assigned, today)
@@ -141,14 +140,14 @@ async def units_for(
 async def units_of(
     db: AsyncSession, questionnaires: Mapping[str, Questionnaire], period: str, questionnaire_id: str, today: date
 ) -> list[Unit]:
-    """The units in force that the period assigns one questionnaire to, in Vietnamese order."""
+    """The units in force that the period assigns one questionnaire to, in the order of a unit list."""
     assigned = [a for a in await of_period(db, questionnaires, period) if a.questionnaire_id == questionnaire_id]
     return await _units(db, assigned, today)
 
 
 async def _units(db: AsyncSession, assigned: Sequence[Assigned], today: date) -> list[Unit]:
     units = [u for u in await repo.units_in_force(db, today) if any(a.applies_to(u) for a in assigned)]
-    return sorted(units, key=lambda u: vi_sort_key(u.name))
+    return repo.in_unit_order(units)
 
 
 OWN = "account:"

@@ -22,7 +22,6 @@ from conversations.answers import number_text
 from conversations.definition import Questionnaire
 from conversations.localtime import local_date
 from conversations.status import LABELS, VERIFIED, VERIFYING, Status
-from conversations.text import vi_sort_key
 from storage import queries, repo
 from storage.models import Account, Event, Period, Response, Unit, Verification
 from storage.queries import Selection, verifications
@@ -174,9 +173,9 @@ async def questionnaire_progress(
 
 
 async def period_units(service: BotService, db: AsyncSession, period: Period, only: str | None = None) -> list[Unit]:
-    """The units in force in the period (or only one), in Vietnamese order."""
+    """The units in force in the period (or only one), in the order of a unit list (repo.in_unit_order)."""
     units = await repo.units_in_force(db, min(local_date(service.clock()), period.deadline))
-    return sorted((u for u in units if only is None or u.code == only), key=lambda u: vi_sort_key(u.name))
+    return repo.in_unit_order(u for u in units if only is None or u.code == only)
 
 
 async def assessment_progress(

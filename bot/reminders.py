@@ -19,7 +19,6 @@ from bot.progress import QuestionnaireProgress, UnitProgress, assessment_counts,
 from conversations.definition import Questionnaire
 from conversations.localtime import day_text, local_date
 from conversations.status import Status
-from conversations.text import vi_sort_key
 from storage import repo
 from storage.models import Account, Period, Unit
 
@@ -100,7 +99,8 @@ def dues_of(overview: list[QuestionnaireProgress]) -> list[Due]:
         elif p.audience is Audience.INDIVIDUAL:
             for unit in p.units:
                 found.setdefault(unit.code, Due(unit)).own.append((p.qn, p.pending.get(unit.code, [])))
-    return sorted(found.values(), key=lambda d: vi_sort_key(d.unit.name))
+    order = {u.code: i for i, u in enumerate(repo.in_unit_order(d.unit for d in found.values()))}
+    return sorted(found.values(), key=lambda d: order[d.unit.code])
 
 
 async def queue_reminders(

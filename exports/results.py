@@ -1,4 +1,4 @@
-"""What every export shares: local time, unit lists in Vietnamese order, question headers, the notes sheet."""
+"""What every export shares: local time, unit lists in order (storage.repo.in_unit_order), question headers, notes."""
 
 from __future__ import annotations
 
@@ -9,23 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.definition import Questionnaire
 from conversations.localtime import local_time
-from conversations.text import vi_sort_key
 from exports.workbook import HIDDEN, Column, Sheet
 from storage import repo
 from storage.models import Unit
 from storage.queries import Selection, get_period
 
 
-def by_name(units: Iterable[Unit]) -> list[Unit]:
-    return sorted(units, key=lambda u: vi_sort_key(u.name))
-
-
 async def units_for(
     db: AsyncSession, in_force: Sequence[Unit], with_responses: Iterable[str], selection: Selection
 ) -> list[Unit]:
-    """The units an export lists, in Vietnamese order, under the names they had at the period's deadline: those in
-    force, and any other unit that has responses (a unit merged away since); only one when the export is for one
-    unit."""
+    """The units an export lists, each commune followed by its offices, under the names they had at the period's
+    deadline: those in force, and any other unit that has responses (a unit merged away since); only one when the
+    export is for one unit."""
     known = {u.code: u for u in in_force}
     for code in set(with_responses) - known.keys():
         unit = await repo.get_unit(db, code)
@@ -37,7 +32,7 @@ async def units_for(
         known = {only: unit} if unit is not None else {}
     period = await get_period(db, selection.period_code)
     units = list(known.values())
-    return by_name(await repo.named_on(db, units, period.deadline) if period is not None else units)
+    return repo.in_unit_order(await repo.named_on(db, units, period.deadline) if period is not None else units)
 
 
 def notes_sheet(

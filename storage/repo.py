@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from conversations.status import Status
+from conversations.text import vi_sort_key
 from storage.db import advisory_key, connection_of
 from storage.models import (
     ADMIN_UNITS,
@@ -101,6 +102,20 @@ def _in_force(today: date) -> Any:
     return ((Unit.valid_from.is_(None)) | (Unit.valid_from <= today)) & (
         (Unit.valid_to.is_(None)) | (Unit.valid_to >= today)
     )
+
+
+def in_unit_order(units: Iterable[Unit]) -> list[Unit]:
+    """Units in the order a list of them is read: each unit whose parent is not among them in Vietnamese order of its
+    name, followed by its own units (a commune's offices under the commune, not interleaved with other communes)."""
+    found = list(units)
+    names = {u.code: u.name for u in found}
+
+    def place(unit: Unit) -> tuple[Any, ...]:
+        if unit.parent_code in names and unit.parent_code != unit.code:
+            return vi_sort_key(names[unit.parent_code]), 1, vi_sort_key(unit.name)
+        return vi_sort_key(unit.name), 0
+
+    return sorted(found, key=place)
 
 
 async def units_in_force(db: AsyncSession, today: date, kind: str | None = None) -> list[Unit]:

@@ -12,6 +12,7 @@ import pytest
 from bot.cli import main
 from conversations.engine import FileRef, Inbound
 from storage import repo
+from storage.models import Unit
 from tests.client import Chat, Clock, SentFiles, running_service
 
 CSV = "code;name;kind;parent\n00070;Xã Thử Nghiệm;xã;38\n00071;Phòng Tư pháp;department;38\n".encode()
@@ -85,3 +86,21 @@ def test_pbgdpl_units_import(
     with pytest.raises(SystemExit, match="Thiếu cột kind"):
         (tmp_path / "sai.csv").write_text("code,name\n1,A\n", encoding="utf-8")
         main(["units", "import", str(tmp_path / "sai.csv")])
+
+
+def test_a_unit_list_puts_each_commune_s_offices_under_it_in_vietnamese_order() -> None:
+    def unit(code: str, name: str, parent: str | None = None) -> Unit:
+        return Unit(code=code, name=name, kind="department" if parent else "commune", parent_code=parent)
+
+    listed = repo.in_unit_order(
+        [
+            unit("2-vp", "Văn phòng HĐND và UBND xã Vạn Lộc", "2"),
+            unit("2", "Xã Vạn Lộc"),
+            unit("1-kt", "Phòng Kinh tế xã Hòa Lộc", "1"),
+            unit("3", "Xã Ấp Mới"),
+            unit("1", "Xã Hòa Lộc"),
+            unit("9-kt", "Phòng Kinh tế xã Đã Gộp", "9"),  # its commune is not in the list: listed on its own name
+            unit("2-kt", "Phòng Kinh tế xã Vạn Lộc", "2"),
+        ]
+    )
+    assert [u.code for u in listed] == ["9-kt", "3", "1", "1-kt", "2", "2-kt", "2-vp"]

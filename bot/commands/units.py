@@ -6,11 +6,10 @@ from bot import texts as t
 from bot.messages import Reply
 from bot.table import Call
 from conversations.engine import Outgoing
-from conversations.text import vi_sort_key
 from storage import repo
 
 
 async def units(call: Call) -> list[Reply]:
     found = await repo.units_in_force(call.db, call.service.clock().date())
-    lines = [f"{u.code} – {u.name}" for u in sorted(found, key=lambda u: vi_sort_key(u.name))]
+    lines = [f"{u.code} – {u.name}" for u in repo.in_unit_order(found)]
     return [Outgoing("\n".join([t.UNITS_TITLE, *lines]))]
