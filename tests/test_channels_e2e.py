@@ -431,6 +431,10 @@ async def test_an_officer_completes_every_questionnaire_of_the_preset(
             assert "Đã nộp phiếu" in await complete(network.people[person], opened)
 
         await _progress_shows_each(admin)
+        for words in (f"/chamdiem 16012 {PILOT} dongy", f"/chot 16012 {PILOT}"):
+            refused = "\n".join(await admin.say(words))
+            assert "“Khung tiêu chí thí điểm” không chấm điểm" in refused, refused
+            assert f"/duyet 16012 {PILOT}" in refused, refused
         await _workbooks_show_each(admin, float(total[1].replace(",", ".")))
         await _report_shows_each(admin)
         if network.fake is not None:

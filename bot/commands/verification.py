@@ -74,14 +74,27 @@ PASS_WRONG_WAY = "Điểm phải {verb} hơn điểm tự chấm ({own}); gõ l�
 PASS_REASON = "Hãy ghi lý do sau số điểm, ví dụ: 2 Thiếu minh chứng."
 PASS_PRESS = "Bấm “Đồng ý”, “Hạ điểm”, “Nâng điểm” hoặc “Dừng”."
 PASS_STOPPED = "Đã dừng thẩm định từng tiêu chí; các điểm đã chấm được giữ. Gõ /chamdiem {code} tung để làm tiếp."
+UNSCORED = (
+    "“{title}” không chấm điểm nên không có thẩm định điểm; duyệt phiếu bằng /duyet {code} {qn} hoặc trả lại bằng "
+    "/tralai {code} {qn} <tiêu chí…>."
+)
 NOT_BEGUN = "Phiếu của đơn vị chưa được Phòng Tư pháp thẩm định, chưa có tiêu chí nào bị hạ điểm."
+
+
+async def _scorable(call: Call, code: str, named: str | None, command: str) -> tuple[Target, Response] | str:
+    """The unit's submitted self-assessment when its questionnaire has points to verify; or what to tell."""
+    found = await submitted(call, code, named, command)
+    if isinstance(found, str) or found[0].qn.scored:
+        return found
+    qn = found[0].qn
+    return UNSCORED.format(title=qn.short_title or qn.title, code=found[0].unit.code, qn=qn.id)
 
 
 async def _open(
     call: Call, code: str, named: str | None
 ) -> tuple[Target, Response, SurveyFigures | None, Scoring] | str:
     """The unit's submitted self-assessment and its scoring, while it may still be scored; or what to tell."""
-    found = await submitted(call, code, named, "chamdiem")
+    found = await _scorable(call, code, named, "chamdiem")
     if isinstance(found, str):
         return found
     target, response = found
@@ -265,7 +278,7 @@ async def finalise(call: Call) -> list[Reply]:
     named, args = questionnaire_arg(call, 1)
     if not args:
         return [Outgoing(FINALISE_USAGE)]
-    found = await submitted(call, args[0], named, "chot")
+    found = await _scorable(call, args[0], named, "chot")
     if isinstance(found, str):
         return [Outgoing(found)]
     target, response = found
