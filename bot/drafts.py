@@ -37,7 +37,7 @@ async def tell_others(
     if not places:
         return 0
     unit = await repo.get_unit(db, response.unit_code)
-    several = unit is not None and len(await review.several(db, questionnaires, response.period_code, unit)) > 1
+    several = unit is not None and await review.has_several(db, questionnaires, response.period_code, unit)
     officers = [
         a
         for a in await repo.officers_of(db, response.unit_code)

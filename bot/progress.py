@@ -197,7 +197,7 @@ async def assessment_progress(
 
 async def survey_progress(db: AsyncSession, period: Period, survey: Questionnaire) -> SurveyProgress:
     selection = Selection(survey.id, period.code)
-    found = [e for e in await queries.events(db, period.code) if e.questionnaire_id == survey.id]
+    found = await queries.events(db, period.code, survey.id)
     counted = await queries.event_counts(db, selection) if found else {}
     return SurveyProgress(
         survey,

@@ -52,11 +52,16 @@ def naming(qn: Questionnaire, several: bool) -> str:
     return f" “{qn.short_title or qn.title}” ({qn.id})" if several else ""
 
 
-async def several(
+async def assessments_of(
     db: AsyncSession, questionnaires: Mapping[str, Questionnaire], period: str, unit: Unit
 ) -> list[Questionnaire]:
     """The unit's self-assessments in the period (one shared draft each)."""
     return await assignments.for_unit(db, questionnaires, period, unit, assignments.Audience.UNIT)
+
+
+async def has_several(db: AsyncSession, questionnaires: Mapping[str, Questionnaire], period: str, unit: Unit) -> bool:
+    """Whether what is said about one of the unit's self-assessments must name it (`naming`)."""
+    return len(await assessments_of(db, questionnaires, period, unit)) > 1
 
 
 def total_said(response: Response, said: str = TOTAL) -> str:
@@ -266,7 +271,7 @@ async def resubmitted(
     for change in changes:
         title = question_header(qn, change.question_id) if qn.has(change.question_id) else change.question_id
         lines.append(f"• {title}: {change.old_text or '(trống)'} → {change.new_text or '(trống)'}")
-    many = len(await several(db, questionnaires, response.period_code, unit)) > 1
+    many = await has_several(db, questionnaires, response.period_code, unit)
     text = RESUBMITTED_NOTICE.format(
         named=naming(qn, many),
         unit=unit.name,

@@ -255,7 +255,7 @@ class Office:
                 return site.message(request, "Phiếu tự đánh giá", NO_PERIOD, 404)
             if unit is None:
                 return site.message(request, "Phiếu tự đánh giá", NO_UNIT.format(code=code), 404)
-            shared = await review.several(db, service.questionnaires, period.code, unit)
+            shared = await review.assessments_of(db, service.questionnaires, period.code, unit)
             sections = [await self._section(db, period, unit, qn) for qn in shared]
         if not sections:
             return site.message(request, unit.name, NOT_ASSIGNED.format(unit=unit.name, period=period.code), 404)

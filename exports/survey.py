@@ -199,11 +199,7 @@ async def gather(
     by_group = await queries.breakdown_tallies(db, selection, [d.id for d in dimensions], needed) if dimensions else {}
     text_ids = [q.id for q in qn.questions if q.kind.text]
     texts = await queries.text_answers(db, selection, text_ids) if text_ids else []
-    held = [
-        e
-        for e in await events(db, selection.period_code)
-        if e.questionnaire_id == qn.id and selection.unit_code in (None, e.unit_code)
-    ]
+    held = [e for e in await events(db, selection.period_code, qn.id) if selection.unit_code in (None, e.unit_code)]
     by_event = await event_tallies(db, selection, sorted(counted)) if held else {}
     return SurveyResults(
         qn,

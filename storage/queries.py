@@ -64,10 +64,12 @@ async def assignments(db: AsyncSession, period_code: str) -> list[Assignment]:
     return list((await db.scalars(query)).all())
 
 
-async def events(db: AsyncSession, period_code: str) -> list[Event]:
-    """A period's events (bot.events), in the order they were created."""
-    query = select(Event).where(Event.period_code == period_code).order_by(Event.id)
-    return list((await db.scalars(query)).all())
+async def events(db: AsyncSession, period_code: str, questionnaire_id: str | None = None) -> list[Event]:
+    """A period's events (bot.events), or those on one questionnaire, in the order they were created."""
+    query = select(Event).where(Event.period_code == period_code)
+    if questionnaire_id is not None:
+        query = query.where(Event.questionnaire_id == questionnaire_id)
+    return list((await db.scalars(query.order_by(Event.id))).all())
 
 
 async def event_counts(db: AsyncSession, selection: Selection) -> dict[int | None, int]:

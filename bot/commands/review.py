@@ -84,7 +84,7 @@ async def target_of(
         return role.pick(t.NO_QUESTIONNAIRE, admin=t.NO_QUESTIONNAIRE_ADMIN)
     if unit is None:
         return UNIT_NOT_FOUND.format(code=code)
-    shared = await review.several(db, service.questionnaires, period.code, unit)
+    shared = await review.assessments_of(db, service.questionnaires, period.code, unit)
     if not shared:
         return NOT_ASSIGNED.format(unit=unit.name, period=period.code)
     listed = ", ".join(f"{qn.short_title} ({qn.id})" for qn in shared)
