@@ -163,6 +163,9 @@ class Wait(Generic[W]):
     answers_words_of: str | None = None
     """The command that asked (by name): its own words typed here are an answer, not the command again (a
     questionnaire named "Tự đánh giá" picked after /danhgia, whose words those are)."""
+    stopped: Callable[[W], str] | None = None
+    """What /huy says when it ends this wait, where something is kept (the points of a guided pass) or nothing was
+    ever to be kept (a preview); otherwise t.NOTHING_CHANGED."""
 
 
 @dataclass(frozen=True)

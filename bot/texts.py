@@ -47,7 +47,6 @@ OFFICER_ONLY = (
 )
 PAUSED = "Đã tạm dừng. Các câu trả lời đã được lưu; gõ {command} để làm tiếp."
 NOTHING_TO_PAUSE = "Bạn không có phiếu nào đang mở."
-PREVIEW_STOPPED = "Đã dừng xem thử, không có gì được lưu. Gõ /xemthu để làm thử lại từ đầu, /kichhoat để áp dụng."
 ERROR_TRY_AGAIN = "Xin lỗi, hệ thống vừa gặp lỗi nên câu trả lời chưa được lưu. Bạn hãy gửi lại sau ít phút."
 JOB_FAILED = "Xin lỗi, hệ thống vừa gặp lỗi nên chưa làm xong việc bạn yêu cầu. Bạn hãy thử lại sau ít phút."
 NO_PERIOD = "Hiện chưa có kỳ đánh giá nào đang mở. Hãy liên hệ Phòng Tư pháp."

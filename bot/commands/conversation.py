@@ -214,11 +214,12 @@ async def pause(call: Call) -> list[Reply]:
         return [Outgoing(t.NOTHING_TO_PAUSE)]
     response = await repo.get_response(db, session.response_id) if session.response_id else None
     wait = waits.read(session.waiting_for)
-    previewing = wait is not None and wait["kind"] == "preview"  # an admin trying a questionnaire version out
     await repo.save_session(db, call.actor, call.service.clock(), None, None)
-    if previewing:
-        return [Outgoing(t.PREVIEW_STOPPED)]
-    if response is None:  # a file or a yes was awaited: nothing to resume
+    if wait is not None:  # a pick, a file, a yes, a preview's answers: what the wait kept, or nothing done
+        entry = call.service.commands.wait(wait["kind"])
+        stopped = entry.stopped if entry is not None else None
+        return [Outgoing(stopped(wait) if stopped is not None else t.NOTHING_CHANGED)]
+    if response is None:
         return [Outgoing(t.NOTHING_CHANGED)]
     officers = response.respondent is None or response.respondent.startswith(assignments.OWN)
     again = "/danhgia" if officers else "/khaosat"

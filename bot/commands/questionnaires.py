@@ -57,6 +57,7 @@ UPLOADED = (
 )
 RENAMED = "Phiên bản “{wanted}” ghi trong tệp đã có, nên bản này được lưu là phiên bản “{version}”."
 NONE_WAITING = "Chưa có phiên bản nào chờ áp dụng. Gửi tệp .xlsx của bảng hỏi vào đây để tải lên."
+PREVIEW_STOPPED = "Đã dừng xem thử, không có gì được lưu. Gõ /xemthu để làm thử lại từ đầu, /kichhoat để áp dụng."
 PREVIEW_START = (
     "XEM THỬ «{title}», phiên bản {version}. Trả lời như cán bộ hoặc người dân sẽ trả lời; không có gì được lưu. "
     "Gõ /huy để dừng."
@@ -184,6 +185,11 @@ async def preview_step(call: Call, wait: waits.Preview) -> list[Reply]:
     period = await repo.current_period(db)
     done = PREVIEW_DONE.format(id=qn.id, version=qn.version, period=period.code if period else "hiện tại")
     return [*step.outgoing, Outgoing(done)]
+
+
+def preview_stopped(wait: waits.Preview) -> str:
+    """What /huy says during a preview."""
+    return PREVIEW_STOPPED
 
 
 async def activate(call: Call) -> list[Reply]:

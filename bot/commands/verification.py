@@ -162,6 +162,11 @@ async def _ask_next(call: Call, target: Target, scoring: Scoring, named: str | N
     return [Outgoing("\n".join([*head, question]), actions=(*buttons, Button("Dừng", "vp:stop")))]
 
 
+def pass_stopped(wait: VerifyPass) -> str:
+    """What "Dừng" or /huy says during the guided pass: the points given so far are kept."""
+    return PASS_STOPPED.format(code=wait["unit"])
+
+
 async def guided(call: Call, wait: VerifyPass) -> list[Reply]:
     """A message during the guided pass: a button (accept, lower, raise, stop), or the points and reason typed."""
     inbound = call.inbound
@@ -169,7 +174,7 @@ async def guided(call: Call, wait: VerifyPass) -> list[Reply]:
     now = call.service.clock()
     if said == "vp:stop":
         await repo.save_session(call.db, call.actor, now, None, None)
-        return [Outgoing(PASS_STOPPED.format(code=wait["unit"]))]
+        return [Outgoing(pass_stopped(wait))]
     opened = await _open(call, wait["unit"], wait["questionnaire"])
     if isinstance(opened, str):
         await repo.save_session(call.db, call.actor, now, None, None)
@@ -373,6 +378,11 @@ async def explain(call: Call) -> list[Reply]:
     row = await verification.add_explanation(db, response, criterion.question.id, text, account, now)
     await waits.wait_for(db, call.actor, now, {"kind": "explanation_file", "explanation": row.id})
     return [Outgoing(EXPLAINED.format(code=code))]
+
+
+def explanation_sent(wait: ExplanationFile) -> str:
+    """What /huy says instead of the file after /giaitrinh: the explanation itself was sent."""
+    return NO_FILE
 
 
 async def explanation_file(call: Call, wait: ExplanationFile) -> list[Reply]:
