@@ -17,6 +17,7 @@ from bot import confirm, jobs
 from bot.channels import zalo_bot
 from bot.channels.base import Channel
 from bot.channels.console import ConsoleChat
+from bot.channels.registry import is_poster_code
 from bot.channels.telegram import TelegramChannel, TelegramLinks
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOaChannel
@@ -98,6 +99,7 @@ def command_table() -> CommandTable:
                 "trả lời khảo sát người dân",
                 words=("khao sat",),
                 shown_to=Permission.CITIZEN,
+                link=is_poster_code,
             ),
             Command(
                 ("huy",),

@@ -262,8 +262,11 @@ class BotService:
             session = begun.session
             waiting = waits.read(session.waiting_for) if session is not None else None
             busy = session is not None and (waiting is not None or session.response_id is not None)
-            # Inside a questionnaire, plain words are answers unless they are a whole command ("huỷ").
+            # Inside a questionnaire, plain words are answers unless they are a whole command ("huỷ") or a poster's
+            # words ("khảo sát sk1": a link followed).
             parsed = table.parse(text, with_arguments=not busy) if text else None
+            if parsed is None and busy and text:
+                parsed = table.followed_link(text, self.questionnaires)
             wait = table.wait(waiting["kind"]) if waiting is not None else None
             if parsed is not None and (wait is None or wait.answers_words_of != parsed[0] or parsed[1]):
                 wait = None
@@ -378,7 +381,8 @@ class BotService:
         event_id: int | None = None,
     ) -> list[Reply] | None:
         """Start or resume a response (a returned one at its flagged questions); None when it is submitted. A
-        response started through an event's link carries the event."""
+        response opened through an event's link carries the event: the last event whose link the person came
+        through while it was a draft; opening it otherwise (the unit's link, /khaosat) keeps the event it has."""
         key = repo.response_key(qn.id, period, unit.code, respondent)
         response = await repo.find_response(db, key)
         now = self.clock()
@@ -418,6 +422,8 @@ class BotService:
 
             step = await self._with_figures(db, shown, period, unit.code, response.state, who, reopen)
             response.state = engine.as_stored(step.state)  # a new officer's place, and what each was shown
+            if event_id is not None:
+                response.event_id = event_id
         await repo.save_session(db, actor, now, response.id, None)
         return [Outgoing(heading), *step.outgoing]
 

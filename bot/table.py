@@ -8,7 +8,7 @@ compared after fold().
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -136,6 +136,10 @@ class Command:
     """False for a command users reach otherwise (/start, through a link or the platform's button)."""
     shown_to: Permission | None = None
     """Who the help lists it for, when fewer than may use it (the survey: citizens, not staff)."""
+    link: Callable[[Sequence[str], Collection[str]], bool] | None = None
+    """Whether arguments are what a poster gives to type (an event's `sk1`, a unit's code and a questionnaire in
+    use, given the ids in use): its words with them, a link followed on a platform without deep links (Zalo OA), are
+    the command also inside a questionnaire."""
 
     @property
     def name(self) -> str:
@@ -226,6 +230,14 @@ class CommandTable:
             if key == words or (with_arguments and key.startswith(words + " ")):
                 return name, text.split()[len(words.split()) :]
         return None
+
+    def followed_link(self, text: str, questionnaires: Collection[str]) -> tuple[str, list[str]] | None:
+        """(command, arguments) for a command's plain words followed by what a poster gives to type ("khảo sát
+        sk1"), which open what the poster does even inside a questionnaire; None for other text."""
+        parsed = self.parse(text, with_arguments=True) if not text.startswith("/") else None
+        command = self.command(parsed[0]) if parsed is not None else None
+        link = command.link if command is not None else None
+        return parsed if parsed is not None and link is not None and link(parsed[1], questionnaires) else None
 
     def menu(self, admin: bool) -> list[tuple[str, str]]:
         """(name, description) of the commands a platform's menu shows: an admin's, or everyone else's."""

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot.app import command_table
 from bot.channels.registry import event_payload, survey_payload
 from bot.channels.telegram import TelegramLinks
 from conversations.disclosure import too_few
@@ -151,6 +152,49 @@ async def test_a_citizen_by_the_communes_link_and_one_by_the_events_are_told_apa
     ]
     if net.fake is not None:
         net.fake.assert_no_violations()
+
+
+async def test_a_draft_counts_under_the_last_events_link_its_respondent_came_through(net: Network) -> None:
+    """A draft begun through one link and resumed through another: the last event whose link the person came
+    through, whichever came first; the unit's own link never takes the event away, and a response is never
+    counted under an event whose link its respondent did not use."""
+    admin, citizen = net.people["admin"], net.people["citizen"]
+    await admin.say(CREATE)
+    await admin.say(CREATE.replace("05/12/2026", "06/12/2026").replace("Luật Đất đai", "Luật Hôn nhân"))
+    commune = opening(net, survey_payload("16012", "khao-sat-nguoi-dan"), "khảo sát 16012 khao-sat-nguoi-dan")
+    first, second = opening(net, event_payload(1), "khảo sát sk1"), opening(net, event_payload(2), "khảo sát sk2")
+    paths = {7356918201: [commune, first], 7356918202: [first, commune], 7356918203: [first, second, commune]}
+    paths[7356918204] = [commune, commune]
+    for number, links in paths.items():
+        person = another(net, citizen, number)
+        for link in links[:-1]:
+            replies = await person.say(link)
+            assert "Khảo sát cho Xã Hậu Lộc." in "\n".join(replies) or "Phiếu lấy ý kiến" in "\n".join(replies)
+            await person.say("1")  # the consent question: a draft, left unfinished
+        replies = await person.say(links[-1])
+        assert "Xã Hậu Lộc" in "\n".join(replies), replies
+        assert "Đã nộp phiếu" in await complete(person, replies)
+
+    async with net.service.db.read() as db:
+        rows = (await db.scalars(select(Response).order_by(Response.id))).all()
+    assert [(r.event_id, r.status.value) for r in rows] == [
+        (1, "submitted"),  # the commune's link, then the event's
+        (1, "submitted"),  # the event's, then the commune's
+        (2, "submitted"),  # one event's, another's, then the commune's
+        (None, "submitted"),  # the commune's only
+    ]
+    listing = "\n".join(await admin.say("/sukien"))
+    assert "Luật Đất đai – 05/12/2026, Xã Hậu Lộc – Khảo sát người dân: 2 phiếu" in listing
+    assert "Luật Hôn nhân – 06/12/2026, Xã Hậu Lộc – Khảo sát người dân: 1 phiếu" in listing
+
+
+def test_only_a_posters_words_open_its_survey_inside_a_questionnaire() -> None:
+    """Inside a questionnaire, plain words are answers: only what a poster gives to type follows its link."""
+    table, ids = command_table(), {"khao-sat-nguoi-dan"}
+    assert table.followed_link("Khảo sát SK1", ids) == ("khaosat", ["SK1"])
+    assert table.followed_link("khảo sát 16012 khao-sat-nguoi-dan", ids) == ("khaosat", ["16012", "khao-sat-nguoi-dan"])
+    for answer in ("khảo sát này hay", "khảo sát sk1 rất tốt", "khảo sát 16012 tu-danh-gia", "khảo sát", "sk1"):
+        assert table.followed_link(answer, ids) is None, answer
 
 
 async def test_sukien_refuses_bad_input_and_asks_before_removing_an_event_with_responses(net: Network) -> None:

@@ -4,7 +4,7 @@ sent, a link that opens a chat with the bot). bot.app fills it; channels never w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from typing import Protocol
 
 from conversations.engine import FileRef
@@ -40,6 +40,14 @@ def read_event_code(text: str) -> int | None:
     """The event an `sk_<id>` payload (or `sk<id>`, as typed on Zalo) names; None for other text."""
     found = EVENT_CODE.fullmatch(text.strip())
     return int(found[1]) if found else None
+
+
+def is_poster_code(args: Sequence[str], questionnaires: Collection[str]) -> bool:
+    """Whether the arguments are what a poster gives to type after /khaosat (bot.posters): an event's code alone
+    (`sk1`), or a unit's code and a questionnaire in use (`16012 khao-sat-nguoi-dan`)."""
+    if len(args) == 1:
+        return read_event_code(args[0]) is not None
+    return len(args) == 2 and args[1] in questionnaires
 
 
 class DeepLinks(Protocol):
