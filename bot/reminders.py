@@ -3,8 +3,8 @@ from the period's progress (bot.progress) per questionnaire and queued through t
 scheduler at set times (bot.scheduler) or by an admin with /nhacnho [mã đơn vị].
 
 What a unit has left (`Due`): each self-assessment assigned to it that is not submitted, said with where it stands
-("chưa nộp Bộ tiêu chí TT 03/2018; Khung tiêu chí thí điểm đang làm 12/40"), which every officer of the unit is
-told; and each individual survey an officer has not answered, which only that officer is told."""
+("chưa nộp Bộ tiêu chí TT 03/2018; Khung tiêu chí thí điểm đang làm, đã trả lời 12/40 câu"), which every officer
+of the unit is told; and each individual survey an officer has not answered, which only that officer is told."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 REMINDER = "Nhắc việc kỳ {period} – {unit}: {missing}. Hạn nộp: {deadline}. {left}\nGõ /danhgia để làm tiếp."
 NOT_STARTED = "chưa nộp {title}"
-DRAFTING = "{title} đang làm {answered}/{asked}"
+DRAFTING = "{title} đang làm, đã trả lời {answered}/{asked} câu"
 RETURNED = "{title} bị trả lại, đang sửa"
 OWN = "{title}: phiếu của riêng anh/chị chưa nộp"
 OWN_PENDING = "{title}: {count} cán bộ chưa trả lời"

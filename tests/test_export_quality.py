@@ -15,6 +15,7 @@ from docx.oxml.ns import qn
 
 from conversations.definition import Questionnaire, parse_questionnaire
 from tests.client import Chat, running_service
+from tests.helpers import outbox
 from tests.test_engine_properties import QUESTIONNAIRES
 from tests.test_exports import (
     DONG_THANH,
@@ -103,11 +104,25 @@ async def test_reminding_one_unit_tells_the_truth_about_it(seeded: Seeded) -> No
     assert done.startswith("Xã Hậu Lộc đã nộp đủ các phiếu kỳ 2026: Tự đánh giá lúc") and "không cần nhắc" in done
     assert "Tất cả đơn vị" not in done
     drafting = await admin.send(f"/nhacnho {TRIEU_LOC}")
-    assert drafting.startswith("Đã nhắc 1 cán bộ của Xã Triệu Lộc, kỳ 2026: Tự đánh giá đang làm 1/")
+    assert drafting.startswith("Đã nhắc 1 cán bộ của Xã Triệu Lộc, kỳ 2026: Tự đánh giá đang làm, đã trả lời 1/")
     nobody = await admin.send(f"/nhacnho {DONG_THANH}")
     assert "Xã Đông Thành chưa có cán bộ nào dùng bot" in nobody and f"/moi {DONG_THANH}" in nobody
     everyone = await admin.send("/nhacnho")
     assert "Đã nhắc 1 cán bộ của 1 đơn vị chưa nộp đủ: Xã Triệu Lộc" in everyone
+    assert "Không có đơn vị “99999” đang áp dụng" in await admin.send("/nhacnho 99999")
+
+    assert "Đã duyệt" in await admin.send(f"/duyet {HAU_LOC}")
+    assert "Đã trả lại" in await admin.send(f"/tralai {HOA_LOC} N1.1: thiếu kế hoạch")
+    approved = await admin.send(f"/nhacnho {HAU_LOC}")
+    assert approved.startswith("Xã Hậu Lộc đã nộp đủ") and "đã duyệt" in approved and "không cần nhắc" in approved
+    returned = await admin.send(f"/nhacnho {HOA_LOC}")
+    assert returned == "Đã nhắc 1 cán bộ của Xã Hoa Lộc, kỳ 2026: Tự đánh giá bị trả lại, đang sửa.", returned
+    told = await outbox(seeded.service, "reminder")
+    assert f"officer-{HAU_LOC}" not in told, "an approved unit is not nagged"
+    [hoa_loc] = told[f"officer-{HOA_LOC}"]
+    assert hoa_loc.startswith("Nhắc việc kỳ 2026 – Xã Hoa Lộc: Tự đánh giá bị trả lại, đang sửa. Hạn nộp")
+    [trieu_loc, _] = told[f"officer-{TRIEU_LOC}"]  # by the unit's /nhacnho, then by everyone's
+    assert trieu_loc.startswith("Nhắc việc kỳ 2026 – Xã Triệu Lộc: Tự đánh giá đang làm, đã trả lời 1/")
 
 
 def with_a_number(shipped: Questionnaire) -> Questionnaire:

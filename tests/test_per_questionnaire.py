@@ -253,10 +253,10 @@ async def test_reminders_say_what_is_missing_per_questionnaire(tmp_path: Path, d
         assert "Khảo sát thực trạng: mọi cán bộ đã trả lời; không cần nhắc." in done
 
         one = await admin.send(f"/nhacnho {HOA_LOC}")
-        assert one.startswith("Đã nhắc 1 cán bộ của Xã Hoa Lộc, kỳ 2026: Tự đánh giá đang làm 1/"), one
+        assert one.startswith("Đã nhắc 1 cán bộ của Xã Hoa Lộc, kỳ 2026: Tự đánh giá đang làm, đã trả lời 1/"), one
         assert "; chưa nộp Khung tiêu chí thí điểm; Khảo sát thực trạng: 1 cán bộ chưa trả lời." in one
         [told] = (await outbox(service, "reminder"))[f"officer-{HOA_LOC}"]
-        assert told.startswith("Nhắc việc kỳ 2026 – Xã Hoa Lộc: Tự đánh giá đang làm 1/"), told
+        assert told.startswith("Nhắc việc kỳ 2026 – Xã Hoa Lộc: Tự đánh giá đang làm, đã trả lời 1/"), told
         assert "; chưa nộp Khung tiêu chí thí điểm; Khảo sát thực trạng: phiếu của riêng anh/chị chưa nộp." in told
 
         second = Chat(service, "second-officer")  # Hậu Lộc's second officer has not answered the survey of practice
@@ -279,7 +279,7 @@ async def test_reminders_say_what_is_missing_per_questionnaire(tmp_path: Path, d
         assert "Khung tiêu chí thí điểm: 0/1 đơn vị đã nộp, 0 đang làm, 1 chưa bắt đầu" in digest
         assert "Khảo sát thực trạng: 1/3 cán bộ đã trả lời." in digest and "Khảo sát người dân: 0 phiếu." in digest
         assert "• Xã Hậu Lộc: Khảo sát thực trạng: 1 cán bộ chưa trả lời" in digest
-        assert "• Xã Hoa Lộc: Tự đánh giá đang làm 1/" in digest
+        assert "• Xã Hoa Lộc: Tự đánh giá đang làm, đã trả lời 1/" in digest
         assert "• Xã Vạn Lộc: chưa nộp Tự đánh giá" in digest
 
 
