@@ -6,6 +6,8 @@ the data directory named by its SHA-256 (storage.files). What is kept is known b
 its name: images (JPEG, PNG, WebP, HEIC), PDF and Office documents (docx, xlsx, pptx, doc, xls) up to
 PBGDPL_EVIDENCE_MAX_MB. Anything else is refused in Vietnamese and nothing is stored. The draft then records the
 file's digest, size, real type and channel, so the Justice Office can open it later (/minhchung, /xuat minhchung).
+A file no row refers to any more (removed from a draft, "xóa 2"; its response deleted) is removed once UNUSED_KEPT
+has passed since it was last sent (`sweep`, from the scheduler); the same bytes still held elsewhere are kept.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+UNUSED_KEPT = timedelta(days=7)
+"""How long a file no row refers to stays: a file sent and then removed, or whose draft was abandoned before the
+message that refers to it committed, is gone a week after it was last sent."""
 SENT_AT_ONCE = 10
 """Files /minhchung sends in one go; the zip export has them all."""
 ALLOWED = "ảnh (JPEG, PNG, WebP, HEIC), tệp PDF, tệp Word, Excel, PowerPoint (docx, xlsx, pptx, doc, xls)"
@@ -170,6 +176,21 @@ async def receive(service: BotService, sender: Sender, actor: str, inbound: Inbo
         digest = await asyncio.to_thread(files.put, content)
         kept.append(replace(ref, channel=sender.channel, sha256=digest, size=len(content), mime=kind.mime))
     return replace(inbound, files=tuple(kept))
+
+
+async def sweep(service: BotService) -> int:
+    """Remove the files no row refers to that were last sent before UNUSED_KEPT; how many were removed. The files
+    are listed before the rows are read: a file referred to since was sent since, so it is not among them."""
+    files, before = store(service), service.clock() - UNUSED_KEPT
+    old = await asyncio.to_thread(files.older, before)
+    if not old:
+        return 0
+    async with service.db.read() as db:
+        used = await repo.file_digests(db)
+    removed = [d for d in old if d not in used and await asyncio.to_thread(files.remove, d, before)]
+    if removed:
+        log.info("removed %d evidence file(s) no answer refers to", len(removed))
+    return len(removed)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Scheduling inside the app (no cron): reminders before the deadline, the admins' morning digest, and forgetting
-the applied platform events past the redelivery window.
+"""Scheduling inside the app (no cron): reminders before the deadline, the admins' morning digest, forgetting
+the applied platform events past the redelivery window, and removing the evidence files no row refers to.
 
 Every tick looks at each open period with the injected clock. A reminder is due from its time (the local reminder
 hour, `reminder_days` days before the deadline) until the next one's; only the latest due is sent, so a bot that
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 
-from bot import jobs
+from bot import evidence, jobs
 from bot.outbox import Outbox
 from bot.reminders import queue_digest, queue_reminders
 from bot.service import BotService
@@ -23,6 +23,9 @@ from conversations.localtime import VIETNAM
 from storage import repo
 
 log = logging.getLogger(__name__)
+
+FILES_SWEPT_EVERY = timedelta(hours=6)
+"""How often the evidence files no row refers to are looked for (bot.evidence.sweep): a listing of the folder."""
 
 
 def local_moment(day: date, hour: int) -> datetime:
@@ -59,6 +62,7 @@ class Scheduler:
         self.service, self.outbox = service, outbox
         self.offsets, self.hour, self.digest_days, self.interval = tuple(offsets), hour, digest_days, interval
         self._task: asyncio.Task[None] | None = None
+        self._files_swept: datetime | None = None
 
     async def tick(self) -> int:
         """Queue whatever is due now; how many messages were queued (0 when another process did it)."""
@@ -75,6 +79,9 @@ class Scheduler:
         queued += await jobs.sweep(self.service)
         async with self.service.db.write() as db:  # its own short transaction: an indexed range, every tick
             await repo.prune_inbox(db, now)
+        if self._files_swept is None or now - self._files_swept >= FILES_SWEPT_EVERY:
+            await evidence.sweep(self.service)
+            self._files_swept = now
         if queued:
             log.info("scheduled %d notification(s)", queued)
             if self.outbox is not None:

@@ -6,7 +6,22 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Boolean, Integer, and_, bindparam, column, delete, func, null, or_, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    column,
+    delete,
+    func,
+    null,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +30,7 @@ from sqlalchemy.orm import aliased
 from conversations.status import Status
 from conversations.text import vi_sort_key
 from storage.db import advisory_key, connection_of
+from storage.files import DIGEST
 from storage.models import (
     ADMIN_UNITS,
     Account,
@@ -26,6 +42,7 @@ from storage.models import (
     BlockedRecipient,
     Event,
     Evidence,
+    Explanation,
     InboxEvent,
     Invite,
     InviteFailure,
@@ -454,6 +471,19 @@ async def store_submission(
 ) -> None:
     db.add_all([*answers, *evidence])
     await db.flush()
+
+
+async def file_digests(db: AsyncSession) -> set[str]:
+    """Every SHA-256 a row refers to: the evidence submitted, the explanations' files, and the files in any
+    response's answers (a draft's, a returned one's) or in the history of a submitted answer (what a resubmission
+    replaced). Only the rows that hold a file are read; a digest is any 64 hex digits in them."""
+    found = set((await db.scalars(select(Evidence.sha256).distinct())).all())
+    found |= set((await db.scalars(select(Explanation.sha256).distinct())).all())
+    for value in (Response.state, AnswerChange.old_value, AnswerChange.new_value):
+        as_text = cast(value, Text)
+        for held in (await db.scalars(select(as_text).where(as_text.like('%"sha256"%')))).all():
+            found.update(DIGEST.findall(held))
+    return {d for d in found if d}
 
 
 # ---------------------------------------------------------------- reading for progress and exports

@@ -8,9 +8,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 import zipfile
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -23,16 +25,18 @@ import bot.evidence
 from bot.app import open_service, serve
 from bot.channels.zalo_oa import ZaloOaChannel
 from bot.config import REPO_ROOT
-from bot.evidence import DOC, DOCX, HEIC, JPEG, PDF, PNG, WEBP, XLS, XLSX, Macro, detect
+from bot.evidence import DOC, DOCX, HEIC, JPEG, PDF, PNG, UNUSED_KEPT, WEBP, XLS, XLSX, Macro, detect
+from bot.scheduler import Scheduler
 from conversations.definition import parse_questionnaire
 from conversations.engine import FileRef
 from storage.db import Database
+from storage.files import FileStore
 from storage.models import Evidence
-from tests.client import Chat, SentFiles, running_service, settings_for
+from tests.client import Chat, Clock, SentFiles, running_service, settings_for
 from tests.fakes.local import free_port
 from tests.fakes.telegram import BotMessage, FakeTelegram
 from tests.fakes.zalo_oa_server import FakeZaloOA
-from tests.helpers import complete_assessment
+from tests.helpers import answer_everything, complete_assessment
 from tests.test_channels_e2e import ZaloOaPerson, fetch_link
 from tests.test_exports import officer_of
 from tests.test_telegram_e2e import ADMIN, OFFICER, User, complete, telegram_bot
@@ -311,3 +315,76 @@ async def test_many_files_sent_a_few_at_once_and_a_zip_too_large_for_chat_refuse
         [archive] = admin.documents
         with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
             assert len(opened.namelist()) == sent + 1
+
+
+def test_a_file_sent_again_is_new_again_and_not_removed(tmp_path: Path) -> None:
+    files = FileStore(tmp_path)
+    digest = files.put(b"%PDF-1.4 ke hoach")
+    before = datetime(2026, 2, 1, tzinfo=UTC)
+    _age(files.path(digest), before - timedelta(days=1))
+    assert files.older(before) == [digest]
+    assert files.put(b"%PDF-1.4 ke hoach") == digest  # the same bytes sent again
+    assert files.older(before) == []
+    assert not files.remove(digest, before), "sent again while the sweep ran: put back"
+    assert files.read(digest) == b"%PDF-1.4 ke hoach"
+    _age(files.path(digest), before - timedelta(days=1))
+    assert files.remove(digest, before) and not files.has(digest)
+    assert not files.remove(digest, before)  # gone already (another process's sweep)
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [], "nothing is left aside"
+
+
+def _age(path: Path, when: datetime) -> None:
+    os.utime(path, (when.timestamp(), when.timestamp()))
+
+
+async def test_files_no_row_refers_to_are_removed_and_the_rest_kept(tmp_path: Path, database_url: str) -> None:
+    """A file removed from a draft ("xóa 2") is removed from the data directory a week after it was last sent; the
+    same bytes still in another unit's draft, the files of the answer submitted and what a resubmission replaced
+    (in the history of the submitted answer) are kept."""
+    clock = Clock()
+    async with running_service(tmp_path, clock, database_url) as service:
+        SentFiles(service)
+        scheduler = Scheduler(service)
+        admin = Chat(service, "admin")
+        first, second = await officer_of(admin, service, "16012"), await officer_of(admin, service, "16021")
+        for officer in (first, second):
+            await officer.send("/danhgia")
+            await officer.send("1")
+            assert "Gửi minh chứng kế hoạch" in await officer.send("15/1/2026")
+        for name in ("a", "b", "chung"):
+            await first.send_file(name, f"{name}.jpg")
+        await second.send_file("chung", "chung.jpg")  # the same bytes in another unit's draft
+        assert "Đã xóa tệp 3 (chung.jpg)" in await first.send("xóa 3")
+        assert "Đã xóa tệp 2 (b.jpg). Còn 1 tệp" in await first.send("xóa 2")
+        digest = {name: sha(b"\xff\xd8\xff\xe0" + name.encode()) for name in ("a", "b", "chung", "moi")}
+
+        async def swept() -> set[str]:
+            clock.advance(hours=6)  # the next sweep is due
+            await scheduler.tick()
+            return set(kept(tmp_path))
+
+        assert await swept() == {digest["a"], digest["b"], digest["chung"]}, "sent less than a week ago"
+        week_ago = clock.now - UNUSED_KEPT - timedelta(hours=7)
+        for path in (tmp_path / "evidence").glob("*/*"):
+            _age(path, week_ago)
+        assert await swept() == {digest["a"], digest["chung"]}
+
+        await first.send("xong")
+        await answer_everything(first, "1", "90")
+        assert "Đã nộp phiếu" in await first.tap("Nộp phiếu")
+        assert "Đã trả lại" in await admin.send("/tralai 16012 N1.1 Thiếu trang có chữ ký")
+        await first.send("/danhgia")
+        await first.send("giữ nguyên")
+        assert "1. a.jpg" in await first.send("giữ nguyên")  # N1.1's evidence, with its file
+        await first.send("xóa 1")
+        assert "Đã lưu 1 tệp" in await first.send_file("moi", "moi.jpg")
+        await first.send("xong")
+        assert "Đã nộp" in await first.send("nộp")
+        for path in (tmp_path / "evidence").glob("*/*"):
+            _age(path, week_ago)
+        after = await swept()
+        assert {digest["a"], digest["chung"], digest["moi"]} <= after, "replaced on resubmission: in the history"
+        async with service.db.read() as db:
+            rows = (await db.scalars(select(Evidence).where(Evidence.question_id == "n1_kh_minh_chung"))).all()
+        assert [r.sha256 for r in rows] == [digest["moi"]]
+        assert all(r.sha256 in after for r in (await _evidence_rows(database_url)))
