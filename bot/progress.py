@@ -197,14 +197,28 @@ async def assessment_progress(
 
 async def survey_progress(db: AsyncSession, period: Period, survey: Questionnaire) -> SurveyProgress:
     selection = Selection(survey.id, period.code)
-    found = await queries.events(db, period.code, survey.id)
-    counted = await queries.event_counts(db, selection) if found else {}
     return SurveyProgress(
         survey,
         await queries.unit_counts(db, selection),
         await queries.unit_counts(db, selection, {Status.DECLINED}),
-        [(event, counted.get(event.id, 0)) for event in found],
+        await event_progress(db, period, survey),
     )
+
+
+async def event_progress(db: AsyncSession, period: Period, survey: Questionnaire) -> list[tuple[Event, int]]:
+    """The period's events on a public survey, each with the responses that came through its link (what /tiendo
+    and the dashboard show by event)."""
+    found = await queries.events(db, period.code, survey.id)
+    counted = await queries.event_counts(db, Selection(survey.id, period.code)) if found else {}
+    return [(event, counted.get(event.id, 0)) for event in found]
+
+
+async def period_events(service: BotService, db: AsyncSession, period: Period) -> list[tuple[Event, int]]:
+    """The events of every public survey the period runs, survey by survey, each with its responses."""
+    found = []
+    for survey in await period_questionnaires(service, db, period, (Audience.PUBLIC,)):
+        found += await event_progress(db, period, survey)
+    return found
 
 
 async def period_progress(

@@ -1,9 +1,10 @@
-"""The Justice Office's pages, at /web behind a session (dashboard.site): progress, a unit's submission with its
-evidence and the review actions, exports, the audit log, questionnaires, and the admin's sessions.
+"""The Justice Office's pages, at /web behind a session (dashboard.site): progress (and the period's events, with
+their posters), a unit's submission with its evidence and the review actions, exports, the audit log,
+questionnaires, and the admin's sessions.
 
 Reads come from the rules in bot/ (bot.progress, bot.review); every action goes through the command table as the chat
-command would (`BotService.run_command`: /duyet, /tralai, /xuat, /banghoi), so its checks, audit and notices are
-the chat's own."""
+command would (`BotService.run_command`: /duyet, /tralai, /xuat, /banghoi, /sukien qr), so its checks, audit and
+notices are the chat's own."""
 
 from __future__ import annotations
 
@@ -20,7 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, evidence, review, verification, versions, web_sessions
 from bot.messages import Document, Reply
-from bot.progress import UnitProgress, days_left_text, period_progress, status_counts, summary_line, unit_status
+from bot.progress import (
+    UnitProgress,
+    days_left_text,
+    period_events,
+    period_progress,
+    status_counts,
+    summary_line,
+    unit_status,
+)
 from bot.render import plain
 from bot.service import BotService
 from conversations import engine
@@ -103,6 +112,7 @@ class Office:
         r.add_get("/", self.progress)
         r.add_get("/tiendo", self.progress_table)
         r.add_get("/tiendo.png", self.progress_png)
+        r.add_get("/sukien/{id}/ap-phich.{ext:png|pdf}", self.event_poster)
         r.add_get("/donvi/{code}", self.unit)
         r.add_post("/donvi/{code}/duyet", self.approve)
         r.add_post("/donvi/{code}/tralai", self.send_back)
@@ -220,7 +230,32 @@ class Office:
         found = await self._progress()
         if found is None:
             return self.site.message(request, "Tiến độ", NO_PERIOD)
-        return self.site.page(request, "progress.html", **self._progress_values(found))
+        events = await self._events(found[0])
+        return self.site.page(request, "progress.html", events=events, **self._progress_values(found))
+
+    async def _events(self, period: Period) -> list[dict[str, Any]]:
+        """The period's events with the responses through each one's link, as /tiendo counts them (bot.progress)."""
+        service, rows = self.service, []
+        async with service.db.read() as db:
+            for event, count in await period_events(service, db, period):
+                unit = await repo.get_unit(db, event.unit_code)
+                qn = service.questionnaires.get(event.questionnaire_id)
+                title = qn.short_title if qn is not None else event.questionnaire_id
+                rows.append(
+                    {"event": event, "unit": unit.name if unit else event.unit_code, "title": title, "n": count}
+                )
+        return rows
+
+    async def event_poster(self, request: web.Request) -> web.StreamResponse:
+        """An event's poster, PNG or PDF, as /sukien qr sends it (audited there)."""
+        found, ext = _number(request.match_info["id"]), request.match_info["ext"]
+        if found is None:
+            raise web.HTTPNotFound()
+        replies = await self.service.run_command(me(request), "sukien", ["qr", f"sk{found}"])
+        document = next((r for r in replies if isinstance(r, Document) and r.filename.endswith(f".{ext}")), None)
+        if document is None:
+            return self.site.message(request, "Áp phích", _texts(replies), 404)
+        return _download(document)
 
     async def progress_table(self, request: web.Request) -> web.Response:
         """The table alone, which the page fetches every 20 seconds to stay current."""

@@ -24,7 +24,7 @@ from tests.fakes.local import free_port
 
 OFFICE_PAGES = ["/web/", "/web/tiendo", "/web/tiendo.png", "/web/donvi/16012", "/web/minhchung/1", "/web/xuat"]
 OFFICE_PAGES += ["/web/nhatky", "/web/banghoi", "/web/banghoi/tu-danh-gia.xlsx", "/web/phien", "/web/xuat/abc/0"]
-OFFICE_PAGES += ["/web/giaitrinh/1", "/web/banghoi/tu-danh-gia/cho"]
+OFFICE_PAGES += ["/web/giaitrinh/1", "/web/banghoi/tu-danh-gia/cho", "/web/sukien/1/ap-phich.png"]
 OFFICE_FORMS = ["/web/donvi/16012/duyet", "/web/donvi/16012/tralai", "/web/xuat", "/web/phien/1/ketthuc", "/web/ra"]
 OFFICE_FORMS += ["/web/banghoi", "/web/banghoi/tu-danh-gia/kichhoat"]
 
@@ -341,3 +341,42 @@ async def test_microdata_from_the_web_needs_the_ticked_yes(tmp_path: Path) -> No
                 break
             await asyncio.sleep(0.1)
         assert "Tải du-lieu-goc-khong-chuyen-tiep-2026-" in shown and "KHÔNG CHUYỂN TIẾP" in shown
+
+
+async def test_the_progress_page_lists_the_events_with_their_posters(tmp_path: Path, database_url: str) -> None:
+    """The period's events (name, day, unit, survey, responses through its link: what /tiendo counts) and each one's
+    poster, drawn and audited as /sukien qr sends it; signed-in only (OFFICE_PAGES)."""
+    from tests.helpers import answer_everything
+    from tests.test_events import CREATE
+
+    async with running_site(tmp_path, database_url, telegram_bot_username="pbgdpl_test_bot") as site:
+        assert "Đã tạo sự kiện sk1" in await site.admin.send(CREATE)
+        participant = Chat(site.service, "9")
+        assert "Phiếu lấy ý kiến người tham dự" in await participant.send("/start sk_1")
+        await answer_everything(participant, "1", "90")
+        assert "Đã nộp phiếu" in await participant.tap("Nộp phiếu")
+        async with site.browser() as b:
+            html = await site.signed_in(b)
+            row = re.search(r'<tr data-event="1">(.*?)</tr>', html, re.S)
+            assert row, html
+            cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row[1], re.S)
+            assert cells[:6] == [
+                "sk1",
+                "Hội nghị phổ biến Luật Đất đai",
+                "05/12/2026",
+                "Xã Hậu Lộc",
+                "Khảo sát người dân",
+                "1",
+            ]
+            progress = await site.admin.send("/tiendo khao-sat-nguoi-dan")
+            assert "– sự kiện sk1 Hội nghị phổ biến Luật Đất đai (05/12/2026): 1 phiếu" in progress, "the same count"
+            for ext, mime, magic in (("png", "image/png", b"\x89PNG"), ("pdf", "application/pdf", b"%PDF")):
+                async with b.get(f"{site.base}/web/sukien/1/ap-phich.{ext}") as file:
+                    assert file.status == 200 and file.headers["Content-Type"] == mime
+                    assert file.headers["Content-Disposition"].endswith(f"ap-phich-su-kien-1.{ext}")
+                    assert (await file.read()).startswith(magic)
+            async with b.get(f"{site.base}/web/sukien/2/ap-phich.png") as file:
+                assert file.status == 404 and "Không có sự kiện “sk2”" in await file.text()
+        async with site.service.db.read() as db:
+            posters = [e.target for e in (await db.scalars(select(AuditEntry))).all() if e.action == "poster"]
+        assert posters == ["sk1", "sk1", "sk1"], "the one /sukien tao sent, then the page's two"
