@@ -97,11 +97,21 @@ async def wide_answers(
             yield tuple(values)
 
 
-async def long_answers(db: AsyncSession, selection: Selection, units: Sequence[str]) -> AsyncIterator[tuple[Any, ...]]:
-    """One row per submitted answer: response id, unit code, submitted at, question id, displayed answer, points."""
+async def long_answers(
+    db: AsyncSession, selection: Selection, units: Sequence[str], numeric_ids: Collection[str] = ()
+) -> AsyncIterator[tuple[Any, ...]]:
+    """One row per submitted answer: response id, unit code, submitted at, question id, displayed answer (the number
+    itself for the questions in `numeric_ids`), points."""
+    numeric = sorted(numeric_ids)
+    answer = case((Answer.question_id.in_(numeric), cast(Answer.value, String)), else_=Answer.value_text)
     query = (
         select(
-            Response.id, Response.unit_code, Response.submitted_at, Answer.question_id, Answer.value_text, Answer.points
+            Response.id,
+            Response.unit_code,
+            Response.submitted_at,
+            Answer.question_id,
+            answer if numeric else Answer.value_text,
+            Answer.points,
         )
         .join(Answer, Answer.response_id == Response.id)
         .where(*selection.where())
@@ -110,8 +120,8 @@ async def long_answers(db: AsyncSession, selection: Selection, units: Sequence[s
     )
     result = await db.stream(query)
     async for partition in result.partitions():
-        for row in partition:
-            yield tuple(row)
+        for rid, unit, submitted_at, qid, text, points in partition:
+            yield rid, unit, submitted_at, qid, answer_value(text) if qid in numeric_ids else text, points
 
 
 async def text_answers(

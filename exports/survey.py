@@ -389,6 +389,11 @@ def _kind(q: Question) -> ColumnKind:
     return "long_text" if q.kind.text else "text"
 
 
+def _numeric(asked: list[Question]) -> set[str]:
+    """The questions whose answers are written as the number itself."""
+    return {q.id for q in asked if _kind(q) == "number"}
+
+
 def data_sheet(db: AsyncSession, s: SurveyResults) -> Sheet:
     """One row per response, streamed from the database when the workbook is written: microdata (/xuat dulieu)."""
     asked = _answerable(s.qn)
@@ -396,7 +401,7 @@ def data_sheet(db: AsyncSession, s: SurveyResults) -> Sheet:
     columns = [Column("Mã phiếu", "integer"), Column("Mã đơn vị", "code"), Column("Đơn vị", width=20)]
     columns += [Column("Ngày nộp", "date")]
     columns += [Column(question_header(s.qn, q.id), _kind(q), width=40 if q.kind.text else 18) for q in asked]
-    numeric = {q.id for q in asked if _kind(q) == "number"}
+    numeric = _numeric(asked)
     if scored:
         columns.append(Column("Điểm kiến thức", "number"))
 
@@ -411,7 +416,8 @@ def data_sheet(db: AsyncSession, s: SurveyResults) -> Sheet:
 
 
 def long_sheet(db: AsyncSession, s: SurveyResults) -> Sheet:
-    """One row per answer (response, question, answer): the CSV form of the microdata (/xuat dulieu)."""
+    """One row per answer (response, question, answer): the CSV form of the microdata (/xuat dulieu). A number's
+    answer is the number itself ("2.5", never "2,5"), as in the Dữ liệu sheet."""
     columns = [
         Column("Mã phiếu", "integer"),
         Column("Mã đơn vị", "code"),
@@ -425,9 +431,11 @@ def long_sheet(db: AsyncSession, s: SurveyResults) -> Sheet:
 
     async def rows() -> AsyncIterator[list[Any]]:
         names = {u.code: u.name for u in s.units}
-        labels = {q.id: question_header(s.qn, q.id) for q in _answerable(s.qn)}
+        asked = _answerable(s.qn)
+        labels = {q.id: question_header(s.qn, q.id) for q in asked}
+        numeric = _numeric(asked)
         async for rid, unit, submitted_at, qid, text, points in queries.long_answers(
-            db, s.selection, [u.code for u in s.units]
+            db, s.selection, [u.code for u in s.units], numeric
         ):
             yield [rid, unit, names.get(unit, unit), local_date(submitted_at), qid, labels.get(qid, qid), text, points]
 

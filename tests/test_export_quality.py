@@ -5,6 +5,7 @@ one unit says what stands at that unit."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from pathlib import Path
@@ -146,7 +147,11 @@ async def test_numbers_in_the_survey_data_are_numbers(tmp_path: Path, database_u
             assert "Đã nộp phiếu" in await citizen.answer_all([*SURVEY_ANSWERS, typed, "nộp"])
         admin = Chat(service, "admin")
         book = openpyxl.load_workbook(io.BytesIO((await microdata(Seeded(service, admin))).content))
+        long = (await microdata(Seeded(service, admin), "/xuat dulieu csv")).content.decode("utf-8-sig")
     ws = book["Dữ liệu"]
     column = [c.value for c in ws[1]].index("Bạn đã dự bao nhiêu buổi tuyên truyền?")
     cells = [row[column] for row in ws.iter_rows(min_row=2)]
     assert [c.value for c in cells] == [3, 2.5] and all(c.data_type == "n" for c in cells)
+    rows = list(csv.DictReader(io.StringIO(long)))
+    assert [r["Trả lời"] for r in rows if r["Mã câu hỏi"] == "so_buoi"] == ["3", "2.5"]  # not "2,5"
+    assert {r["Trả lời"] for r in rows if r["Mã câu hỏi"] == "gioi_tinh"} <= {"Nam", "Nữ"}  # a choice is its label
