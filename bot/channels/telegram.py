@@ -15,18 +15,12 @@ from functools import partial
 from typing import Any
 
 from aiohttp import web
-from telegram import (
-    BotCommand,
-    BotCommandScopeChat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    Message,
-    Update,
-)
+from telegram import BotCommand, BotCommandScopeChat, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter  # what RequestData holds (PTB pinned below 23)
 
 from bot.channels.base import PlatformChannel, Received
 from bot.channels.telegram_request import AiohttpRequest
@@ -65,17 +59,18 @@ def html_text(message: Outgoing) -> str:
     return "\n".join(parts)
 
 
-def keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
-    rows: list[list[InlineKeyboardButton]] = []
+def keyboard(message: Outgoing) -> dict[str, Any] | None:
+    """The message's inline keyboard as the Bot API reads it (an InlineKeyboardMarkup's JSON)."""
+    rows: list[list[dict[str, str]]] = []
     numbered = len(message.choices) > 1
     for n, choice in enumerate(message.choices, start=1):
         label = f"{n}. {choice.label}" if numbered else choice.label
-        rows.append([InlineKeyboardButton(label, callback_data=choice.token)])
+        rows.append([{"text": label, "callback_data": choice.token}])
     actions = list(message.actions)
     width = 6 if all(len(a.label) <= 3 for a in actions) else 3
     for start in range(0, len(actions), width):
-        rows.append([InlineKeyboardButton(a.label, callback_data=a.token) for a in actions[start : start + width]])
-    return InlineKeyboardMarkup(rows) if rows else None
+        rows.append([{"text": a.label, "callback_data": a.token} for a in actions[start : start + width]])
+    return {"inline_keyboard": rows} if rows else None
 
 
 def inbound_of(message: Message) -> Inbound:
@@ -262,11 +257,20 @@ class TelegramChannel(PlatformChannel[Update]):
     async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
         """One attempt at a message nobody asked for (the outbox retries and paces)."""
         for piece in split_text(html_text(message), TEXT_LIMIT, html=True):
-            send = partial(self.app.bot.send_message, int(platform_id), piece, parse_mode=ParseMode.HTML)
+            send = partial(self._api, "sendMessage", chat_id=int(platform_id), text=piece, parse_mode=ParseMode.HTML)
             result = await self._attempt(send, "sendMessage")
             if result.status != "sent":
                 return result
         return SENT
+
+    async def _api(self, method: str, **params: object) -> None:
+        """One Bot API call whose result is not read back: PTB's methods would build a Message object of every message
+        sent, which nothing here looks at again. The request is PTB's (the bot's base URL, its HTTP seam and timeouts),
+        and it raises PTB's errors (RetryAfter, Forbidden, BadRequest, TimedOut, NetworkError) as the methods do; the
+        parameters left out are those that are None, as PTB leaves them out."""
+        bot = self.app.bot
+        given = [RequestParameter.from_input(name, value) for name, value in params.items() if value is not None]
+        await bot.request.post(f"{bot.base_url}/{method}", RequestData(given))
 
     @staticmethod
     async def _attempt(action: Callable[[], Awaitable[object]], what: str) -> Delivery:
@@ -292,11 +296,20 @@ class TelegramChannel(PlatformChannel[Update]):
     async def _lock(self, message: Message) -> None:
         """Take the buttons off an answered question so old taps are rare (the engine refuses them anyway)."""
         if message.reply_markup is not None:
-            await self._deliver(partial(message.edit_reply_markup, reply_markup=None), "editMessageReplyMarkup")
+            edit = partial(self._api, "editMessageReplyMarkup", chat_id=message.chat_id, message_id=message.message_id)
+            await self._deliver(edit, "editMessageReplyMarkup")
 
     async def _edit(self, message: Message, reply: Outgoing) -> None:
         text = html_text(reply)
-        edit = partial(message.edit_text, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply))
+        edit = partial(
+            self._api,
+            "editMessageText",
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            text=text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(reply),
+        )
         edited = len(text) <= TEXT_LIMIT and await self._deliver(edit, "editMessageText")
         if not edited:
             await self._send(message.chat_id, [reply])
@@ -316,7 +329,12 @@ class TelegramChannel(PlatformChannel[Update]):
             for index, piece in enumerate(pieces):
                 markup = keyboard(reply) if index == len(pieces) - 1 else None
                 send = partial(
-                    self.app.bot.send_message, chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup
+                    self._api,
+                    "sendMessage",
+                    chat_id=chat_id,
+                    text=piece,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
                 )
                 await self._deliver(send, "sendMessage")
 

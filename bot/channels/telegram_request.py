@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -12,6 +13,9 @@ from telegram.request import BaseRequest, RequestData
 def _timeout(value: Any, default: float | None) -> float | None:
     """PTB passes DEFAULT_NONE for "not given"; numbers and None are real choices."""
     return value if value is None or isinstance(value, int | float) else default
+
+
+JSON = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -48,21 +52,21 @@ class AiohttpRequest(BaseRequest):
             await self.initialize()
         assert self._client is not None
         data: Any = None
-        if request_data is not None:
-            data = request_data.json_parameters
-            if request_data.contains_files:
-                form = aiohttp.FormData()
-                for key, value in data.items():
-                    form.add_field(key, value)
-                for key, (filename, content, mime) in request_data.multipart_data.items():
-                    form.add_field(key, content, filename=filename, content_type=mime)
-                data = form
+        headers: dict[str, str] | None = None
+        if request_data is not None and request_data.contains_files:
+            data = aiohttp.FormData()
+            for key, value in request_data.json_parameters.items():
+                data.add_field(key, value)
+            for key, (filename, content, mime) in request_data.multipart_data.items():
+                data.add_field(key, content, filename=filename, content_type=mime)
+        elif request_data is not None:  # a JSON body: no form to build, no boundary to draw, no field to quote
+            data, headers = json.dumps(request_data.parameters, ensure_ascii=False).encode(), JSON
         read = _timeout(read_timeout, self._read)
         timeout = aiohttp.ClientTimeout(
             sock_connect=_timeout(connect_timeout, self._connect), sock_read=read + 5 if read is not None else None
         )
         try:
-            async with self._client.request(method, url, data=data, timeout=timeout) as response:
+            async with self._client.request(method, url, data=data, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
