@@ -87,6 +87,26 @@ async def test_an_answer_meant_for_a_question_another_officer_answered_is_not_st
         assert (await draft(service)).state["answers"]["n1_kiem_tra"] == "khong"
 
 
+async def test_a_tapped_answer_is_held_to_the_question_its_sender_was_shown(tmp_path: Path, database_url: str) -> None:
+    async with running_service(tmp_path, database_url=database_url) as service:
+        a, b = await officers(service, "Chị An", "Anh Bình")
+        await a.send("/danhgia")
+        await answer_until(service, a, "N1.6")
+        old = a.last  # N1.6 with its buttons
+        await b.send("/danhgia")
+        assert "N2.1" in await b.send("có")  # B answers N1.6 first
+        reply = await a.tap("Không")  # on the N1.6 A was shown
+        assert "Anh Bình vừa trả lời câu này: Có" in reply and "chưa được lưu" in reply and "N1.6" in reply
+        answers = (await draft(service)).state["answers"]
+        assert answers["n1_kiem_tra"] == "co" and "n2_truc_tiep" not in answers
+        assert "N2.1" in await a.tap("Không")  # asked again and tapped: A's answer now
+        a.last = old
+        stale = await a.tap("Có")  # N1.6's button on the old message, while A is asked N2.1
+        assert "thuộc một câu hỏi cũ" in stale and "N2.1" in stale
+        assert (await draft(service)).state["answers"]["n1_kiem_tra"] == "khong"
+        assert "n2_truc_tiep" not in (await draft(service)).state["answers"]
+
+
 async def test_submit_on_the_review_while_another_edits_a_criterion_is_never_its_text(
     tmp_path: Path, database_url: str
 ) -> None:
