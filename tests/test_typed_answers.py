@@ -23,9 +23,9 @@ from conversations.definition import (
     load_directory,
     parse_questionnaire,
 )
-from conversations.engine import Inbound
+from conversations.engine import FileRef, Inbound
 from conversations.xlsform import read_xlsform, write_xlsform
-from tests.client import Chat, running_service
+from tests.client import Chat, SentFiles, running_service
 from tests.test_engine_properties import NOW
 from tests.test_xlsform import VI, workbook
 
@@ -282,3 +282,13 @@ async def test_a_citizen_picks_the_unit_by_its_code_or_its_exact_name(tmp_path: 
         assert "Khảo sát cho Xã Hậu Lộc" in await citizen.send("16012")
         assert "xã/phường nào" in await other.send("/khaosat")
         assert "Khảo sát cho Xã Vạn Lộc" in await other.send("xã vạn lộc")
+        await other.send("/huy")
+
+        admin = Chat(service, "admin")
+        SentFiles(service, {"don-vi": "code;name;kind\n16099;Xã Hòa Lộc;commune\n".encode()})
+        imported = await admin._do(Inbound(files=(FileRef("don-vi", "document", "don-vi.csv", "text/csv"),)))
+        assert "Đã nhập 1 đơn vị" in imported  # beside Xã Hoa Lộc (16072): the names differ only by a mark
+        for n, (typed, unit) in enumerate([("Xã Hòa Lộc", "Xã Hòa Lộc"), ("xã hoa lộc", "Xã Hoa Lộc")]):
+            chat = Chat(service, f"91{n}")
+            assert "xã/phường nào" in await chat.send("/khaosat")
+            assert f"Khảo sát cho {unit}." in await chat.send(typed), typed
