@@ -40,7 +40,7 @@ from bot.commands import (
 )
 from bot.config import ConfigError, Settings
 from bot.identity import load_or_create_secret
-from bot.links import DownloadLinks
+from bot.links import RESULTS, DownloadLinks
 from bot.logs import setup_logging
 from bot.outbox import Notifier, Outbox
 from bot.presets import load_period_preset, load_unit_presets
@@ -50,7 +50,6 @@ from bot.table import Command, CommandTable, FileHandler, JobKind, Permission, W
 from bot.web import WebServer
 from bot.worker import warm
 from conversations.definition import load_directory
-from dashboard import public
 from dashboard.office import Office
 from dashboard.public import Public
 from dashboard.site import Site
@@ -434,7 +433,7 @@ def mounted(service: BotService) -> list[tuple[str, Application]]:
     settings = service.settings
     site = Site(service)
     apps = [("/web", Office(site).app())] if settings.web_dashboard else []
-    return apps + ([(public.PATH, Public(site).app())] if settings.web_public_results else [])
+    return apps + ([(RESULTS, Public(site).app())] if settings.web_public_results else [])
 
 
 @asynccontextmanager

@@ -1,6 +1,7 @@
-"""Time-limited signed download links, for files a chat cannot carry (exports on Zalo).
+"""The web app's addresses given out of it: time-limited signed download links, for files a chat cannot carry
+(exports on Zalo), and the public results page of a survey (printed on its posters, linked from the page itself).
 
-The file is kept under the data directory; the link names it by a random id and carries its expiry and an HMAC of
+A file is kept under the data directory; the link names it by a random id and carries its expiry and an HMAC of
 both, so it works until it expires and fails once anything in it is altered. The web app serves it (bot/web.py).
 """
 
@@ -15,14 +16,24 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from bot.messages import Document
 from conversations.localtime import clock_then_day
 
 ROUTE = "/exports/{file_id}"
+RESULTS = "/ketqua"
+"""Where the public results are served (dashboard.public, mounted by bot.app when PBGDPL_WEB_PUBLIC_RESULTS is on)."""
+SURVEY = "bang"
+"""The results page's query parameter naming the survey shown (a questionnaire's id)."""
 LINK_TEXT = "{caption}\nTải tệp {filename} tại:\n{url}\n(Đường dẫn dùng được đến {time}.)"
 _ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _EXP = re.compile(r"[0-9]{1,12}")  # seconds since 1970: 12 digits last for 30,000 years; more is not a time
+
+
+def results_path(unit_code: str | None, questionnaire_id: str) -> str:
+    """The public results of a survey for one unit, or (None) for every unit it is assigned to."""
+    return f"{RESULTS}/{quote(unit_code or '', safe='')}?{urlencode({SURVEY: questionnaire_id})}"
 
 
 class LinkRefused(Exception):

@@ -1,7 +1,9 @@
-"""The public results, at /ketqua without sign-in (PBGDPL_WEB_PUBLIC_RESULTS): the citizen survey of the current
-period for the whole area and for each commune, as the survey workbook's Tổng hợp and Theo nhóm sheets give it
+"""The public results, at /ketqua without sign-in (PBGDPL_WEB_PUBLIC_RESULTS): a public survey of the current period
+(`?bang=<questionnaire>`, by default the first the period runs, or for a unit the first it is assigned) for every
+unit it is assigned to and for each of them, as the survey workbook's Tổng hợp and Theo nhóm sheets give it
 (exports.survey), so a figure hidden there ("ẩn": too few respondents, or a complement that would give one away) is
-hidden here too. No free-text opinion and no row of anyone's answers is shown."""
+hidden here too. The page lists the period's other public surveys (a unit's: those assigned to it). No free-text
+opinion and no row of anyone's answers is shown. A survey's poster links to its unit's page (bot.posters)."""
 
 from __future__ import annotations
 
@@ -11,20 +13,27 @@ from typing import Any
 from aiohttp import web
 
 from bot import assignments
+from bot.links import SURVEY, results_path
+from bot.progress import period_questionnaires
 from conversations.answers import number_text
 from conversations.localtime import local_date
-from conversations.text import vi_sort_key
 from dashboard.site import Site
 from exports import survey
 from exports.jobs import survey_measures
 from exports.workbook import HIDDEN, Sheet
 from storage import repo
+from storage.models import Unit
 from storage.queries import Selection
 
+TITLE = "Kết quả khảo sát"
 OFF = "Trang kết quả công khai đang tắt."
 NOTHING = "Chưa có kỳ khảo sát nào đang mở."
-NO_COMMUNE = "Không có xã, phường mã “{code}”."
-PATH = "/ketqua"
+NO_UNIT = "Không có xã, phường hay đơn vị mã “{code}”."
+NO_SURVEY = "Kỳ {period} không có khảo sát công khai mã “{code}”."
+NO_SURVEY_HERE = "Kỳ {period} không có khảo sát công khai mã “{code}” ở {unit}."
+EACH_COMMUNE, EACH_UNIT = "Từng xã, phường", "Từng đơn vị"
+NONE = "Kỳ {period} không có khảo sát công khai nào."
+NONE_HERE = "Kỳ {period} không có khảo sát công khai nào ở {unit}."
 
 
 @dataclass
@@ -42,27 +51,34 @@ class Public:
         site, service = self.site, self.site.service
         settings = service.settings
         if not settings.web_public_results:
-            return site.message(request, "Kết quả khảo sát", OFF, 404)
-        code = request.match_info.get("code")
+            return site.message(request, TITLE, OFF, 404)
+        code, wanted = request.match_info.get("code"), request.query.get(SURVEY)
         async with service.db.read() as db:
             period = await repo.current_period(db)
-            public = assignments.Audience.PUBLIC
-            qn = await assignments.first(db, service.questionnaires, period.code, public) if period else None
-            if period is None or qn is None:
-                return site.message(request, "Kết quả khảo sát", NOTHING, 404)
-            in_force = await repo.units_in_force(db, min(local_date(service.clock()), period.deadline))
-            communes = sorted((u for u in in_force if u.kind == "commune"), key=lambda u: vi_sort_key(u.name))
-            unit = next((u for u in communes if u.code == code), None)
-            if code is not None and unit is None:
-                return site.message(request, "Kết quả khảo sát", NO_COMMUNE.format(code=code), 404)
+            if period is None:
+                return site.message(request, TITLE, NOTHING, 404)
+            today = min(local_date(service.clock()), period.deadline)
+            unit = None
+            if code is not None:
+                unit = next((u for u in await repo.units_in_force(db, today) if u.code == code), None)
+                if unit is None:
+                    return site.message(request, TITLE, NO_UNIT.format(code=code), 404)
+                public = assignments.Audience.PUBLIC
+                offered = await assignments.for_unit(db, service.questionnaires, period.code, unit, public)
+            else:
+                offered = await period_questionnaires(service, db, period, (assignments.Audience.PUBLIC,))
+            qn = next((q for q in offered if q.id == wanted), None) if wanted is not None else next(iter(offered), None)
+            if qn is None:
+                return site.message(request, TITLE, _missing(period.code, unit, wanted), 404)
+            units = await assignments.units_of(db, service.questionnaires, period.code, qn.id, today)
             selection = Selection(qn.id, period.code, code)
             measures = survey_measures(service.questionnaires, qn.id)
             found = await survey.gather(
-                db, qn, measures, selection, communes, settings.suppress_below, settings.survey_breakdowns
+                db, qn, measures, selection, units, settings.suppress_below, settings.survey_breakdowns
             )
         summary = _shown(survey.summary_sheet(found))
         groups = _shown(survey.group_sheet(found))
-        if unit is not None:  # one commune: its one row, read down
+        if unit is not None:  # one unit: its one row, read down
             summary = Table(
                 ["", ""], [[name, value] for name, value in zip(summary.columns, summary.rows[0], strict=True)]
             )
@@ -70,13 +86,26 @@ class Public:
             request,
             "public.html",
             period=period,
+            qn=qn,
+            offered=offered,
             unit=unit,
-            communes=communes,
+            units=units,
+            each=EACH_COMMUNE if all(u.kind == "commune" for u in units) else EACH_UNIT,
             summary=summary,
             groups=groups,
             minimum=settings.suppress_below,
             responses=found.overall.responses,
+            results=results_path,
         )
+
+
+def _missing(period: str, unit: Unit | None, wanted: str | None) -> str:
+    """Why there is no survey to show: none named, or not the one named (at the unit asked about)."""
+    if unit is None:
+        return NO_SURVEY.format(period=period, code=wanted) if wanted is not None else NONE.format(period=period)
+    if wanted is None:
+        return NONE_HERE.format(period=period, unit=unit.name)
+    return NO_SURVEY_HERE.format(period=period, code=wanted, unit=unit.name)
 
 
 def _cell(value: Any) -> str:

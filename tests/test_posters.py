@@ -20,7 +20,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from PIL import Image
+from PIL import Image, ImageColor
 
 from bot import events, posters
 from bot.app import open_service
@@ -28,7 +28,7 @@ from bot.channels.registry import survey_payload
 from bot.channels.telegram import TelegramLinks
 from bot.cli import main
 from bot.config import ConfigError, load_settings
-from exports.poster import PosterText, ZaloCode, make_poster, qr_modules
+from exports.poster import RESULTS_INK, PosterText, ZaloCode, make_poster, qr_modules
 from storage import repo
 from tests.client import Chat, running_service
 from tests.fakes.telegram import FakeTelegram
@@ -38,24 +38,35 @@ from tests.test_telegram_e2e import ADMIN, OFFICER, User, telegram_bot
 OA_ID = "4318636541427040178"
 
 
-def modules_in(png: bytes, part: tuple[float, float] = (0.0, 1.0)) -> list[list[bool]]:
-    """The code drawn in a part of the page's width (from, to, as shares of it)."""
+BLACK = (0, 0, 0)
+RESULTS_RGB = ImageColor.getrgb(RESULTS_INK)
+
+
+def modules_in(png: bytes, part: tuple[float, float] = (0.0, 1.0), ink: tuple[int, ...] = BLACK) -> list[list[bool]]:
+    """The code drawn in `ink` in a part of the page's width (from, to, as shares of it)."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
     width, height = image.size
     pixels = image.load()
     assert pixels is not None
     columns = range(int(part[0] * width), int(part[1] * width))
-    black = [(x, y) for y in range(0, height) for x in columns if pixels[x, y] == (0, 0, 0)]
-    left, top = min(x for x, _ in black), min(y for _, y in black)
-    right, bottom = max(x for x, _ in black), max(y for _, y in black)
-    run = next(x for x in range(left, right + 2) if pixels[x, top] != (0, 0, 0)) - left
+    dark = [(x, y) for y in range(0, height) for x in columns if pixels[x, y] == ink]
+    assert dark, f"no code in {ink}"
+    left, top = min(x for x, _ in dark), min(y for _, y in dark)
+    right, bottom = max(x for x, _ in dark), max(y for _, y in dark)
+    run = next(x for x in range(left, right + 2) if pixels[x, top] != ink) - left
     module = run / 7
     count = round((right - left + 1) / module)
     assert count == round((bottom - top + 1) / module), "a square code"
     return [
-        [pixels[int(left + (i + 0.5) * module), int(top + (j + 0.5) * module)] == (0, 0, 0) for i in range(count)]
+        [pixels[int(left + (i + 0.5) * module), int(top + (j + 0.5) * module)] == ink for i in range(count)]
         for j in range(count)
     ]
+
+
+def has_results_code(png: bytes) -> bool:
+    colours = Image.open(io.BytesIO(png)).convert("RGB").getcolors(1 << 24)
+    assert colours is not None
+    return any(colour == RESULTS_RGB for _, colour in colours)
 
 
 def survey_link(unit_code: str, questionnaire: str = "khao-sat-nguoi-dan", bot: str = "pbgdpl_bot") -> str:
@@ -74,6 +85,17 @@ def test_the_poster_carries_the_qr_code_of_the_surveys_link_and_only_it_without_
     assert read == qr_modules(link), "one code on the page: the Telegram one"
     assert read != qr_modules(survey_link("16021")), "the check tells units apart"
     assert read != qr_modules(survey_link("16012", "khao-sat-phong-ban")), "and surveys"
+    assert not has_results_code(made.png), "no results without their address"
+
+
+def test_the_results_code_is_drawn_apart_from_the_surveys_codes() -> None:
+    link, oa = survey_link("16012"), f"https://zalo.me/{OA_ID}"
+    results = "https://pbgdpl.example.vn/ketqua/16012?bang=khao-sat-nguoi-dan"
+    zalo = ZaloCode("PBGDPL Hậu Lộc", oa, "khảo sát 16012 khao-sat-nguoi-dan")
+    for z, telegram in ((None, (0.0, 1.0)), (zalo, (0.0, 0.5))):
+        made = make_poster(PosterText("Khảo sát người dân", "Xã Hậu Lộc", link, z, results))
+        assert modules_in(made.png, ink=RESULTS_RGB) == qr_modules(results)
+        assert modules_in(made.png, telegram) == qr_modules(link), "the survey's code stays the black one"
 
 
 def test_with_the_zalo_account_the_poster_carries_its_code_beside_telegrams() -> None:
