@@ -2,8 +2,10 @@
 .ci/run when missing; never a browser downloaded by `playwright install`). The bot runs with its Telegram channel
 against the fake Bot API and the outbox: an admin types /web there and follows the link from the bot's message, reads
 the progress table, opens a unit's submission and its evidence, returns it with a note (the officer receives it on the
-fake Telegram server), downloads a workbook; the public page shows no hidden cell; an Office page and an evidence file
-fail closed without a session. No page logs a JavaScript error. One browser for the module."""
+fake Telegram server), downloads a workbook; the public page a poster's small code opens (/qr on Telegram) shows its
+survey's results and no cell that should be hidden, nor do the pages linked from it; an Office page and an evidence
+file fail closed without a session. No page logs a JavaScript error. Each test on SQLite and on PostgreSQL (the
+suite's `database_url`); one browser for the module."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from matplotlib.figure import Figure
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
 from bot.progress import period_progress, unit_status
+from exports.poster import qr_modules
 from exports.workbook import HIDDEN
 from storage import repo
 from tests.client import Clock, settings_for
@@ -28,6 +31,7 @@ from tests.fakes.local import free_port
 from tests.fakes.telegram import FakeTelegram
 from tests.test_dashboard import dashboard_served
 from tests.test_exports import table
+from tests.test_posters import RESULTS_RGB, modules_in
 from tests.test_review_e2e import Bot, invite, received, running
 from tests.test_survey_figures import surveys
 from tests.test_telegram_e2e import ADMIN, OFFICER, User, complete
@@ -37,6 +41,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 CHROMIUM = Path("/usr/bin/chromium")
 MINIMUM = 3
 """The small-cell threshold of these tests (PBGDPL_SUPPRESS_BELOW): a figure resting on fewer is hidden."""
+CITIZENS = "khao-sat-nguoi-dan"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -70,9 +75,17 @@ class Console:
 
 
 @asynccontextmanager
-async def dashboard(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[Bot]:
-    """The bot on the fake Telegram with its outbox, and the web app beside it."""
-    config = settings_for(tmp_path, http_port=free_port(), suppress_below=MINIMUM)
+async def dashboard(tg: FakeTelegram, tmp_path: Path, database_url: str) -> AsyncIterator[Bot]:
+    """The bot on the fake Telegram with its outbox, and the web app beside it at its public address (what the
+    posters print)."""
+    port = free_port()
+    config = settings_for(
+        tmp_path,
+        http_port=port,
+        public_url=f"http://127.0.0.1:{port}",
+        database_url=database_url,
+        suppress_below=MINIMUM,
+    )
     async with running(tg, tmp_path, Clock(), config) as bot, dashboard_served(bot.service):
         yield bot
 
@@ -116,9 +129,11 @@ def assert_groups_hide_small_cells(rows: list[list[str]]) -> None:
         assert sum(m[count] == HIDDEN for m in members) != 1, breakdown
 
 
-async def test_an_admin_signs_in_from_telegram_reviews_returns_and_downloads(browser: Browser, tmp_path: Path) -> None:
+async def test_an_admin_signs_in_from_telegram_reviews_returns_and_downloads(
+    browser: Browser, tmp_path: Path, database_url: str
+) -> None:
     console = Console()
-    async with FakeTelegram() as tg, dashboard(tg, tmp_path) as bot:
+    async with FakeTelegram() as tg, dashboard(tg, tmp_path, database_url) as bot:
         base = bot.service.settings.base_url
         admin, officer = User(tg, ADMIN), User(tg, OFFICER)
         await invite(admin, officer, "16012")
@@ -199,18 +214,33 @@ async def test_an_admin_signs_in_from_telegram_reviews_returns_and_downloads(bro
         tg.assert_no_violations()
 
 
-async def test_the_public_page_hides_every_small_cell(browser: Browser, tmp_path: Path) -> None:
+async def test_the_public_page_reached_from_a_poster_hides_every_small_cell(
+    browser: Browser, tmp_path: Path, database_url: str
+) -> None:
     console = Console()
-    async with FakeTelegram() as tg, dashboard(tg, tmp_path) as bot:
+    async with FakeTelegram() as tg, dashboard(tg, tmp_path, database_url) as bot:
         base = bot.service.settings.base_url
         for unit, count, first in (("16012", 1, 100), ("16021", MINIMUM, 200), ("16078", MINIMUM + 1, 300)):
             await surveys(bot.service, unit, count, first)
+        admin = User(tg, ADMIN)
+        await admin.say("/qr 16078")
+        await tg.wait_until(lambda: any(m.photo for m in tg.messages(ADMIN)))
+        poster = next(m.photo for m in tg.messages(ADMIN) if m.photo)
+        link = f"{base}/ketqua/16078?bang={CITIZENS}"
+        assert modules_in(poster, ink=RESULTS_RGB) == qr_modules(link), "the poster's small code: its results"
+
         page = await console.watch(await browser.new_context()).new_page()  # a citizen's: no session
-        await page.goto(f"{base}/ketqua/")
+        await page.goto(link)
+        assert (await page.inner_text("h1")).startswith("Khảo sát người dân: Xã Vạn Lộc")
+        down = dict(await rows_of(page, "#tong-hop"))
+        assert down["Số phiếu"] == str(MINIMUM + 1)
+        await page.get_by_role("link", name="← Toàn địa bàn").click()
+        await page.wait_for_url(f"**/ketqua/?bang={CITIZENS}")
         summary = await rows_of(page, "#tong-hop")
         header, communes = summary[0], {row[0]: row for row in summary[1:]}
         first = header.index("Tỷ lệ trả lời (%)") + 1  # the indicators, each resting on the unit's respondents
         assert first < len(header)
+        assert list(down) == header, "a unit's page reads its row of the table down"
         # 16012 rests on fewer than MINIMUM; as the only one hidden it would be the total less the others, so the
         # unit with the fewest respondents of the rest is hidden too (16021, exactly MINIMUM); 16078 is shown
         expected_hidden = {"16012", "16021"}
@@ -220,13 +250,15 @@ async def test_the_public_page_hides_every_small_cell(browser: Browser, tmp_path
                 assert set(indicators) == {HIDDEN}, row
             else:
                 assert HIDDEN not in indicators, row
+        assert communes["16078"][first:] == list(down.values())[first:], "its page shows the figures of the table"
         assert all(v != "–" for v in communes["16078"][first:]), "shown, as numbers"
-        linked = await page.locator("#tong-hop a").evaluate_all("links => links.map(a => a.pathname)")
-        assert linked == [f"/ketqua/{code}" for code in communes if code != "–"], "each commune, not the total"
+        linked = await page.locator("#tong-hop a").evaluate_all("links => links.map(a => a.pathname + a.search)")
+        assert linked == [f"/ketqua/{code}?bang={CITIZENS}" for code in communes if code != "–"], "not the total"
         assert_groups_hide_small_cells(await rows_of(page, "#theo-nhom"))
 
         for code in ("16012", "16021", "16078"):
-            await page.goto(f"{base}/ketqua/{code}")
+            await page.locator("#tong-hop").get_by_role("link", name=communes[code][1]).click()
+            await page.wait_for_url(f"**/ketqua/{code}?bang={CITIZENS}")
             down = dict(await rows_of(page, "#tong-hop"))
             indicators = [down[name] for name in header[first:]]
             if code in expected_hidden:
@@ -234,7 +266,6 @@ async def test_the_public_page_hides_every_small_cell(browser: Browser, tmp_path
             else:
                 assert HIDDEN not in indicators, (code, down)
             assert_groups_hide_small_cells(await rows_of(page, "#theo-nhom"))
-        await page.get_by_role("link", name="← Toàn địa bàn").click()
-        await page.wait_for_url("**/ketqua/")
+            await page.go_back()
         await page.context.close()  # while the server runs: nothing it still loads fails
     assert console.errors == []
