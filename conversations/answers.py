@@ -33,6 +33,11 @@ def number_text(number: float) -> str:
     return f"{rounded:.2f}".rstrip("0").replace(".", ",")
 
 
+def count_text(count: int) -> str:
+    """10000 → "10.000": a count of people or things, thousands set apart by the Vietnamese dot."""
+    return f"{count:,}".replace(",", ".")
+
+
 def bounds_text(q: Question) -> str:
     low, high = q.min, q.max
     if low is not None and high is not None:

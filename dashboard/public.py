@@ -15,7 +15,7 @@ from aiohttp import web
 from bot import assignments
 from bot.links import SURVEY, results_path
 from bot.progress import period_questionnaires
-from conversations.answers import number_text
+from conversations.answers import count_text, number_text
 from conversations.localtime import local_date
 from dashboard.site import Site
 from exports import survey
@@ -77,11 +77,9 @@ class Public:
                 db, qn, measures, selection, units, settings.suppress_below, settings.survey_breakdowns
             )
         summary = _shown(survey.summary_sheet(found))
-        groups = _shown(survey.group_sheet(found))
-        if unit is not None:  # one unit: its one row, read down
-            summary = Table(
-                ["", ""], [[name, value] for name, value in zip(summary.columns, summary.rows[0], strict=True)]
-            )
+        if unit is not None:  # one unit: its one row read down, without its code and name (the page's heading)
+            figures = zip(summary.columns[2:], summary.rows[0][2:], strict=True)
+            summary = Table(["", ""], [False, True], [[name, value] for name, value in figures])
         return site.page(
             request,
             "public.html",
@@ -92,9 +90,9 @@ class Public:
             units=units,
             each=EACH_COMMUNE if all(u.kind == "commune" for u in units) else EACH_UNIT,
             summary=summary,
-            groups=groups,
+            groups=_by_breakdown(_shown(survey.group_sheet(found))),
             minimum=settings.suppress_below,
-            responses=found.overall.responses,
+            responses=count_text(found.overall.responses),
             results=results_path,
         )
 
@@ -113,18 +111,50 @@ def _cell(value: Any) -> str:
         return "–"
     if value == HIDDEN:
         return HIDDEN
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return count_text(value)
+    if isinstance(value, float):
         return number_text(value)
     return str(value)
+
+
+NUMBERS = frozenset({"integer", "number", "percent"})
 
 
 @dataclass(frozen=True)
 class Table:
     columns: list[str]
+    numeric: list[bool]
+    """Which columns hold figures (set to the right, to be read down)."""
     rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The groups of one breakdown (a question such as age): their rows without the question."""
+
+    title: str
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Groups:
+    columns: list[str]
+    numeric: list[bool]
+    breakdowns: list[Breakdown]
 
 
 def _shown(sheet: Sheet) -> Table:
     """A sheet's cells as text ("ẩn" stays "ẩn")."""
     assert isinstance(sheet.rows, list)  # the summary and group sheets are lists, never a stream of rows
-    return Table(sheet.header, [[_cell(v) for v in row] for row in sheet.rows])
+    numeric = [c.kind in NUMBERS for c in sheet.columns]
+    return Table(sheet.header, numeric, [[_cell(v) for v in row] for row in sheet.rows])
+
+
+def _by_breakdown(table: Table) -> Groups:
+    """Theo nhóm's rows under a heading per breakdown (its first column), instead of the question on every row."""
+    found: dict[str, list[list[str]]] = {}
+    for title, *cells in table.rows:
+        found.setdefault(title, []).append(cells)
+    breakdowns = [Breakdown(title, rows) for title, rows in found.items()]
+    return Groups(table.columns[1:], table.numeric[1:], breakdowns)

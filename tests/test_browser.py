@@ -115,18 +115,24 @@ async def rows_of(page: Page, table: str) -> list[list[str]]:
 
 def assert_groups_hide_small_cells(rows: list[list[str]]) -> None:
     """By group: no figure resting on 1 to MINIMUM - 1 respondents is shown, nor exactly one hidden group among
-    those of a breakdown with respondents (the total less the others would give it)."""
-    header, groups = rows[0], rows[1:]
+    those of a breakdown with respondents (the total less the others would give it). The table's rows: its header,
+    then each breakdown's heading (one cell) followed by its groups."""
+    header = rows[0]
     count = header.index("Số phiếu")
     by_breakdown: dict[str, list[list[str]]] = {}
-    for row in groups:
-        by_breakdown.setdefault(row[0], []).append(row)
+    for row in rows[1:]:
+        if len(row) == 1:
+            members = by_breakdown.setdefault(row[0], [])
+            continue
+        assert len(row) == len(header), row
+        members.append(row)
         if row[count] == HIDDEN:
             assert set(row[count:]) == {HIDDEN}, row
         else:
             assert int(row[count]) == 0 or int(row[count]) >= MINIMUM, row
-    for breakdown, members in by_breakdown.items():
-        assert sum(m[count] == HIDDEN for m in members) != 1, breakdown
+    assert by_breakdown and all(by_breakdown.values()), by_breakdown
+    for breakdown, groups in by_breakdown.items():
+        assert sum(g[count] == HIDDEN for g in groups) != 1, breakdown
 
 
 async def test_an_admin_signs_in_from_telegram_reviews_returns_and_downloads(
@@ -240,7 +246,7 @@ async def test_the_public_page_reached_from_a_poster_hides_every_small_cell(
         header, communes = summary[0], {row[0]: row for row in summary[1:]}
         first = header.index("Tỷ lệ trả lời (%)") + 1  # the indicators, each resting on the unit's respondents
         assert first < len(header)
-        assert list(down) == header, "a unit's page reads its row of the table down"
+        assert list(down) == header[2:], "a unit's page reads its row of the table down, after its code and name"
         # 16012 rests on fewer than MINIMUM; as the only one hidden it would be the total less the others, so the
         # unit with the fewest respondents of the rest is hidden too (16021, exactly MINIMUM); 16078 is shown
         expected_hidden = {"16012", "16021"}
@@ -250,7 +256,7 @@ async def test_the_public_page_reached_from_a_poster_hides_every_small_cell(
                 assert set(indicators) == {HIDDEN}, row
             else:
                 assert HIDDEN not in indicators, row
-        assert communes["16078"][first:] == list(down.values())[first:], "its page shows the figures of the table"
+        assert communes["16078"][first:] == [down[name] for name in header[first:]], "its page: the table's figures"
         assert all(v != "–" for v in communes["16078"][first:]), "shown, as numbers"
         linked = await page.locator("#tong-hop a").evaluate_all("links => links.map(a => a.pathname + a.search)")
         assert linked == [f"/ketqua/{code}?bang={CITIZENS}" for code in communes if code != "–"], "not the total"

@@ -1,6 +1,6 @@
 import pytest
 
-from conversations.answers import number_text
+from conversations.answers import count_text, number_text
 
 
 @pytest.mark.parametrize(
@@ -19,3 +19,10 @@ from conversations.answers import number_text
 )
 def test_a_number_is_shown_with_a_decimal_comma_and_no_dangling_comma(number: float, shown: str) -> None:
     assert number_text(number) == shown
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"), [(0, "0"), (999, "999"), (1000, "1.000"), (10000, "10.000"), (1234567, "1.234.567")]
+)
+def test_a_count_sets_its_thousands_apart_with_a_dot(count: int, shown: str) -> None:
+    assert count_text(count) == shown
