@@ -1,6 +1,7 @@
 """Dashboard benchmark (`make bench-web`): how long the progress page and a unit's page take to load, signed in,
-with 22 units and 10,000 citizen responses (seeded as bench.export seeds them), against a floor measured in the same
-run: a static aiohttp handler serving HTML of the same size, with the same client and concurrency.
+and the public results of the area and of a commune, with 22 units and 10,000 citizen responses (seeded as
+bench.export seeds them), against a floor measured in the same run: a static aiohttp handler serving HTML of the same
+size, with the same client and concurrency.
 
 The web app runs as `pbgdpl run` serves it (bot.app.serve, the dashboard beside the console), in this process; the
 client is aiohttp with keep-alive, `--concurrency` requests in flight, each page `--requests` times after a warm-up.
@@ -31,6 +32,16 @@ from bench.export import PERIOD, PRESETS, bench_questionnaires, seed
 WARM_UP = 10
 NOW = datetime(2025, 6, 20, 2, 0, tzinfo=UTC)
 """The service's clock: inside the period and while the seeded units (hau-loc-2023) are in force."""
+
+
+PUBLIC_UNIT = "hl23-tt-hau-loc"
+"""A seeded commune, for its public results page."""
+PAGES = (
+    ("progress", "progress (/web/)"),
+    ("unit", "a unit's submission (/web/donvi/…)"),
+    ("public", "public results (/ketqua/)"),
+    ("public_unit", "a commune's results (/ketqua/…)"),
+)
 
 
 def free_port() -> int:
@@ -114,6 +125,7 @@ async def measure(
                 assert signed.status == 200 and str(signed.url).endswith("/web/"), signed.status
             base = f"http://127.0.0.1:{port}"
             pages = {"progress": f"{base}/web/", "unit": f"{base}/web/donvi/{(await first_unit(c, base))}"}
+            pages |= {"public": f"{base}/ketqua/", "public_unit": f"{base}/ketqua/{PUBLIC_UNIT}"}
             bodies = {}
             for name, page in pages.items():
                 async with c.get(page) as response:
@@ -171,7 +183,7 @@ def report(results: dict[str, dict[str, Any]], concurrency: int) -> None:
     print()
     print(f"concurrency {concurrency}; milliseconds per page load")
     print(f"{'page':<34}{'KB':>7}{'median':>9}{'p95':>9}{'pages/s':>9}{'× floor':>9}")
-    for name, label in (("progress", "progress (/web/)"), ("unit", "a unit's submission (/web/donvi/…)")):
+    for name, label in PAGES:
         r, floor = results[name], results[f"floor_{name}"]
         ratio = r["median_ms"] / floor["median_ms"]
         print(

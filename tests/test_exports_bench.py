@@ -38,10 +38,14 @@ def test_benchmark_seeds_and_measures(tmp_path: Path) -> None:
     assert openpyxl.load_workbook(tmp_path / "floor.xlsx").active.max_row == 121
 
 
-async def test_the_web_benchmark_signs_in_and_times_both_pages_and_their_floors(tmp_path: Path) -> None:
+async def test_the_web_benchmark_signs_in_and_times_its_pages_and_their_floors(tmp_path: Path) -> None:
+    from bench.web import PAGES
     from bench.web import measure as measure_web
 
     results = await measure_web(tmp_path, responses=44, requests=3, concurrency=2, warm_up=1)
-    assert set(results) == {"progress", "unit", "floor_progress", "floor_unit"}
+    pages = [name for name, _ in PAGES]
+    assert pages == ["progress", "unit", "public", "public_unit"]
+    assert set(results) == {*pages, *(f"floor_{name}" for name in pages)}
     assert results["progress"]["bytes"] > 5000 and results["unit"]["bytes"] > 5000, "the signed-in pages, not a 401"
+    assert results["public"]["bytes"] > 5000 and results["public_unit"]["bytes"] > 3000, "the results, not a 404"
     assert all(r["median_ms"] > 0 and r["per_second"] > 0 for r in results.values())
