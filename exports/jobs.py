@@ -207,14 +207,35 @@ def chosen(questionnaires: Mapping[str, Questionnaire], request: ExportRequest, 
     return [questionnaires[i] for i in request.questionnaires if questionnaires[i].kind in kinds]
 
 
-def only(questionnaires: Mapping[str, Questionnaire], request: ExportRequest, *kinds: str) -> Questionnaire:
-    """The one questionnaire (of the kinds) a workbook of one questionnaire is about."""
+ONE_QUESTIONNAIRE: dict[Kind, tuple[str, ...]] = {
+    "danhgia": ("self_assessment",),
+    "khaosat": SURVEYS,
+    "dulieu": SURVEYS,
+}
+"""The exports of one questionnaire, and the kinds of questionnaire it is one of."""
+
+
+def only(questionnaires: Mapping[str, Questionnaire], request: ExportRequest) -> Questionnaire:
+    """The one questionnaire a workbook of one questionnaire is about (ONE_QUESTIONNAIRE)."""
+    kinds = ONE_QUESTIONNAIRE[request.kind]
     found = chosen(questionnaires, request, *kinds)
     if not found:
         raise ExportError(NONE[kinds[0]])
     if len(found) > 1:
         raise ExportError(SEVERAL.format(period=request.period, codes=", ".join(q.id for q in found)))
     return found[0]
+
+
+def refused(questionnaires: Mapping[str, Questionnaire], request: ExportRequest) -> str | None:
+    """Why the request cannot be made, known before it is built (a workbook of one questionnaire where the period
+    runs none or several of its kind); None when it can."""
+    if request.kind not in ONE_QUESTIONNAIRE:
+        return None
+    try:
+        only(questionnaires, request)
+    except ExportError as problem:
+        return str(problem)
+    return None
 
 
 def frameworks(questionnaires: Mapping[str, Questionnaire], request: ExportRequest) -> list[str]:
@@ -299,7 +320,7 @@ async def _tables(
         sheets = [changes, await audit.actions_sheet(db, request.period)]
         return [*sheets, notes_sheet([], request.period, made_at, [])], changes
     if request.kind == "danhgia":
-        a = await _assessment(db, questionnaires, only(questionnaires, request, "self_assessment"), request, in_force)
+        a = await _assessment(db, questionnaires, only(questionnaires, request), request, in_force)
         detail = assessment.detail_sheet(a)
         where = evidence.places(a, _store(request), evidence.folder(a, len(frameworks(questionnaires, request)) > 1))
         files = assessment.evidence_sheet(a, places=where)
@@ -307,14 +328,14 @@ async def _tables(
         qns = [a.qn] + ([a.survey] if a.survey else [])
         return [*sheets, notes_sheet(qns, request.period, made_at, notes + ASSESSMENT_NOTES)], detail
     if request.kind == "khaosat":
-        s = await _survey(db, questionnaires, only(questionnaires, request, *SURVEYS), request, in_force)
+        s = await _survey(db, questionnaires, only(questionnaires, request), request, in_force)
         summary = survey.summary_sheet(s)
         sheets = [summary, survey.question_sheet(s), survey.group_sheet(s)]
         sheets += [survey.events_sheet(s)] if s.events else []
         sheets.append(survey.opinions_sheet(s))
         return [*sheets, notes_sheet([s.qn], request.period, made_at, notes + SURVEY_NOTES)], summary
     if request.kind == "dulieu":
-        s = await _survey(db, questionnaires, only(questionnaires, request, *SURVEYS), request, in_force)
+        s = await _survey(db, questionnaires, only(questionnaires, request), request, in_force)
         sheets = [MICRODATA_WARNING, survey.data_sheet(db, s), survey.texts_sheet(s)]
         return [*sheets, notes_sheet([s.qn], request.period, made_at, _notes(request, MICRODATA_NOTES))], (
             survey.long_sheet(db, s)

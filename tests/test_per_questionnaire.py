@@ -78,6 +78,7 @@ async def test_two_self_assessments_each_on_its_own(tmp_path: Path, database_url
 
         several = await admin.send("/xuat danhgia")
         assert "nhiều bảng hỏi" in several and first.id in several and SECOND in several, several
+        assert "Đang chuẩn bị" not in several and admin.documents == [], "refused before it is prepared"
         assert "Không hiểu “khong-co”" in await admin.send("/xuat danhgia khong-co")
 
         await admin.send(f"/xuat danhgia {SECOND}")

@@ -24,7 +24,7 @@ from bot.table import Call
 from bot.worker import in_worker
 from conversations.engine import Outgoing
 from conversations.text import fold
-from exports.jobs import SURVEYS, ExportError, ExportFile, ExportRequest, Format, Kind, run_export
+from exports.jobs import SURVEYS, ExportError, ExportFile, ExportRequest, Format, Kind, refused, run_export
 from storage import repo
 from storage.queries import get_period
 
@@ -147,7 +147,7 @@ async def parse_request(service: BotService, db: AsyncSession, args: list[str], 
 
         kinds = {family(service.questionnaires[i].kind) for i in named}
         questionnaires = [qn for qn in questionnaires if qn.id in named or family(qn.kind) not in kinds]
-    return ExportRequest(
+    request = ExportRequest(
         kind=kind,
         period=period,
         unit=unit,
@@ -159,6 +159,7 @@ async def parse_request(service: BotService, db: AsyncSession, args: list[str], 
         evidence_dir=str(settings.evidence_dir),
         max_mb=CHAT_FILE_MB,
     )
+    return refused(service.questionnaires, request) or request  # "several of this kind" before "đang chuẩn bị"
 
 
 async def export(call: Call) -> list[Reply]:
