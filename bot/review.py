@@ -14,7 +14,7 @@ from bot import assignments
 from bot.outbox import Recipient, notify, recipients
 from conversations import engine
 from conversations.answers import display, number_text
-from conversations.definition import Question, Questionnaire, question_header, supporting
+from conversations.definition import Question, Questionnaire, answer_line, question_header, supporting
 from conversations.localtime import local_time
 from conversations.measures import Rate, SurveyFigures
 from conversations.scoring import question_points, score
@@ -161,7 +161,7 @@ def submission_text(
         if q.scored and value is not None:
             points = f" – {number_text(question_points(q, value) or 0)}/{number_text(q.max_points)} điểm"
         beside = survey_now(q, value, figures) + (notes or {}).get(q.id, "")
-        lines.append(f"{number}. {question_header(qn, q.id)}: {shown}{points}{beside}")
+        lines.append(f"{number}. {answer_line(question_header(qn, q.id), shown)}{points}{beside}")
     return "\n".join(lines)
 
 

@@ -590,6 +590,12 @@ def question_label(q: Question) -> str:
     return q.export_label or q.text
 
 
+def answer_line(label: str, shown: str) -> str:
+    """A question and its answer on one line ("Giới tính của bạn?: Nữ"), without a second stop after a label that
+    ends with a colon or a full stop ("… thì: Không biết", not "… thì:: Không biết")."""
+    return f"{label.rstrip(':.').rstrip()}: {shown}"
+
+
 def question_header(qn: Questionnaire, question_id: str) -> str:
     """A question's label behind its criterion code when it has one ("N1.2 Kế hoạch …")."""
     q = qn.question(question_id)

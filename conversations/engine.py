@@ -23,7 +23,7 @@ from typing import Any, Literal, NotRequired, TypedDict, cast
 from conversations import messages as m
 from conversations.answers import InvalidAnswer, check_exclusive, display, hint, number_text, parse_typed
 from conversations.conditions import as_asked, effective_answers, expected_count, unoffered, visible
-from conversations.definition import Question, Questionnaire, question_label
+from conversations.definition import Question, Questionnaire, answer_line, question_label
 from conversations.expressions import Where
 from conversations.localtime import clock_then_day
 from conversations.measures import Rate, SurveyFigures, measured_criteria
@@ -516,7 +516,7 @@ def _show_review(turn: _Turn) -> Outgoing:
         label = question_label(q)
         shown = _shown(turn, q) if q.id in answers else m.REVIEW_SKIPPED
         prefix = f"{q.code} " if q.code else ""
-        lines.append(f"{number}. {prefix}{label}: {shown}")
+        lines.append(f"{number}. {answer_line(prefix + label, shown)}")
     if shows_score(qn):
         lines += ["", *_score_lines(score(qn, answers)), *_survey_score(turn)]
     actions = (Button(m.SUBMIT, "r:submit"), Button(m.EDIT, "r:edit"), Button(m.BACK, "r:back"))

@@ -25,6 +25,7 @@ from conversations.definition import (
     Question,
     Questionnaire,
     SurveyMeasure,
+    answer_line,
     question_label,
     supporting,
 )
@@ -319,7 +320,7 @@ def detail_sheet(a: Assessment, name: str = "Chi tiết") -> Sheet:
             backing = [s for s in shown if support.get(s.id) == q.id]
             evidence = [s for s in backing if s.kind.files]
             notes = [
-                f"{question_label(s)}: {display(s, answers[s.id])}"
+                answer_line(question_label(s), display(s, answers[s.id]))
                 for s in backing
                 if not s.kind.files and s.id in answers
             ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conversations import messages as m
+from conversations.definition import answer_line
 from conversations.text import fold
 
 TYPED = {
@@ -29,3 +30,11 @@ def test_no_word_means_two_things() -> None:
     for index, words in enumerate(sets):
         for other in sets[index + 1 :]:
             assert not words & other
+
+
+def test_an_answer_follows_its_question_after_one_stop() -> None:
+    """The review screen, /xem and the workbook's notes: "question: answer", never "thì:: Không biết"."""
+    assert answer_line("Giới tính của bạn?", "Nữ") == "Giới tính của bạn?: Nữ"
+    assert answer_line("Người thuộc hộ nghèo … thì:", "Không biết") == "Người thuộc hộ nghèo … thì: Không biết"
+    assert answer_line("Gửi ảnh kế hoạch.", "1 tệp") == "Gửi ảnh kế hoạch: 1 tệp"
+    assert answer_line("Ý kiến (nếu có)…", "Không") == "Ý kiến (nếu có)…: Không"
