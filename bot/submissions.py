@@ -69,4 +69,4 @@ async def store(
     if resubmitted:  # the history of what changed is kept, and the admin who returned it is told
         await review.resubmitted(db, questionnaires, qn, response, answers, files, account, now)
     else:
-        await repo.store_submission(db, response, answers, files)
+        await repo.store_submission(db, answers, files)

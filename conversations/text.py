@@ -58,8 +58,10 @@ def marked_key(text: str) -> str:
     return " ".join(words)
 
 
-def vi_sort_key(text: str) -> tuple[list[int], list[int], str]:
-    """Approximates CLDR Vietnamese collation: letters first, then tones, then code points."""
+@lru_cache(maxsize=_KEYS)
+def vi_sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...], str]:
+    """Approximates CLDR Vietnamese collation: letters first, then tones, then code points. Kept per text (the same
+    unit names are sorted for every citizen who picks a unit)."""
     primary: list[int] = []
     secondary: list[int] = []
     for ch in nfc(text):
@@ -73,4 +75,4 @@ def vi_sort_key(text: str) -> tuple[list[int], list[int], str]:
                 primary.append(100 + ord(base))
             else:
                 primary.append(ord(base) - 0x110000)
-    return (primary, secondary, text)
+    return (tuple(primary), tuple(secondary), text)

@@ -337,6 +337,7 @@ class Begun(NamedTuple):
 
 
 _SESSIONS, _RESPONSES = Base.metadata.tables["sessions"], Base.metadata.tables["responses"]
+_ANSWERS, _EVIDENCE = Base.metadata.tables["answers"], Base.metadata.tables["evidence"]
 _RESPONSE_FIELDS = [_RESPONSES.c[name] for name in ResponseState._fields]
 _READ_SESSION = (
     select(_SESSIONS.c.response_id, _SESSIONS.c.waiting_for, *_RESPONSE_FIELDS)
@@ -466,11 +467,14 @@ async def add_response(db: AsyncSession, response: Response) -> Response:
     return response
 
 
-async def store_submission(
-    db: AsyncSession, response: Response, answers: Sequence[Answer], evidence: Sequence[Evidence]
-) -> None:
-    db.add_all([*answers, *evidence])
-    await db.flush()
+async def store_submission(db: AsyncSession, answers: Sequence[Answer], evidence: Sequence[Evidence]) -> None:
+    """A submission's answer and evidence rows, each table in one INSERT of all its rows (the ORM's flush wrote them
+    one by one, tracking each object): nothing reads them back in the transaction."""
+    connection = await connection_of(db)
+    for table, rows in ((_ANSWERS, answers), (_EVIDENCE, evidence)):
+        if rows:
+            columns = [c.key for c in table.columns if not c.primary_key]
+            await connection.execute(table.insert(), [{c: getattr(row, c) for c in columns} for row in rows])
 
 
 async def file_digests(db: AsyncSession) -> set[str]:
