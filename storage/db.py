@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.dml import UpdateBase
 
 from storage import sqlite_driver
 
@@ -88,8 +90,8 @@ def _plain_savepoints(engine: AsyncEngine) -> None:
     dialect = engine.sync_engine.dialect
 
     def run(sql: str) -> Callable[[Connection, str], None]:
-        def execute(connection: Connection, name: str) -> None:
-            connection.exec_driver_sql(f"{sql} {name}")
+        def execute(connection: Connection, name: str) -> None:  # on the sqlite3 connection: no execution context
+            connection.connection.driver_connection.run_now(f"{sql} {name}")  # type: ignore[union-attr]
 
         return execute
 
@@ -100,12 +102,60 @@ def _plain_savepoints(engine: AsyncEngine) -> None:
 
 CONNECTION = "pbgdpl.connection"
 """Where a write session keeps the connection whose transaction it joined."""
+WRITER = "pbgdpl.sqlite_writer"
+"""Where a SQLite write session keeps the writer's own sqlite3 connection (`Prepared`)."""
 
 
 async def connection_of(session: AsyncSession) -> AsyncConnection:
     """The connection of a session's transaction, for Core statements (without the session's bookkeeping)."""
     found = session.info.get(CONNECTION)
     return found if isinstance(found, AsyncConnection) else await session.connection()
+
+
+class Ran(NamedTuple):
+    """What a `Prepared` statement did: the rows it changed and the rows it returned."""
+
+    rowcount: int
+    rows: Sequence[Sequence[Any]]
+
+
+class _Writer(NamedTuple):
+    connection: sqlite_driver.InlineConnection
+    dialect: Dialect
+
+
+class Prepared:
+    """A fixed Core statement of a message's path (the update's claim, the person's session, an answer's state). In a
+    SQLite write it runs on the writer's sqlite3 connection itself, compiled once, with its values converted by the
+    columns' own types as SQLAlchemy converts them (what is stored and read is the same): SQLAlchemy's execution
+    around a statement (the greenlet, the execution context, the result object) costs several times SQLite's own
+    work of an answer. Elsewhere (PostgreSQL, outside a write) it runs through SQLAlchemy as any statement."""
+
+    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
+        self.statement = statement
+        self._compiled: tuple[str, list[tuple[str, Any]], list[Any]] | None = None
+
+    def _compile(self, dialect: Dialect) -> tuple[str, list[tuple[str, Any]], list[Any]]:
+        if self._compiled is None:
+            compiled = self.statement.compile(dialect=dialect)
+            names = compiled.positiontup or []
+            binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+            columns = list(self.statement.selected_columns) if isinstance(self.statement, Select) else []
+            results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+            self._compiled = compiled.string, binds, results
+        return self._compiled
+
+    async def run(self, session: AsyncSession, values: Mapping[str, Any]) -> Ran:
+        writer = session.info.get(WRITER)
+        if isinstance(writer, _Writer):
+            sql, binds, results = self._compile(writer.dialect)
+            given = [values[name] if process is None else process(values[name]) for name, process in binds]
+            _, rowcount, _, rows = writer.connection.run_now(sql, given)
+            if any(results):
+                rows = [[v if p is None else p(v) for p, v in zip(results, row, strict=True)] for row in rows]
+            return Ran(rowcount, rows)
+        result = await (await connection_of(session)).execute(self.statement, values)
+        return Ran(result.rowcount, result.all() if result.returns_rows else [])
 
 
 class GroupAborted(Exception):
@@ -117,16 +167,18 @@ class _Group:
     """The one SQLite transaction that the writes arriving together share: each in its own savepoint, committed once
     when none of them is writing or waiting to; `done` says how the commit went."""
 
-    def __init__(self, connection: AsyncConnection, transaction: AsyncTransaction) -> None:
-        self.connection, self.transaction = connection, transaction
+    def __init__(self, connection: AsyncConnection, transaction: AsyncTransaction, writer: _Writer) -> None:
+        self.connection, self.transaction, self.writer = connection, transaction, writer
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.committing: asyncio.Task[None] | None = None
 
 
-def _joined(connection: AsyncConnection) -> AsyncSession:
+def _joined(connection: AsyncConnection, writer: _Writer | None = None) -> AsyncSession:
     """An ORM session in the connection's transaction (its savepoint, if one is open) that never commits it."""
     session = AsyncSession(bind=connection, expire_on_commit=False, join_transaction_mode="rollback_only")
     session.info[CONNECTION] = connection
+    if writer is not None:
+        session.info[WRITER] = writer
     return session
 
 
@@ -183,7 +235,7 @@ class Database:
             group = self._group or await self._open_group()
             try:
                 async with group.connection.begin_nested():
-                    session = _joined(group.connection)
+                    session = _joined(group.connection, group.writer)
                     try:
                         yield session
                         if session.in_transaction():  # flushed into the savepoint, released below
@@ -199,7 +251,9 @@ class Database:
     async def _open_group(self) -> _Group:
         connection = await self.writer.connect()
         try:
-            group = _Group(connection, await connection.begin())
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert isinstance(raw, sqlite_driver.InlineConnection)
+            group = _Group(connection, await connection.begin(), _Writer(raw, connection.dialect))
         except BaseException:
             await connection.close()
             raise

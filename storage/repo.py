@@ -29,7 +29,7 @@ from sqlalchemy.orm import aliased
 
 from conversations.status import Status
 from conversations.text import vi_sort_key
-from storage.db import advisory_key, connection_of
+from storage.db import Prepared, advisory_key, connection_of
 from storage.files import DIGEST
 from storage.models import (
     ADMIN_UNITS,
@@ -273,16 +273,14 @@ def _claim(dialect: str) -> Any:
     )
 
 
-_CLAIM = {dialect: _claim(dialect) for dialect in ("sqlite", "postgresql")}
+_CLAIM = {dialect: Prepared(_claim(dialect)) for dialect in ("sqlite", "postgresql")}
 
 
 async def claim_update(db: AsyncSession, channel: str, update_key: str, now: datetime) -> bool:
     """Mark a platform update as applied, in the transaction that applies it; False when it already was (a
     redelivery). A stored event loses its payload; an update that was never stored (long polling) is recorded."""
-    connection = await connection_of(db)
-    query = _CLAIM[connection.dialect.name]
-    result = await connection.execute(query, {"channel": channel, "update_key": update_key, "now": now})
-    return bool(result.rowcount == 1)
+    claim = _CLAIM[(await connection_of(db)).dialect.name]
+    return (await claim.run(db, {"channel": channel, "update_key": update_key, "now": now})).rowcount == 1
 
 
 REDELIVERY_WINDOW = timedelta(days=2)
@@ -339,7 +337,7 @@ class Begun(NamedTuple):
 _SESSIONS, _RESPONSES = Base.metadata.tables["sessions"], Base.metadata.tables["responses"]
 _ANSWERS, _EVIDENCE = Base.metadata.tables["answers"], Base.metadata.tables["evidence"]
 _RESPONSE_FIELDS = [_RESPONSES.c[name] for name in ResponseState._fields]
-_READ_SESSION = (
+_READ_SESSION = Prepared(
     select(_SESSIONS.c.response_id, _SESSIONS.c.waiting_for, *_RESPONSE_FIELDS)
     .select_from(_SESSIONS.outerjoin(_RESPONSES, _RESPONSES.c.id == _SESSIONS.c.response_id))
     .where(_SESSIONS.c.actor == bindparam("actor"))
@@ -381,8 +379,8 @@ async def begin_message(db: AsyncSession, actor: str, channel: str, update_key: 
         return _begun(row[0], row[1], row[2:])
     if update_key is not None and not await claim_update(db, channel, update_key, now):
         return Begun(False, None, None)
-    found = (await connection.execute(_READ_SESSION, {"actor": actor})).first()
-    return _begun(True, found is not None, found or ())
+    found = (await _READ_SESSION.run(db, {"actor": actor})).rows
+    return _begun(True, bool(found), found[0] if found else ())
 
 
 async def get_session(db: AsyncSession, actor: str) -> SessionState | None:
@@ -398,19 +396,18 @@ def _save_session(dialect: str) -> Any:
     return insert.values(values).on_conflict_do_update(index_elements=[_SESSIONS.c.actor], set_=updated)
 
 
-_SAVE_SESSION = {dialect: _save_session(dialect) for dialect in ("sqlite", "postgresql")}
+_SAVE_SESSION = {dialect: Prepared(_save_session(dialect)) for dialect in ("sqlite", "postgresql")}
 
 
 async def save_session(
     db: AsyncSession, actor: str, now: datetime, response_id: int | None, waiting_for: dict[str, Any] | None
 ) -> None:
     """Where the person is now: one statement (an upsert)."""
-    connection = await connection_of(db)
     values = {"actor": actor, "response_id": response_id, "waiting_for": waiting_for, "updated_at": now}
-    await connection.execute(_SAVE_SESSION[connection.dialect.name], values)
+    await _SAVE_SESSION[(await connection_of(db)).dialect.name].run(db, values)
 
 
-_SAVE_STATE = (
+_SAVE_STATE = Prepared(
     update(_RESPONSES)
     .where(_RESPONSES.c.id == bindparam("response_id"))
     .values(state=bindparam("state"), updated_at=bindparam("updated_at"))
@@ -419,8 +416,7 @@ _SAVE_STATE = (
 
 async def save_state(db: AsyncSession, response_id: int, state: dict[str, Any], now: datetime) -> None:
     """An answer's write: the response's conversation state (one statement, no ORM object)."""
-    connection = await connection_of(db)
-    await connection.execute(_SAVE_STATE, {"response_id": response_id, "state": state, "updated_at": now})
+    await _SAVE_STATE.run(db, {"response_id": response_id, "state": state, "updated_at": now})
 
 
 async def get_response(db: AsyncSession, response_id: int) -> Response | None:

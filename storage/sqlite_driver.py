@@ -155,6 +155,11 @@ class InlineConnection:
             waited += delay
             delay = min(delay * 2, 0.25)
 
+    def run_now(self, sql: str, parameters: Any = None) -> Outcome:
+        """A statement run at once, with no await: only inside the writer's transaction (BEGIN IMMEDIATE holds the
+        write lock already, so SQLite never answers busy)."""
+        return _statement(self._conn, sql, parameters, many=False)
+
     async def commit(self) -> None:
         self._conn.commit()
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from bot.service import BotService
 from conversations.engine import Inbound
 from storage.models import Base
+from storage.sqlite_driver import InlineConnection, Outcome
 from tests.client import Chat, running_service
 from tests.test_service import SURVEY_ANSWERS, invite_code
 
@@ -56,12 +57,19 @@ def capturing(service: BotService) -> Iterator[Captured]:
         many = executemany and parameters and isinstance(parameters[0], list | tuple)
         statements.append((statement, parameters[0] if many else parameters))
 
+    def run_now(connection: InlineConnection, sql: str, parameters: Any = None) -> Outcome:
+        record(None, None, sql, parameters, None, False)
+        return run_directly(connection, sql, parameters)
+
     engines = {service.db.writer.sync_engine, service.db.reader.sync_engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
+    run_directly = InlineConnection.run_now  # the SQLite writer's prepared statements (storage.db.Prepared)
+    InlineConnection.run_now = run_now  # type: ignore[method-assign]
     try:
         yield statements
     finally:
+        InlineConnection.run_now = run_directly  # type: ignore[method-assign]
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
 
