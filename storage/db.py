@@ -173,6 +173,16 @@ class _Group:
         self.committing: asyncio.Task[None] | None = None
 
 
+async def _close(session: AsyncSession) -> None:
+    """Close a write's session. With no transaction of its own (never used, or flushed and committed into the
+    connection's) there is nothing to end on the connection, so it is closed at once, without a trip through
+    SQLAlchemy's greenlet; else (an error left it in a transaction) that transaction is ended as usual."""
+    if session.in_transaction():
+        await session.close()
+    else:
+        session.sync_session.close()
+
+
 def _joined(connection: AsyncConnection, writer: _Writer | None = None) -> AsyncSession:
     """An ORM session in the connection's transaction (its savepoint, if one is open) that never commits it."""
     session = AsyncSession(bind=connection, expire_on_commit=False, join_transaction_mode="rollback_only")
@@ -221,7 +231,7 @@ class Database:
                 if session.in_transaction():  # the ORM was used: its changes are flushed (the commit stays ours)
                     await session.commit()
             finally:
-                await session.close()
+                await _close(session)
 
     @asynccontextmanager
     async def _grouped(self) -> AsyncIterator[AsyncSession]:
@@ -241,7 +251,7 @@ class Database:
                         if session.in_transaction():  # flushed into the savepoint, released below
                             await session.commit()
                     finally:
-                        await session.close()
+                        await _close(session)
             except BaseException:
                 if not await self._still_open(group):  # no later write may run outside a transaction
                     await self._end(group, GroupAborted())
