@@ -120,14 +120,6 @@ async def for_unit(
     return _distinct(found, wanted)
 
 
-async def first(
-    db: AsyncSession, questionnaires: Mapping[str, Questionnaire], period: str, wanted: Audience
-) -> Questionnaire | None:
-    """The first questionnaire of an audience the period runs: for what still handles one questionnaire of each
-    audience (progress, review, the exports' defaults)."""
-    return next(iter(_distinct(await of_period(db, questionnaires, period), wanted)), None)
-
-
 async def units_for(
     db: AsyncSession, questionnaires: Mapping[str, Questionnaire], period: str, wanted: Audience, today: date
 ) -> list[Unit]:
