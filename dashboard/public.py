@@ -7,7 +7,9 @@ opinion and no row of anyone's answers is shown. A survey's poster links to its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +18,7 @@ from bot import assignments
 from bot.links import SURVEY, results_path
 from bot.progress import period_questionnaires
 from conversations.answers import count_text, number_text
+from conversations.definition import Questionnaire
 from conversations.localtime import local_date
 from dashboard.site import Site
 from exports import survey
@@ -25,6 +28,9 @@ from storage import repo
 from storage.models import Unit
 from storage.queries import Selection
 
+FRESH = timedelta(minutes=1)
+"""How long a page's figures are served as counted: anyone may open the public pages, so however often they are
+asked for, a survey's figures over its units (or one unit) are counted at most once a minute."""
 TITLE = "Kết quả khảo sát"
 OFF = "Trang kết quả công khai đang tắt."
 NOTHING = "Chưa có kỳ khảo sát nào đang mở."
@@ -39,6 +45,8 @@ NONE_HERE = "Kỳ {period} không có khảo sát công khai nào ở {unit}."
 @dataclass
 class Public:
     site: Site
+    _counted: dict[Selection, tuple[datetime, asyncio.Task[Figures]]] = field(default_factory=dict)
+    """Each page's figures, as counted since FRESH ago (or being counted), by what they were counted over."""
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -71,15 +79,7 @@ class Public:
             if qn is None:
                 return site.message(request, TITLE, _missing(period.code, unit, wanted), 404)
             units = await assignments.units_of(db, service.questionnaires, period.code, qn.id, today)
-            selection = Selection(qn.id, period.code, code)
-            measures = survey_measures(service.questionnaires, qn.id)
-            found = await survey.gather(
-                db, qn, measures, selection, units, settings.suppress_below, settings.survey_breakdowns
-            )
-        summary = _shown(survey.summary_sheet(found))
-        if unit is not None:  # one unit: its one row read down, without its code and name (the page's heading)
-            figures = zip(summary.columns[2:], summary.rows[0][2:], strict=True)
-            summary = Table(["", ""], [False, True], [[name, value] for name, value in figures])
+        shown = await self._figures(qn, Selection(qn.id, period.code, code), units)
         return site.page(
             request,
             "public.html",
@@ -89,12 +89,41 @@ class Public:
             unit=unit,
             units=units,
             each=EACH_COMMUNE if all(u.kind == "commune" for u in units) else EACH_UNIT,
-            summary=summary,
-            groups=_by_breakdown(_shown(survey.group_sheet(found))),
+            summary=shown.summary,
+            groups=shown.groups,
             minimum=settings.suppress_below,
-            responses=count_text(found.overall.responses),
+            responses=shown.responses,
             results=results_path,
         )
+
+    async def _figures(self, qn: Questionnaire, selection: Selection, units: list[Unit]) -> Figures:
+        """The figures of a survey over its units (or one of them): counted once, then served as counted for FRESH,
+        however many ask at once; a count that failed is not kept."""
+        now = self.site.service.clock()
+        counted = self._counted.get(selection)
+        if counted is None or now - counted[0] >= FRESH:
+            task = asyncio.create_task(self._count(qn, selection, units))
+            task.add_done_callback(lambda done: self._forget(selection, done))
+            self._counted[selection] = counted = (now, task)
+        return await asyncio.shield(counted[1])  # a visitor leaving does not stop the count the others wait for
+
+    def _forget(self, selection: Selection, done: asyncio.Task[Figures]) -> None:
+        if (done.cancelled() or done.exception() is not None) and self._counted.get(selection, (None, None))[1] is done:
+            del self._counted[selection]
+
+    async def _count(self, qn: Questionnaire, selection: Selection, units: list[Unit]) -> Figures:
+        service, settings = self.site.service, self.site.service.settings
+        measures = survey_measures(service.questionnaires, qn.id)
+        async with service.db.read() as db:
+            found = await survey.gather(
+                db, qn, measures, selection, units, settings.suppress_below, settings.survey_breakdowns
+            )
+        summary = _shown(survey.summary_sheet(found))
+        if selection.unit_code is not None:  # one unit: its one row read down, without its code and name (the heading)
+            figures = zip(summary.columns[2:], summary.rows[0][2:], strict=True)
+            summary = Table(["", ""], [False, True], [[name, value] for name, value in figures])
+        groups = _by_breakdown(_shown(survey.group_sheet(found)))
+        return Figures(summary, groups, count_text(found.overall.responses))
 
 
 def _missing(period: str, unit: Unit | None, wanted: str | None) -> str:
@@ -142,6 +171,15 @@ class Groups:
     columns: list[str]
     numeric: list[bool]
     breakdowns: list[Breakdown]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a page shows of a survey: its summary, its groups and how many responded (as text)."""
+
+    summary: Table
+    groups: Groups
+    responses: str
 
 
 def _shown(sheet: Sheet) -> Table:

@@ -6,22 +6,27 @@ results are on, and the page that link opens shows that survey's figures."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import pytest
 
 from bot import posters
 from bot.app import open_service
 from bot.channels.telegram import TelegramLinks
 from bot.service import BotService
 from conversations.definition import load_directory
+from exports import survey
 from exports.poster import qr_modules
 from exports.workbook import HIDDEN
 from storage.models import Unit
-from tests.client import ROOT, Chat, settings_for
+from storage.queries import Selection
+from tests.client import ROOT, Chat, Clock, settings_for
 from tests.fakes.local import free_port
 from tests.test_dashboard import dashboard_served
 from tests.test_posters import RESULTS_RGB, has_results_code, modules_in
@@ -81,7 +86,9 @@ class Tables(HTMLParser):
 
 
 @asynccontextmanager
-async def public_site(tmp_path: Path, database_url: str | None = None, **settings: object) -> AsyncIterator[BotService]:
+async def public_site(
+    tmp_path: Path, database_url: str | None = None, clock: Clock | None = None, **settings: object
+) -> AsyncIterator[BotService]:
     """The web app on loopback, PBGDPL_PUBLIC_URL its address (what a poster prints), a small-cell threshold of
     MINIMUM."""
     port = free_port()
@@ -95,6 +102,8 @@ async def public_site(tmp_path: Path, database_url: str | None = None, **setting
     )
     async with open_service(config) as service, dashboard_served(service):
         service.admins = frozenset({"test:admin"})
+        if clock is not None:
+            service.clock = clock
         yield service
 
 
@@ -212,3 +221,32 @@ async def test_a_posters_results_code_opens_its_surveys_page(tmp_path: Path, dat
         hidden_off = settings_for(tmp_path, public_url=service.settings.public_url, web_public_results=False)
         plain = await posters.draw(planned, TelegramLinks("pbgdpl_bot"), hidden_off)
         assert plain is not None and not has_results_code(plain.png)
+
+
+async def test_the_figures_are_counted_once_a_minute_however_many_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counts: list[Selection] = []
+    gather = survey.gather
+
+    async def counted(*args: Any) -> survey.SurveyResults:
+        counts.append(args[3])
+        await asyncio.sleep(0.05)  # long enough for the other requests to arrive while it counts
+        return await gather(*args)
+
+    monkeypatch.setattr(survey, "gather", counted)
+    clock = Clock()
+    async with public_site(tmp_path, clock=clock) as service:
+        await surveys(service, "16078", 1, 900)
+        unit = f"{service.settings.base_url}/ketqua/16078"
+        shown = await asyncio.gather(*(page(unit) for _ in range(4)))
+        assert [read_down(html)["Số phiếu"] for _, html in shown] == ["1"] * 4
+        assert len(counts) == 1, "one count for the four"
+        await surveys(service, "16078", 1, 901)
+        clock.advance(seconds=59)
+        assert read_down((await page(unit))[1])["Số phiếu"] == "1", "served as counted within the minute"
+        clock.advance(seconds=1)
+        assert read_down((await page(unit))[1])["Số phiếu"] == "2", "counted again after it"
+        assert len(counts) == 2
+        status, _ = await page(f"{service.settings.base_url}/ketqua/")
+        assert status == 200 and [c.unit_code for c in counts] == ["16078", "16078", None], "each page its own"
