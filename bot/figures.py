@@ -43,12 +43,15 @@ async def survey_figures(
             continue
         hows = [(q, q.measured_by) for q in criteria if q.measured_by is not None]
         needed = sorted({qid for _, how in hows for qid in measure_questions(survey, how)})
-        # every unit's bases: whether this unit's figure is hidden depends on the others' (complementary
-        # suppression), and the officer must not be shown a figure the exports hide; the answers, of this unit alone
+        # whether this unit's figure is hidden depends on the other units' (complementary suppression), and the
+        # officer must not be shown a figure the exports hide: every unit's bases, which say whether any is hidden,
+        # then only if one is every unit's answers (which say which); the answers of this unit alone otherwise
         bases = await unit_bases(db, Selection(survey_id, period), needed)
         own = await unit_tallies(db, Selection(survey_id, period, unit_code), needed)
         tally = own.get(unit_code, SurveyTally())
         rates.update({q.id: measure(survey, how, tally) for q, how in hows})
         enough = [(q, how) for q, how in hows if rates[q.id].base >= minimum]  # too few: said as such
-        hidden |= {q.id for q, how in enough if unit_code in measure_hidden(survey, how, bases, minimum)}
+        if any(measure_hidden(survey, how, bases, minimum) for _, how in enough):
+            whole = await unit_tallies(db, Selection(survey_id, period), needed)
+            hidden |= {q.id for q, how in enough if unit_code in measure_hidden(survey, how, whole, minimum)}
     return SurveyFigures(rates, minimum, frozenset(hidden))

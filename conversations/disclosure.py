@@ -1,30 +1,44 @@
 """Disclosure control: which figures of a table are hidden ("ẩn"), so that nobody can be picked out by their answers,
-also by adding or subtracting the figures that are shown. Every writer asks here: the survey workbook and its CSV,
-the self-assessment workbook's survey-based scores, the report's tables and its charts, and the survey's figure
-an officer is shown for a survey-measured criterion (bot/figures.py).
+also by adding or subtracting the figures that are shown, knowing that a count is never negative nor more than the
+respondents it is counted over. Every writer asks here: the survey workbook and its CSV, the self-assessment
+workbook's survey-based scores, the report's tables and its charts, and the survey's figure an officer is shown for a
+survey-measured criterion (bot/figures.py).
 
 A table here is a set of members (the units, or the groups of one breakdown such as gender) whose figures add up
 to the figure of all of them ("Tất cả đơn vị", or everyone), a figure being a count or the numerator of a rate over
-the respondents it rests on (its base).
+the respondents it rests on (its base). The figures of a table on some questions are every option's count of each
+of them, and the points earned on each scored one.
 
 - Primary suppression: a figure resting on at least one but fewer than K respondents is hidden.
 - Complementary suppression: where exactly one member of a table is hidden, the shown total minus the shown members
   would give it, so one more member is hidden: the one with the fewest respondents among those that have any (ties:
-  the first code). Then the total minus the shown members gives only the sum of two hidden figures. The total itself
-  is never hidden as a complement, so tables that share it (units and each breakdown, the workbook and the report)
-  stay independent; it is hidden only when it rests on fewer than K respondents itself, and then so is every member.
-- The choice depends only on the members' bases, so every table holding the same figure (the share answering "Có"
-  on Tổng hợp and its count on Theo câu hỏi, the survey workbook and the self-assessment's survey-based scores)
-  hides the same members. It is made over every unit with respondents, also when an export shows only one, so
-  exports of one unit and of all units never differ in what they show of a unit.
+  the first code). Then the total minus the shown members gives only the joint figure of the hidden ones.
+- That joint figure must not say every hidden member's either: were it 0 for some figure of the table (an option's
+  count, the points), each hidden member's would be 0; were it all of their joint base (or of the points they could
+  earn), each would be 100 %. So while it is either for some figure, the next member with the fewest respondents is
+  hidden too, until it holds for every figure or every member with respondents is hidden. The one exception: a
+  figure whose total is itself 0 or all of its base, which already says every member's value, resting on at least
+  K respondents (else the total is hidden), as any figure of everyone may. Then, for every figure, each hidden
+  member's value can be anything from 0 to its base that the others' make up to the joint figure: between two
+  values at least, never one.
+- The total itself is never hidden as a complement, so tables that share it (units and each breakdown, the workbook
+  and the report) stay independent; it is hidden only when it rests on fewer than K respondents itself, and then so
+  is every member.
+- The choice depends on the members' bases and figures on the table's questions, so every table holding the same
+  figure (the share answering "Có" on Tổng hợp and its counts on Theo câu hỏi, the survey workbook and the
+  self-assessment's survey-based scores) is decided over the same questions' figures and hides the same members. It
+  is made over every unit with respondents, also when an export shows only one, so exports of one unit and of all
+  units never differ in what they show of a unit. Nothing is hidden unless some member has too few respondents:
+  the bases alone say whether the figures must be read (bot/figures.py reads every unit's answers only then).
 - A member without respondents shows nothing: its figure is known to be zero and plays no part.
 - A question asked only after some answer (show-if) rests on as many respondents as gave that answer: its figures
-  (and its "Số người trả lời") are hidden wherever that answer's count is, or they would give it.
+  (and its "Số người trả lời") are hidden wherever that answer's count is, or they would give it, and then more
+  members where its own figures need them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import TypeVar
 
@@ -39,13 +53,41 @@ def too_few(base: int, minimum: int) -> bool:
     return 0 < base < minimum
 
 
-def hidden(bases: Mapping[Member, int], minimum: int) -> frozenset[Member]:
-    """The members of one table whose figure is hidden, given how many respondents each figure rests on."""
-    found = {m for m, base in bases.items() if too_few(base, minimum)}
-    others = [m for m, base in bases.items() if base and m not in found]
+Figure = tuple[float, float]
+"""One figure of a member: its part (a count, points earned) and the most it could be (the respondents it is counted
+over, the points they could earn)."""
+
+
+def hidden(
+    bases: Mapping[Member, int],
+    minimum: int,
+    figures: Mapping[Member, Sequence[Figure]] | None = None,
+    also: Iterable[Member] = (),
+) -> frozenset[Member]:
+    """The members of one table whose figure is hidden, given how many respondents each figure rests on, their
+    figures (the same number for every member) and those hidden anyway (`also`)."""
+    found = {m for m, base in bases.items() if too_few(base, minimum)} | set(also)
+    others = sorted((m for m, base in bases.items() if base and m not in found), key=lambda m: (bases[m], str(m)))
     if len(found) == 1 and others:
-        found.add(min(others, key=lambda m: (bases[m], str(m))))
+        found.add(others.pop(0))
+    while found and others and figures and _told(figures, found):
+        found.add(others.pop(0))
     return frozenset(found)
+
+
+def _extreme(figures: Iterable[Figure]) -> bool:
+    """Whether the joint figure of some members is 0 or all it could be: it then says each one's."""
+    found = list(figures)
+    part, whole = sum(p for p, _ in found), sum(w for _, w in found)
+    return abs(part) < 1e-9 or abs(whole - part) < 1e-9
+
+
+def _told(figures: Mapping[Member, Sequence[Figure]], found: Iterable[Member]) -> bool:
+    """Whether the total minus the shown members would give each hidden member's value of some figure (one whose
+    total does not already give it)."""
+    every = zip(*figures.values(), strict=True)
+    mine = zip(*(figures[m] for m in found), strict=True)
+    return any(_extreme(some) and not _extreme(all_) for all_, some in zip(every, mine, strict=True))
 
 
 def conditions(qn: Questionnaire, question_id: str) -> frozenset[str]:
@@ -63,6 +105,34 @@ def answered(question_id: str) -> Callable[[SurveyTally], int]:
     return partial(_answered, question_id)
 
 
+def figures(qn: Questionnaire, questions: Iterable[str], tally: SurveyTally) -> list[Figure]:
+    """The figures of a table on these questions for one member: every option's count over those who answered the
+    question, and the points earned on a scored one over the points they could earn."""
+    found: list[Figure] = []
+    for question_id in questions:
+        q = qn.question(question_id)
+        base = tally.answered[question_id]
+        found += [(tally.chosen[(question_id, c.value)], base) for c in q.options]
+        if q.scored:
+            found.append((tally.points.get(question_id, 0.0), base * q.max_points))
+    return found
+
+
+def hidden_in(
+    qn: Questionnaire,
+    tallies: Mapping[Member, SurveyTally],
+    base: Callable[[SurveyTally], int],
+    questions: Iterable[str],
+    minimum: int,
+    also: Iterable[Member] = (),
+) -> frozenset[Member]:
+    """The members of one table (units, events, the groups of a breakdown) whose figure (resting on `base`
+    respondents, computed from `questions`) is hidden, by their bases and their figures on those questions."""
+    asked = list(questions)
+    bases = {m: base(t) for m, t in tallies.items()}
+    return hidden(bases, minimum, {m: figures(qn, asked, t) for m, t in tallies.items()}, also)
+
+
 def hidden_figure(
     qn: Questionnaire,
     tallies: Mapping[str, SurveyTally],
@@ -70,14 +140,14 @@ def hidden_figure(
     questions: Iterable[str],
     minimum: int,
 ) -> frozenset[str]:
-    """The units whose figure (resting on `base` respondents, computed from `questions`) is hidden: by its own
-    bases, and wherever a question it rests on is asked after an answer whose count is hidden, since the figure's
-    base (or a figure and its percentage) would give that count. Without `base`: only the latter (the number who
-    answered a question, which is such a count)."""
-    found = set(hidden({code: base(t) for code, t in tallies.items()}, minimum)) if base is not None else set()
-    for r in {r for q in questions for r in conditions(qn, q)}:
-        found |= hidden({code: t.answered[r] for code, t in tallies.items()}, minimum)
-    return frozenset(found)
+    """The units whose figure (resting on `base` respondents, computed from `questions`) is hidden: wherever a
+    question it rests on is asked after an answer whose count is hidden, since the figure's base (or a figure and
+    its percentage) would give that count, and by its own bases and figures (hidden_in). Without `base`: only the
+    former (the number who answered a question, which is such a count)."""
+    asked = list(questions)
+    refs = sorted({r for q in asked for r in conditions(qn, q)})
+    found = frozenset().union(*(hidden_figure(qn, tallies, answered(r), [r], minimum) for r in refs))
+    return found if base is None else hidden_in(qn, tallies, base, asked, minimum, found)
 
 
 def total_hidden(
@@ -102,6 +172,8 @@ def measure_hidden(
     survey: Questionnaire, how: SurveyMeasure, tallies: Mapping[str, SurveyTally], minimum: int
 ) -> frozenset[str]:
     """The units whose figure for a survey-measured criterion is hidden, decided over every unit with respondents
-    (`tallies`), as the survey workbook decides it: the same in the exports and in the figure an officer is shown."""
+    (`tallies`, their answers to the measure's questions), as the survey workbook decides it: the same in the exports
+    and in the figure an officer is shown. Empty exactly when it is empty by the bases alone (tallies without
+    answers): only a unit with too few makes any hidden."""
     base = partial(_measure_base, survey, how)
     return hidden_figure(survey, tallies, base, measure_questions(survey, how), minimum)

@@ -6,7 +6,8 @@ free-text answer (Ý kiến), are sheets of /xuat dulieu only, never of a file m
 
 Small cells are suppressed as conversations.disclosure says: a figure computed from fewer than `minimum` respondents (in
 the distributions, the counts behind it too) is shown as "ẩn", and so is a second unit or group where only one
-would be, so that nobody can be picked out by their answers, also by subtracting shown figures from the total."""
+would be, and more while the hidden ones' joint figure would say each one's (0, or all of them), so that nobody
+can be picked out by their answers, also by subtracting shown figures from the total."""
 
 from __future__ import annotations
 
@@ -342,7 +343,7 @@ def group_sheet(s: SurveyResults) -> Sheet:
         hidden = [
             every
             if s.overall_hidden(f"indicator:{f.label}", f.base, f.questions)
-            else disclosure.hidden({g: f.base(t) for g, t in tallies.items()}, s.minimum)
+            else disclosure.hidden_in(s.qn, tallies, f.base, f.questions, s.minimum)
             for f in s.indicators
         ]
         # a group's size is the count of its answer in everyone's distribution (Theo câu hỏi): hidden with it

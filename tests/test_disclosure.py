@@ -72,6 +72,30 @@ def test_complementary_suppression_by_hand() -> None:
     assert disclosure.hidden({"b": 6, "a": 6, "c": 1}, 5) == {"a", "c"}  # ties: the first code
 
 
+def test_more_hidden_where_the_joint_figure_says_each_ones_by_hand() -> None:
+    bases = {"a": 2, "b": 6, "c": 5, "d": 7}
+    # a and c hidden; their joint count of one option is 0 (then of all of it): b, the next fewest, is hidden too
+    assert disclosure.hidden(bases, 5, {"a": [(0, 2)], "b": [(1, 6)], "c": [(0, 5)], "d": [(3, 7)]}) == {"a", "b", "c"}
+    assert disclosure.hidden(bases, 5, {"a": [(2, 2)], "b": [(6, 6)], "c": [(5, 5)], "d": [(3, 7)]}) == {
+        "a",
+        "b",
+        "c",
+        "d",
+    }
+    # neither: two are enough; one figure of two that fails is enough to hide more
+    assert disclosure.hidden(bases, 5, {"a": [(1, 2)], "b": [(1, 6)], "c": [(0, 5)], "d": [(0, 7)]}) == {"a", "c"}
+    two = {"a": [(1, 2), (0, 2)], "b": [(1, 6), (2, 6)], "c": [(0, 5), (0, 5)], "d": [(0, 7), (0, 7)]}
+    assert disclosure.hidden(bases, 5, two) == {"a", "b", "c"}
+    # the total's figure is itself 0 (or all of its base): it says every member's already, nothing more for it
+    assert disclosure.hidden(bases, 5, {m: [(0, b)] for m, b in bases.items()}) == {"a", "c"}
+    assert disclosure.hidden(bases, 5, {m: [(b, b)] for m, b in bases.items()}) == {"a", "c"}
+    # nothing hidden by too few: nothing hidden, whatever the figures
+    assert disclosure.hidden({"b": 6, "d": 7}, 5, {"b": [(0, 6)], "d": [(7, 7)]}) == frozenset()
+    # points count too: the hidden ones earned every point they could
+    points = disclosure.figures(SURVEY, ["kt_ruou_bia"], tally_of([{"kt_ruou_bia": "bi_cam"}] * 2))
+    assert points[-1] == (2.0, 2.0) and points[0] == (2, 2)
+
+
 @st.composite
 def respondent(draw: st.DrawFn) -> Answers:
     answers: Answers = {"dong_y": "co"}
