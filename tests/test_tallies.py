@@ -1,8 +1,8 @@
 """The survey figures an officer (and /xem, and the dashboard's unit page) is shown read every unit's bases
 (storage.queries.unit_bases: counts only) and the unit's own answers (unit_tallies of that unit), and every unit's
-whole tallies only where the bases hide something: on random responses over several units, with too few in some (primary and complementary
-suppression), declines and drafts, on both databases, the bases are those of the whole tallies and the figures, the
-hidden ones included, are those worked out from the whole tallies as the exports do."""
+whole tallies only where the bases hide something: on random responses over several units, with too few in some
+(primary and complementary suppression), declines and drafts, on both databases, the bases are those of the whole
+tallies and the figures, the hidden ones included, are those worked out from the whole tallies as the exports do."""
 
 from __future__ import annotations
 
