@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.definition import Question, Questionnaire
-from conversations.disclosure import measure_hidden
+from conversations.disclosure import measure_hidden, read_over
 from conversations.measures import Rate, SurveyFigures, SurveyTally, measure, measure_questions, measured_criteria
 from storage.queries import Selection, unit_bases, unit_tallies
 
@@ -42,7 +42,7 @@ async def survey_figures(
         if survey is None:
             continue
         hows = [(q, q.measured_by) for q in criteria if q.measured_by is not None]
-        needed = sorted({qid for _, how in hows for qid in measure_questions(survey, how)})
+        needed = read_over(survey, [qid for _, how in hows for qid in measure_questions(survey, how)])
         # whether this unit's figure is hidden depends on the other units' (complementary suppression), and the
         # officer must not be shown a figure the exports hide: every unit's bases, which say whether any is hidden,
         # then only if one is every unit's answers (which say which); the answers of this unit alone otherwise

@@ -96,6 +96,19 @@ def conditions(qn: Questionnaire, question_id: str) -> frozenset[str]:
     return frozenset(r for r in qn.rests_on(question_id) if not qn.question(r).consent)
 
 
+def read_over(qn: Questionnaire, questions: Iterable[str]) -> list[str]:
+    """The questions whose answers decide what is hidden of a figure on these: them, and those they are asked after
+    (show-if), and those that one is, over and over. Every tally a choice is made over must count all of them."""
+    found: set[str] = set()
+    todo = list(questions)
+    while todo:
+        question_id = todo.pop()
+        if question_id not in found:
+            found.add(question_id)
+            todo += conditions(qn, question_id)
+    return sorted(found)
+
+
 def _answered(question_id: str, tally: SurveyTally) -> int:
     return tally.answered[question_id]
 

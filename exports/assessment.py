@@ -163,7 +163,7 @@ async def gather(
     hidden: dict[tuple[str, str], frozenset[str]] = {}
     for s in surveys:  # each survey's counts by unit, and the answers its criteria read
         reading = [q for q in measured if s.id in _measure(q).surveys]
-        needed = sorted({qid for q in reading for qid in measure_questions(s, _measure(q))})
+        needed = disclosure.read_over(s, [qid for q in reading for qid in measure_questions(s, _measure(q))])
         tallies[s.id] = await unit_tallies(db, Selection(s.id, selection.period_code), needed)
         for q in reading:  # over every unit, as the survey workbook decides it
             hidden[(s.id, q.id)] = disclosure.measure_hidden(s, _measure(q), tallies[s.id], minimum)

@@ -62,6 +62,8 @@ Answers = dict[str, Any]
 def test_the_survey_is_as_this_test_knows_it() -> None:
     conditional = {q.id for q in SURVEY.questions if disclosure.conditions(SURVEY, q.id)}
     assert conditional == set(CONDITIONAL) and all(q.options for q in CHOICES)
+    # a tally deciding what is hidden of "hinh_thuc" counts the answer it is asked after (not consent: all said yes)
+    assert disclosure.read_over(SURVEY, ["hinh_thuc", "hai_long"]) == ["hai_long", "hinh_thuc", "nhan_thong_tin"]
 
 
 def test_complementary_suppression_by_hand() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from bot import assignments
 from bot.service import BotService
 from conversations.definition import Question, Questionnaire
-from conversations.disclosure import conditions, measure_hidden
+from conversations.disclosure import measure_hidden, read_over
 from conversations.measures import SurveyFigures, SurveyTally, measure, measure_questions, measured_criteria
 from conversations.status import Status
 from storage import repo
@@ -79,11 +79,11 @@ def from_whole_tallies(
 async def test_figures_from_the_bases_are_those_of_the_whole_tallies(tmp_path: Path, database_url: str) -> None:
     async with running_service(tmp_path, database_url=database_url) as service:
         qn, survey = service.questionnaires["tu-danh-gia"], service.questionnaires["khao-sat-nguoi-dan"]
-        needed = sorted(
-            {qid for q in measured_criteria(qn) if q.measured_by for qid in measure_questions(survey, q.measured_by)}
+        needed = read_over(
+            survey,
+            [qid for q in measured_criteria(qn) if q.measured_by for qid in measure_questions(survey, q.measured_by)],
         )
-        asked = {r for qid in needed for r in conditions(survey, qid)} | set(needed)
-        questions = [q for q in survey.questions if q.id in asked]
+        questions = [q for q in survey.questions if q.id in needed]
         minimum = service.settings.suppress_below
         async with service.db.read() as db:
             period = await repo.current_period(db)
