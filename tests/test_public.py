@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from conversations.definition import load_directory
 from exports import survey
 from exports.poster import qr_modules
 from exports.workbook import HIDDEN
-from storage.models import Unit
+from storage.models import Event, Unit
 from storage.queries import Selection
 from tests.client import ROOT, Chat, Clock, settings_for
 from tests.fakes.local import free_port
@@ -201,6 +202,9 @@ def test_a_poster_prints_the_results_link_only_with_a_public_address_and_the_pag
     assert posters.results_link(off, planned) is None
     on = settings_for(tmp_path, public_url=public + "/")
     assert posters.results_link(on, planned) == f"{public}/ketqua/16012-vp?bang={STAFF}"
+    event = Event(id=7, name="Hội nghị", held_on=date(2026, 12, 5), unit_code=unit.code, questionnaire_id=STAFF)
+    held = posters.of_event(event, unit, planned.questionnaire)
+    assert posters.results_link(on, held) == f"{public}/ketqua/16012-vp?bang={STAFF}", "an event's: its unit's"
 
 
 async def test_a_posters_results_code_opens_its_surveys_page(tmp_path: Path, database_url: str) -> None:
