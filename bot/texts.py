@@ -110,9 +110,7 @@ INVITE_ACCEPTED = "Bạn đã được gắn với {unit}. Gõ /danhgia để b�
 
 UNITS_TITLE = "Các đơn vị đang áp dụng (mã – tên):"
 PROGRESS_TITLE = "Tiến độ kỳ {period} (hạn {deadline})"
-PROGRESS_SURVEY = "Khảo sát người dân: {count} phiếu đã nộp."
 PROGRESS_LINE = "• {unit}: {status}"
 STATUS_SUBMITTED = "đã nộp ({points} điểm)"
 STATUS_MISSING = "chưa bắt đầu"
-STATUS_SURVEYS = "{count} phiếu khảo sát"
 EXPORT_CAPTION = "Kết quả kỳ {period}: tự đánh giá và khảo sát người dân."

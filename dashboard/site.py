@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from bot import web_sessions
 from bot.messages import Sender
 from bot.service import BotService
+from conversations.answers import count_text
 from conversations.localtime import clock_then_day, day_text
 from storage.models import Account
 
@@ -44,6 +45,7 @@ def templates() -> Environment:
     )
     env.filters["when"] = lambda moment: clock_then_day(moment) if isinstance(moment, datetime) else ""
     env.filters["day"] = day_text
+    env.filters["count"] = count_text
     return env
 
 

@@ -18,6 +18,7 @@ from bot.app import mounted, open_service, serve
 from bot.links import DownloadLinks
 from bot.service import BotService
 from bot.web import WebServer
+from dashboard.site import templates
 from storage.models import AuditEntry, Response, WebSession, WebSignIn
 from tests.client import Chat, Clock, settings_for
 from tests.fakes.local import free_port
@@ -380,3 +381,10 @@ async def test_the_progress_page_lists_the_events_with_their_posters(tmp_path: P
         async with site.service.db.read() as db:
             posters = [e.target for e in (await db.scalars(select(AuditEntry))).all() if e.action == "poster"]
         assert posters == ["sk1", "sk1", "sk1"], "the one /sukien tao sent, then the page's two"
+
+
+def test_the_progress_counts_set_thousands_apart() -> None:
+    """A clerk reads 10.000 phiếu, as the public pages and the chat's /tiendo write it, not 10000."""
+    page = templates().get_template("progress_table.html")
+    html = page.render(days_left="", summary="", surveys=10000, target=30, reached=0, rows=[], late=[])
+    assert "Khảo sát người dân: 10.000 phiếu" in html

@@ -23,6 +23,7 @@ from bot.progress import (
     unit_status,
 )
 from bot.table import Call
+from conversations.answers import count_text
 from conversations.engine import Outgoing
 from conversations.localtime import day_text, local_date
 from conversations.measures import declines_text
@@ -135,7 +136,7 @@ def _block(p: QuestionnaireProgress, target: int, late_day: bool) -> list[str]:
     responses, declined = sum(n for n, _ in counted), sum(d for _, d in counted)
     lines.append(
         SURVEY_TARGET.format(
-            count=responses,
+            count=count_text(responses),
             declines=declines_text(responses, declined),
             target=target,
             reached=sum(n >= target for n, _ in counted),
@@ -143,13 +144,17 @@ def _block(p: QuestionnaireProgress, target: int, late_day: bool) -> list[str]:
         )
     )
     for u, (n, d) in zip(p.units, counted, strict=True):
-        status = SURVEY_LINE.format(count=n, target=target) + (SURVEY_DECLINES.format(declined=d) if d else "")
+        status = SURVEY_LINE.format(count=count_text(n), target=target) + (
+            SURVEY_DECLINES.format(declined=d) if d else ""
+        )
         lines.append(t.PROGRESS_LINE.format(unit=u.name, status=status))
         held = p.survey.events_of(u.code)
         for event, came in held:
-            lines.append(EVENT_LINE.format(id=event.id, name=event.name, day=day_text(event.held_on), count=came))
+            lines.append(
+                EVENT_LINE.format(id=event.id, name=event.name, day=day_text(event.held_on), count=count_text(came))
+            )
         if held:
-            lines.append(OWN_LINK.format(count=n - sum(came for _, came in held)))
+            lines.append(OWN_LINK.format(count=count_text(n - sum(came for _, came in held))))
     return lines
 
 
