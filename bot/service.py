@@ -26,6 +26,7 @@ from bot.identity import actor_key
 from bot.messages import Reply, Sender
 from bot.order import PersonOrder
 from bot.table import Call, CommandTable, Handler, Interim, Permission, Role, refusal
+from bot.units import COMMUNE
 from conversations import engine
 from conversations.definition import (
     DEFINITION_SCHEMA,
@@ -449,32 +450,36 @@ class BotService:
             return [Outgoing(t.SURVEY_NOT_FOR_ADMINS)]
         if role.unit_code == unit.code:
             return [Outgoing(t.SURVEY_NOT_FOR_OFFICERS.format(unit=unit.name))]
-        elsewhere = [r for r in await repo.person_responses(db, qn.id, period.code, actor) if r.unit_code != unit.code]
+        mine = await repo.person_responses(db, qn.id, period.code, actor)
+        elsewhere = [r for r in mine if r.unit_code != unit.code]
         if elsewhere:
             other = await repo.get_unit(db, elsewhere[0].unit_code)
-            said = t.SURVEY_ELSEWHERE_DRAFT if elsewhere[0].status.editable else t.SURVEY_DONE
+            said = t.SURVEY_ELSEWHERE_DRAFT if elsewhere[0].status.editable else _closed(elsewhere[0].status)
             await repo.save_session(db, actor, self.clock(), None, None)
             return [Outgoing(said.format(unit=other.name if other else elsewhere[0].unit_code, period=period.code))]
         heading = t.SURVEY_AT.format(event=event.name, unit=unit.name) if event else t.SURVEY_FOR.format(unit=unit.name)
         opened = await self.open_response(
             db, actor, qn, period.code, unit, actor, heading, event.id if event is not None else None
         )
-        if opened is None:
+        if opened is None:  # this unit's response of theirs, submitted or declined
             await repo.save_session(db, actor, self.clock(), None, None)
-            return [Outgoing(t.SURVEY_DONE.format(unit=unit.name, period=period.code))]
+            return [Outgoing(_closed(mine[0].status).format(unit=unit.name, period=period.code))]
         return opened
 
-    async def survey_units(self, db: AsyncSession) -> list[Unit]:
-        """The units a public survey of the current period applies to."""
+    async def survey_units(self, db: AsyncSession) -> tuple[list[Unit], bool]:
+        """The communes a public survey of the current period applies to, which a citizen picks from after /khaosat,
+        and whether it applies to other units too (an office's staff survey, opened by the office's link or QR)."""
         period = await repo.current_period(db)
         if period is None:
-            return []
+            return [], False
         public = assignments.Audience.PUBLIC
-        return await assignments.units_for(db, self.questionnaires, period.code, public, self.clock().date())
+        units = await assignments.units_for(db, self.questionnaires, period.code, public, self.clock().date())
+        communes = [u for u in units if u.kind == COMMUNE]
+        return communes, len(communes) < len(units)
 
-    def unit_picker(self, units: Sequence[Unit]) -> Outgoing:
+    def unit_picker(self, units: Sequence[Unit], others: bool) -> Outgoing:
         choices = tuple(Button(u.name, f"u:{u.code}") for u in units)
-        return Outgoing(t.PICK_UNIT, choices=choices)
+        return Outgoing(t.PICK_UNIT + ("\n" + t.STAFF_SURVEY_BY_LINK if others else ""), choices=choices)
 
     async def bind_officer(self, sender: Sender, unit_code: str) -> Unit | None:
         """Trying the bot out on the console: act as an officer of a unit without an invite."""
@@ -484,3 +489,8 @@ class BotService:
                 account = await repo.ensure_account(db, sender.channel, sender.user_id, self.clock())
                 account.unit_code = unit.code
             return unit
+
+
+def _closed(status: Status) -> str:
+    """What a person opening a public survey again is told of their response that can no longer change."""
+    return t.SURVEY_DECLINED if status is Status.DECLINED else t.SURVEY_DONE

@@ -55,9 +55,16 @@ NO_QUESTIONNAIRE = "Chưa có bảng hỏi này trên hệ thống. Hãy liên h
 NO_QUESTIONNAIRE_ADMIN = "Chưa có bảng hỏi này trên hệ thống. Gõ /banghoi để xem các bảng hỏi đang dùng."
 
 PICK_UNIT = "Bạn đang sống hoặc tham gia hoạt động ở xã/phường nào? Trả lời bằng số thứ tự, ví dụ: 1."
+STAFF_SURVEY_BY_LINK = (
+    "Cán bộ, công chức, viên chức, người lao động của một cơ quan, đơn vị trả lời khảo sát của cơ quan mình qua "
+    "đường dẫn hoặc mã QR của cơ quan đó."
+)
 UNIT_UNKNOWN = "Không tìm thấy đơn vị có mã “{code}”. Gõ /khaosat để chọn từ danh sách."
 UNIT_UNKNOWN_STAFF = "Không tìm thấy đơn vị có mã “{code}”. Gõ /donvi để xem mã các đơn vị."
 SURVEY_DONE = "Bạn đã trả lời khảo sát này cho {unit} trong kỳ {period}. Cảm ơn bạn!"
+SURVEY_DECLINED = (
+    "Bạn đã chọn không tham gia khảo sát này cho {unit} trong kỳ {period}; mỗi người chỉ có một lượt trả lời mỗi kỳ."
+)
 SURVEY_FOR = "Khảo sát cho {unit}."
 SURVEY_AT = "Phiếu lấy ý kiến người tham dự: {event} ({unit})."
 EVENT_UNKNOWN = "Không tìm thấy sự kiện “{code}”. Gõ /khaosat để trả lời khảo sát đang mở."

@@ -30,6 +30,8 @@ HEADERS = {
 }
 KINDS = {"commune": "commune", "xa": "commune", "phuong": "commune", "thi tran": "commune", "department": "department"}
 KINDS |= {"phong": "department", "phong ban": "department", "co quan": "department"}
+COMMUNE = "commune"
+"""The kind of unit a citizen picks after /khaosat (“xã/phường nào?”); other units' surveys open by their own link."""
 MAX_ROWS = 2000
 MAX_BYTES = 2 * 1024 * 1024
 MAX_COLUMNS = 50
@@ -141,7 +143,7 @@ class UnitChange:
     @property
     def leaves_the_survey(self) -> bool:
         """A commune with responses that would no longer be offered in the citizens' survey list."""
-        return self.unit.kind == "commune" and self.record["kind"] != "commune" and self.responses > 0
+        return self.unit.kind == COMMUNE and self.record["kind"] != COMMUNE and self.responses > 0
 
 
 async def changes_of(db: AsyncSession, records: Sequence[dict[str, Any]]) -> list[UnitChange]:

@@ -64,7 +64,12 @@ async def test_a_decline_is_counted_apart_from_the_surveys(tmp_path: Path, datab
         reply = await declining.send("không")
         assert "không tham gia" in reply and "Nộp phiếu" not in reply and "Xem lại" not in reply
         assert "Bạn chưa mở phiếu nào" in await declining.send("1")
-        assert "Bạn đã trả lời khảo sát này cho Xã Hậu Lộc" in await declining.send("/start ks_16012")
+        declined = "Bạn đã chọn không tham gia khảo sát này cho Xã Hậu Lộc trong kỳ 2026"
+        again = await declining.send("/start ks_16012")
+        assert declined in again and "đã trả lời" not in again
+        assert "xã/phường nào" in await declining.send("/khaosat")
+        assert declined in await declining.send("hau loc")
+        assert declined in await declining.send("/start ks_16072"), "one response per person, whatever the unit"
         await answering.send("/start ks_16012")
         await answering.answer_all(SURVEY_ANSWERS)
         assert "Đã nộp phiếu" in await answering.send("nộp")

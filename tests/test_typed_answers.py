@@ -12,6 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import texts as t
+from bot.app import open_service
 from bot.presets import load_unit_presets
 from conversations import engine
 from conversations import messages as m
@@ -23,9 +25,9 @@ from conversations.definition import (
     load_directory,
     parse_questionnaire,
 )
-from conversations.engine import FileRef, Inbound
+from conversations.engine import FileRef, Inbound, Outgoing
 from conversations.xlsform import read_xlsform, write_xlsform
-from tests.client import Chat, SentFiles, running_service
+from tests.client import SHIPPED_UNITS, Chat, SentFiles, running_service, settings_for
 from tests.test_engine_properties import NOW
 from tests.test_xlsform import VI, workbook
 
@@ -292,3 +294,27 @@ async def test_a_citizen_picks_the_unit_by_its_code_or_its_exact_name(tmp_path: 
             chat = Chat(service, f"91{n}")
             assert "xã/phường nào" in await chat.send("/khaosat")
             assert f"Khảo sát cho {unit}." in await chat.send(typed), typed
+
+
+async def test_the_citizens_pick_lists_the_communes_and_the_offices_staff_survey_opens_by_its_link(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The shipped presets, as `make run` has them: the period also runs the offices' staff survey (public), but
+    “xã/phường nào?” lists the communes only, so “hoa loc” is Xã Hoa Lộc and not Phòng Kinh tế xã Hoa Lộc."""
+    settings = settings_for(tmp_path, database_url=database_url, units_dir=SHIPPED_UNITS)
+    async with open_service(settings) as service:
+        citizen = Chat(service, "907")
+        asked = await citizen.send("/khaosat")
+        assert "xã/phường nào" in asked and t.STAFF_SURVEY_BY_LINK in asked
+        [picker] = [r for r in citizen.last if isinstance(r, Outgoing) and r.choices]
+        assert [c.label for c in picker.choices] == [
+            "Xã Đông Thành",
+            "Xã Hậu Lộc",
+            "Xã Hoa Lộc",
+            "Xã Triệu Lộc",
+            "Xã Vạn Lộc",
+        ]
+        assert "Khảo sát cho Xã Hoa Lộc." in await citizen.send("hoa loc")
+        staff = Chat(service, "908")
+        opened = await staff.send("/start ks_16072-kt__khao-sat-phong-ban")
+        assert "Khảo sát cho Phòng Kinh tế xã Hoa Lộc." in opened and "cán bộ, công chức" in opened

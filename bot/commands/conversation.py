@@ -69,11 +69,13 @@ async def survey(call: Call) -> list[Reply]:
         unit = await repo.get_unit(db, draft.unit_code)
         if unit is not None:
             return await service.start_survey(db, actor, call.role, unit)
-    units = await service.survey_units(db)
+    units, others = await service.survey_units(db)
     if not units:
+        if others:
+            return [Outgoing(t.STAFF_SURVEY_BY_LINK)]
         return [Outgoing(t.NO_QUESTIONNAIRE if await repo.current_period(db) else t.NO_PERIOD)]
     await waits.wait_for(db, actor, service.clock(), {"kind": "unit_pick"})
-    return [service.unit_picker(units)]
+    return [service.unit_picker(units, others)]
 
 
 async def _event_survey(call: Call, event_id: int) -> list[Reply]:
@@ -88,7 +90,7 @@ async def _event_survey(call: Call, event_id: int) -> list[Reply]:
 async def unit_picked(call: Call, wait: waits.UnitPick) -> list[Reply]:
     """The unit a citizen picked after /khaosat: its button, its number or its name."""
     service, inbound = call.service, call.inbound
-    units = await service.survey_units(call.db)
+    units, others = await service.survey_units(call.db)
     text = clean_input(inbound.text) if inbound is not None and inbound.text else ""
     chosen: Unit | None = None
     if inbound is not None and inbound.button and inbound.button.startswith("u:"):
@@ -97,9 +99,9 @@ async def unit_picked(call: Call, wait: waits.UnitPick) -> list[Reply]:
         try:
             chosen = units[pick([u.name for u in units], text, [u.code for u in units])]
         except InvalidAnswer as problem:
-            return [Outgoing(str(problem)), service.unit_picker(units)]
+            return [Outgoing(str(problem)), service.unit_picker(units, others)]
     if chosen is None:
-        return [service.unit_picker(units)]
+        return [service.unit_picker(units, others)]
     return await service.start_survey(call.db, call.actor, call.role, chosen)
 
 
