@@ -27,25 +27,18 @@ THEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
 OTHER_THEME = "Ý kiến khác"
 
 
-def themes(texts: Sequence[str], examples: int = 2) -> list[tuple[str, int, list[str]]]:
-    """Suggestions sorted into themes by keywords (a suggestion may fall into several): (theme, count, examples),
-    most frequent first, "other" last."""
+def themes(texts: Sequence[str]) -> list[tuple[str, int]]:
+    """Suggestions sorted into themes by keywords (a suggestion may fall into several): (theme, count), most frequent
+    first, "other" last. No text is quoted: a suggestion's own words can name the person who wrote it."""
     patterns = [(name, re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")) for name, words in THEMES]
-    found: dict[str, list[str]] = {name: [] for name, _ in THEMES}
-    other: list[str] = []
+    found: dict[str, int] = {name: 0 for name, _ in THEMES}
+    other = 0
     for text in texts:
         key = fold(text)
         hits = [name for name, pattern in patterns if pattern.search(key)]
         for name in hits:
-            found[name].append(text)
+            found[name] += 1
         if not hits:
-            other.append(text)
-    ranked = sorted(((n, t) for n, t in found.items() if t), key=lambda item: -len(item[1]))
-    if other:
-        ranked.append((OTHER_THEME, other))
-    return [(name, len(items), [_quote(t) for t in dict.fromkeys(items)][:examples]) for name, items in ranked]
-
-
-def _quote(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+            other += 1
+    ranked = sorted(((n, c) for n, c in found.items() if c), key=lambda item: -item[1])
+    return ranked + ([(OTHER_THEME, other)] if other else [])

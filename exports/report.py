@@ -18,7 +18,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 
-from conversations.answers import number_text
+from conversations.answers import count_text, number_text
 from conversations.definition import Question, Questionnaire
 from conversations.disclosure import answered
 from conversations.localtime import day_text, local_time
@@ -468,9 +468,7 @@ def _opinions(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
         f"{len(s.texts)} ý kiến, chia nhóm tự động theo từ khóa (một ý kiến có thể thuộc nhiều nhóm; "
         "toàn văn từng ý kiến ở trang “Ý kiến” của tệp dữ liệu gốc /xuat dulieu, chỉ quản trị viên lấy được):"
     )
-    _table(
-        doc, ["Nhóm ý kiến", "Số ý kiến", "Ví dụ"], [[n, str(c), "\n".join(e)] for n, c, e in found], [4.5, 1.8, 9.7]
-    )
+    _table(doc, ["Nhóm ý kiến", "Số ý kiến"], [[n, count_text(c)] for n, c in found], [12.2, 3.8])
 
 
 def build_docx(data: ReportData) -> bytes:

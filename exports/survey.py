@@ -360,7 +360,7 @@ def opinions_sheet(s: SurveyResults) -> Sheet:
     """The free-text opinions as themes and counts, as the report gives them: the texts themselves, each with its
     response and unit, are microdata (`texts_sheet`, /xuat dulieu)."""
     columns = [Column("Nhóm ý kiến", width=50), Column("Số ý kiến", "integer")]
-    rows: list[list[Any]] = [[name, count] for name, count, _ in themes([text for *_, text in s.texts])]
+    rows: list[list[Any]] = [[name, count] for name, count in themes([text for *_, text in s.texts])]
     return Sheet("Ý kiến", columns, rows)
 
 

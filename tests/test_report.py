@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import docx
@@ -15,6 +16,7 @@ from conversations.answers import number_text
 from exports.workbook import HIDDEN
 from tests.fakes.telegram import FakeTelegram
 from tests.test_exports import (
+    CITIZENS,
     HAU_LOC,
     HOA_LOC,
     Seeded,
@@ -69,6 +71,10 @@ async def test_report_is_a_draft_with_the_figures(seeded: Seeded) -> None:  # no
     themes = {row[0]: row[1] for row in next(t for t in tables if t[0][0] == "Nhóm ý kiến")[1:]}
     assert themes["Loa truyền thanh"] == "1" and themes["Mạng xã hội, Zalo, Internet"] == "1"
     assert themes["Ý kiến khác"] == "1"  # "=SUM(A1:A9)"
+    everything = text + "\n".join(c for t in tables for row in t for c in row)
+    suggestions = [unicodedata.normalize("NFC", c.suggestion) for c in CITIZENS if c.suggestion]
+    quoted = [words for words in suggestions if words in everything]
+    assert quoted == []  # themes and counts only: a suggestion's words can name its writer
     versus = next(t for t in tables if t[0][:2] == ["Tiêu chí", "Số đơn vị"])
     assert [row[0] for row in versus[1:]] == ["N4.1 (tối đa 4)", "N4.2 (tối đa 6)", "N4.3 (tối đa 5)"]
     assert versus[1][1:] == ["1", "4", "3"]  # one unit with enough respondents; 90 % typed, 83,3 % surveyed
