@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
+import docx
 import openpyxl
 import pytest
 from telegram import Update
@@ -43,9 +44,9 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
 )
 ROLES = ("admin", "officer", "citizen")
-VISITORS = ("resident", "staff")
-"""Two more people on Telegram and Zalo OA: a commune's resident and a department's employee, who reach their
-unit's survey by its link."""
+VISITORS = ("resident", "staff", "participant")
+"""Three more people on Telegram and Zalo OA: a commune's resident and a department's employee, who reach their
+unit's survey by its link, and a participant of the commune's event, who reaches it by the event's."""
 
 
 class Person(Protocol):
@@ -205,6 +206,7 @@ async def telegram_network(stack: AsyncExitStack, tmp_path: Path, **overrides: o
     tg = await stack.enter_async_context(FakeTelegram())
     # a long citizen id: a short one ("3003") can occur by chance in a stored timestamp ("never stored" below)
     ids = {"admin": 1001, "officer": 2002, "citizen": 7356918204, "resident": 7356918211, "staff": 7356918233}
+    ids["participant"] = 7356918257
     settings = settings_for(
         tmp_path,
         admins=f"telegram:{ids['admin']}",
@@ -237,6 +239,7 @@ async def zalo_oa_network(stack: AsyncExitStack, tmp_path: Path, **overrides: ob
         "citizen": "8823910427512907764",
         "resident": "6650912843377120518",
         "staff": "2290418876530014297",
+        "participant": "4471906235518830962",
     }
     port = free_port()
     fake.webhook_url = f"http://127.0.0.1:{port}/webhooks/zalo-oa"
@@ -425,8 +428,8 @@ async def test_an_officer_completes_every_questionnaire_of_the_preset(
         ):
             payload = survey_payload(unit, survey)  # what the unit's QR code and link carry
             link = network.service.channels.deep_link(payload)
-            assert link is None or link.endswith(f"?start={payload}"), link  # Zalo: the words are typed
-            opened = await network.people[person].say(f"/start {payload}")
+            assert link is None or link.endswith(f"?start={payload}"), link
+            opened = await network.people[person].say(f"/start {payload}" if link else f"khảo sát {unit} {survey}")
             assert f"Khảo sát cho {name}." in "\n".join(opened), opened
             assert "Đã nộp phiếu" in await complete(network.people[person], opened)
 
@@ -437,8 +440,30 @@ async def test_an_officer_completes_every_questionnaire_of_the_preset(
             assert f"/duyet 16012 {PILOT}" in refused, refused
         await _workbooks_show_each(admin, float(total[1].replace(",", ".")))
         await _report_shows_each(admin)
+        await _an_event_shows_apart(network)
         if network.fake is not None:
             network.fake.assert_no_violations()
+
+
+async def _an_event_shows_apart(network: Network) -> None:
+    """A session of the commune (/sukien): a participant answers through the event's QR code (on Zalo, the words
+    its poster gives); /tiendo, the survey's workbook and the report show the event's responses apart."""
+    admin, participant = network.people["admin"], network.people["participant"]
+    made = "\n".join(await admin.say(f"/sukien tao 05/12/2026 16012 {CITIZENS} Hội nghị phổ biến Luật Đất đai"))
+    assert "Đã tạo sự kiện sk1: Hội nghị phổ biến Luật Đất đai – 05/12/2026, Xã Hậu Lộc" in made, made
+    link = network.service.channels.deep_link("sk_1")
+    opened = await participant.say("/start sk_1" if link else "khảo sát sk1")
+    assert "Phiếu lấy ý kiến người tham dự: Hội nghị phổ biến Luật Đất đai (Xã Hậu Lộc)." in "\n".join(opened)
+    assert "Đã nộp phiếu" in await complete(participant, opened)
+    progress = "\n".join(await admin.say(f"/tiendo {CITIZENS}"))
+    assert "• Xã Hậu Lộc: 2/30 phiếu" in progress, progress
+    assert "   – sự kiện sk1 Hội nghị phổ biến Luật Đất đai (05/12/2026): 1 phiếu" in progress
+    book = await _workbook(admin, f"xuất khảo sát {CITIZENS}")
+    events = [(row[2], row[3], row[5]) for row in book["Theo sự kiện"].iter_rows(min_row=2, values_only=True)]
+    assert events[0] == ("sk1", "Hội nghị phổ biến Luật Đất đai", 1), events
+    offer = await admin.say("xuất báo cáo")
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(await admin.download(offer))).paragraphs)
+    assert "Kết quả theo sự kiện – khảo sát người dân" in text
 
 
 TT03, PILOT, PRACTICE, CITIZENS, STAFF = (
@@ -501,8 +526,6 @@ async def _workbooks_show_each(admin: Person, total: float) -> None:
 
 async def _report_shows_each(admin: Person) -> None:
     """The report: a part per framework and per survey, and how many took part in each."""
-    import docx
-
     offer = await admin.say("xuất báo cáo")
     document = docx.Document(io.BytesIO(await admin.download(offer)))
     text = "\n".join(p.text for p in document.paragraphs)
