@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from bot.service import BotService
 
 STATUS_KEYS = (None, Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED)
-SELF_ASSESSMENT = "Tự đánh giá: {counts}"
 ASSESSMENT_COUNTS = (
     "{counted}/{total} đơn vị đã nộp, {draft} đang làm, {missing} chưa bắt đầu, {returned} bị trả lại "
     "(đã duyệt {approved}/{counted})."
@@ -107,6 +106,11 @@ class QuestionnaireProgress:
     answered: dict[str, list[Account]] = field(default_factory=dict)
     pending: dict[str, list[Account]] = field(default_factory=dict)
     survey: SurveyProgress | None = None
+
+    def officers(self, unit_code: str) -> tuple[int, int]:
+        """An individual survey's officers of a unit: how many answered, and how many it has."""
+        answered = len(self.answered.get(unit_code, []))
+        return answered, answered + len(self.pending.get(unit_code, []))
 
 
 async def period_questionnaires(
@@ -221,21 +225,16 @@ async def period_events(service: BotService, db: AsyncSession, period: Period) -
     return found
 
 
-async def period_progress(
-    service: BotService, db: AsyncSession, period: Period, only: str | None = None
-) -> list[UnitProgress]:
-    """Each unit in force (or only one), in Vietnamese order, on the period's self-assessment, with its responses to
-    the period's public survey; nothing when the period runs no self-assessment."""
-    questionnaires = await period_questionnaires(service, db, period)
-    qn = next((q for q in questionnaires if q.kind == "self_assessment"), None)
-    if qn is None:
-        return []
-    found = await assessment_progress(service, db, period, qn, await period_units(service, db, period, only))
-    survey = next((q for q in questionnaires if q.kind == "citizen_survey"), None)
-    if survey is None:
-        return found
-    counted = await survey_progress(db, period, survey)
-    return [replace(p, surveys=counted.of(p.unit.code)[0], declined=counted.of(p.unit.code)[1]) for p in found]
+def chart_figures(found: Sequence[QuestionnaireProgress]) -> tuple[dict[str, int], list[tuple[str, int]]] | None:
+    """What the progress chart draws, in chat and on the dashboard: the first self-assessment's units by status
+    beside the first public survey's responses per unit it is assigned to."""
+    assessment = next((p for p in found if p.audience is Audience.UNIT and p.units), None)
+    survey = next((p for p in found if p.survey is not None and p.units), None)
+    if assessment is None and survey is None:
+        return None
+    counts = {LABELS[k]: n for k, n in status_counts(assessment.assessment if assessment else []).items()}
+    surveyed = [(u.name, survey.survey.of(u.code)[0]) for u in survey.units] if survey and survey.survey else []
+    return counts, surveyed
 
 
 async def blocked_officers(db: AsyncSession) -> list[str]:
@@ -257,10 +256,6 @@ def days_left_text(deadline: date, today: date) -> str:
 def status_counts(progress: list[UnitProgress]) -> dict[Status | None, int]:
     counts = Counter(p.status for p in progress)
     return {key: counts[key] for key in STATUS_KEYS}
-
-
-def summary_line(progress: list[UnitProgress]) -> str:
-    return SELF_ASSESSMENT.format(counts=assessment_counts(progress))
 
 
 def assessment_counts(progress: list[UnitProgress]) -> str:

@@ -20,14 +20,15 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, evidence, review, verification, versions, web_sessions
+from bot.assignments import Audience
 from bot.messages import Document, Reply
 from bot.progress import (
-    UnitProgress,
+    QuestionnaireProgress,
+    assessment_counts,
+    chart_figures,
     days_left_text,
     period_events,
-    period_progress,
-    status_counts,
-    summary_line,
+    period_overview,
     unit_status,
 )
 from bot.render import plain
@@ -192,38 +193,49 @@ class Office:
 
     # ------------------------------------------------------------ progress
 
-    async def _progress(self) -> tuple[Period, list[UnitProgress], date] | None:
+    async def _progress(self) -> tuple[Period, list[QuestionnaireProgress], date] | None:
         service = self.service
         async with service.db.read() as db:
             period = await repo.current_period(db)
             if period is None:
                 return None
-            units = await period_progress(service, db, period)
-        return period, units, local_date(service.clock())
+            found = await period_overview(service, db, period)
+        return period, found, local_date(service.clock())
 
-    def _progress_values(self, found: tuple[Period, list[UnitProgress], date]) -> dict[str, Any]:
-        period, units, today = found
+    def _progress_values(self, found: tuple[Period, list[QuestionnaireProgress], date]) -> dict[str, Any]:
+        """Each questionnaire of the period over the units it is assigned to, as /tiendo gives them."""
+        period, overview, today = found
         target = self.service.settings.survey_target
         late_day = today > period.deadline
-        rows = [
-            {
-                "p": p,
-                "status": unit_status(p),
-                "share": round(100 * p.answered / p.asked) if p.asked else (100 if p.counted else 0),
-                "late": late_day and not p.counted,
-                "sent": p.response is not None and p.status is not Status.DRAFT,
-            }
-            for p in units
-        ]
+        sections = []
+        for p in overview:
+            section: dict[str, Any] = {"qn": p.qn, "audience": p.audience.value, "units": p.units}
+            if p.audience is Audience.UNIT:
+                section["rows"] = [
+                    {
+                        "p": u,
+                        "status": unit_status(u),
+                        "share": round(100 * u.answered / u.asked) if u.asked else (100 if u.counted else 0),
+                        "late": late_day and not u.counted,
+                        "sent": u.response is not None and u.status is not Status.DRAFT,
+                    }
+                    for u in p.assessment
+                ]
+                section["summary"] = assessment_counts(p.assessment)
+                section["late"] = [r for r in section["rows"] if r["late"]]
+            elif p.survey is not None:
+                rows = [(u, *p.survey.of(u.code)) for u in p.units]
+                section["rows"] = [{"unit": u, "n": n, "declined": d} for u, n, d in rows]
+                section["surveys"] = sum(n for _, n, _ in rows)
+                section["reached"] = sum(n >= target for _, n, _ in rows)
+            else:
+                section["rows"] = [{"unit": u, "counts": p.officers(u.code)} for u in p.units]
+            sections.append(section)
         return {
             "period": period,
-            "rows": rows,
+            "sections": sections,
             "target": target,
-            "summary": summary_line(units),
             "days_left": days_left_text(period.deadline, today),
-            "surveys": sum(p.surveys for p in units),
-            "reached": sum(p.surveys >= target for p in units),
-            "late": [r for r in rows if r["late"]],
         }
 
     async def progress(self, request: web.Request) -> web.Response:
@@ -267,13 +279,12 @@ class Office:
     async def progress_png(self, request: web.Request) -> web.Response:
         """The chart /tiendo sends admins in chat, drawn from the same progress."""
         found = await self._progress()
-        if found is None:
+        figures = chart_figures(found[1]) if found is not None else None
+        if found is None or figures is None:
             raise web.HTTPNotFound()
-        period, units, _ = found
-        counts = {LABELS[k]: n for k, n in status_counts(units).items()}
-        surveyed = [(p.unit.name, p.surveys) for p in units]
+        counts, surveyed = figures
         target = self.service.settings.survey_target
-        drawn = await asyncio.to_thread(progress_chart, counts, surveyed, f"Tiến độ kỳ {period.code}", target)
+        drawn = await asyncio.to_thread(progress_chart, counts, surveyed, f"Tiến độ kỳ {found[0].code}", target)
         return web.Response(body=drawn, content_type="image/png")
 
     # ------------------------------------------------------------ a unit's submission and the review

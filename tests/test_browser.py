@@ -22,7 +22,8 @@ import pytest_asyncio
 from matplotlib.figure import Figure
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
-from bot.progress import period_progress, unit_status
+from bot.assignments import Audience
+from bot.progress import period_overview, unit_status
 from exports.poster import qr_modules
 from exports.workbook import HIDDEN
 from storage import repo
@@ -153,18 +154,20 @@ async def test_an_admin_signs_in_from_telegram_reviews_returns_and_downloads(
         shown = {}
         for row in await page.locator("table.progress tbody tr").all():
             cells = [c.strip() for c in await row.locator("td").all_inner_texts()]
-            shown[await row.get_attribute("data-unit")] = (cells[0], cells[1], cells[2])
+            shown[await row.get_attribute("data-unit")] = (cells[0], cells[1])
         async with bot.service.db.read() as db:
             period = await repo.current_period(db)
             assert period is not None
-            expected = await period_progress(bot.service, db, period)
-        target = bot.service.settings.survey_target
+            overview = await period_overview(bot.service, db, period)
+        expected = next(p for p in overview if p.audience is Audience.UNIT).assessment
         assert shown == {
-            p.unit.code: (unit_status(p), f"{round(100 * p.answered / p.asked) if p.asked else 0} %", f"0/{target}")
-            for p in expected
+            p.unit.code: (unit_status(p), f"{round(100 * p.answered / p.asked) if p.asked else 0} %") for p in expected
         }
         assert len(shown) == 5 and shown["16012"][0].startswith("đã nộp (")
-        assert "1/5 đơn vị đã nộp" in await page.inner_text(".summary")
+        assert "1/5 đơn vị đã nộp" in await page.locator("section.questionnaire .summary").first.inner_text()
+        target = bot.service.settings.survey_target
+        surveys = [c.strip() for c in await page.locator("table.responses tbody td").all_inner_texts()]
+        assert surveys == [f"0/{target}"] * 5
         submitted = page.locator('tr[data-unit="16012"]')
         await submitted.get_by_role("link").click()
         await page.wait_for_url("**/web/donvi/16012")

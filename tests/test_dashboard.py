@@ -20,7 +20,7 @@ from bot.service import BotService
 from bot.web import WebServer
 from dashboard.site import templates
 from storage.models import AuditEntry, Response, WebSession, WebSignIn
-from tests.client import Chat, Clock, settings_for
+from tests.client import SHIPPED_UNITS, Chat, Clock, settings_for
 from tests.fakes.local import free_port
 
 OFFICE_PAGES = ["/web/", "/web/tiendo", "/web/tiendo.png", "/web/donvi/16012", "/web/minhchung/1", "/web/xuat"]
@@ -386,5 +386,27 @@ async def test_the_progress_page_lists_the_events_with_their_posters(tmp_path: P
 def test_the_progress_counts_set_thousands_apart() -> None:
     """A clerk reads 10.000 phiếu, as the public pages and the chat's /tiendo write it, not 10000."""
     page = templates().get_template("progress_table.html")
-    html = page.render(days_left="", summary="", surveys=10000, target=30, reached=0, rows=[], late=[])
-    assert "Khảo sát người dân: 10.000 phiếu" in html
+    unit = {"code": "16012", "name": "Xã Hậu Lộc"}
+    survey = {"qn": {"id": "ks", "short_title": "Khảo sát"}, "audience": "public", "units": [unit]}
+    survey |= {"rows": [{"unit": unit, "n": 10000, "declined": 0}], "surveys": 10000, "reached": 1}
+    html = page.render(days_left="", sections=[survey], target=30)
+    assert "10.000 phiếu đã nộp" in html and "10.000/30" in html
+
+
+async def test_the_progress_page_shows_each_questionnaire_over_its_own_units(tmp_path: Path, database_url: str) -> None:
+    """The shipped presets, as `make run` has them: two self-assessments over the 20 units, the citizen survey over
+    the 5 communes and the staff survey over the 15 offices, as /tiendo counts them, not one self-assessment with
+    the citizens' target set for every office."""
+    async with running_site(tmp_path, database_url, units_dir=SHIPPED_UNITS) as site, site.browser() as browser:
+        html = await site.signed_in(browser)
+        sections = re.findall(
+            r'<section class="questionnaire" data-questionnaire="([^"]+)">(.*?)</section>', html, re.S
+        )
+        rows = {qid: re.findall(r'<tr[^>]*data-unit="([^"]+)"', body) for qid, body in sections}
+        assert [len(rows[qid]) for qid, _ in sections] == [20, 20, 20, 5, 15], list(rows)
+        assert rows["khao-sat-nguoi-dan"] == ["16033", "16012", "16072", "16021", "16078"]
+        assert all(code.endswith(("-kt", "-vhxh", "-vp")) for code in rows["khao-sat-phong-ban"])
+        assert "0/20 đơn vị đã nộp" in dict(sections)["tu-danh-gia"]
+        chat = await site.admin.send("/tiendo")
+        assert "0 phiếu đã nộp; mục tiêu 30 phiếu mỗi đơn vị, 0/5 đơn vị đạt." in chat
+        assert "Phiếu ẩn danh: 0 phiếu đã nộp; mục tiêu 30 phiếu mỗi đơn vị, 0/5 đơn vị đạt." in html

@@ -16,10 +16,10 @@ from bot.progress import (
     QuestionnaireProgress,
     assessment_counts,
     blocked_officers,
+    chart_figures,
     days_left_text,
     period_overview,
     period_questionnaires,
-    status_counts,
     unit_status,
 )
 from bot.table import Call
@@ -27,7 +27,6 @@ from conversations.answers import count_text
 from conversations.engine import Outgoing
 from conversations.localtime import day_text, local_date
 from conversations.measures import declines_text
-from conversations.status import LABELS
 from exports.charts import progress_chart
 from storage import repo
 from storage.models import Period
@@ -114,22 +113,19 @@ def _block(p: QuestionnaireProgress, target: int, late_day: bool) -> list[str]:
             lines.append(LATE.format(count=len(late), units=", ".join(late)))
         return lines + [t.PROGRESS_LINE.format(unit=u.unit.name, status=unit_status(u)) for u in p.assessment]
     if p.audience is Audience.INDIVIDUAL:
-        answered = {u.code: len(p.answered.get(u.code, [])) for u in p.units}
-        officers = {u.code: answered[u.code] + len(p.pending.get(u.code, [])) for u in p.units}
-        done = sum(officers[u.code] > 0 and answered[u.code] == officers[u.code] for u in p.units)
+        counts = [p.officers(u.code) for u in p.units]
+        done = sum(0 < officers == answered for answered, officers in counts)
         lines.append(
             OFFICERS_SUMMARY.format(
-                answered=sum(answered.values()), officers=sum(officers.values()), done=done, total=len(p.units)
+                answered=sum(a for a, _ in counts), officers=sum(o for _, o in counts), done=done, total=len(p.units)
             )
         )
         return lines + [
             t.PROGRESS_LINE.format(
                 unit=u.name,
-                status=OFFICERS_LINE.format(answered=answered[u.code], officers=officers[u.code])
-                if officers[u.code]
-                else NO_OFFICERS,
+                status=OFFICERS_LINE.format(answered=answered, officers=officers) if officers else NO_OFFICERS,
             )
-            for u in p.units
+            for u, (answered, officers) in zip(p.units, counts, strict=True)
         ]
     assert p.survey is not None
     counted = [p.survey.of(u.code) for u in p.units]
@@ -177,14 +173,10 @@ def _total(found: list[QuestionnaireProgress]) -> str:
 
 
 def _chart(call: Call, period: Period, found: list[QuestionnaireProgress], target: int) -> None:
-    """The chart of the first self-assessment shown (units by status) beside the first public survey's responses
-    per unit."""
-    assessment = next((p for p in found if p.audience is Audience.UNIT and p.units), None)
-    survey = next((p for p in found if p.survey is not None and p.units), None)
-    if assessment is None and survey is None:
+    figures = chart_figures(found)
+    if figures is None:
         return
-    counts = {LABELS[k]: n for k, n in status_counts(assessment.assessment if assessment else []).items()}
-    surveyed = [(u.name, survey.survey.of(u.code)[0]) for u in survey.units] if survey and survey.survey else []
+    counts, surveyed = figures
     code = period.code
 
     async def chart() -> list[Reply]:
