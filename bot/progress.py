@@ -51,10 +51,6 @@ class UnitProgress:
     response: Response | None
     answered: int
     asked: int
-    surveys: int = 0
-    """The unit's responses to the period's public survey."""
-    declined: int = 0
-    """Its people who said no to the survey's consent question: in no figure but the response rate."""
     verification: Verification | None = None
     """The Justice Office's scoring of the response (bot.verification): none, begun, or finalised."""
 

@@ -17,6 +17,7 @@ from aiohttp import web
 from bot import assignments
 from bot.links import SURVEY, results_path
 from bot.progress import period_questionnaires
+from bot.units import COMMUNE
 from conversations.answers import count_text, number_text
 from conversations.definition import Questionnaire
 from conversations.localtime import local_date
@@ -88,7 +89,7 @@ class Public:
             offered=offered,
             unit=unit,
             units=units,
-            each=EACH_COMMUNE if all(u.kind == "commune" for u in units) else EACH_UNIT,
+            each=EACH_COMMUNE if all(u.kind == COMMUNE for u in units) else EACH_UNIT,
             summary=shown.summary,
             groups=shown.groups,
             minimum=settings.suppress_below,

@@ -15,6 +15,7 @@ from bot.messages import Document, Reply, Sender
 from bot.render import plain
 from bot.service import BotService
 from conversations.engine import FileRef, Inbound, Outgoing
+from tests.fakes.local import free_port
 
 
 class Clock:
@@ -64,6 +65,13 @@ def settings_for(data_dir: Path, **overrides: object) -> Settings:
         _env_file=None,
         **overrides,  # type: ignore[call-arg]
     )
+
+
+def public_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a web app on a free loopback port that is also its public address (PBGDPL_PUBLIC_URL, what the
+    posters print)."""
+    port = free_port()
+    return settings_for(data_dir, http_port=port, public_url=f"http://127.0.0.1:{port}", **overrides)
 
 
 @asynccontextmanager

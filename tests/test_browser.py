@@ -27,8 +27,7 @@ from bot.progress import period_overview, unit_status
 from exports.poster import qr_modules
 from exports.workbook import HIDDEN
 from storage import repo
-from tests.client import Clock, settings_for
-from tests.fakes.local import free_port
+from tests.client import Clock, public_settings
 from tests.fakes.telegram import FakeTelegram
 from tests.test_dashboard import dashboard_served
 from tests.test_exports import table
@@ -79,14 +78,7 @@ class Console:
 async def dashboard(tg: FakeTelegram, tmp_path: Path, database_url: str) -> AsyncIterator[Bot]:
     """The bot on the fake Telegram with its outbox, and the web app beside it at its public address (what the
     posters print)."""
-    port = free_port()
-    config = settings_for(
-        tmp_path,
-        http_port=port,
-        public_url=f"http://127.0.0.1:{port}",
-        database_url=database_url,
-        suppress_below=MINIMUM,
-    )
+    config = public_settings(tmp_path, database_url=database_url, suppress_below=MINIMUM)
     async with running(tg, tmp_path, Clock(), config) as bot, dashboard_served(bot.service):
         yield bot
 

@@ -27,8 +27,7 @@ from exports.poster import qr_modules
 from exports.workbook import HIDDEN
 from storage.models import Event, Unit
 from storage.queries import Selection
-from tests.client import ROOT, Chat, Clock, settings_for
-from tests.fakes.local import free_port
+from tests.client import ROOT, Chat, Clock, public_settings, settings_for
 from tests.test_dashboard import dashboard_served
 from tests.test_posters import RESULTS_RGB, has_results_code, modules_in
 from tests.test_survey_figures import surveys
@@ -92,15 +91,7 @@ async def public_site(
 ) -> AsyncIterator[BotService]:
     """The web app on loopback, PBGDPL_PUBLIC_URL its address (what a poster prints), a small-cell threshold of
     MINIMUM."""
-    port = free_port()
-    config = settings_for(
-        tmp_path,
-        http_port=port,
-        public_url=f"http://127.0.0.1:{port}",
-        database_url=database_url,
-        suppress_below=MINIMUM,
-        **settings,
-    )
+    config = public_settings(tmp_path, database_url=database_url, suppress_below=MINIMUM, **settings)
     async with open_service(config) as service, dashboard_served(service):
         service.admins = frozenset({"test:admin"})
         if clock is not None:
