@@ -221,16 +221,23 @@ async def period_events(service: BotService, db: AsyncSession, period: Period) -
     return found
 
 
-def chart_figures(found: Sequence[QuestionnaireProgress]) -> tuple[dict[str, int], list[tuple[str, int]]] | None:
-    """What the progress chart draws, in chat and on the dashboard: the first self-assessment's units by status
-    beside the first public survey's responses per unit it is assigned to."""
-    assessment = next((p for p in found if p.audience is Audience.UNIT and p.units), None)
+ChartFigures = tuple[list[tuple[str, dict[str, int]]], tuple[str, list[tuple[str, int]]] | None]
+"""What exports.charts.progress_chart draws: each self-assessment's units by status, and a survey's responses per
+unit, each under its questionnaire's short title."""
+
+
+def chart_figures(found: Sequence[QuestionnaireProgress]) -> ChartFigures | None:
+    """What the progress chart draws, in chat and on the dashboard: every self-assessment's units by status (the
+    pilot framework beside TT 03/2018's criteria) beside the first public survey's responses per unit it is
+    assigned to."""
+    assessments = [p for p in found if p.audience is Audience.UNIT and p.units]
     survey = next((p for p in found if p.survey is not None and p.units), None)
-    if assessment is None and survey is None:
+    if not assessments and survey is None:
         return None
-    counts = {LABELS[k]: n for k, n in status_counts(assessment.assessment if assessment else []).items()}
-    surveyed = [(u.name, survey.survey.of(u.code)[0]) for u in survey.units] if survey and survey.survey else []
-    return counts, surveyed
+    statuses = [(p.qn.shown_title, {LABELS[k]: n for k, n in status_counts(p.assessment).items()}) for p in assessments]
+    if survey is None or survey.survey is None:
+        return statuses, None
+    return statuses, (survey.qn.shown_title, [(u.name, survey.survey.of(u.code)[0]) for u in survey.units])
 
 
 async def blocked_officers(db: AsyncSession) -> list[str]:

@@ -40,10 +40,6 @@ DIGEST_UNIT = "• {unit}: {missing}"
 DIGEST_FOOTER = "Gõ /tiendo để xem chi tiết, /nhacnho để nhắc các đơn vị chưa nộp."
 
 
-def title(qn: Questionnaire) -> str:
-    return qn.short_title or qn.title
-
-
 @dataclass(frozen=True)
 class Due:
     """A unit in a period: where each self-assessment assigned to it stands, and for each individual survey
@@ -67,21 +63,21 @@ class Due:
 
     def of(self, officer: Account) -> list[str]:
         """What one officer is told is missing: the unit's, then their own."""
-        own = [OWN.format(title=title(qn)) for qn, pending in self.own if any(o.id == officer.id for o in pending)]
+        own = [OWN.format(title=qn.shown_title) for qn, pending in self.own if any(o.id == officer.id for o in pending)]
         return self.shared() + own
 
     def summary(self) -> list[str]:
         """What is missing, for the admins: the unit's, then how many officers have not answered."""
-        pending = [OWN_PENDING.format(title=title(qn), count=len(p)) for qn, p in self.own if p]
+        pending = [OWN_PENDING.format(title=qn.shown_title, count=len(p)) for qn, p in self.own if p]
         return self.shared() + pending
 
 
 def missing_text(qn: Questionnaire, p: UnitProgress) -> str:
     if p.response is None:
-        return NOT_STARTED.format(title=title(qn))
+        return NOT_STARTED.format(title=qn.shown_title)
     if p.status is Status.RETURNED:
-        return RETURNED.format(title=title(qn))
-    return DRAFTING.format(title=title(qn), answered=p.answered, asked=p.asked)
+        return RETURNED.format(title=qn.shown_title)
+    return DRAFTING.format(title=qn.shown_title, answered=p.answered, asked=p.asked)
 
 
 async def dues(service: BotService, db: AsyncSession, period: Period, only: str | None = None) -> list[Due]:
@@ -157,7 +153,7 @@ async def queue_digest(service: BotService, db: AsyncSession, period: Period, ke
         else:
             assert p.survey is not None
             counts = DIGEST_SURVEY.format(count=sum(p.survey.of(u.code)[0] for u in p.units))
-        lines.append(DIGEST_LINE.format(title=title(p.qn), counts=counts))
+        lines.append(DIGEST_LINE.format(title=p.qn.shown_title, counts=counts))
     missing = [d for d in dues_of(overview) if not d.done]
     if missing:
         lines.append(DIGEST_MISSING)

@@ -49,7 +49,7 @@ CHANGES = "Đã sửa {count} câu:"
 def naming(qn: Questionnaire, several: bool) -> str:
     """(' “Khung tiêu chí thí điểm” (tu-danh-gia-thi-diem)', or nothing) The self-assessment named in what is said
     about it, to the admin or the officers, when its unit has several in the period."""
-    return f" “{qn.short_title or qn.title}” ({qn.id})" if several else ""
+    return f" “{qn.shown_title}” ({qn.id})" if several else ""
 
 
 async def assessments_of(

@@ -312,6 +312,12 @@ class Questionnaire(Strict):
     def questions(self) -> tuple[Question, ...]:
         return self._flat
 
+    @property
+    def shown_title(self) -> str:
+        """The name users read in lists, headings and charts: the short title ("Khảo sát người dân"), or the title
+        when a questionnaire (an uploaded form, say) has none."""
+        return self.short_title or self.title
+
     def question(self, question_id: str) -> Question:
         return self._by_id[question_id]
 

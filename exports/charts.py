@@ -23,6 +23,8 @@ STATUS_COLOURS = {
     LABELS[Status.DRAFT]: "#F0A30A",
     LABELS[None]: "#A6A6A6",
 }
+SERIES_COLOURS = ("#2F5597", "#C55A11", "#4E9A06", "#7030A0")
+"""Bars of several questionnaires side by side."""
 WIDTH_INCHES = 7.5
 
 
@@ -84,25 +86,45 @@ def bar_chart(chart: Bars) -> bytes:
 
 
 def progress_chart(
-    statuses: Mapping[str, int], surveys: Sequence[tuple[str, int]], title: str, target: int | None = None
+    statuses: Sequence[tuple[str, Mapping[str, int]]],
+    surveys: tuple[str, Sequence[tuple[str, int]]] | None,
+    title: str,
+    target: int | None = None,
 ) -> bytes:
-    """How many units are at each status (labels of conversations.status.LABELS); beside it, survey responses per unit,
-    against the target number of responses when one is given."""
-    rows = max(len(surveys), 3)
+    """How many units are at each status (labels of conversations.status.LABELS), a set of bars per self-assessment
+    (named, side by side with a legend when the period runs several); beside it, one survey's responses per unit
+    (its name and the counts), against the target number of responses when one is given."""
+    rows = max(len(surveys[1]) if surveys else 0, 3)
     figure = Figure(figsize=(WIDTH_INCHES + 2, 1.6 + 0.3 * rows), layout="constrained")
     left, right = figure.subplots(1, 2, width_ratios=[2, 3])
-    labels, counts = list(statuses), list(statuses.values())
-    left.bar(labels, counts, color=[STATUS_COLOURS.get(label, BAR) for label in labels])
-    left.set_title("Tự đánh giá: số đơn vị", fontsize=10)
-    left.set_ylim(0, max([*counts, 1]) * 1.2)
-    left.yaxis.set_major_locator(MaxNLocator(integer=True))
-    for x, count in enumerate(counts):
-        left.text(x, count, str(count), ha="center", va="bottom", fontsize=9)
-    left.tick_params(axis="x", labelsize=8, labelrotation=25 if len(labels) > 3 else 0)
-    left.spines[["top", "right"]].set_visible(False)
-    if surveys:
-        _bars(right, [name for name, _ in surveys], [Series("", [float(n) for _, n in surveys])], None)
-        right.set_title("Khảo sát người dân: số phiếu đã nộp", fontsize=10)
+    labels = list(statuses[0][1]) if statuses else []
+    width = 0.8 / max(len(statuses), 1)
+    highest = max([n for _, counts in statuses for n in counts.values()] + [1])
+    for k, (name, counts) in enumerate(statuses):
+        xs = [x + (k - (len(statuses) - 1) / 2) * width for x in range(len(labels))]
+        values = [counts.get(label, 0) for label in labels]
+        if len(statuses) == 1:
+            left.bar(xs, values, width=width, color=[STATUS_COLOURS.get(label, BAR) for label in labels])
+        else:  # one colour per questionnaire, so the legend tells them apart
+            left.bar(xs, values, width=width, color=SERIES_COLOURS[k % len(SERIES_COLOURS)], label=name)
+        for x, count in zip(xs, values, strict=True):
+            left.text(x, count, str(count), ha="center", va="bottom", fontsize=9 if len(statuses) == 1 else 7)
+    if statuses:
+        left.set_xticks(range(len(labels)), labels)
+        left.set_title(f"{statuses[0][0] if len(statuses) == 1 else 'Tự đánh giá'}: số đơn vị", fontsize=10)
+        left.set_ylim(0, highest * 1.2)
+        left.yaxis.set_major_locator(MaxNLocator(integer=True))
+        left.tick_params(axis="x", labelsize=8, labelrotation=25 if len(labels) > 3 else 0)
+        left.spines[["top", "right"]].set_visible(False)
+        if len(statuses) > 1:
+            left.legend(fontsize=7, frameon=False, loc="upper right")
+    else:
+        left.set_axis_off()
+        left.text(0.5, 0.5, "Chưa có phiếu tự đánh giá", ha="center", va="center", fontsize=10)
+    if surveys and surveys[1]:
+        name, per_unit = surveys
+        _bars(right, [unit for unit, _ in per_unit], [Series("", [float(n) for _, n in per_unit])], None)
+        right.set_title(f"{name}: số phiếu đã nộp", fontsize=10)
         right.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of people: no 0.2 ticks
         if target:
             right.set_xlim(0, max(right.get_xlim()[1], target * 1.12))

@@ -212,12 +212,6 @@ class Numbering:
         return f"Biểu đồ {self.chart}. {self.of(title, qn)}"
 
 
-def surveyed(s: SurveyResults) -> str:
-    """A public survey by the people it asks, as a report says it: its short title ("Khảo sát người dân", "Khảo sát
-    cán bộ, người lao động"), so each audience's survey is named for whom it asked."""
-    return s.qn.short_title or s.qn.title
-
-
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
@@ -236,15 +230,16 @@ def _participation(doc: DocxDocument, data: ReportData, n: Numbering) -> None:
         places = sum(1 for tally in s.by_unit.values() if tally.responses)
         declines = declines_text(s.overall.responses, s.overall.declined)
         doc.add_paragraph(
-            f"{surveyed(s)}: {s.overall.responses} phiếu đã nộp tại {places} đơn vị{declines}; "
+            f"{s.qn.shown_title}: {s.overall.responses} phiếu đã nộp tại {places} đơn vị{declines}; "
             f"công bố được tỷ lệ của {len(s.shown_units())} đơn vị ({HIDDEN_NOTE.format(minimum=s.minimum)}).",
             style="List Bullet",
         )
     for a in data.assessments:
-        surveys = [(r.unit.name, r.survey_responses) for r in a.units] if a.survey is not None else []
+        statuses = [(a.qn.shown_title, status_counts(a))]
+        surveys = (a.survey.shown_title, [(r.unit.name, r.survey_responses) for r in a.units]) if a.survey else None
         _picture(
             doc,
-            charts.progress_chart(status_counts(a), surveys, f"Tiến độ kỳ {data.period}"),
+            charts.progress_chart(statuses, surveys, f"Tiến độ kỳ {data.period}"),
             n.caption("Tiến độ tự đánh giá và số phiếu khảo sát theo đơn vị", a.qn),
         )
 
@@ -376,7 +371,7 @@ def _submitted(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
     if not a.submitted:
         doc.add_paragraph("Chưa có đơn vị nào nộp phiếu tự đánh giá.")
         return
-    doc.add_paragraph(UNSCORED.format(title=a.qn.short_title or a.qn.title, code=a.qn.id))
+    doc.add_paragraph(UNSCORED.format(title=a.qn.shown_title, code=a.qn.id))
     for r in a.submitted:
         doc.add_paragraph(r.unit.name, style="List Bullet")
 
@@ -396,7 +391,7 @@ def _criteria(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
 
 
 def _survey(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
-    n.heading(doc, f"Kết quả {_lower_first(surveyed(s))}")
+    n.heading(doc, f"Kết quả {_lower_first(s.qn.shown_title)}")
     shown = [f for f in s.indicators if f.headline]
     header = ["Đơn vị", "Số phiếu", *[f.label for f in shown]]
     rows = []
@@ -415,7 +410,7 @@ def _survey(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
         chart = charts.bar_chart(
             charts.Bars([c.label for c in q.options], [charts.Series("", percents)], said_as, 100, "%")
         )
-        said = f"Mức độ hài lòng – {_lower_first(surveyed(s))} ({base} người trả lời)"
+        said = f"Mức độ hài lòng – {_lower_first(s.qn.shown_title)} ({base} người trả lời)"
         _picture(doc, chart, n.caption(said))
 
 
@@ -424,7 +419,7 @@ def _events(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
     rows = event_rows(s)
     if not rows:
         return
-    n.heading(doc, f"Kết quả theo sự kiện – {_lower_first(surveyed(s))}")
+    n.heading(doc, f"Kết quả theo sự kiện – {_lower_first(s.qn.shown_title)}")
     shown = [i for i, f in enumerate(s.indicators) if f.headline]
     header = ["Đơn vị", "Sự kiện", "Số phiếu", *[s.indicators[i].label for i in shown]]
     table = [
@@ -459,7 +454,7 @@ def _survey_versus_self(doc: DocxDocument, a: Assessment, n: Numbering) -> None:
 
 
 def _opinions(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
-    n.heading(doc, f"Ý kiến, kiến nghị – {_lower_first(surveyed(s))}")
+    n.heading(doc, f"Ý kiến, kiến nghị – {_lower_first(s.qn.shown_title)}")
     found = themes([text for _, _, _, text in s.texts])
     if not found:
         doc.add_paragraph("Chưa có ý kiến nào.")

@@ -20,6 +20,8 @@ import yaml
 
 from bot import assignments
 from bot.app import open_service
+from bot.progress import chart_figures, period_overview
+from storage import repo
 from storage.models import Assignment
 from tests.client import Chat, Clock, settings_for
 from tests.helpers import complete_assessment, open_questionnaire, outbox, sheet_rows
@@ -217,6 +219,20 @@ async def test_progress_by_questionnaire_and_in_all(tmp_path: Path, database_url
             "Tổng cộng 4 bảng hỏi: tự đánh giá 1/6 phiếu đơn vị đã nộp; 1/2 phiếu cán bộ; 0 phiếu ẩn danh."
         ), shown
         assert admin.documents and admin.documents[0].mime == "image/png"
+        async with service.db.read() as db:  # the chart draws both frameworks, each by its own name
+            period = await repo.current_period(db)
+            assert period is not None
+            figures = chart_figures(await period_overview(service, db, period))
+        assert figures is not None
+        statuses, surveyed = figures
+        assert statuses == [
+            ("Tự đánh giá", {"Đã nộp": 1, "Đang làm": 0, "Chưa bắt đầu": 4, "Bị trả lại": 0, "Đã duyệt": 0}),
+            (
+                "Khung tiêu chí thí điểm",
+                {"Đã nộp": 0, "Đang làm": 0, "Chưa bắt đầu": 1, "Bị trả lại": 0, "Đã duyệt": 0},
+            ),
+        ]
+        assert surveyed is not None and surveyed[0] == "Khảo sát người dân" and len(surveyed[1]) == 5
 
         one = await admin.send(f"/tiendo {PILOT}")
         assert "(mã tu-danh-gia-thi-diem)" in one and "(mã tu-danh-gia)" not in one and "Tổng cộng" not in one

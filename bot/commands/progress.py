@@ -103,7 +103,7 @@ async def progress(call: Call) -> list[Reply]:
 
 
 def _block(p: QuestionnaireProgress, target: int, late_day: bool) -> list[str]:
-    lines = [BLOCK_TITLE.format(title=p.qn.short_title or p.qn.title, code=p.qn.id, who=WHO[p.audience])]
+    lines = [BLOCK_TITLE.format(title=p.qn.shown_title, code=p.qn.id, who=WHO[p.audience])]
     if not p.units:
         return [*lines, NOT_ASSIGNED]
     if p.audience is Audience.UNIT:

@@ -7,7 +7,7 @@ from bot import audit
 from bot import texts as t
 from bot.messages import Reply
 from bot.progress import period_units, unit_status
-from bot.reminders import Due, dues, queue_reminders, title
+from bot.reminders import Due, dues, queue_reminders
 from bot.table import Call
 from conversations.engine import Outgoing
 from conversations.localtime import local_time
@@ -55,12 +55,12 @@ def _one_unit(due: Due, period: str, queued: int) -> str:
     if due.done:
         done = [
             DONE_ONE.format(
-                title=title(qn),
+                title=qn.shown_title,
                 time=local_time(p.response.submitted_at) if p.response and p.response.submitted_at else "",
                 status=unit_status(p),
             )
             for qn, p in due.assessments
-        ] + [ALL_ANSWERED.format(title=title(qn)) for qn, _ in due.own]
+        ] + [ALL_ANSWERED.format(title=qn.shown_title) for qn, _ in due.own]
         return UNIT_DONE.format(unit=due.unit.name, period=period, done="; ".join(done))
     missing = "; ".join(due.summary())
     if not queued:

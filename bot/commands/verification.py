@@ -87,7 +87,7 @@ async def _scorable(call: Call, code: str, named: str | None, command: str) -> t
     if isinstance(found, str) or found[0].qn.scored:
         return found
     qn = found[0].qn
-    return UNSCORED.format(title=qn.short_title or qn.title, code=found[0].unit.code, qn=qn.id)
+    return UNSCORED.format(title=qn.shown_title, code=found[0].unit.code, qn=qn.id)
 
 
 async def _open(
