@@ -202,6 +202,7 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "done": result["done"],
         "peak_rss_mb": result["peak_rss_mb"],
         "export_seconds": result.get("export_seconds"),
+        "export_reply": result.get("export_reply"),
         "calls_per_answer": sum(n for m, n in result["calls"].items() if m != "getUpdates") / max(result["answers"], 1),
         "export_during": result.get("export_during"),
     }
@@ -372,7 +373,11 @@ async def main() -> None:
                 took = busy["export_seconds"]
                 print(
                     f"  the same while an admin exports {args.paced_export:,} responses: {survey_line(busy)}; "
-                    + (f"workbook sent after {took:.0f} s" if took else "no workbook sent")
+                    + (
+                        f"workbook sent after {took:.0f} s"
+                        if took
+                        else f"no workbook sent (the bot said: {busy['export_reply']!r})"
+                    )
                     + ("" if busy["export_during"] else " (after the last citizen finished)"),
                     flush=True,
                 )
