@@ -169,6 +169,8 @@ class _Group:
 
     def __init__(self, connection: AsyncConnection, transaction: AsyncTransaction, writer: _Writer) -> None:
         self.connection, self.transaction, self.writer = connection, transaction, writer
+        assert connection.sync_connection is not None  # begun already
+        self.sync = connection.sync_connection
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.committing: asyncio.Task[None] | None = None
 
@@ -244,7 +246,9 @@ class Database:
         async with self._turn:
             group = self._group or await self._open_group()
             try:
-                async with group.connection.begin_nested():
+                # The savepoint on the sync connection itself: its statements run inline (`_plain_savepoints`), so
+                # it needs no trip through SQLAlchemy's greenlet, which AsyncConnection.begin_nested takes twice.
+                with group.sync.begin_nested():
                     session = _joined(group.connection, group.writer)
                     try:
                         yield session
