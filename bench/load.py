@@ -208,11 +208,13 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def fresh_database(base_url: str | None, data_dir: Path, name: str) -> str:
-    """A new empty database for one scenario: a SQLite file, or a new PostgreSQL database beside `base_url`."""
+async def fresh_database(base_url: str | None, data_dir: Path, label: str) -> str:
+    """A new empty database for one scenario: a SQLite file, or a new PostgreSQL database beside `base_url`, named
+    after it (`<its name>_<label>`), so runs given different names never drop each other's databases."""
     if base_url is None:
         return f"sqlite+aiosqlite:///{data_dir / 'pbgdpl.sqlite3'}"
-    server = base_url.rsplit("/", 1)[0]
+    server, given = base_url.rsplit("/", 1)
+    name = f"{given}_{label}"
     admin = await asyncpg.connect(server.replace("postgresql+asyncpg://", "postgresql://") + "/postgres")
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -242,7 +244,7 @@ async def scaled_run(processes: int, n: int, args: argparse.Namespace, tmp: Path
     the server secret, the webhook secret and the data folder."""
     label = f"scale_{processes}_{n}"
     data_dir = tmp / label
-    url = await fresh_database(args.database_url, data_dir, f"pbgdpl_bench_{label}")
+    url = await fresh_database(args.database_url, data_dir, label)
     port = free_port()
     envs = [bot_env(url, data_dir) for _ in range(processes)]
     hooks = [f"http://127.0.0.1:{env['PBGDPL_HTTP_PORT']}/webhooks/telegram" for env in envs]
@@ -285,7 +287,7 @@ async def survey_run(
     workbook of all of them ten seconds after the start."""
     label = f"{n}_{int(think[1])}_{stored}_{int(export)}"
     data_dir = tmp / f"run-{label}"
-    url = await fresh_database(args.database_url, data_dir, f"pbgdpl_bench_{label}")
+    url = await fresh_database(args.database_url, data_dir, label)
     env = bot_env(url, data_dir)
     command = os.environ.get("BENCH_BOT", "-m bot.cli run").split()
 
