@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -98,6 +98,26 @@ def _plain_savepoints(engine: AsyncEngine) -> None:
     dialect.do_savepoint = run("SAVEPOINT")  # type: ignore[method-assign, assignment]
     dialect.do_release_savepoint = run("RELEASE SAVEPOINT")  # type: ignore[method-assign, assignment]
     dialect.do_rollback_to_savepoint = run("ROLLBACK TO SAVEPOINT")  # type: ignore[method-assign, assignment]
+
+
+POSTGRESQL_POOL = 10
+"""Connections a process keeps open to PostgreSQL: as many transactions as run at once under load, so none is
+opened and closed again per message (a new connection costs its start-up and the driver's type introspection);
+beyond them a message waits for one to be returned (no transaction opens a second connection, so none waits for
+itself)."""
+
+
+def _postgresql_engine(url: str) -> AsyncEngine:
+    engine = create_async_engine(url, pool_size=POSTGRESQL_POOL, max_overflow=0, hide_parameters=True)
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        """A connection the server closed (a restart, an idle timeout) is replaced before use, as a pre-ping would,
+        without its three round trips per checkout (BEGIN, a ping, ROLLBACK): the driver has seen the socket close."""
+        if dbapi_conn.driver_connection.is_closed():
+            raise DisconnectionError("the server closed the connection")
+
+    return engine
 
 
 CONNECTION = "pbgdpl.connection"
@@ -203,9 +223,7 @@ class Database:
             self.writer = _sqlite_engine(url, writer=True)
             self.reader = _sqlite_engine(url, writer=False)
         else:
-            self.writer = self.reader = create_async_engine(
-                url, pool_size=5, max_overflow=5, pool_pre_ping=True, hide_parameters=True
-            )
+            self.writer = self.reader = _postgresql_engine(url)
         self._read = async_sessionmaker(self.reader, expire_on_commit=False)
         self._turn = asyncio.Lock()
         """SQLite: whose write runs now on the one writer connection."""
