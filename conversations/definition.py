@@ -17,7 +17,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     StrictFloat,
     StrictInt,
     StrictStr,
@@ -303,14 +302,28 @@ class Questionnaire(Strict):
     anonymous: bool = False
     classification: list[Level] | None = None
     groups: list[Group]
-    _flat: tuple[Question, ...] = PrivateAttr(default=())
-    _by_id: dict[str, Question] = PrivateAttr(default_factory=dict)
-    _position: dict[str, int] = PrivateAttr(default_factory=dict)
-    _rests_on: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
 
-    @property
+    # The lookups below are worked out once per definition and kept as cached properties, in the instance's own
+    # dict: the engine reads them many times at every message, and a pydantic private attribute is read through
+    # BaseModel.__getattr__, which cost more than the engine's own work of a message.
+
+    @cached_property
     def questions(self) -> tuple[Question, ...]:
-        return self._flat
+        """Every question in order, each knowing its group."""
+        return tuple(q.model_copy(update={"group": g.code}) for g in self.groups for q in g.questions)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {q.id: index for index, q in enumerate(self.questions)}
+
+    @cached_property
+    def _rests_on(self) -> dict[str, frozenset[str]]:
+        """Filled as the engine asks (`rests_on`)."""
+        return {}
 
     @property
     def shown_title(self) -> str:
@@ -356,11 +369,6 @@ class Questionnaire(Strict):
     @property
     def scored(self) -> bool:
         return any(g.max_points for g in self.groups)
-
-    def model_post_init(self, _context: Any) -> None:
-        self._flat = tuple(q.model_copy(update={"group": g.code}) for g in self.groups for q in g.questions)
-        self._by_id = {q.id: q for q in self._flat}
-        self._position = {q.id: index for index, q in enumerate(self._flat)}
 
 
 _EXPRESSION_FIELDS = {
