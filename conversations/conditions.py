@@ -7,42 +7,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from conversations.answers import display
-from conversations.definition import Choice, Condition, Question, Questionnaire
+from conversations.definition import Choice, Question, Questionnaire
 from conversations.expressions import Where
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][\w.-]*)\}")
-
-
-def holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
-    if condition.parsed is not None:
-        return condition.parsed.holds(answers)
-    if condition.all is not None:
-        return all(holds(c, answers) for c in condition.all)
-    if condition.any is not None:
-        return any(holds(c, answers) for c in condition.any)
-    if condition.not_ is not None:
-        return not holds(condition.not_, answers)
-    assert condition.question is not None
-    present = condition.question in answers
-    if condition.answered is not None:
-        return present == condition.answered
-    if not present:
-        return False
-    value = answers[condition.question]
-    if condition.equals is not None:
-        return bool(value == condition.equals)
-    if condition.not_equals is not None:
-        return bool(value != condition.not_equals)
-    if condition.in_ is not None:
-        return value in condition.in_
-    if condition.includes is not None:
-        return isinstance(value, list) and condition.includes in value
-    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-    if number is None:
-        return False
-    if condition.gte is not None:
-        return bool(number >= condition.gte)
-    return condition.lte is not None and bool(number <= condition.lte)
 
 
 def offered(q: Question, answers: Mapping[str, Any]) -> tuple[Choice, ...]:
@@ -99,16 +67,15 @@ def _walk(qn: Questionnaire, answers: Mapping[str, Any]) -> tuple[list[Question]
     """The questions asked, and the values that count: the answers to those, and the calculated values."""
     shown: list[Question] = []
     counted: dict[str, Any] = {}
-    for q in qn.questions:
-        if q.show_if is not None and not holds(q.show_if, counted):
+    for q, show_if, calculation, filtered in qn.asking:
+        if show_if is not None and not show_if.test(counted):
             continue
-        calculation = q.expression(Where.CALCULATION)
         if calculation is not None:
             value = calculation.value(counted)
             if value is not None:
                 counted[q.id] = value
             continue
-        if q.choice_filter is not None and not offered(q, counted):
+        if filtered and not offered(q, counted):
             continue  # nothing left to choose from
         shown.append(q)
         if q.id in answers:

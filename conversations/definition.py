@@ -104,6 +104,48 @@ class Condition(Strict):
     def parsed(self) -> Expression | None:
         return parse(self.expression, Where.RELEVANT) if self.expression is not None else None
 
+    @cached_property
+    def test(self) -> Callable[[Mapping[str, Any]], bool]:
+        """Whether the condition holds over the values given (a value missing: the question is unanswered or
+        hidden). Compiled once per definition: every question's show-if is tested several times per message."""
+        parsed = self.parsed
+        if parsed is not None:
+            return parsed.holds
+        if self.all is not None:
+            every = tuple(c.test for c in self.all)
+            return lambda values: all(t(values) for t in every)
+        if self.any is not None:
+            some = tuple(c.test for c in self.any)
+            return lambda values: any(t(values) for t in some)
+        if self.not_ is not None:
+            negated = self.not_.test
+            return lambda values: not negated(values)
+        name = self.question
+        assert name is not None
+        answered, equals, not_equals, in_ = self.answered, self.equals, self.not_equals, self.in_
+        if answered is not None:
+            return lambda values: (name in values) == answered
+        if equals is not None:
+            return lambda values: name in values and bool(values[name] == equals)
+        if not_equals is not None:
+            return lambda values: name in values and bool(values[name] != not_equals)
+        if in_ is not None:
+            return lambda values: name in values and values[name] in in_
+        if self.includes is not None:
+            included = self.includes
+            return lambda values: name in values and isinstance(values[name], list) and included in values[name]
+        gte, lte = self.gte, self.lte
+
+        def compared(values: Mapping[str, Any]) -> bool:
+            value = values.get(name)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return False
+            if gte is not None:
+                return bool(value >= gte)
+            return lte is not None and bool(value <= lte)
+
+        return compared
+
     @model_validator(mode="after")
     def _well_formed(self) -> Condition:
         combinators = [x for x in (self.all, self.any, self.not_) if x is not None]
@@ -319,6 +361,14 @@ class Questionnaire(Strict):
     @cached_property
     def _position(self) -> dict[str, int]:
         return {q.id: index for index, q in enumerate(self.questions)}
+
+    @cached_property
+    def asking(self) -> tuple[tuple[Question, Condition | None, Expression | None, bool], ...]:
+        """Each question with what decides whether it is asked (conversations.conditions): its show-if, its
+        calculation, whether a choice filter narrows its choices."""
+        return tuple(
+            (q, q.show_if, q.expression(Where.CALCULATION), q.choice_filter is not None) for q in self.questions
+        )
 
     @cached_property
     def _rests_on(self) -> dict[str, frozenset[str]]:

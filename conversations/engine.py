@@ -15,7 +15,7 @@ old message is recognised and never applied to another question.
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict, cast
@@ -375,17 +375,21 @@ def _join(turn: _Turn, opening: list[Outgoing]) -> Step:
     return Step(step.state, [*opening, *step.outgoing])
 
 
-def _progress(turn: _Turn, q: Question) -> str:
+def _progress(turn: _Turn, q: Question, shown: Sequence[Question] | None) -> str:
+    """ "Câu 3/14": `shown` are the questions visible now when the caller has them (not walked again)."""
     answers = turn.state["answers"]
-    shown = visible(turn.qn, answers)
+    shown = visible(turn.qn, answers) if shown is None else shown
     asked = [x.id for x in shown if x.answerable]
     index = asked.index(q.id) + 1 if q.id in asked else len(asked)
     header = m.PROGRESS.format(index=index, total=max(index, expected_count(turn.qn, answers, shown)))
     return f"{header} · {q.code}" if q.code else header
 
 
-def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgoing:
-    """The question as the participant sees it; from now on their answer applies to this."""
+def _show_question(
+    turn: _Turn, q: Question, *, replaces: bool = False, shown: Sequence[Question] | None = None
+) -> Outgoing:
+    """The question as the participant sees it; from now on their answer applies to this. `shown`: the questions
+    visible given the answers now, when the caller has them."""
     state, pos = turn.state, turn.pos
     q = as_asked(turn.qn, q, state["answers"])
     pos["seen"], pos["offered"] = state["revision"], [c.value for c in q.options]
@@ -429,7 +433,7 @@ def _show_question(turn: _Turn, q: Question, *, replaces: bool = False) -> Outgo
         actions.append(Button(m.BACK, f"b:{q.id}"))
     return Outgoing(
         "\n".join(lines),
-        header=_progress(turn, q),
+        header=_progress(turn, q, shown),
         hint=hint(q) if rate is None else None,
         choices=choices,
         actions=tuple(actions),
@@ -629,11 +633,11 @@ def _advance(turn: _Turn, after: str | None, remember: bool = True) -> Step:
             notes.append(Outgoing(note.text, hint=note.help))
             continue
         pos["phase"], pos["current"] = "question", q.id
-        return Step(state, [*notes, _show_question(turn, q)])
+        return Step(state, [*notes, _show_question(turn, q, shown=shown)])
     missing = next((q for q in shown if q.answerable and q.required and q.id not in state["answers"]), None)
     if missing is not None:
         pos["phase"], pos["current"], pos["editing"] = "question", missing.id, True
-        return Step(state, [*notes, _show_question(turn, missing)])
+        return Step(state, [*notes, _show_question(turn, missing, shown=shown)])
     pos["editing"] = False
     return Step(state, [*notes, _show_review(turn)])
 
