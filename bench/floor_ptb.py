@@ -1,6 +1,7 @@
-"""Floor 1: an echo bot on python-telegram-bot built as the survey bot's channel builds it (the project's
-AiohttpRequest, concurrent updates, a batch fetched by getUpdates handled at once before the next poll).
-What the survey bot costs above this is its own work: the engine, the database, the rendering."""
+"""Floor 1: an echo bot on python-telegram-bot at its fastest (the project's AiohttpRequest, concurrent updates, a
+batch fetched by getUpdates handled at once before the next poll), as a Telegram bot on PTB would be built.
+The survey bot's channel reads updates and makes its frequent calls as plain JSON (bot/channels/telegram.py), so what
+it costs above this floor is its own work: the engine, the database, the rendering."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Load benchmark: N simulated citizens take the survey at once through the real Telegram channel, beside two
 floors measured in the same run against the same fake Bot API (bench/fake_bot_api.py, its own process):
 
-- the PTB floor (bench/floor_ptb.py): a python-telegram-bot echo built as the survey bot's channel is built (the
-  project's AiohttpRequest, concurrent updates);
+- the PTB floor (bench/floor_ptb.py): a python-telegram-bot echo at its fastest (the project's AiohttpRequest,
+  concurrent updates, a polled batch handled at once);
 - the aiohttp floor (bench/floor_aiohttp.py): a plain aiohttp getUpdates/sendMessage long-poll loop.
 
     python -m bench.load [--citizens 100 500] [--database-url postgresql+asyncpg://postgres@127.0.0.1/bench]

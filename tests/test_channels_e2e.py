@@ -15,17 +15,17 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from unittest.mock import patch
 
 import aiohttp
 import docx
 import openpyxl
 import pytest
-from telegram import Update
-from telegram.ext import ContextTypes, TypeHandler
 
 from bot.app import open_service, serve
 from bot.channels.console import ConsoleChat
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_updates import TelegramUpdate
 from bot.channels.zalo_bot import ZaloBotChannel
 from bot.channels.zalo_oa import ZaloOaChannel
 from bot.messages import Document, Reply, Sender
@@ -222,11 +222,15 @@ async def telegram_network(stack: AsyncExitStack, tmp_path: Path, **overrides: o
     channel = server.channel("telegram")
     assert isinstance(channel, TelegramChannel)
     handled = [0]
+    apply = channel.apply
 
-    async def count(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        handled[0] += 1  # group 1 runs once the channel's own handler (group 0) has sent its replies
+    async def count(key: str, event: TelegramUpdate) -> None:
+        try:
+            await apply(key, event)
+        finally:
+            handled[0] += 1  # once the channel has sent its replies
 
-    channel.app.add_handler(TypeHandler(Update, count), group=1)
+    stack.enter_context(patch.object(channel, "apply", count))
     people: dict[str, Person] = {role: TelegramPerson(tg, ids[role], handled, service) for role in ids}
     return Network("telegram", service, people, files_as_links=False, fake=tg)
 

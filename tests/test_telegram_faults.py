@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import select
-from telegram import Update
 
 from bot.app import open_service
 from bot.channels.telegram import TelegramChannel
@@ -64,8 +63,30 @@ async def test_a_redelivered_update_is_applied_once(tmp_path: Path, database_url
             update = tg.send_text(CITIZEN_A, "1")
             await tg.wait_until(lambda: "Câu 3/" in citizen.text)
             sent = len(tg.calls_to("sendMessage"))
-            await channel.app.process_update(Update.de_json(update, channel.app.bot))
+            found = channel.received(update)
+            assert found is not None
+            await channel.apply(found.key, found.event)
             assert len(tg.calls_to("sendMessage")) == sent
             assert await answers_of(service, "16021") == {"dong_y": "co", "tuoi": "tu_18_30"}
+        finally:
+            await channel.stop()
+
+
+async def test_a_batch_with_updates_the_bot_ignores_or_cannot_read_is_still_applied_and_confirmed(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with FakeTelegram() as tg, open_service(settings_for(tmp_path, database_url=database_url)) as service:
+        channel = TelegramChannel(service, tg.token, tg.base_url, tg.base_file_url)
+        service.channels.add(channel)
+        group = {"id": -1001234567890, "title": "Cán bộ xã", "type": "supergroup"}
+        from_citizen = {"id": CITIZEN_A, "is_bot": False, "first_name": "An"}
+        tg._inject({"message": {"message_id": 1, "date": 1, "chat": group, "from": from_citizen, "text": "/khaosat"}})
+        tg._inject({"message": {"message_id": 2, "text": "không có chat"}})  # no chat: unreadable
+        tg.send_text(CITIZEN_A, "/start ks_16012")  # the same batch: all three wait for the first poll
+        await channel.start()
+        try:
+            await tg.wait_until(lambda: not tg.pending_updates)
+            assert "Câu 1/" in User(tg, CITIZEN_A).text
+            assert {c.params["chat_id"] for c in tg.calls_to("sendMessage")} == {CITIZEN_A}, "nothing to the group"
         finally:
             await channel.stop()

@@ -1,4 +1,7 @@
-"""Telegram: python-telegram-bot as transport only. Updates become (Sender, Inbound); replies become messages."""
+"""Telegram. Updates are read as the Bot API's JSON (bot/channels/telegram_updates.py) and the frequent calls
+(getUpdates, answerCallbackQuery, sendMessage, editMessageText/ReplyMarkup) are plain JSON calls through the
+project's aiohttp request (`_api`), so the hot path builds no python-telegram-bot object. PTB's Bot makes the rare
+calls: getMe at start, the menus, the webhook, getFile and a file's download, and sending files (multipart)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import asyncio
 import hmac
 import html
 import io
+import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -15,26 +19,26 @@ from functools import partial
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, BotCommandScopeChat, InputFile, Message, Update
-from telegram.constants import ParseMode
+from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter  # what RequestData holds (PTB pinned below 23)
 
 from bot.channels.base import PlatformChannel, Received
 from bot.channels.telegram_request import AiohttpRequest
-from bot.messages import Document, Reply, Sender
+from bot.channels.telegram_updates import CHANNEL, Pressed, TelegramUpdate, update_of
+from bot.messages import Document, Reply
 from bot.order import each_in_order
 from bot.outbox import SENT, Delivery, admin_recipients
 from bot.render import split_text
 from bot.service import BotService
-from conversations.engine import FileRef, Inbound, Outgoing
+from conversations.engine import FileRef, Outgoing
 
-CHANNEL = "telegram"
 WEBHOOK_PATH = "/webhooks/telegram"
 TEXT_LIMIT = 4096
 POLL_TIMEOUT = 25
+UPDATES = ["message", "callback_query"]
+"""The kinds of update asked for (telegram_updates reads these)."""
+HTML = "HTML"
+API_URL, FILE_URL = "https://api.telegram.org/bot", "https://api.telegram.org/file/bot"
 log = logging.getLogger(__name__)
 
 
@@ -73,25 +77,7 @@ def keyboard(message: Outgoing) -> dict[str, Any] | None:
     return {"inline_keyboard": rows} if rows else None
 
 
-def inbound_of(message: Message) -> Inbound:
-    if message.text is not None:
-        return Inbound(text=message.text)
-    if message.photo:
-        best = message.photo[-1]
-        ref = FileRef(best.file_id, "photo", None, "image/jpeg", best.file_size)
-        return Inbound(files=(ref,), text=message.caption)
-    if message.document is not None:
-        doc = message.document
-        return Inbound(files=(FileRef(doc.file_id, "document", doc.file_name, doc.mime_type, doc.file_size),))
-    kind = "sticker" if message.sticker else "voice" if message.voice else "location" if message.location else "other"
-    return Inbound(unsupported=kind)
-
-
-def chat_key(update: Update) -> str:
-    return str(update.effective_chat.id if update.effective_chat else 0)
-
-
-class TelegramChannel(PlatformChannel[Update]):
+class TelegramChannel(PlatformChannel[TelegramUpdate]):
     name = CHANNEL
 
     def __init__(
@@ -112,26 +98,15 @@ class TelegramChannel(PlatformChannel[Update]):
         self.webhook_secret = webhook_secret or secrets.token_urlsafe(32)
         self.links = TelegramLinks(None)
         self._poller: asyncio.Task[None] | None = None
-        builder: ApplicationBuilder = (  # type: ignore[type-arg]
-            Application.builder()
-            .token(token)
-            .request(AiohttpRequest(read_timeout=read_timeout))
-            .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=POLL_TIMEOUT + 10))
-            .concurrent_updates(True)
-            .updater(None)
+        self._calls = AiohttpRequest(read_timeout=read_timeout)
+        self._polls = AiohttpRequest(pool_size=2, read_timeout=POLL_TIMEOUT + 10)
+        self.bot = Bot(
+            token, base_url or API_URL, base_file_url or FILE_URL, request=self._calls, get_updates_request=self._polls
         )
-        if base_url:
-            builder = builder.base_url(base_url)
-        if base_file_url:
-            builder = builder.base_file_url(base_file_url)
-        self.app = builder.build()
-        self.app.add_handler(CallbackQueryHandler(self._on_callback))
-        self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
-        self.app.add_error_handler(self._on_error)
 
     async def _set_menus(self) -> None:
         """Everyone's menu, and for each admin a menu with the admin commands too (in their private chat)."""
-        table, bot = self.service.commands, self.app.bot
+        table, bot = self.service.commands, self.bot
         await bot.set_my_commands([BotCommand(name, text[:256]) for name, text in table.menu(admin=False)])
         admin_menu = [BotCommand(name, text[:256]) for name, text in table.menu(admin=True)]
         async with self.service.db.read() as db:
@@ -141,22 +116,19 @@ class TelegramChannel(PlatformChannel[Update]):
                 await bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(int(admin.platform_id)))
 
     async def start(self) -> None:
-        await self.app.initialize()
-        self.links.username = self.app.bot.username
+        await self.bot.initialize()  # getMe: the bot's name, for its links
+        self.links.username = self.bot.username
         await self._set_menus()
-        await self.app.start()
         await self.recover()  # what a crash left undone in webhook mode, even if it polls now
         if self.webhook_url is not None:
-            await self.app.bot.set_webhook(
-                self.webhook_url, secret_token=self.webhook_secret, allowed_updates=["message", "callback_query"]
-            )
+            await self.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret, allowed_updates=UPDATES)
             return
-        await self.app.bot.delete_webhook()
+        await self.bot.delete_webhook()
         self._poller = asyncio.create_task(self._poll(), name="telegram-poller")
 
     async def fetch_file(self, ref: FileRef) -> bytes:
         """The bytes of a file a user sent: getFile, then its download."""
-        found = await self.app.bot.get_file(ref.file_id)
+        found = await self.bot.get_file(ref.file_id)
         return bytes(await found.download_as_bytearray())
 
     def deep_link(self, payload: str) -> str | None:
@@ -177,18 +149,23 @@ class TelegramChannel(PlatformChannel[Update]):
             if not isinstance(payload, dict):
                 raise ValueError("an update is a JSON object")
             self.received(payload)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             return web.Response(status=400)
         await self.accept(payload)
         return web.Response()
 
-    def received(self, payload: dict[str, Any]) -> Received[Update] | None:
-        update = Update.de_json(payload, self.app.bot)
-        sender = self._sender(update)
-        return Received(str(update.update_id), sender.user_id, update) if sender is not None else None
+    def received(self, payload: dict[str, Any]) -> Received[TelegramUpdate] | None:
+        update = update_of(payload)
+        return Received(str(update.update_id), update.sender.user_id, update) if update is not None else None
 
-    async def apply(self, key: str, event: Update) -> None:
-        await self.app.process_update(event)
+    async def apply(self, key: str, event: TelegramUpdate) -> None:
+        try:
+            if event.callback_id is None:
+                await self._on_message(key, event)
+            else:
+                await self._on_callback(key, event, event.callback_id)
+        except TelegramError as exc:  # a call that neither succeeded nor failed in a way _attempt knows
+            log.warning("Telegram error: %s", exc)
 
     async def stop(self) -> None:
         if self._poller is not None:
@@ -197,9 +174,7 @@ class TelegramChannel(PlatformChannel[Update]):
                 await self._poller
             self._poller = None
         await self.inbox.join()
-        if self.app.running:
-            await self.app.stop()
-        await self.app.shutdown()
+        await self.bot.shutdown()
 
     async def _poll(self) -> None:
         """Long polling that confirms a batch only after it is processed: after a crash, Telegram delivers
@@ -209,42 +184,38 @@ class TelegramChannel(PlatformChannel[Update]):
         failures = 0
         while True:
             try:
-                updates = await self.app.bot.get_updates(
-                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=["message", "callback_query"]
-                )
+                answer = await self._api("getUpdates", offset=offset, timeout=POLL_TIMEOUT, allowed_updates=UPDATES)
+                updates: list[dict[str, Any]] = json.loads(answer)["result"]
                 failures = 0
-            except (TimedOut, NetworkError, RetryAfter) as exc:
+            except (TimedOut, NetworkError, RetryAfter, ValueError, KeyError) as exc:
                 failures += 1
                 log.warning("getUpdates failed (%d): %s", failures, exc)
                 await asyncio.sleep(min(self.retry_delay * 2 ** min(failures, 6), 30))
                 continue
             if updates:
-                await each_in_order(updates, chat_key, self.app.process_update)
-                offset = updates[-1].update_id + 1
+                found = [event for event in map(self._readable, updates) if event is not None]
+                await each_in_order(found, lambda event: event.person, lambda event: self.apply(event.key, event.event))
+                offset = updates[-1]["update_id"] + 1
 
-    @staticmethod
-    def _sender(update: Update) -> Sender | None:
-        user = update.effective_user
-        if user is None or update.effective_chat is None or update.effective_chat.type != "private":
+    def _readable(self, payload: dict[str, Any]) -> Received[TelegramUpdate] | None:
+        """A polled update, or None for one the bot ignores or cannot read: left out of its batch, which is still
+        confirmed, so it is not fetched (and refused) again and again."""
+        try:
+            return self.received(payload)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            log.warning("left out a Telegram update that cannot be read")
             return None
-        return Sender(CHANNEL, str(user.id), user.full_name)
 
-    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        sender, message = self._sender(update), update.effective_message
-        if sender is None or message is None:
-            return
-        replies = await self.service.handle(
-            sender, inbound_of(message), update_id=str(update.update_id), interim=partial(self._send, message.chat_id)
-        )
-        await self._send(message.chat_id, replies)
+    async def _on_message(self, key: str, update: TelegramUpdate) -> None:
+        interim = partial(self._send, update.chat_id)
+        replies = await self.service.handle(update.sender, update.inbound, update_id=key, interim=interim)
+        await self._send(update.chat_id, replies)
 
-    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query, sender = update.callback_query, self._sender(update)
-        if query is None or sender is None:
-            return
-        await self._deliver(query.answer, "answerCallbackQuery")
-        replies = await self.service.handle(sender, Inbound(button=query.data or ""), update_id=str(update.update_id))
-        pressed = query.message if isinstance(query.message, Message) else None
+    async def _on_callback(self, key: str, update: TelegramUpdate, callback_id: str) -> None:
+        answer = partial(self._api, "answerCallbackQuery", callback_query_id=callback_id)
+        await self._deliver(answer, "answerCallbackQuery")
+        replies = await self.service.handle(update.sender, update.inbound, update_id=key)
+        pressed = update.pressed
         if pressed is None:
             return
         if replies and isinstance(replies[0], Outgoing) and replies[0].replaces_prompt:
@@ -257,20 +228,20 @@ class TelegramChannel(PlatformChannel[Update]):
     async def notify(self, platform_id: str, message: Outgoing) -> Delivery:
         """One attempt at a message nobody asked for (the outbox retries and paces)."""
         for piece in split_text(html_text(message), TEXT_LIMIT, html=True):
-            send = partial(self._api, "sendMessage", chat_id=int(platform_id), text=piece, parse_mode=ParseMode.HTML)
+            send = partial(self._api, "sendMessage", chat_id=int(platform_id), text=piece, parse_mode=HTML)
             result = await self._attempt(send, "sendMessage")
             if result.status != "sent":
                 return result
         return SENT
 
-    async def _api(self, method: str, **params: object) -> None:
-        """One Bot API call whose result is not read back: PTB's methods would build a Message object of every message
-        sent, which nothing here looks at again. The request is PTB's (the bot's base URL, its HTTP seam and timeouts),
-        and it raises PTB's errors (RetryAfter, Forbidden, BadRequest, TimedOut, NetworkError) as the methods do; the
-        parameters left out are those that are None, as PTB leaves them out."""
-        bot = self.app.bot
-        given = [RequestParameter.from_input(name, value) for name, value in params.items() if value is not None]
-        await bot.request.post(f"{bot.base_url}/{method}", RequestData(given))
+    async def _api(self, method: str, **params: object) -> bytes:
+        """One Bot API call with a JSON body, its answer's bytes: PTB's methods would build an object of every message
+        sent, which nothing here looks at again. The request is the bot's (its base URL, aiohttp session and timeouts;
+        getUpdates has its own, as PTB's has), and it raises PTB's errors (RetryAfter, Forbidden, BadRequest, TimedOut,
+        NetworkError) for the same answers; the parameters that are None are left out, as PTB leaves them out."""
+        request = self._polls if method == "getUpdates" else self._calls
+        given = {name: value for name, value in params.items() if value is not None}
+        return await request.call(f"{self.bot.base_url}/{method}", given)
 
     @staticmethod
     async def _attempt(action: Callable[[], Awaitable[object]], what: str) -> Delivery:
@@ -293,13 +264,13 @@ class TelegramChannel(PlatformChannel[Update]):
     async def _deliver(self, action: Callable[[], Awaitable[object]], what: str) -> bool:
         return await self.deliver(partial(self._attempt, action, what), what)
 
-    async def _lock(self, message: Message) -> None:
+    async def _lock(self, message: Pressed) -> None:
         """Take the buttons off an answered question so old taps are rare (the engine refuses them anyway)."""
-        if message.reply_markup is not None:
+        if message.has_keyboard:
             edit = partial(self._api, "editMessageReplyMarkup", chat_id=message.chat_id, message_id=message.message_id)
             await self._deliver(edit, "editMessageReplyMarkup")
 
-    async def _edit(self, message: Message, reply: Outgoing) -> None:
+    async def _edit(self, message: Pressed, reply: Outgoing) -> None:
         text = html_text(reply)
         edit = partial(
             self._api,
@@ -307,7 +278,7 @@ class TelegramChannel(PlatformChannel[Update]):
             chat_id=message.chat_id,
             message_id=message.message_id,
             text=text,
-            parse_mode=ParseMode.HTML,
+            parse_mode=HTML,
             reply_markup=keyboard(reply),
         )
         edited = len(text) <= TEXT_LIMIT and await self._deliver(edit, "editMessageText")
@@ -319,27 +290,16 @@ class TelegramChannel(PlatformChannel[Update]):
             if isinstance(reply, Document):
                 upload = InputFile(io.BytesIO(reply.content), filename=reply.filename)
                 if reply.mime.startswith("image/") and not reply.original:  # a chart: a picture, not a file to open
-                    send = partial(self.app.bot.send_photo, chat_id, upload, caption=reply.caption)
+                    send = partial(self.bot.send_photo, chat_id, upload, caption=reply.caption)
                     await self._deliver(send, "sendPhoto")
                 else:
-                    send = partial(self.app.bot.send_document, chat_id, upload, caption=reply.caption)
+                    send = partial(self.bot.send_document, chat_id, upload, caption=reply.caption)
                     await self._deliver(send, "sendDocument")
                 continue
             pieces = split_text(html_text(reply), TEXT_LIMIT, html=True)
             for index, piece in enumerate(pieces):
                 markup = keyboard(reply) if index == len(pieces) - 1 else None
-                send = partial(
-                    self._api,
-                    "sendMessage",
-                    chat_id=chat_id,
-                    text=piece,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
+                message = partial(
+                    self._api, "sendMessage", chat_id=chat_id, text=piece, parse_mode=HTML, reply_markup=markup
                 )
-                await self._deliver(send, "sendMessage")
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if isinstance(context.error, TelegramError):
-            log.warning("Telegram error: %s", context.error)
-        else:
-            log.error("unexpected error in the Telegram channel", exc_info=context.error)
+                await self._deliver(message, "sendMessage")
