@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -81,6 +81,50 @@ class Band(Strict):
         return number <= self.max if self.max is not None else number < (self.below or 0)
 
 
+Test = Callable[[Mapping[str, Any]], bool]
+
+
+def _holds_all(tests: tuple[Test, ...], values: Mapping[str, Any]) -> bool:
+    return all(t(values) for t in tests)
+
+
+def _holds_any(tests: tuple[Test, ...], values: Mapping[str, Any]) -> bool:
+    return any(t(values) for t in tests)
+
+
+def _holds_not(test: Test, values: Mapping[str, Any]) -> bool:
+    return not test(values)
+
+
+def _is_answered(name: str, answered: bool, values: Mapping[str, Any]) -> bool:
+    return (name in values) == answered
+
+
+def _equals(name: str, expected: object, values: Mapping[str, Any]) -> bool:
+    return name in values and bool(values[name] == expected)
+
+
+def _not_equals(name: str, unexpected: object, values: Mapping[str, Any]) -> bool:
+    return name in values and bool(values[name] != unexpected)
+
+
+def _is_in(name: str, allowed: list[str], values: Mapping[str, Any]) -> bool:
+    return name in values and values[name] in allowed
+
+
+def _includes(name: str, item: str, values: Mapping[str, Any]) -> bool:
+    return name in values and isinstance(values[name], list) and item in values[name]
+
+
+def _compared(name: str, gte: float | None, lte: float | None, values: Mapping[str, Any]) -> bool:
+    value = values.get(name)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    if gte is not None:
+        return bool(value >= gte)
+    return lte is not None and bool(value <= lte)
+
+
 class Condition(Strict):
     """A show-if rule on earlier answers. Exactly one form is used per node: a test on one question, a
     combination (`all`, `any`, `not`), or an XLSForm `expression` (conversations.expressions)."""
@@ -107,44 +151,30 @@ class Condition(Strict):
     @cached_property
     def test(self) -> Callable[[Mapping[str, Any]], bool]:
         """Whether the condition holds over the values given (a value missing: the question is unanswered or
-        hidden). Compiled once per definition: every question's show-if is tested several times per message."""
+        hidden). Compiled once per definition: every question's show-if is tested several times per message. Made
+        of module functions, so that a definition still pickles (an export's worker process gets it)."""
         parsed = self.parsed
         if parsed is not None:
             return parsed.holds
         if self.all is not None:
-            every = tuple(c.test for c in self.all)
-            return lambda values: all(t(values) for t in every)
+            return partial(_holds_all, tuple(c.test for c in self.all))
         if self.any is not None:
-            some = tuple(c.test for c in self.any)
-            return lambda values: any(t(values) for t in some)
+            return partial(_holds_any, tuple(c.test for c in self.any))
         if self.not_ is not None:
-            negated = self.not_.test
-            return lambda values: not negated(values)
+            return partial(_holds_not, self.not_.test)
         name = self.question
         assert name is not None
-        answered, equals, not_equals, in_ = self.answered, self.equals, self.not_equals, self.in_
-        if answered is not None:
-            return lambda values: (name in values) == answered
-        if equals is not None:
-            return lambda values: name in values and bool(values[name] == equals)
-        if not_equals is not None:
-            return lambda values: name in values and bool(values[name] != not_equals)
-        if in_ is not None:
-            return lambda values: name in values and values[name] in in_
+        if self.answered is not None:
+            return partial(_is_answered, name, self.answered)
+        if self.equals is not None:
+            return partial(_equals, name, self.equals)
+        if self.not_equals is not None:
+            return partial(_not_equals, name, self.not_equals)
+        if self.in_ is not None:
+            return partial(_is_in, name, self.in_)
         if self.includes is not None:
-            included = self.includes
-            return lambda values: name in values and isinstance(values[name], list) and included in values[name]
-        gte, lte = self.gte, self.lte
-
-        def compared(values: Mapping[str, Any]) -> bool:
-            value = values.get(name)
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                return False
-            if gte is not None:
-                return bool(value >= gte)
-            return lte is not None and bool(value <= lte)
-
-        return compared
+            return partial(_includes, name, self.includes)
+        return partial(_compared, name, self.gte, self.lte)
 
     @model_validator(mode="after")
     def _well_formed(self) -> Condition:
