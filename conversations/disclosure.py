@@ -34,12 +34,25 @@ of them, and the points earned on each scored one.
 - A question asked only after some answer (show-if) rests on as many respondents as gave that answer: its figures
   (and its "Số người trả lời") are hidden wherever that answer's count is, or they would give it, and then more
   members where its own figures need them.
+
+A two-way table of counts (`cross_hidden`: a unit's events and its own link by the groups of one breakdown) is the
+other kind: its row sums (each event's respondents), column sums (the unit's count of each option, on Theo câu hỏi)
+and total are published, and each cell counts people, so a cell with 1 to K-1 is hidden. Which tables of
+non-negative integers share those sums and the shown cells is exactly known from a graph with a node per row and
+per column, and for each hidden cell (r, c) an edge r→c (it may grow) and, if it is at least 1, c→r (it may shrink):
+the cell can grow by one, the others making up for it, iff some path leads from c to r without its own edges, and
+shrink iff it is at least 1 and some path leads from r to c so. A hidden cell with neither is given by the others;
+then the cheapest shown cells closing such a path are hidden too (fewest hidden zeros, then the smallest counts,
+then the fewest cells: a rectangle where one does), until every hidden cell can take two values. A cell that no
+path ever frees is given by the sums alone (an event that is the whole unit, a row or column of zeros): it is
+published by them and shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from functools import partial
+from heapq import heappop, heappush
 from typing import TypeVar
 
 from conversations.definition import Questionnaire, SurveyMeasure
@@ -190,3 +203,97 @@ def measure_hidden(
     answers): only a unit with too few makes any hidden."""
     base = partial(_measure_base, survey, how)
     return hidden_figure(survey, tallies, base, measure_questions(survey, how), minimum)
+
+
+Cell = tuple[int, int]
+"""A cell of a two-way table: its row and column."""
+Node = tuple[str, int]
+"""A row ("r", index) or column ("c", index) of a two-way table, as a node of its graph."""
+Cost = tuple[int, int, int]
+"""What hiding some cells costs: how many hidden zeros, the sum of their counts, how many cells."""
+
+
+def cross_hidden(counts: Sequence[Sequence[int]], minimum: int) -> frozenset[Cell]:
+    """The hidden cells of a two-way table of counts whose row sums, column sums and total are published: those
+    with 1 to `minimum` - 1 that the sums alone do not give, and the complements that leave every hidden cell two
+    values at least (see the module's docstring). Deterministic: ties go to the first row, then column."""
+    cells = [(r, c) for r, row in enumerate(counts) for c in range(len(row))]
+    everything = frozenset(cells)
+    found = {x for x in cells if too_few(counts[x[0]][x[1]], minimum) and _free(counts, everything, x)}
+    while (loose := next((x for x in sorted(found) if not _free(counts, found, x)), None)) is not None:
+        # a path exists with every cell hidden (the cell is free then), and hiding more never closes one
+        found |= _complement(counts, found, loose)
+    return frozenset(found)
+
+
+def _free(counts: Sequence[Sequence[int]], hidden: frozenset[Cell] | set[Cell], cell: Cell) -> bool:
+    """Whether a hidden cell can take another value, the other hidden cells making up for it."""
+    price = partial(_price_if_hidden, hidden)
+    return any(_path(counts, price, cell, start, goal) is not None for start, goal in _ways(counts, cell))
+
+
+def _complement(counts: Sequence[Sequence[int]], hidden: set[Cell], cell: Cell) -> set[Cell]:
+    """The cheapest shown cells whose hiding lets the cell grow or shrink."""
+    price = partial(_price, counts, hidden)
+    found = [p for start, goal in _ways(counts, cell) if (p := _path(counts, price, cell, start, goal)) is not None]
+    cheapest = min(found, key=lambda p: _total(price(x) for x in p))
+    return {x for x in cheapest if x not in hidden}
+
+
+def _ways(counts: Sequence[Sequence[int]], cell: Cell) -> list[tuple[Node, Node]]:
+    """The paths that would free a cell: column to row (it grows) and, if it is at least 1, row to column."""
+    r, c = cell
+    column: Node = ("c", c)
+    row: Node = ("r", r)
+    return [(column, row), (row, column)] if counts[r][c] else [(column, row)]
+
+
+def _price_if_hidden(hidden: frozenset[Cell] | set[Cell], cell: Cell) -> Cost | None:
+    return (0, 0, 0) if cell in hidden else None
+
+
+def _price(counts: Sequence[Sequence[int]], hidden: set[Cell], cell: Cell) -> Cost:
+    """Nothing for a hidden cell; a shown one costs its count, and a zero more than any count (it can only grow)."""
+    if cell in hidden:
+        return (0, 0, 0)
+    count = counts[cell[0]][cell[1]]
+    return (0 if count else 1, count, 1)
+
+
+def _total(costs: Iterable[Cost]) -> Cost:
+    found = list(costs)
+    return (sum(z for z, _, _ in found), sum(n for _, n, _ in found), sum(k for _, _, k in found))
+
+
+def _path(
+    counts: Sequence[Sequence[int]], price: Callable[[Cell], Cost | None], skip: Cell, start: Node, goal: Node
+) -> list[Cell] | None:
+    """The cells of the cheapest path from `start` to `goal` (Dijkstra) over the cells `price` allows but `skip`:
+    a cell (r, c) leads from row r to column c, and back if it is at least 1."""
+    best: dict[Node, Cost] = {start: (0, 0, 0)}
+    came: dict[Node, tuple[Node, Cell]] = {}
+    heap: list[tuple[Cost, Node]] = [((0, 0, 0), start)]
+    while heap:
+        cost, node = heappop(heap)
+        if node == goal:
+            cells: list[Cell] = []
+            while node != start:
+                node, cell = came[node]
+                cells.append(cell)
+            return cells
+        if cost > best[node]:
+            continue
+        kind, index = node
+        if kind == "r":
+            steps = [(("c", c), (index, c)) for c in range(len(counts[index]))]
+        else:
+            steps = [(("r", r), (r, index)) for r, row in enumerate(counts) if row[index]]
+        for nxt, cell in steps:
+            own = price(cell) if cell != skip else None
+            if own is None:
+                continue
+            new = _total([cost, own])
+            if nxt not in best or new < best[nxt]:
+                best[nxt], came[nxt] = new, (node, cell)
+                heappush(heap, (new, nxt))
+    return None
