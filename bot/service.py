@@ -433,16 +433,16 @@ class BotService:
     ) -> list[Reply]:
         """Open a public survey of a unit (the one `named`, else the first assigned to it; an event's, through its
         link): once per person and period whatever the unit, and never for the staff whose unit it scores."""
-        period = await repo.current_period(db)
+        period = await repo.current_period_code(db)
         if period is None:
             return [Outgoing(t.NO_PERIOD)]
-        if event is not None and event.period_code != period.code:
+        if event is not None and event.period_code != period:
             return [Outgoing(t.EVENT_OVER.format(event=event.name, period=event.period_code))]
-        public = await assignments.for_unit(db, self.questionnaires, period.code, unit, assignments.Audience.PUBLIC)
+        public = await assignments.for_unit(db, self.questionnaires, period, unit, assignments.Audience.PUBLIC)
         if named is not None:
             public = [qn for qn in public if qn.id == named]
             if not public:
-                return [Outgoing(t.SURVEY_NOT_HERE.format(unit=unit.name, period=period.code))]
+                return [Outgoing(t.SURVEY_NOT_HERE.format(unit=unit.name, period=period))]
         if not public:
             return [Outgoing(t.NO_QUESTIONNAIRE)]
         qn = public[0]
@@ -450,30 +450,30 @@ class BotService:
             return [Outgoing(t.SURVEY_NOT_FOR_ADMINS)]
         if role.unit_code == unit.code:
             return [Outgoing(t.SURVEY_NOT_FOR_OFFICERS.format(unit=unit.name))]
-        mine = await repo.person_responses(db, qn.id, period.code, actor)
+        mine = await repo.person_responses(db, qn.id, period, actor)
         elsewhere = [r for r in mine if r.unit_code != unit.code]
         if elsewhere:
             other = await repo.get_unit(db, elsewhere[0].unit_code)
             said = t.SURVEY_ELSEWHERE_DRAFT if elsewhere[0].status.editable else _closed(elsewhere[0].status)
             await repo.save_session(db, actor, self.clock(), None, None)
-            return [Outgoing(said.format(unit=other.name if other else elsewhere[0].unit_code, period=period.code))]
+            return [Outgoing(said.format(unit=other.name if other else elsewhere[0].unit_code, period=period))]
         heading = t.SURVEY_AT.format(event=event.name, unit=unit.name) if event else t.SURVEY_FOR.format(unit=unit.name)
         opened = await self.open_response(
-            db, actor, qn, period.code, unit, actor, heading, event.id if event is not None else None
+            db, actor, qn, period, unit, actor, heading, event.id if event is not None else None
         )
         if opened is None:  # this unit's response of theirs, submitted or declined
             await repo.save_session(db, actor, self.clock(), None, None)
-            return [Outgoing(_closed(mine[0].status).format(unit=unit.name, period=period.code))]
+            return [Outgoing(_closed(mine[0].status).format(unit=unit.name, period=period))]
         return opened
 
     async def survey_units(self, db: AsyncSession) -> tuple[list[Unit], bool]:
         """The communes a public survey of the current period applies to, which a citizen picks from after /khaosat,
         and whether it applies to other units too (an office's staff survey, opened by the office's link or QR)."""
-        period = await repo.current_period(db)
+        period = await repo.current_period_code(db)
         if period is None:
             return [], False
         public = assignments.Audience.PUBLIC
-        units = await assignments.units_for(db, self.questionnaires, period.code, public, self.clock().date())
+        units = await assignments.units_for(db, self.questionnaires, period, public, self.clock().date())
         communes = [u for u in units if u.kind == COMMUNE]
         return communes, len(communes) < len(units)
 
