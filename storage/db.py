@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.selectable import Select, SelectBase, TextualSelect
 
 from storage import sqlite_driver
 
@@ -122,8 +122,9 @@ def _postgresql_engine(url: str) -> AsyncEngine:
 
 CONNECTION = "pbgdpl.connection"
 """Where a write session keeps the connection whose transaction it joined."""
-WRITER = "pbgdpl.sqlite_writer"
-"""Where a SQLite write session keeps the writer's own sqlite3 connection (`Prepared`)."""
+WRITER = "pbgdpl.writer"
+"""Where a write session keeps its driver's own connection (`Prepared`): the SQLite writer's sqlite3 connection, or
+the asyncpg connection under SQLAlchemy's adapter on PostgreSQL."""
 
 
 async def connection_of(session: AsyncSession) -> AsyncConnection:
@@ -139,41 +140,89 @@ class Ran(NamedTuple):
     rows: Sequence[Sequence[Any]]
 
 
+Statement = Select[Any] | TextualSelect | UpdateBase
+
+
+class Compiled:
+    """A statement compiled for one dialect: its SQL, its parameters in order with the converters of their types, and
+    the converters of the columns it returns (known once the database has described them: how PostgreSQL's numbers
+    are read depends on their type there)."""
+
+    def __init__(self, statement: Statement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql, self._dialect = compiled.string, dialect
+        self._binds = [
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in compiled.positiontup or []
+        ]
+        columns = list(statement.selected_columns) if isinstance(statement, SelectBase) else []
+        self._types = [column.type.dialect_impl(dialect) for column in columns]
+        self._results: list[Any] | None = None
+
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        return [values[name] if process is None else process(values[name]) for name, process in self._binds]
+
+    def rows(self, rows: Sequence[Sequence[Any]], described: Sequence[Any] | None = None) -> Sequence[Sequence[Any]]:
+        if not self._types:  # a write: what is read is its row count (not the key an INSERT returns by default)
+            return rows
+        if self._results is None:
+            oids = described or [None] * len(self._types)
+            converters = zip(self._types, oids, strict=True)
+            self._results = [kind.result_processor(self._dialect, oid) for kind, oid in converters]
+        if not any(self._results):
+            return rows
+        return [[v if p is None else p(v) for p, v in zip(self._results, row, strict=True)] for row in rows]
+
+
 class _Writer(NamedTuple):
     connection: sqlite_driver.InlineConnection
     dialect: Dialect
 
+    async def run(self, compiled: Compiled, values: Mapping[str, Any]) -> Ran:
+        _, rowcount, _, rows = self.connection.run_now(compiled.sql, compiled.parameters(values))
+        return Ran(rowcount, compiled.rows(rows))
+
+
+class PostgresqlWriter(NamedTuple):
+    """A PostgreSQL write's connection: SQLAlchemy's adapter, whose transaction every statement of the write joins
+    (the ORM's too), and its asyncpg connection, whose prepared statements the adapter caches (private names of
+    SQLAlchemy's asyncpg dialect, pinned below 2.2 in pyproject.toml)."""
+
+    adapter: Any
+    dialect: Dialect
+
+    async def run(self, compiled: Compiled, values: Mapping[str, Any]) -> Ran:
+        adapter = self.adapter
+        if adapter._transaction is None:  # BEGIN, as SQLAlchemy sends it before a transaction's first statement
+            await adapter._start_transaction()
+        stale_before = self.dialect._invalidate_schema_cache_asof  # type: ignore[attr-defined]
+        statement, described = await adapter._prepare(compiled.sql, stale_before)
+        rows = await statement.fetch(*compiled.parameters(values))
+        count = (statement.get_statusmsg() or "").rpartition(" ")[2]  # "UPDATE 1", "INSERT 0 1", "SELECT 1"
+        return Ran(int(count) if count.isdigit() else -1, compiled.rows(rows, [a.type.oid for a in described]))
+
 
 class Prepared:
     """A fixed Core statement of a message's path (the update's claim, the person's session, an answer's state). In a
-    SQLite write it runs on the writer's sqlite3 connection itself, compiled once, with its values converted by the
-    columns' own types as SQLAlchemy converts them (what is stored and read is the same): SQLAlchemy's execution
-    around a statement (the greenlet, the execution context, the result object) costs several times SQLite's own
-    work of an answer. Elsewhere (PostgreSQL, outside a write) it runs through SQLAlchemy as any statement."""
+    write it runs on the driver's connection itself, compiled once, with its values converted by the columns' own
+    types as SQLAlchemy converts them (what is stored and read is the same): SQLAlchemy's execution around a
+    statement (the greenlet, the execution context, the result object) costs several times the database's own work
+    of an answer. On SQLite that is the writer's sqlite3 connection; on PostgreSQL the write's asyncpg connection, a
+    prepared statement there, in the transaction SQLAlchemy began. Outside a write it runs through SQLAlchemy as any
+    statement."""
 
-    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
+    def __init__(self, statement: Statement) -> None:
         self.statement = statement
-        self._compiled: tuple[str, list[tuple[str, Any]], list[Any]] | None = None
-
-    def _compile(self, dialect: Dialect) -> tuple[str, list[tuple[str, Any]], list[Any]]:
-        if self._compiled is None:
-            compiled = self.statement.compile(dialect=dialect)
-            names = compiled.positiontup or []
-            binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
-            columns = list(self.statement.selected_columns) if isinstance(self.statement, Select) else []
-            results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
-            self._compiled = compiled.string, binds, results
-        return self._compiled
+        self._compiled: dict[str, Compiled] = {}
+        """By dialect: the tests run both in one process."""
 
     async def run(self, session: AsyncSession, values: Mapping[str, Any]) -> Ran:
         writer = session.info.get(WRITER)
-        if isinstance(writer, _Writer):
-            sql, binds, results = self._compile(writer.dialect)
-            given = [values[name] if process is None else process(values[name]) for name, process in binds]
-            _, rowcount, _, rows = writer.connection.run_now(sql, given)
-            if any(results):
-                rows = [[v if p is None else p(v) for p, v in zip(results, row, strict=True)] for row in rows]
-            return Ran(rowcount, rows)
+        if isinstance(writer, _Writer | PostgresqlWriter):
+            compiled = self._compiled.get(writer.dialect.name)
+            if compiled is None:
+                compiled = self._compiled[writer.dialect.name] = Compiled(self.statement, writer.dialect)
+            return await writer.run(compiled, values)
         result = await (await connection_of(session)).execute(self.statement, values)
         return Ran(result.rowcount, result.all() if result.returns_rows else [])
 
@@ -205,7 +254,7 @@ async def _close(session: AsyncSession) -> None:
         session.sync_session.close()
 
 
-def _joined(connection: AsyncConnection, writer: _Writer | None = None) -> AsyncSession:
+def _joined(connection: AsyncConnection, writer: _Writer | PostgresqlWriter | None = None) -> AsyncSession:
     """An ORM session in the connection's transaction (its savepoint, if one is open) that never commits it."""
     session = AsyncSession(bind=connection, expire_on_commit=False, join_transaction_mode="rollback_only")
     session.info[CONNECTION] = connection
@@ -245,7 +294,9 @@ class Database:
                 yield session
             return
         async with self.writer.connect() as connection, connection.begin():
-            session = _joined(connection)
+            assert connection.sync_connection is not None  # begun
+            adapter = connection.sync_connection.connection.dbapi_connection
+            session = _joined(connection, PostgresqlWriter(adapter, connection.dialect))
             try:
                 yield session
                 if session.in_transaction():  # the ORM was used: its changes are flushed (the commit stays ours)

@@ -367,7 +367,7 @@ _READ_SESSION = Prepared(
     .where(_SESSIONS.c.actor == bindparam("actor"))
 )
 """SQLite: one writer at a time, so a plain read; PostgreSQL locks in pbgdpl_begin_message (migration 0014)."""
-_BEGIN_POSTGRESQL = (
+_BEGIN_POSTGRESQL = Prepared(
     text(
         "SELECT b.claimed, b.has_session, b.session_response, b.waiting_for, "
         + ", ".join(f"(b.response).{name}" for name in ResponseState._fields)
@@ -399,7 +399,7 @@ async def begin_message(db: AsyncSession, actor: str, channel: str, update_key: 
     connection = await connection_of(db)
     if connection.dialect.name == "postgresql":
         values = {"lock_key": advisory_key(actor), "actor": actor, "channel": channel, "update_key": update_key}
-        row = (await connection.execute(_BEGIN_POSTGRESQL, {**values, "now": now})).one()
+        (row,) = (await _BEGIN_POSTGRESQL.run(db, {**values, "now": now})).rows
         return _begun(row[0], row[1], row[2:])
     if update_key is not None and not await claim_update(db, channel, update_key, now):
         return Begun(False, None, None)

@@ -12,7 +12,7 @@ import itertools
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from bot.service import BotService
 from conversations.engine import Inbound
+from storage.db import Compiled, PostgresqlWriter, Ran
 from storage.models import Base
 from storage.sqlite_driver import InlineConnection, Outcome
 from tests.client import Chat, running_service
@@ -61,15 +62,22 @@ def capturing(service: BotService) -> Iterator[Captured]:
         record(None, None, sql, parameters, None, False)
         return run_directly(connection, sql, parameters)
 
+    async def prepared(writer: PostgresqlWriter, compiled: Compiled, values: Mapping[str, Any]) -> Ran:
+        record(None, None, compiled.sql, compiled.parameters(values), None, False)
+        return await run_prepared(writer, compiled, values)
+
     engines = {service.db.writer.sync_engine, service.db.reader.sync_engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
-    run_directly = InlineConnection.run_now  # the SQLite writer's prepared statements (storage.db.Prepared)
+    # The writers' prepared statements (storage.db.Prepared), on the driver's connection, not through SQLAlchemy.
+    run_directly, run_prepared = InlineConnection.run_now, PostgresqlWriter.run
     InlineConnection.run_now = run_now  # type: ignore[method-assign]
+    PostgresqlWriter.run = prepared  # type: ignore[method-assign]
     try:
         yield statements
     finally:
         InlineConnection.run_now = run_directly  # type: ignore[method-assign]
+        PostgresqlWriter.run = run_prepared  # type: ignore[method-assign]
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
 
@@ -153,13 +161,18 @@ async def test_no_chat_path_statement_scans_a_growing_table(tmp_path: Path, data
 async def test_an_answer_is_a_few_statements_with_no_orm_reads(tmp_path: Path, database_url: str) -> None:
     """A plain answer begins with the person's lock, the claim and the reads of their session and response, and
     writes the state: one round trip and an UPDATE on PostgreSQL (a server-side function), the claim, one read and
-    the UPDATE on SQLite. A regression to ORM loads or extra round trips shows here."""
+    the UPDATE on SQLite, each a prepared statement on the driver's connection, none through SQLAlchemy's
+    execution. A regression to ORM loads or extra round trips shows here."""
     async with running_service(tmp_path, database_url=database_url) as service:
         citizen = NumberedChat(service, "9001")
         assert "Khảo sát cho Xã Hậu Lộc" in await citizen.send("/start ks_16012")
         await citizen.answer_all(SURVEY_ANSWERS[:2])
+        through_sqlalchemy: list[str] = []
+        event.listen(service.db.writer.sync_engine, "before_cursor_execute", lambda *a: through_sqlalchemy.append(a[2]))
         with capturing(service) as statements:
             assert "Câu " in await citizen.send(SURVEY_ANSWERS[2])
+    begun = [s for s in through_sqlalchemy if s != "BEGIN IMMEDIATE"]  # SQLite's group transaction
+    assert not begun, "a plain answer's statements run on the driver's connection (storage.db.Prepared)"
     kinds = [" ".join(statement.split()[:2]).upper() for statement, _ in statements]
     if service.db.sqlite:
         assert kinds == ["INSERT INTO", "SELECT SESSIONS.RESPONSE_ID,", "UPDATE RESPONSES"]

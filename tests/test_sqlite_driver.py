@@ -6,19 +6,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.status import Status
-from storage import repo, sqlite_driver
+from storage import sqlite_driver
 from storage.db import Database
-from storage.migrate import migrate
-from storage.models import Response, Unit
 from storage.sqlite_driver import InlineConnection, OneHopConnection
 
 
@@ -108,78 +103,3 @@ async def test_the_writer_waits_for_another_process_without_stopping_the_loop(
         await write()
     other.execute("ROLLBACK")
     other.close()
-
-
-async def test_prepared_statements_store_and_read_what_sqlalchemy_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A message's fixed statements run on the writer's sqlite3 connection (storage.db.Prepared) store the same text
-    and read back the same values (statuses, aware datetimes, JSON) as the same statements through SQLAlchemy."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'prepared.sqlite3'}"
-    await migrate(url)
-    database = Database(url)
-    now = datetime(2026, 3, 2, 8, 30, 15, 123456, tzinfo=UTC)
-    state = {"answers": {"q1": "Rất hài lòng", "q2": [1, 2]}, "position": "q3"}
-    waiting = {"kind": "unit_pick", "đơn vị": "xã Hậu Lộc"}
-    ran_now = [0]
-    original = InlineConnection.run_now
-
-    def counted(self: InlineConnection, sql: str, parameters: object = None) -> sqlite_driver.Outcome:
-        ran_now[0] += 1
-        return original(self, sql, parameters)
-
-    monkeypatch.setattr(InlineConnection, "run_now", counted)
-
-    async def one_message(db: AsyncSession, actor: str, update: str) -> tuple[bool, bool, repo.Begun]:
-        response = await repo.add_response(
-            db,
-            Response(
-                dedupe_key=f"k|{actor}",
-                questionnaire_id="k",
-                questionnaire_version="1",
-                period_code="2026",
-                unit_code="xa",
-                respondent=actor,
-                status=Status.DRAFT,
-                state={},
-                created_at=now,
-                updated_at=now,
-                submitted_at=now,
-            ),
-        )
-        claimed = await repo.claim_update(db, "telegram", update, now)
-        again = await repo.claim_update(db, "telegram", update, now)
-        await repo.save_session(db, actor, now, response.id, waiting)
-        await repo.save_state(db, response.id, state, now)
-        return claimed, again, await repo.begin_message(db, actor, "telegram", None, now)
-
-    async with database.write() as db:
-        db.add(Unit(code="xa", name="Xã", kind="commune", unit_set="s"))
-        await repo.ensure_period(db, "2026", "Kỳ", now.date(), now)
-    async with database.write() as db:  # the writer's own connection
-        inline = await one_message(db, "a", "1")
-    assert ran_now[0] >= 6, "the statements ran on the sqlite3 connection"
-    async with database.writer.connect() as connection, connection.begin():  # the same through SQLAlchemy
-        ran_now[0] = 0
-        through = await one_message(AsyncSession(bind=connection), "b", "2")
-        assert ran_now[0] == 0
-    await database.dispose()
-
-    assert inline[:2] == through[:2] == (True, False)
-    begun, other = inline[2], through[2]
-    assert begun.session is not None and other.session is not None
-    assert begun.response is not None and other.response is not None
-    assert begun.session == other.session._replace(response_id=begun.session.response_id) == (1, waiting)
-    assert begun.response == other.response._replace(id=1, respondent="a")
-    assert begun.response.status is Status.DRAFT and begun.response.state == state
-    assert begun.response.submitted_at == now and begun.response.submitted_at.tzinfo is not None
-    stored = sqlite3.connect(tmp_path / "prepared.sqlite3")
-    rows = [
-        "SELECT response_id, waiting_for, updated_at FROM sessions ORDER BY actor",
-        "SELECT state, updated_at FROM responses ORDER BY id",
-        "SELECT received_at, done_at, payload FROM inbox ORDER BY update_key",
-    ]
-    for query in rows:
-        first, second = stored.execute(query).fetchall()
-        assert first[1:] == second[1:] and (query.startswith("SELECT response_id") or first == second), query
-    stored.close()
