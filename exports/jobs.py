@@ -332,6 +332,7 @@ async def _tables(
         summary = survey.summary_sheet(s)
         sheets = [summary, survey.question_sheet(s), survey.group_sheet(s)]
         sheets += [survey.events_sheet(s)] if s.events else []
+        sheets += [survey.event_groups_sheet(s)] if s.events and s.dimensions else []
         sheets.append(survey.opinions_sheet(s))
         return [*sheets, notes_sheet([s.qn], request.period, made_at, notes + SURVEY_NOTES)], summary
     if request.kind == "dulieu":

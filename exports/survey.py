@@ -1,6 +1,7 @@
 """The citizen survey workbook, aggregated only, to be forwarded as it is: Tổng hợp (indicators per unit), Theo câu hỏi
 (every choice question, overall and per unit), Theo nhóm (indicators by age band, gender, occupation), Theo sự kiện
-(indicators per event of a unit and for the rest of its respondents, when the period has events), Ý kiến (the
+(indicators per event of a unit and for the rest of its respondents, when the period has events), Sự kiện theo nhóm
+(who each event reached: its respondents by the groups of each breakdown), Ý kiến (the
 free-text opinions as themes and counts). The microdata, one row per response (Dữ liệu, the long form) and every
 free-text answer (Ý kiến), are sheets of /xuat dulieu only, never of a file meant to be forwarded.
 
@@ -251,6 +252,18 @@ class EventRow:
     values: list[float | str | None]
 
 
+def _members(s: SurveyResults, unit: Unit) -> list[tuple[str, str, date | None, SurveyTally]]:
+    """A unit's events (sk<id>, name, day) and those who came by its own link (OWN_LINK), with their tallies: they
+    add up to the unit. Empty for a unit without events."""
+    held = [e for e in s.events if e.unit_code == unit.code]
+    if not held:
+        return []
+    found = [
+        (EVENT_CODE.format(id=e.id), e.name, e.held_on, s.by_event.get((unit.code, e.id), SurveyTally())) for e in held
+    ]
+    return [*found, (OWN_LINK, OWN_LINK, None, s.by_event.get((unit.code, None), SurveyTally()))]
+
+
 def event_rows(s: SurveyResults) -> list[EventRow]:
     """Each unit with events: a row per event (its participants, how satisfied), one for those who came by the
     unit's own link, and the unit's. The events and the rest add up to the unit, so they are one table of
@@ -258,25 +271,99 @@ def event_rows(s: SurveyResults) -> list[EventRow]:
     figure is hidden. The workbook's Theo sự kiện and the report's table both show these."""
     rows: list[EventRow] = []
     for unit in s.units:
-        held = [e for e in s.events if e.unit_code == unit.code]
-        if not held:
+        named = _members(s, unit)
+        if not named:
             continue
-        members = {EVENT_CODE.format(id=e.id): s.by_event.get((unit.code, e.id), SurveyTally()) for e in held}
-        members[OWN_LINK] = s.by_event.get((unit.code, None), SurveyTally())
+        members = {key: tally for key, _, _, tally in named}
         hidden = [
             frozenset(members)
             if unit.code in s.hidden_units(f"indicator:{f.label}", f.base, f.questions)
             else disclosure.hidden_figure(s.qn, members, f.base, f.questions, s.minimum)
             for f in s.indicators
         ]
-        named = [(EVENT_CODE.format(id=e.id), e.name, e.held_on) for e in held] + [(OWN_LINK, OWN_LINK, None)]
-        for key, name, day in named:
-            tally = members[key]
+        for key, name, day, tally in named:
             values = [f.value(tally, key in h) for f, h in zip(s.indicators, hidden, strict=True)]
             rows.append(EventRow(unit, key if key != OWN_LINK else None, name, day, tally, values))
         whole = s.by_unit.get(unit.code, SurveyTally())
         rows.append(EventRow(unit, None, WHOLE_UNIT, None, whole, [s.value(f, unit.code) for f in s.indicators]))
     return rows
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """A line of a unit's table of one breakdown: an event (`code` its sk<id>), the rest of the unit's respondents
+    or the unit itself, with its count of each option (or HIDDEN) and how many of them answered (or HIDDEN)."""
+
+    code: str | None
+    name: str
+    counts: list[int | str]
+    total: int | str
+
+
+@dataclass(frozen=True)
+class EventGroups:
+    """Who one unit's events reached (issue 14): their respondents by the groups of one breakdown."""
+
+    unit: Unit
+    dimension: Question
+    rows: list[GroupRow]
+
+
+def event_groups(s: SurveyResults) -> list[EventGroups]:
+    """Each unit with events, by each breakdown: a row per event, one for the unit's own link and the unit's. Its
+    rows add up to the unit's, which Theo câu hỏi shows, and each row's total is its respondents (Theo sự kiện), so
+    its cells are hidden as conversations.disclosure `cross_hidden` says, and all of them wherever Theo câu hỏi hides
+    the unit's counts of that question, or the number who answered it, or the question is asked only after some
+    answer (its totals would be counts of that answer, per event)."""
+    found: list[EventGroups] = []
+    for unit in s.units:
+        named = _members(s, unit)
+        if not named:
+            continue
+        whole = s.by_unit.get(unit.code, SurveyTally())
+        for d in s.dimensions:
+            asked = unit.code in s.hidden_units(f"asked:{d.id}", None, [d.id])
+            cells = unit.code in s.hidden_units(f"question:{d.id}", disclosure.answered(d.id), [d.id])
+            block = asked or cells or bool(disclosure.conditions(s.qn, d.id))
+            counts = [[tally.chosen[(d.id, c.value)] for c in d.options] for *_, tally in named]
+            hidden = set() if block else disclosure.cross_hidden(counts, s.minimum)
+            rows: list[GroupRow] = []
+            for r, (key, name, _, tally) in enumerate(named):
+                shown = [HIDDEN if block or (r, c) in hidden else n for c, n in enumerate(counts[r])]
+                code = key if key != OWN_LINK else None
+                rows.append(GroupRow(code, name, shown, HIDDEN if block else tally.answered[d.id]))
+            unit_counts: list[int | str] = [HIDDEN if block else whole.chosen[(d.id, c.value)] for c in d.options]
+            rows.append(GroupRow(None, WHOLE_UNIT, unit_counts, HIDDEN if asked else whole.answered[d.id]))
+            found.append(EventGroups(unit, d, rows))
+    return found
+
+
+def option_headers(dimensions: Sequence[Question]) -> list[list[str]]:
+    """The header of each breakdown's options: the option's label, with its question's where two breakdowns share
+    a label."""
+    labels = [c.label for d in dimensions for c in d.options]
+    return [
+        [c.label if labels.count(c.label) == 1 else f"{question_label(d)} {c.label}" for c in d.options]
+        for d in dimensions
+    ]
+
+
+def event_groups_sheet(s: SurveyResults) -> Sheet:
+    """Sự kiện theo nhóm: a column per option of every breakdown, each row filling its own breakdown's."""
+    headers = option_headers(s.dimensions)
+    columns = [Column("Mã đơn vị", "code"), Column("Đơn vị", width=24), Column("Mã sự kiện", width=10)]
+    columns += [Column("Sự kiện", "long_text", width=36), Column("Chia theo", width=22)]
+    columns += [Column(h, "integer", width=11) for hs in headers for h in hs]
+    columns.append(Column("Tổng", "integer", width=9))
+    where = {d.id: sum(len(d.options) for d in s.dimensions[:n]) for n, d in enumerate(s.dimensions)}
+    width = sum(len(hs) for hs in headers)
+    rows: list[list[Any]] = []
+    for t in event_groups(s):
+        for r in t.rows:
+            cells: list[Any] = [None] * width
+            cells[where[t.dimension.id] : where[t.dimension.id] + len(r.counts)] = r.counts
+            rows.append([t.unit.code, t.unit.name, r.code, r.name, question_label(t.dimension), *cells, r.total])
+    return Sheet("Sự kiện theo nhóm", columns, rows)
 
 
 def events_sheet(s: SurveyResults) -> Sheet:
