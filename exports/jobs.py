@@ -287,9 +287,11 @@ async def _survey(
     version = request.version if request.kind != "danhgia" else None
     selection = Selection(qn.id, request.period, request.unit, version)
     measures = survey_measures(questionnaires, qn.id)
-    breakdowns = request.breakdowns if request.kind == "khaosat" else ()  # only its "Theo nhóm" sheet needs them
+    # the workbook's Theo nhóm and Sự kiện theo nhóm, and the report's tables of who each event reached need them
+    breakdowns = request.breakdowns if request.kind in ("khaosat", "baocao") else ()
     units = assigned(request, qn, in_force)
-    return await survey.gather(db, qn, measures, selection, units, request.suppress_below, breakdowns)
+    minimum, groups = request.suppress_below, request.kind == "khaosat"  # everyone's by group: only Theo nhóm
+    return await survey.gather(db, qn, measures, selection, units, minimum, breakdowns, groups)
 
 
 async def _assessments(

@@ -19,7 +19,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 
 from conversations.answers import count_text, number_text
-from conversations.definition import Question, Questionnaire
+from conversations.definition import Question, Questionnaire, question_label
 from conversations.disclosure import answered
 from conversations.localtime import day_text, local_time
 from conversations.measures import SurveyTally, declines_text
@@ -28,7 +28,7 @@ from exports import charts
 from exports.assessment import Assessment, UnitResult, final_level, lowered_line, most_lowered, status_counts
 from exports.opinions import themes
 from exports.results import HIDDEN_NOTE
-from exports.survey import ALL_UNITS, SurveyResults, event_rows
+from exports.survey import ALL_UNITS, SurveyResults, event_groups, event_rows
 from exports.workbook import HIDDEN
 
 DRAFT_MARK = "DỰ THẢO – Phòng Tư pháp kiểm tra, chỉnh sửa trước khi ban hành"
@@ -431,6 +431,42 @@ def _events(doc: DocxDocument, s: SurveyResults, n: Numbering) -> None:
     doc.add_paragraph(
         "Mỗi đơn vị: từng sự kiện, người trả lời không qua sự kiện và cả đơn vị; "
         f"“{HIDDEN}” như trên, và thêm một ô khi chỉ một ô của đơn vị bị ẩn, để không trừ ra được."
+    )
+    _event_groups(doc, s)
+
+
+REPORT_OPTIONS = 5
+"""The most options a breakdown may have for its table of who each event reached to be in the report (a column
+each, on a portrait page); the others are on the survey workbook's Sự kiện theo nhóm."""
+
+
+def _event_groups(doc: DocxDocument, s: SurveyResults) -> None:
+    """Which sessions reached whom: each event's respondents by group (exports.survey `event_groups`), a table per
+    breakdown with few options, hidden as the workbook's Sự kiện theo nhóm."""
+    found = event_groups(s)
+    if not found:
+        return
+    wide: list[str] = []
+    for d in s.dimensions:
+        said = f"câu “{question_label(d)}”"
+        if len(d.options) > REPORT_OPTIONS:
+            wide.append(said)
+            continue
+        doc.add_paragraph(f"Người trả lời của từng sự kiện, chia theo {said}:")
+        header = ["Đơn vị", "Sự kiện", *(c.label for c in d.options), "Tổng"]
+        rows = [
+            [t.unit.name, r.name + (f" ({day_text(r.day)})" if r.day else ""), *map(_cell, r.counts), _cell(r.total)]
+            for t in found
+            if t.dimension is d
+            for r in t.rows
+        ]
+        each = round(9.6 / (len(d.options) + 1), 2)
+        _table(doc, header, rows, [2.8, 4.2, *[each] * (len(d.options) + 1)])
+    if wide:
+        doc.add_paragraph(f"Chia theo {', '.join(wide)}: xem trang “Sự kiện theo nhóm” của tệp Excel /xuat khaosat.")
+    doc.add_paragraph(
+        f"“{HIDDEN}”: ô có từ 1 đến dưới {s.minimum} người, và thêm các ô khác để không ai tính ra được từ tổng "
+        "của từng dòng (số phiếu của sự kiện) và từng cột (số người của nhóm trong đơn vị)."
     )
 
 

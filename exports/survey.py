@@ -181,9 +181,10 @@ async def gather(
     in_force: Sequence[Unit],
     minimum: int,
     breakdowns: Sequence[str],
+    groups: bool = True,
 ) -> SurveyResults:
     """Everything but the rows of Dữ liệu, counted by the database, over the units given (those the survey is
-    assigned to) and any other unit with responses."""
+    assigned to) and any other unit with responses; everyone's figures by group (Theo nhóm) only if `groups`."""
     figures = indicators(qn, measures)
     counted = {q.id for q in qn.questions if q.kind.choices or q.scored}
     everyone = await unit_tallies(db, replace(selection, unit_code=None), sorted(counted))
@@ -198,7 +199,11 @@ async def gather(
         if qn.has(i) and qn.question(i).kind.choices and not qn.question(i).kind.multiple
     ]
     needed = sorted({qid for f in figures for qid in f.questions})
-    by_group = await queries.breakdown_tallies(db, selection, [d.id for d in dimensions], needed) if dimensions else {}
+    by_group = (
+        await queries.breakdown_tallies(db, selection, [d.id for d in dimensions], needed)
+        if dimensions and groups
+        else {}
+    )
     text_ids = [q.id for q in qn.questions if q.kind.text]
     texts = await queries.text_answers(db, selection, text_ids) if text_ids else []
     held = [e for e in await events(db, selection.period_code, qn.id) if selection.unit_code in (None, e.unit_code)]
@@ -296,6 +301,7 @@ class GroupRow:
 
     code: str | None
     name: str
+    day: date | None
     counts: list[int | str]
     total: int | str
 
@@ -328,12 +334,12 @@ def event_groups(s: SurveyResults) -> list[EventGroups]:
             counts = [[tally.chosen[(d.id, c.value)] for c in d.options] for *_, tally in named]
             hidden = set() if block else disclosure.cross_hidden(counts, s.minimum)
             rows: list[GroupRow] = []
-            for r, (key, name, _, tally) in enumerate(named):
+            for r, (key, name, day, tally) in enumerate(named):
                 shown = [HIDDEN if block or (r, c) in hidden else n for c, n in enumerate(counts[r])]
                 code = key if key != OWN_LINK else None
-                rows.append(GroupRow(code, name, shown, HIDDEN if block else tally.answered[d.id]))
+                rows.append(GroupRow(code, name, day, shown, HIDDEN if block else tally.answered[d.id]))
             unit_counts: list[int | str] = [HIDDEN if block else whole.chosen[(d.id, c.value)] for c in d.options]
-            rows.append(GroupRow(None, WHOLE_UNIT, unit_counts, HIDDEN if asked else whole.answered[d.id]))
+            rows.append(GroupRow(None, WHOLE_UNIT, None, unit_counts, HIDDEN if asked else whole.answered[d.id]))
             found.append(EventGroups(unit, d, rows))
     return found
 

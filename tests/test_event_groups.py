@@ -11,10 +11,12 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import docx
 import openpyxl
 
 from conversations.definition import question_label
 from conversations.disclosure import cross_hidden
+from exports.report import REPORT_OPTIONS
 from exports.survey import OWN_LINK, WHOLE_UNIT
 from exports.workbook import HIDDEN
 from tests.client import Chat, Clock, running_service
@@ -89,6 +91,8 @@ async def test_the_sheet_says_who_each_event_reached_and_hides_what_the_sums_wou
             assert "Đã nộp phiếu" in await chat.answer_all(messages(age, gender, job))
         await admin.send("/xuat khaosat")
         [document] = admin.documents
+        await admin.send("/xuat baocao")
+        [drafted] = admin.documents
     book = openpyxl.load_workbook(io.BytesIO(document.content))
     assert SHEET in book.sheetnames
     known = truth(PEOPLE)
@@ -116,6 +120,26 @@ async def test_the_sheet_says_who_each_event_reached_and_hides_what_the_sums_wou
         assert all(len(v) >= 2 for v in taken.values()), (d.id, taken)
         hidden_anywhere += len(cells)
     assert hidden_anywhere
+    # the report: a table per breakdown with few options, the same cells as the workbook
+    report = docx.Document(io.BytesIO(drafted.content))
+    for d in DIMENSIONS:
+        header = ["Đơn vị", "Sự kiện", *(c.label for c in d.options), "Tổng"]
+        tables = [t for t in report.tables if [c.text for c in t.rows[0].cells] == header]
+        if len(d.options) > REPORT_OPTIONS:
+            assert not tables and f"câu “{question_label(d)}”: xem trang “Sự kiện theo nhóm”" in text_of(report)
+            continue
+        [table] = tables
+        cells = [[c.text for c in row.cells][2:] for row in table.rows[1:]]
+        assert cells == [[str(v) for v in found[d.id][row]] for row in [*ROWS, WHOLE_UNIT]], d.id
+        named = [row.cells[1].text for row in table.rows[1:]]
+        assert named[:2] == [
+            "Hội nghị phổ biến Luật Đất đai (05/12/2026)",
+            "Hội nghị phổ biến Luật Hôn nhân (06/12/2026)",
+        ]
+
+
+def text_of(report: Any) -> str:
+    return "\n".join(p.text for p in report.paragraphs)
 
 
 async def test_citizens_through_two_events_links_on_telegram(tmp_path: Path, database_url: str) -> None:
