@@ -190,10 +190,13 @@ class PostgresqlWriter(NamedTuple):
 
     adapter: Any
     dialect: Dialect
+    alone: bool = False
+    """A statement committed on its own (`Database.write_one`): PostgreSQL's implicit transaction of one statement,
+    with no BEGIN or COMMIT sent."""
 
     async def run(self, compiled: Compiled, values: Mapping[str, Any]) -> Ran:
         adapter = self.adapter
-        if adapter._transaction is None:  # BEGIN, as SQLAlchemy sends it before a transaction's first statement
+        if adapter._transaction is None and not self.alone:  # BEGIN, as SQLAlchemy sends it before a first statement
             await adapter._start_transaction()
         stale_before = self.dialect._invalidate_schema_cache_asof  # type: ignore[attr-defined]
         statement, described = await adapter._prepare(compiled.sql, stale_before)
@@ -219,12 +222,15 @@ class Prepared:
     async def run(self, session: AsyncSession, values: Mapping[str, Any]) -> Ran:
         writer = session.info.get(WRITER)
         if isinstance(writer, _Writer | PostgresqlWriter):
-            compiled = self._compiled.get(writer.dialect.name)
-            if compiled is None:
-                compiled = self._compiled[writer.dialect.name] = Compiled(self.statement, writer.dialect)
-            return await writer.run(compiled, values)
+            return await self.run_on(writer, values)
         result = await (await connection_of(session)).execute(self.statement, values)
         return Ran(result.rowcount, result.all() if result.returns_rows else [])
+
+    async def run_on(self, writer: _Writer | PostgresqlWriter, values: Mapping[str, Any]) -> Ran:
+        compiled = self._compiled.get(writer.dialect.name)
+        if compiled is None:
+            compiled = self._compiled[writer.dialect.name] = Compiled(self.statement, writer.dialect)
+        return await writer.run(compiled, values)
 
 
 class GroupAborted(Exception):
@@ -267,6 +273,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.sqlite = is_sqlite(url)
+        self.dialect = "sqlite" if self.sqlite else "postgresql"
         if self.sqlite:
             ensure_sqlite_directory(url)
             self.writer = _sqlite_engine(url, writer=True)
@@ -303,6 +310,17 @@ class Database:
                     await session.commit()
             finally:
                 await _close(session)
+
+    async def write_one(self, statement: Prepared, values: Mapping[str, Any]) -> Ran:
+        """One statement, committed when this returns. On PostgreSQL a single round trip: the statement's own
+        transaction, without a BEGIN and a COMMIT around it; on SQLite a write as any other (in the group's)."""
+        if self.sqlite:
+            async with self.write() as db:
+                return await statement.run(db, values)
+        async with self.writer.connect() as connection:
+            assert connection.sync_connection is not None  # connected
+            adapter = connection.sync_connection.connection.dbapi_connection
+            return await statement.run_on(PostgresqlWriter(adapter, connection.dialect, alone=True), values)
 
     @asynccontextmanager
     async def _grouped(self) -> AsyncIterator[AsyncSession]:

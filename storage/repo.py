@@ -29,7 +29,7 @@ from sqlalchemy.orm import aliased
 
 from conversations.status import Status
 from conversations.text import vi_sort_key
-from storage.db import Prepared, advisory_key, connection_of
+from storage.db import Database, Prepared, advisory_key, connection_of
 from storage.files import DIGEST
 from storage.models import (
     ADMIN_UNITS,
@@ -267,13 +267,24 @@ def _insert(db: AsyncSession) -> Any:
     return sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
 
 
+def _store_inbound(dialect: str) -> Any:
+    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(Base.metadata.tables["inbox"])
+    names = ("channel", "update_key", "person", "payload", "received_at")
+    return insert.values({name: bindparam(name) for name in names}).on_conflict_do_nothing().returning(InboxEvent.id)
+
+
+_STORE_INBOUND = {dialect: Prepared(_store_inbound(dialect)) for dialect in ("sqlite", "postgresql")}
+
+
 async def store_inbound(
-    db: AsyncSession, channel: str, update_key: str, person: str, payload: str, now: datetime
+    database: Database, channel: str, update_key: str, person: str, payload: str, now: datetime
 ) -> int | None:
-    """Keep a platform event until it is applied; its inbox id, or None when it was stored before (a redelivery)."""
+    """Keep a platform event until it is applied, committed when this returns (the platform is told it arrived only
+    then): one statement on its own (`Database.write_one`: on PostgreSQL a single round trip). Its inbox id, or None
+    when it was stored before (a redelivery)."""
     values = {"channel": channel, "update_key": update_key, "person": person, "payload": payload, "received_at": now}
-    query = _insert(db)(InboxEvent).values(values).on_conflict_do_nothing().returning(InboxEvent.id)
-    return (await db.execute(query)).scalar_one_or_none()
+    rows = (await database.write_one(_STORE_INBOUND[database.dialect], values)).rows
+    return int(rows[0][0]) if rows else None
 
 
 async def pending_inbound(db: AsyncSession, channel: str) -> list[InboxEvent]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.status import Status
@@ -97,3 +98,34 @@ async def test_prepared_statements_store_and_read_what_sqlalchemy_does(
     assert begun.response.submitted_at == now and begun.response.submitted_at.tzinfo is not None
     for query, (first, second) in stored.items():
         assert first[1:] == second[1:] and (query.startswith("SELECT response_id") or first == second), query
+
+
+async def test_an_event_is_stored_in_one_statement_committed_on_its_own(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A webhook's event is kept before the platform is told it arrived: on PostgreSQL one round trip (the
+    statement's own transaction, no BEGIN or COMMIT); committed when store_inbound returns; a redelivery stores
+    nothing."""
+    await migrate(database_url)
+    database = Database(database_url)
+    begun = [0]
+    start = AsyncAdapt_asyncpg_connection._start_transaction
+
+    async def counted(self: AsyncAdapt_asyncpg_connection) -> None:
+        begun[0] += 1
+        await start(self)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", counted)
+    now = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+    try:
+        assert await database.ping()  # the engine's first connection reads the server's settings in a transaction
+        begun[0] = 0
+        first = await repo.store_inbound(database, "zalo_oa", "e1", "người", "sealed", now)
+        again = await repo.store_inbound(database, "zalo_oa", "e1", "người", "other", now)
+        assert begun[0] == 0, "no transaction around the one statement"
+        async with database.read() as db:  # committed: another connection sees it
+            stored = (await db.execute(text("SELECT id, payload, person FROM inbox"))).all()
+    finally:
+        await database.dispose()
+    assert isinstance(first, int) and again is None
+    assert [tuple(row) for row in stored] == [(first, "sealed", "người")]

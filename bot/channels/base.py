@@ -120,8 +120,7 @@ class PlatformChannel(Channel, Generic[Event]):
             return
         actor = actor_key(self.service.secret, self.name, found.person)
         sealed = self._sealer.seal(json.dumps(payload, ensure_ascii=False).encode())
-        async with self.service.db.write() as db:
-            row = await repo.store_inbound(db, self.name, found.key, actor, sealed, self.service.clock())
+        row = await repo.store_inbound(self.service.db, self.name, found.key, actor, sealed, self.service.clock())
         if row is None:
             return  # a redelivery: applied already, or queued
         await self._ready.wait()  # events stored while starting wait behind the ones a crash left
