@@ -248,6 +248,9 @@ class _Group:
         self.sync = connection.sync_connection
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.committing: asyncio.Task[None] | None = None
+        self.spare: AsyncSession | None = None
+        """A session that a write of the group never used (a plain answer runs only prepared statements), taken by
+        the next one: making and closing a session cost about as much as the answer's statements."""
 
 
 async def _close(session: AsyncSession) -> None:
@@ -258,6 +261,12 @@ async def _close(session: AsyncSession) -> None:
         await session.close()
     else:
         session.sync_session.close()
+
+
+def _unused(session: AsyncSession) -> bool:
+    """Whether the ORM session was never used: no transaction begun, no object in it (so nothing of its write)."""
+    sync = session.sync_session
+    return not (sync.in_transaction() or sync.identity_map or sync.new or sync.deleted)
 
 
 def _joined(connection: AsyncConnection, writer: _Writer | PostgresqlWriter | None = None) -> AsyncSession:
@@ -336,13 +345,16 @@ class Database:
                 # The savepoint on the sync connection itself: its statements run inline (`_plain_savepoints`), so
                 # it needs no trip through SQLAlchemy's greenlet, which AsyncConnection.begin_nested takes twice.
                 with group.sync.begin_nested():
-                    session = _joined(group.connection, group.writer)
+                    session, group.spare = group.spare or _joined(group.connection, group.writer), None
                     try:
                         yield session
                         if session.in_transaction():  # flushed into the savepoint, released below
                             await session.commit()
                     finally:
-                        await _close(session)
+                        if _unused(session):
+                            group.spare = session
+                        else:
+                            await _close(session)
             except BaseException:
                 if not await self._still_open(group):  # no later write may run outside a transaction
                     await self._end(group, GroupAborted())
