@@ -319,8 +319,8 @@ def event_groups(s: SurveyResults) -> list[EventGroups]:
     """Each unit with events, by each breakdown: a row per event, one for the unit's own link and the unit's. Its
     rows add up to the unit's, which Theo câu hỏi shows, and each row's total is its respondents (Theo sự kiện), so
     its cells are hidden as conversations.disclosure `cross_hidden` says, and all of them wherever Theo câu hỏi hides
-    the unit's counts of that question, or the number who answered it, or the question is asked only after some
-    answer (its totals would be counts of that answer, per event)."""
+    the unit's counts of that question, or the question is asked only after some answer (and then each event's
+    total too: it would be the event's count of that answer; the unit's is hidden as on Theo câu hỏi)."""
     found: list[EventGroups] = []
     for unit in s.units:
         named = _members(s, unit)
@@ -328,16 +328,18 @@ def event_groups(s: SurveyResults) -> list[EventGroups]:
             continue
         whole = s.by_unit.get(unit.code, SurveyTally())
         for d in s.dimensions:
+            # asked after an answer: each event's total would be its count of that answer (hidden on Theo sự kiện)
+            conditional = bool(disclosure.conditions(s.qn, d.id))
             asked = unit.code in s.hidden_units(f"asked:{d.id}", None, [d.id])
-            cells = unit.code in s.hidden_units(f"question:{d.id}", disclosure.answered(d.id), [d.id])
-            block = asked or cells or bool(disclosure.conditions(s.qn, d.id))
+            block = conditional or unit.code in s.hidden_units(f"question:{d.id}", disclosure.answered(d.id), [d.id])
             counts = [[tally.chosen[(d.id, c.value)] for c in d.options] for *_, tally in named]
             hidden = set() if block else disclosure.cross_hidden(counts, s.minimum)
             rows: list[GroupRow] = []
             for r, (key, name, day, tally) in enumerate(named):
                 shown = [HIDDEN if block or (r, c) in hidden else n for c, n in enumerate(counts[r])]
                 code = key if key != OWN_LINK else None
-                rows.append(GroupRow(code, name, day, shown, HIDDEN if block else tally.answered[d.id]))
+                total = HIDDEN if conditional else tally.answered[d.id]  # else its Số phiếu on Theo sự kiện
+                rows.append(GroupRow(code, name, day, shown, total))
             unit_counts: list[int | str] = [HIDDEN if block else whole.chosen[(d.id, c.value)] for c in d.options]
             rows.append(GroupRow(None, WHOLE_UNIT, None, unit_counts, HIDDEN if asked else whole.answered[d.id]))
             found.append(EventGroups(unit, d, rows))

@@ -25,9 +25,18 @@ from sqlalchemy import select
 from bot.app import command_table
 from bot.channels.registry import event_payload, survey_payload
 from bot.channels.telegram import TelegramLinks
+from conversations.definition import question_label
 from conversations.disclosure import too_few
 from exports.poster import qr_modules
-from exports.survey import WHOLE_UNIT, events_sheet, group_sheet, question_sheet, summary_sheet
+from exports.survey import (
+    WHOLE_UNIT,
+    event_groups_sheet,
+    events_sheet,
+    group_sheet,
+    option_headers,
+    question_sheet,
+    summary_sheet,
+)
 from exports.workbook import HIDDEN, write_xlsx
 from storage.models import Event, Response
 from tests.client import Chat, Clock, running_service
@@ -42,6 +51,7 @@ from tests.test_channels_e2e import (
 )
 from tests.test_disclosure import (
     CHOICES,
+    DIMENSIONS,
     FIGURES,
     Answers,
     System,
@@ -248,7 +258,8 @@ def test_no_hidden_figure_of_the_events_table_can_be_worked_out(
     minimum: int, people_by_unit: list[list[tuple[Answers, int]]]
 ) -> None:
     """With the units' tables, the questions' and the groups', each unit's events and the rest of its respondents
-    add up to the unit: no figure hidden in any of them follows from the figures shown."""
+    add up to the unit: no figure hidden in any of them follows from the figures shown, nor any count of Sự kiện theo
+    nhóm (each event's respondents by group, also adding up to the unit's counts on Theo câu hỏi)."""
     s = results(minimum, [[answers for answers, _ in people] for people in people_by_unit])
     held, by_event = [], {}
     for n, (unit, people) in enumerate(zip(s.units, people_by_unit, strict=True)):
@@ -261,8 +272,9 @@ def test_no_hidden_figure_of_the_events_table_can_be_worked_out(
             if came:
                 by_event[(unit.code, event)] = tally_of(came)
     s = replace(s, events=held, by_event=by_event)
-    sheets = [summary_sheet(s), question_sheet(s), group_sheet(s), events_sheet(s)]
+    sheets = [summary_sheet(s), question_sheet(s), group_sheet(s), events_sheet(s), event_groups_sheet(s)]
     book = openpyxl.load_workbook(io.BytesIO(asyncio.run(write_xlsx(sheets))))
+    headers = {d.id: hs for d, hs in zip(DIMENSIONS, option_headers(DIMENSIONS), strict=True)}
 
     def events_table(system: System) -> list[Hashable]:
         rows = rows_of(book, "Theo sự kiện")
@@ -294,6 +306,16 @@ def test_no_hidden_figure_of_the_events_table_can_be_worked_out(
             )
             if row["Sự kiện"] != WHOLE_UNIT and row["Mã sự kiện"] and tally is not None:
                 assert all(row[f.label] == HIDDEN for f in FIGURES if too_few(f.base(tally), minimum))
+        dimensions = {question_label(d): d for d in DIMENSIONS}
+        for row in rows_of(book, "Sự kiện theo nhóm"):
+            d = dimensions[row["Chia theo"]]
+            where = row["Mã đơn vị"] if row["Sự kiện"] == WHOLE_UNIT else ("ev", row["Mã đơn vị"], row["Mã sự kiện"])
+            cells = [(("c", where, d.id, c.value), row[h]) for c, h in zip(d.options, headers[d.id], strict=True)]
+            for name, cell in [*cells, (("a", where, d.id), row["Tổng"])]:
+                if cell == HIDDEN:
+                    hidden.append(name)
+                else:
+                    system.known(name)
         return hidden
 
     check(s, book, events_table)
