@@ -6,6 +6,8 @@ citizens answer through two events' links on Telegram."""
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import io
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -13,7 +15,9 @@ from typing import Any
 
 import docx
 import openpyxl
+import pytest
 
+from bot.cli import main as cli_main
 from conversations.definition import question_label
 from conversations.disclosure import cross_hidden
 from exports.report import REPORT_OPTIONS
@@ -79,7 +83,7 @@ def blocks(book: Any) -> dict[str, dict[str, list[Any]]]:
 
 
 async def test_the_sheet_says_who_each_event_reached_and_hides_what_the_sums_would_give(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running_service(tmp_path, Clock(), database_url=database_url) as service:
         admin = Chat(service, "admin")
@@ -93,6 +97,12 @@ async def test_the_sheet_says_who_each_event_reached_and_hides_what_the_sums_wou
         [document] = admin.documents
         await admin.send("/xuat baocao")
         [drafted] = admin.documents
+        for name, value in {"DATA_DIR": tmp_path, "DATABASE_URL": service.db.url, "PERIOD": "2026"}.items():
+            monkeypatch.setenv(f"PBGDPL_{name}", str(value))
+        monkeypatch.setenv("PBGDPL_SECRET", "test-secret")
+        output = tmp_path / "su-kien-theo-nhom.csv"
+        command = ["export", "khaosat", "--period", "2026", "--format", "csv", "--sheet", SHEET, "-o", str(output)]
+        await asyncio.to_thread(cli_main, command)
     book = openpyxl.load_workbook(io.BytesIO(document.content))
     assert SHEET in book.sheetnames
     known = truth(PEOPLE)
@@ -120,6 +130,9 @@ async def test_the_sheet_says_who_each_event_reached_and_hides_what_the_sums_wou
         assert all(len(v) >= 2 for v in taken.values()), (d.id, taken)
         hidden_anywhere += len(cells)
     assert hidden_anywhere
+    # the CSV of the sheet: the same cells
+    read = list(csv.DictReader(io.StringIO(output.read_text("utf-8-sig"))))
+    assert read == [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows_of(book, SHEET)]
     # the report: a table per breakdown with few options, the same cells as the workbook
     report = docx.Document(io.BytesIO(drafted.content))
     for d in DIMENSIONS:
