@@ -97,6 +97,8 @@ async def test_the_sheet_says_who_each_event_reached_and_hides_what_the_sums_wou
         [document] = admin.documents
         await admin.send("/xuat baocao")
         [drafted] = admin.documents
+        await admin.send(f"/xuat khaosat 2026 {HAU_LOC}")
+        [alone] = admin.documents
         for name, value in {"DATA_DIR": tmp_path, "DATABASE_URL": service.db.url, "PERIOD": "2026"}.items():
             monkeypatch.setenv(f"PBGDPL_{name}", str(value))
         monkeypatch.setenv("PBGDPL_SECRET", "test-secret")
@@ -130,6 +132,8 @@ async def test_the_sheet_says_who_each_event_reached_and_hides_what_the_sums_wou
         assert all(len(v) >= 2 for v in taken.values()), (d.id, taken)
         hidden_anywhere += len(cells)
     assert hidden_anywhere
+    # the commune's own export shows what the export of every unit shows of it
+    assert rows_of(openpyxl.load_workbook(io.BytesIO(alone.content)), SHEET) == rows_of(book, SHEET)
     # the CSV of the sheet: the same cells
     read = list(csv.DictReader(io.StringIO(output.read_text("utf-8-sig"))))
     assert read == [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows_of(book, SHEET)]
