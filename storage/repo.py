@@ -115,10 +115,13 @@ async def response_counts(db: AsyncSession, unit_codes: Sequence[str]) -> dict[s
     return {code: count for code, count in (await db.execute(query.group_by(Response.unit_code))).all()}
 
 
-def _in_force(today: date) -> Any:
-    return ((Unit.valid_from.is_(None)) | (Unit.valid_from <= today)) & (
-        (Unit.valid_to.is_(None)) | (Unit.valid_to >= today)
-    )
+_UNITS_IN_FORCE = select(Unit).where(
+    (Unit.valid_from.is_(None)) | (Unit.valid_from <= bindparam("today")),
+    (Unit.valid_to.is_(None)) | (Unit.valid_to >= bindparam("today")),
+)
+"""Built once, as the other statements of a citizen's survey opening below: building a statement anew each time cost
+a third of running it through the ORM."""
+_UNITS_OF_KIND_IN_FORCE = _UNITS_IN_FORCE.where(Unit.kind == bindparam("kind"))
 
 
 def in_unit_order(units: Iterable[Unit]) -> list[Unit]:
@@ -136,10 +139,9 @@ def in_unit_order(units: Iterable[Unit]) -> list[Unit]:
 
 
 async def units_in_force(db: AsyncSession, today: date, kind: str | None = None) -> list[Unit]:
-    query = select(Unit).where(_in_force(today))
-    if kind is not None:
-        query = query.where(Unit.kind == kind)
-    return list((await db.scalars(query)).all())
+    if kind is None:
+        return list((await db.scalars(_UNITS_IN_FORCE, {"today": today})).all())
+    return list((await db.scalars(_UNITS_OF_KIND_IN_FORCE, {"today": today, "kind": kind})).all())
 
 
 async def get_unit(db: AsyncSession, code: str) -> Unit | None:
@@ -464,32 +466,39 @@ def response_key(questionnaire_id: str, period: str, unit: str, respondent: str 
     return "|".join([questionnaire_id, period, unit] + ([respondent] if respondent else []))
 
 
+_FIND_RESPONSE = select(Response).where(Response.dedupe_key == bindparam("key")).with_for_update()
+_LATEST_DRAFT = (
+    select(Response)
+    .where(Response.respondent == bindparam("respondent"), Response.status == Status.DRAFT)
+    .order_by(Response.updated_at.desc())
+    .limit(1)
+)
+_PERSON_RESPONSES = (
+    select(Response)
+    .where(
+        Response.questionnaire_id == bindparam("questionnaire_id"),
+        Response.period_code == bindparam("period_code"),
+        Response.respondent == bindparam("respondent"),
+    )
+    .order_by(Response.id)
+)
+
+
 async def find_response(db: AsyncSession, dedupe_key: str) -> Response | None:
-    query = select(Response).where(Response.dedupe_key == dedupe_key).with_for_update()
-    return (await db.scalars(query)).first()
+    return (await db.scalars(_FIND_RESPONSE, {"key": dedupe_key})).first()
 
 
 async def latest_draft(db: AsyncSession, respondent: str) -> Response | None:
     """The survey this person left unfinished most recently."""
-    query = (
-        select(Response)
-        .where(Response.respondent == respondent, Response.status == Status.DRAFT)
-        .order_by(Response.updated_at.desc())
-        .limit(1)
-    )
-    return (await db.scalars(query)).first()
+    return (await db.scalars(_LATEST_DRAFT, {"respondent": respondent})).first()
 
 
 async def person_responses(
     db: AsyncSession, questionnaire_id: str, period_code: str, respondent: str
 ) -> list[Response]:
     """What one person answered (or began) of a questionnaire in a period, for any unit: at most one counts."""
-    query = select(Response).where(
-        Response.questionnaire_id == questionnaire_id,
-        Response.period_code == period_code,
-        Response.respondent == respondent,
-    )
-    return list((await db.scalars(query.order_by(Response.id))).all())
+    values = {"questionnaire_id": questionnaire_id, "period_code": period_code, "respondent": respondent}
+    return list((await db.scalars(_PERSON_RESPONSES, values)).all())
 
 
 async def add_response(db: AsyncSession, response: Response) -> Response:
