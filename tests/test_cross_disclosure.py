@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import product
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conversations.definition import question_label
 from conversations.disclosure import Cell, cross_hidden
+from exports.survey import WHOLE_UNIT, option_headers
+from exports.workbook import HIDDEN
+from tests.test_disclosure import DIMENSIONS, rows_of
 
 Counts = Sequence[Sequence[int]]
 
@@ -150,3 +155,34 @@ def test_the_attacker_finds_every_value_that_enumerating_every_table_finds(
             for x, value in zip(hidden, guess, strict=True):
                 every[x].add(value)
     assert values(rows, columns, shown, hidden) == every
+
+
+def attack_workbook(book: Any) -> int:
+    """The attacker on every block of a survey workbook's Sự kiện theo nhóm, with the sums read from the same
+    workbook: each event's Số phiếu on Theo sự kiện, the unit's counts on Theo câu hỏi (a block whose column sums
+    that hides is hidden whole: Theo câu hỏi's own control keeps it). How many hidden cells were tried."""
+    sizes = {(r["Mã đơn vị"], r["Mã sự kiện"], r["Sự kiện"]): r["Số phiếu"] for r in rows_of(book, "Theo sự kiện")}
+    names = {r["Mã đơn vị"]: r["Đơn vị"] for r in rows_of(book, "Theo sự kiện")}
+    asked = rows_of(book, "Theo câu hỏi")
+    headers = {question_label(d): (d, hs) for d, hs in zip(DIMENSIONS, option_headers(DIMENSIONS), strict=True)}
+    blocks: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows_of(book, "Sự kiện theo nhóm"):
+        if row["Sự kiện"] != WHOLE_UNIT:
+            blocks.setdefault((row["Mã đơn vị"], row["Chia theo"]), []).append(row)
+    tried = 0
+    for (unit, label), rows in blocks.items():
+        d, hs = headers[label]
+        by_option = {r["Phương án"]: r[f"{names[unit]}: số"] for r in asked if r["Câu hỏi"] == label}
+        columns = [by_option[c.label] for c in d.options]
+        cells = {(i, j): row[h] for i, row in enumerate(rows) for j, h in enumerate(hs)}
+        if HIDDEN in columns:
+            assert set(cells.values()) == {HIDDEN}, (unit, label)
+            continue
+        totals = [sizes[(unit, row["Mã sự kiện"], row["Sự kiện"])] for row in rows]
+        assert [row["Tổng"] for row in rows] == totals, "each row's total is its Số phiếu"
+        hidden = sorted(x for x, v in cells.items() if v == HIDDEN)
+        shown = {x: v for x, v in cells.items() if v != HIDDEN}
+        taken = values(totals, columns, shown, hidden)
+        assert all(len(v) >= 2 for v in taken.values()), (unit, label, taken)
+        tried += len(hidden)
+    return tried

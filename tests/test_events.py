@@ -49,6 +49,7 @@ from tests.test_channels_e2e import (
     telegram_network,
     zalo_oa_network,
 )
+from tests.test_cross_disclosure import attack_workbook
 from tests.test_disclosure import (
     CHOICES,
     DIMENSIONS,
@@ -319,6 +320,7 @@ def test_no_hidden_figure_of_the_events_table_can_be_worked_out(
         return hidden
 
     check(s, book, events_table)
+    attack_workbook(book)  # and knowing that no count is negative, Sự kiện theo nhóm's
 
 
 async def test_an_events_link_after_its_period_is_closed_says_so(tmp_path: Path, database_url: str) -> None:
