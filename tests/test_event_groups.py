@@ -10,6 +10,8 @@ import asyncio
 import csv
 import io
 from contextlib import AsyncExitStack
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +21,24 @@ import pytest
 
 from bot.cli import main as cli_main
 from conversations.definition import question_label
-from conversations.disclosure import cross_hidden
+from conversations.disclosure import answered, cross_hidden
 from exports.report import REPORT_OPTIONS
-from exports.survey import OWN_LINK, WHOLE_UNIT
-from exports.workbook import HIDDEN
+from exports.survey import (
+    OWN_LINK,
+    WHOLE_UNIT,
+    event_groups,
+    event_groups_sheet,
+    events_sheet,
+    group_sheet,
+    question_sheet,
+    summary_sheet,
+)
+from exports.workbook import HIDDEN, write_xlsx
+from storage.models import Event
 from tests.client import Chat, Clock, running_service
 from tests.test_channels_e2e import TelegramPerson, complete, telegram_network
 from tests.test_cross_disclosure import attack_workbook
-from tests.test_disclosure import DIMENSIONS, rows_of
+from tests.test_disclosure import DIMENSIONS, results, rows_of, tally_of
 from tests.test_events import CREATE
 from tests.test_exports import HAU_LOC, Citizen
 
@@ -190,3 +202,29 @@ async def test_citizens_through_two_events_links_on_telegram(tmp_path: Path, dat
         OWN_LINK: [0] * 5,
         WHOLE_UNIT: [6, 0, 0, 0, 6],
     }
+
+
+def test_a_unit_whose_counts_theo_cau_hoi_hides_has_its_block_hidden() -> None:
+    """One event that is the whole unit: its row is the unit's distribution, shown where Theo câu hỏi shows it (the
+    sums give it) and hidden, but for its Số phiếu, where Theo câu hỏi hides it (three respondents, K = 5)."""
+    few = [{"dong_y": "co", "tuoi": "tu_18_30", "gioi_tinh": g, "nghe_nghiep": "nong_dan"} for g in ("nam", "nu", "nu")]
+    many = few * 4
+    s = results(5, [few, few * 2, many])  # the six: Theo câu hỏi's complement of the three
+    small, complement, large = (u.code for u in s.units)
+    held = [Event(id=n, name=f"Buổi {n}", held_on=date(2026, 12, n), unit_code=u) for n, u in ((1, small), (2, large))]
+    s = replace(s, events=held, by_event={(small, 1): tally_of(few), (large, 2): tally_of(many)})
+    gender = DIMENSIONS[1]
+    assert s.hidden_units("question:gioi_tinh", answered("gioi_tinh"), ["gioi_tinh"]) == {small, complement}
+    blocks = {t.unit.code: t.rows for t in event_groups(s) if t.dimension is gender}
+    assert [(r.code, r.counts, r.total) for r in blocks[small]] == [
+        ("sk1", [HIDDEN] * 3, 3),
+        (None, [HIDDEN] * 3, 0),
+        (None, [HIDDEN] * 3, 3),
+    ]
+    assert [(r.code, r.counts, r.total) for r in blocks[large]] == [
+        ("sk2", [4, 8, 0], 12),  # the unit's, which the sums give
+        (None, [0, 0, 0], 0),
+        (None, [4, 8, 0], 12),
+    ]
+    sheets = [summary_sheet(s), question_sheet(s), group_sheet(s), events_sheet(s), event_groups_sheet(s)]
+    attack_workbook(openpyxl.load_workbook(io.BytesIO(asyncio.run(write_xlsx(sheets)))))
