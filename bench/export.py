@@ -110,12 +110,12 @@ def _value(q: Any, rng: random.Random) -> Any:
 
 def answers_of(qn: Any, rng: random.Random, skip_text: float) -> dict[str, Any]:
     """Answers to the questions a respondent is shown (show-if followed), some optional text skipped."""
-    from conversations.conditions import effective_answers, holds
+    from conversations.conditions import effective_answers
     from conversations.definition import QuestionType
 
     answers: dict[str, Any] = {}
     for q in qn.questions:
-        if not q.answerable or (q.show_if is not None and not holds(q.show_if, answers)):
+        if not q.answerable or (q.show_if is not None and not q.show_if.test(answers)):
             continue
         if q.type is QuestionType.TEXT and rng.random() < skip_text:
             continue

@@ -85,7 +85,9 @@ async def control(port: int, action: str, timeout: float = 900) -> dict[str, Any
     async with aiohttp.ClientSession() as http:
         for _ in range(200):
             try:
-                async with http.get(f"http://127.0.0.1:{port}/control/{action}", timeout=timeout) as response:
+                async with http.get(
+                    f"http://127.0.0.1:{port}/control/{action}", timeout=aiohttp.ClientTimeout(total=timeout)
+                ) as response:
                     result: dict[str, Any] = await response.json()
                     return result
             except aiohttp.ClientConnectionError:

@@ -26,6 +26,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 
 from bench.export import PERIOD, PRESETS, bench_questionnaires, seed
 
@@ -106,7 +107,7 @@ async def measure(
         questionnaires_dir=questionnaires,
         units_dir=units,
         period=PERIOD,
-        secret="bench-secret",
+        secret=SecretStr("bench-secret"),
         http_host="127.0.0.1",
         http_port=port,
         _env_file=None,  # type: ignore[call-arg]
