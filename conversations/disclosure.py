@@ -216,7 +216,8 @@ Cost = tuple[int, int, int]
 def cross_hidden(counts: Sequence[Sequence[int]], minimum: int) -> frozenset[Cell]:
     """The hidden cells of a two-way table of counts whose row sums, column sums and total are published: those
     with 1 to `minimum` - 1 that the sums alone do not give, and the complements that leave every hidden cell two
-    values at least (see the module's docstring). Deterministic: ties go to the first row, then column."""
+    values at least (see the module's docstring). Deterministic: the loose cell first in order is freed first, and
+    equal costs are broken by the order the paths are found in, so the same counts always hide the same cells."""
     cells = [(r, c) for r, row in enumerate(counts) for c in range(len(row))]
     everything = frozenset(cells)
     found = {x for x in cells if too_few(counts[x[0]][x[1]], minimum) and _free(counts, everything, x)}

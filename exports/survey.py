@@ -363,7 +363,7 @@ def event_groups_sheet(s: SurveyResults) -> Sheet:
     columns += [Column("Sự kiện", "long_text", width=36), Column("Chia theo", width=22)]
     columns += [Column(h, "integer", width=11) for hs in headers for h in hs]
     columns.append(Column("Tổng", "integer", width=9))
-    where = {d.id: sum(len(d.options) for d in s.dimensions[:n]) for n, d in enumerate(s.dimensions)}
+    where = {d.id: sum(len(before.options) for before in s.dimensions[:n]) for n, d in enumerate(s.dimensions)}
     width = sum(len(hs) for hs in headers)
     rows: list[list[Any]] = []
     for t in event_groups(s):
