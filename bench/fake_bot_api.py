@@ -168,9 +168,11 @@ class LoadGenerator:
 
     async def get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         self.polled.set()
-        offset = int(params.get("offset") or 0)
-        if offset:
+        offset = int(params.get("offset") or 0)  # as Telegram: confirms every update below it, returns the rest
+        if offset > 0:
             self.queue = [u for u in self.queue if u["update_id"] >= offset]
+        elif offset < 0:  # the last -offset updates; the ones before are forgotten
+            self.queue = self.queue[offset:]
         if not self.queue:
             self.arrived.clear()
             try:
