@@ -1,18 +1,15 @@
 """Per-person order, the one primitive for it: one person's work runs one piece at a time, in the order it was
 given, while different people go at the same time. The service applies each message in the sender's turn; a
-channel's inbox, a batch of polled updates and the outbox's sends are queued through it."""
+channel's inbox (webhook events and polled updates) and the outbox's sends are queued through it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from functools import partial
-from typing import TypeVar
 
 log = logging.getLogger(__name__)
-Item = TypeVar("Item")
 
 
 class PersonOrder:
@@ -64,13 +61,3 @@ class PersonOrder:
 
     def __len__(self) -> int:
         return len(self._locks)
-
-
-async def each_in_order(
-    items: Iterable[Item], person: Callable[[Item], str], work: Callable[[Item], Awaitable[None]]
-) -> None:
-    """`work` on every item: each person's items one after another in the order given, people at the same time."""
-    order = PersonOrder()
-    for item in items:
-        order.later(person(item), partial(work, item))
-    await order.join()

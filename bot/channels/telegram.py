@@ -23,10 +23,11 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.channels.base import PlatformChannel, Received
+from bot.channels.telegram_poll import PollWindow
 from bot.channels.telegram_request import AiohttpRequest
 from bot.channels.telegram_updates import CHANNEL, Pressed, TelegramUpdate, update_of
+from bot.identity import actor_key
 from bot.messages import Document, Reply
-from bot.order import each_in_order
 from bot.outbox import SENT, Delivery, admin_recipients
 from bot.render import split_text
 from bot.service import BotService
@@ -35,6 +36,8 @@ from conversations.engine import FileRef, Outgoing
 WEBHOOK_PATH = "/webhooks/telegram"
 TEXT_LIMIT = 4096
 POLL_TIMEOUT = 25
+BUSY_POLL_DELAY = 0.05
+"""Seconds between polls while updates are in flight and nothing finishes (Telegram does not wait then)."""
 UPDATES = ["message", "callback_query"]
 """The kinds of update asked for (telegram_updates reads these)."""
 HTML = "HTML"
@@ -177,14 +180,20 @@ class TelegramChannel(PlatformChannel[TelegramUpdate]):
         await self.bot.shutdown()
 
     async def _poll(self) -> None:
-        """Long polling that confirms a batch only after it is processed: after a crash, Telegram delivers
-        the unfinished updates again, and the service's update ids keep them from being applied twice.
-        (PTB's own updater confirms updates as soon as it has fetched them.)"""
-        offset: int | None = None
+        """Pipelined long polling that confirms an update only after it is applied (bot/channels/telegram_poll.py):
+        the next poll goes out at once while a batch is applied, the offset stays at the first unfinished update, and
+        the updates Telegram returns again are skipped by id. Each new update is applied in its sender's turn (after
+        that person's earlier updates, whatever batch they came in), different people at the same time. After a
+        crash, Telegram delivers the unconfirmed updates again and the service's update ids keep them from being
+        applied twice. (PTB's own updater confirms updates as soon as it has fetched them.)"""
+        window = PollWindow()
         failures = 0
         while True:
+            window.progress.clear()
             try:
-                answer = await self._api("getUpdates", offset=offset, timeout=POLL_TIMEOUT, allowed_updates=UPDATES)
+                answer = await self._api(
+                    "getUpdates", offset=window.offset, timeout=POLL_TIMEOUT, allowed_updates=UPDATES
+                )
                 updates: list[dict[str, Any]] = json.loads(answer)["result"]
                 failures = 0
             except (TimedOut, NetworkError, RetryAfter, ValueError, KeyError) as exc:
@@ -192,14 +201,29 @@ class TelegramChannel(PlatformChannel[TelegramUpdate]):
                 log.warning("getUpdates failed (%d): %s", failures, exc)
                 await asyncio.sleep(min(self.retry_delay * 2 ** min(failures, 6), 30))
                 continue
-            if updates:
-                found = [event for event in map(self._readable, updates) if event is not None]
-                await each_in_order(found, lambda event: event.person, lambda event: self.apply(event.key, event.event))
-                offset = updates[-1]["update_id"] + 1
+            fresh = window.fresh(updates)
+            for payload in fresh:
+                found = self._readable(payload)
+                if found is None:
+                    window.finish(payload["update_id"])
+                    continue
+                actor = actor_key(self.service.secret, self.name, found.person)
+                self.inbox.later(actor, partial(self._apply_polled, window, payload["update_id"], found))
+            if not fresh and window.busy:
+                # Telegram answers at once while unconfirmed updates are in flight: poll again when one finishes
+                # (closed loop, its reply is what brings the sender's next message), or after a short while
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(window.progress.wait(), BUSY_POLL_DELAY)
+
+    async def _apply_polled(self, window: PollWindow, update_id: int, found: Received[TelegramUpdate]) -> None:
+        try:
+            await self.apply(found.key, found.event)
+        finally:  # a failure is logged by the inbox and the update confirmed, as a webhook's would be
+            window.finish(update_id)
 
     def _readable(self, payload: dict[str, Any]) -> Received[TelegramUpdate] | None:
-        """A polled update, or None for one the bot ignores or cannot read: left out of its batch, which is still
-        confirmed, so it is not fetched (and refused) again and again."""
+        """A polled update, or None for one the bot ignores or cannot read: finished at once, so it is confirmed and
+        not fetched (and refused) again and again."""
         try:
             return self.received(payload)
         except (ValueError, TypeError, KeyError, AttributeError):
