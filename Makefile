@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck migrate clean bench bench-export bench-scale bench-web
+.PHONY: run test lint typecheck migrate clean bench bench-export bench-scale bench-web bench-service
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ bench-export: $(STAMP)
 
 bench-web: $(STAMP)
 	$(BIN)/python -m bench.web
+
+bench-service: $(STAMP)
+	$(BIN)/python -m bench.service
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
