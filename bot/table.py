@@ -199,7 +199,10 @@ class CommandTable:
         self.jobs = {j.kind: j for j in jobs}
         self._by_name = {name: c for c in self.commands for name in c.names}
         words = {fold(word): c.name for c in self.commands for word in c.words}
-        self._words = sorted(words.items(), key=lambda item: -len(item[0]))  # the longest match first
+        longest_first = sorted(words.items(), key=lambda item: -len(item[0]))
+        self._words = [(word, word + " ", len(word.split()), name) for word, name in longest_first]
+        """Each command's plain words, the same followed by a space (words with arguments), how many words they
+        are, and the command: worked out once, as every plain message is matched against all of them."""
         if len(self._by_name) != sum(len(c.names) for c in self.commands):
             raise ValueError("a command name is given twice")
         if not set(self.waits) <= KINDS:
@@ -226,9 +229,9 @@ class CommandTable:
             word, _, rest = text[1:].partition(" ")
             return word.split("@", 1)[0].lower(), rest.split()
         key = fold(text)
-        for words, name in self._words:
-            if key == words or (with_arguments and key.startswith(words + " ")):
-                return name, text.split()[len(words.split()) :]
+        for words, spaced, count, name in self._words:
+            if key == words or (with_arguments and key.startswith(spaced)):
+                return name, text.split()[count:]
         return None
 
     def followed_link(self, text: str, questionnaires: Collection[str]) -> tuple[str, list[str]] | None:

@@ -296,8 +296,9 @@ class Question(Strict):
         """What the question's type is and does (conversations.question_types)."""
         return KINDS[self.type]
 
-    @property
+    @cached_property
     def answerable(self) -> bool:
+        """Kept in the instance's dict (a bool, which pickles): the engine asks it of every question at every step."""
         return self.kind.answerable
 
     @property
