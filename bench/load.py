@@ -72,6 +72,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def database_cpu(url: str | None) -> dict[int, float]:
+    """PostgreSQL on this machine: the CPU seconds so far of each server process serving the run's database (the
+    bots' pooled connections), to count the database's work per answer beside the bot's, as SQLite's is counted in
+    the bot's own CPU; nothing for SQLite or a server elsewhere."""
+    if url is None or not url.startswith("postgresql"):
+        return {}
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        pids = [row["pid"] for row in await connection.fetch(query)]
+    finally:
+        await connection.close()
+    return {pid: cpu_seconds(pid) for pid in pids if Path(f"/proc/{pid}/stat").exists()}
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """The CPU the database's processes spent between two readings (a connection opened between them counts whole)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items()) if after else None
+
+
 async def start(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
     """A process of the run; its output is dropped, or appended to the file BENCH_LOG names (to see a bot's log)."""
     log = os.environ.get("BENCH_LOG")
@@ -120,9 +140,11 @@ async def run_load(
             await prepare()
         await asyncio.sleep(0.5)  # let the first long poll settle
         cpu_before = cpu_seconds(bot.pid)  # start-up (imports, migrations, seeding) is not the answers' cost
+        database_before = await database_cpu(env.get("PBGDPL_DATABASE_URL"))
         await control(port, "begin")
         result = await control(port, "wait")
         result["bot_cpu_seconds"] = cpu_seconds(bot.pid) - cpu_before
+        result["database_cpu_seconds"] = spent(database_before, await database_cpu(env.get("PBGDPL_DATABASE_URL")))
         result["peak_rss_mb"] = peak_rss_mb(bot.pid)
         return result
     finally:
@@ -200,6 +222,11 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "cpu_ms": result["bot_cpu_seconds"] / max(result["answers"], 1) * 1000,
+        "database_cpu_ms": (
+            None
+            if result.get("database_cpu_seconds") is None
+            else result["database_cpu_seconds"] / max(result["answers"], 1) * 1000
+        ),
         "seconds": result["seconds"],
         "done": result["done"],
         "peak_rss_mb": result["peak_rss_mb"],
@@ -267,9 +294,11 @@ async def scaled_run(processes: int, n: int, args: argparse.Namespace, tmp: Path
             await control(port, f"registered?count={count}")
         await asyncio.sleep(0.5)
         cpu_before = [cpu_seconds(bot.pid) for bot in bots]
+        database_before = await database_cpu(url)
         await control(port, "begin")
         result = await control(port, "wait")
         result["bot_cpu_seconds"] = sum(cpu_seconds(b.pid) - c for b, c in zip(bots, cpu_before, strict=True))
+        result["database_cpu_seconds"] = spent(database_before, await database_cpu(url))
         result["peak_rss_mb"] = max(peak_rss_mb(bot.pid) for bot in bots)
     finally:
         for process in (*bots, api):
@@ -314,8 +343,11 @@ def figures(result: dict[str, Any]) -> str:
 
 
 def survey_line(result: dict[str, Any]) -> str:
+    database = result["database_cpu_ms"]
     return (
-        f"{figures(result)}, peak memory {result['peak_rss_mb']:.0f} MB, "
+        f"{figures(result)}"
+        + ("" if database is None else f", PostgreSQL's CPU {database:.2f} ms/answer")
+        + f", peak memory {result['peak_rss_mb']:.0f} MB, "
         f"finished {result['done']:.0f}, lost {result['lost']}, doubled {result['doubled']}"
     )
 
