@@ -14,7 +14,7 @@ import pytest
 
 from bot.app import open_service
 from bot.channels.telegram import TelegramChannel
-from bot.channels.telegram_poll import PollWindow
+from bot.channels.telegram_poll import PAGE, PollWindow
 from bot.channels.telegram_updates import TelegramUpdate
 from bot.service import BotService
 from tests.client import settings_for
@@ -39,6 +39,19 @@ def test_the_offset_is_the_first_unfinished_update_and_updates_seen_are_skipped(
     window.finish(9)
     assert window.offset == 11 and not window.busy
     assert window.fresh([{"update_id": 11}]) == [{"update_id": 11}]
+
+
+def test_after_a_full_page_of_updates_seen_the_poller_waits_for_the_offset_to_move() -> None:
+    window = PollWindow()
+    page = [{"update_id": n} for n in range(1, PAGE + 1)]
+    window.fresh(page)
+    window.clear()
+    assert window.cue(page) is window.advanced, "the same page again until the offset moves"
+    assert window.cue(page[:10]) is window.progress, "a short page: anything finishing may bring a new update"
+    window.finish(5)
+    assert window.progress.is_set() and not window.advanced.is_set(), "5 is done, 1 is not: the page is the same"
+    window.finish(1)
+    assert window.advanced.is_set() and window.offset == 2
 
 
 class Gated:

@@ -189,7 +189,7 @@ class TelegramChannel(PlatformChannel[TelegramUpdate]):
         window = PollWindow()
         failures = 0
         while True:
-            window.progress.clear()
+            window.clear()
             try:
                 answer = await self._api(
                     "getUpdates", offset=window.offset, timeout=POLL_TIMEOUT, allowed_updates=UPDATES
@@ -209,11 +209,9 @@ class TelegramChannel(PlatformChannel[TelegramUpdate]):
                     continue
                 actor = actor_key(self.service.secret, self.name, found.person)
                 self.inbox.later(actor, partial(self._apply_polled, window, payload["update_id"], found))
-            if not fresh and window.busy:
-                # Telegram answers at once while unconfirmed updates are in flight: poll again when one finishes
-                # (closed loop, its reply is what brings the sender's next message), or after a short while
+            if not fresh and window.busy:  # Telegram answered at once: poll again on a cue, or after a short while
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(window.progress.wait(), BUSY_POLL_DELAY)
+                    await asyncio.wait_for(window.cue(updates).wait(), BUSY_POLL_DELAY)
 
     async def _apply_polled(self, window: PollWindow, update_id: int, found: Received[TelegramUpdate]) -> None:
         try:

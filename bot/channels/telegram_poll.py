@@ -7,13 +7,17 @@ increasing order, so every id below the highest one seen was seen: "new" is "abo
 kept are only those from the offset up (in flight, or finished above one still in flight).
 
 The window is bounded by getUpdates itself: Telegram returns at most 100 updates from the offset, and the offset is
-the oldest unfinished one, so at most 100 are ever in flight, and memory stays flat."""
+the oldest unfinished one, so at most 100 are ever in flight, and memory stays flat. When those 100 are all in flight
+or finished, polling again brings nothing new until the oldest finishes, so the poller waits for that."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
 from typing import Any
+
+PAGE = 100
+"""The most updates getUpdates returns (its default limit)."""
 
 
 class PollWindow:
@@ -26,6 +30,8 @@ class PollWindow:
         """One past the highest id seen (None before the first update)."""
         self.progress = asyncio.Event()
         """Set whenever an update finishes: the poller's cue that a poll may bring something new."""
+        self.advanced = asyncio.Event()
+        """Set whenever the offset moves on: a full page (PAGE updates from the offset) can bring nothing new before."""
 
     @property
     def offset(self) -> int | None:
@@ -49,4 +55,16 @@ class PollWindow:
         self._done.add(update_id)
         while self._open and self._open[0] in self._done:
             self._done.remove(self._open.popleft())
+            self.advanced.set()
         self.progress.set()
+
+    def cue(self, page: list[dict[str, Any]]) -> asyncio.Event:
+        """What to wait for after a poll that brought nothing new while updates are in flight (Telegram answers at
+        once then): a full page is the same updates again until the offset moves; a shorter one may gain a new
+        update at any time, most likely once one finishes (closed loop, its reply brings the sender's next)."""
+        return self.advanced if len(page) >= PAGE else self.progress
+
+    def clear(self) -> None:
+        """Before a poll: what happens from now on is news to it."""
+        self.progress.clear()
+        self.advanced.clear()
