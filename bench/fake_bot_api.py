@@ -63,6 +63,8 @@ class LoadGenerator:
         self.deliveries: set[asyncio.Task[None]] = set()
         self.calls: Counter[str] = Counter()
         """Bot API calls by method, from the start."""
+        self.fetched = 0
+        """Updates returned by getUpdates from the start, those returned again included."""
         self.random = random.Random(979)
         self.citizens = {1_000_000 + n: Citizen(1_000_000 + n) for n in range(citizens)}
         self.queue: list[dict[str, Any]] = []
@@ -180,6 +182,8 @@ class LoadGenerator:
             except TimeoutError:
                 return []
         batch = self.queue[: int(params.get("limit") or 100)]
+        if self.started:
+            self.fetched += len(batch)
         return batch
 
     async def api(self, request: web.Request) -> web.Response:
@@ -258,6 +262,7 @@ class LoadGenerator:
                     "export_during": bool(self.export_done and self.export_done < (self.finished or 1e18)),
                     "redeliveries": self.redeliveries,
                     "calls": dict(self.calls),
+                    "fetched": self.fetched,
                 }
             )
         raise web.HTTPNotFound()

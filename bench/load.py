@@ -233,6 +233,8 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "export_seconds": result.get("export_seconds"),
         "export_reply": result.get("export_reply"),
         "calls_per_answer": sum(n for m, n in result["calls"].items() if m != "getUpdates") / max(result["answers"], 1),
+        "polls_per_answer": result["calls"].get("getUpdates", 0) / max(result["answers"], 1),
+        "fetched_per_answer": result["fetched"] / max(result["answers"], 1),
         "export_during": result.get("export_during"),
     }
 
@@ -338,7 +340,8 @@ async def floor_run(script: str, n: int, rounds: int) -> dict[str, Any]:
 def figures(result: dict[str, Any]) -> str:
     return (
         f"{result['per_second']:.0f} answers/s, p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
-        f"CPU {result['cpu_ms']:.2f} ms/answer, {result['calls_per_answer']:.2f} Bot API calls/answer"
+        f"CPU {result['cpu_ms']:.2f} ms/answer, {result['calls_per_answer']:.2f} Bot API calls/answer "
+        f"(and {result['polls_per_answer']:.2f} getUpdates returning {result['fetched_per_answer']:.2f} updates)"
     )
 
 
