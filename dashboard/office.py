@@ -56,7 +56,11 @@ EXPORTS = [
     ("tonghop", "xlsx", "Kết quả chung của kỳ (Excel)"),
     ("danhgia", "xlsx", "Tự đánh giá: tổng hợp, chi tiết, minh chứng, tiến độ (Excel)"),
     ("danhgia", "csv", "Tự đánh giá: dữ liệu (CSV)"),
-    ("khaosat", "xlsx", "Khảo sát người dân: tổng hợp, theo câu hỏi, theo nhóm, nhóm ý kiến (Excel, gửi đi được)"),
+    (
+        "khaosat",
+        "xlsx",
+        "Khảo sát người dân: tổng hợp, theo câu hỏi, theo nhóm, theo sự kiện, nhóm ý kiến (Excel, gửi đi được)",
+    ),
     ("khaosat", "csv", "Khảo sát người dân: tổng hợp (CSV, gửi đi được)"),
     ("dulieu", "xlsx", "Dữ liệu gốc khảo sát, mỗi người một dòng – KHÔNG chuyển tiếp (Excel)"),
     ("dulieu", "csv", "Dữ liệu gốc khảo sát, mỗi câu trả lời một dòng – KHÔNG chuyển tiếp (CSV)"),

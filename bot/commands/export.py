@@ -42,7 +42,7 @@ MENU = (
     "Các tệp xuất được (chỉ quản trị viên):\n"
     "/xuat danhgia [kỳ] [mã đơn vị] [mã bảng hỏi] – Excel tự đánh giá: tổng hợp, chi tiết, minh chứng, tiến độ\n"
     "/xuat khaosat [kỳ] [mã đơn vị] [mã bảng hỏi] – Excel khảo sát người dân, chỉ số liệu tổng hợp (gửi đi được): "
-    "tổng hợp, theo câu hỏi, theo nhóm, nhóm ý kiến\n"
+    "tổng hợp, theo câu hỏi, theo nhóm, theo sự kiện, nhóm ý kiến\n"
     "/xuat dulieu [kỳ] [mã đơn vị] [mã bảng hỏi] – dữ liệu gốc khảo sát, mỗi người một dòng, toàn văn ý kiến "
     "(KHÔNG chuyển tiếp; hỏi xác nhận trước)\n"
     "/xuat baocao [kỳ] – dự thảo báo cáo (Word) có bảng điểm và biểu đồ\n"
@@ -65,8 +65,8 @@ CAPTIONS: dict[Kind, str] = {
     "tonghop": t.EXPORT_CAPTION,
     "danhgia": "Tự đánh giá kỳ {period}{unit}: tổng hợp, chi tiết, minh chứng, tiến độ.",
     "khaosat": (
-        "Khảo sát người dân kỳ {period}{unit}: tổng hợp, theo câu hỏi, theo nhóm, nhóm ý kiến. Chỉ có số liệu "
-        "tổng hợp (ô nhỏ đã ẩn), gửi đi được."
+        "Khảo sát người dân kỳ {period}{unit}: tổng hợp, theo câu hỏi, theo nhóm, theo sự kiện, nhóm ý kiến. "
+        "Chỉ có số liệu tổng hợp (ô nhỏ đã ẩn), gửi đi được."
     ),
     "dulieu": (
         "DỮ LIỆU GỐC – KHÔNG CHUYỂN TIẾP. Khảo sát người dân kỳ {period}{unit}: mỗi người trả lời một dòng, toàn văn "
