@@ -324,12 +324,16 @@ class Question(Strict):
     @property
     def options(self) -> tuple[Choice, ...]:
         """The choices offered, with yes/no built in."""
-        if self.kind.yes_no:
-            return (
-                Choice(value="co", label="Có", points=self.points_yes),
-                Choice(value="khong", label="Không", points=self.points_no),
-            )
-        return tuple(self.choices)
+        return self.yes_no_options if self.kind.yes_no else tuple(self.choices)
+
+    @cached_property
+    def yes_no_options(self) -> tuple[Choice, ...]:
+        """Yes and no, built once (validating two models was a tenth of an engine step, asked several times a step).
+        Only these are kept: `as_asked` copies a question with other `choices`, and the copy keeps what is cached."""
+        return (
+            Choice(value="co", label="Có", points=self.points_yes),
+            Choice(value="khong", label="Không", points=self.points_no),
+        )
 
     @property
     def max_points(self) -> float:
