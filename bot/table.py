@@ -185,6 +185,17 @@ class JobKind:
     """What the requester is told when a crash cut the job short."""
 
 
+def _beginnings(key: str, spaces: int) -> list[str]:
+    """The beginnings of `key` that end before one of its first `spaces` spaces, the longest first (a command's
+    words followed by a space begin a message only so: the longer of two that match holds the other)."""
+    ends: list[int] = []
+    at = key.find(" ")
+    while at != -1 and len(ends) < spaces:
+        ends.append(at)
+        at = key.find(" ", at + 1)
+    return [key[:end] for end in reversed(ends)]
+
+
 class CommandTable:
     def __init__(
         self,
@@ -199,10 +210,12 @@ class CommandTable:
         self.jobs = {j.kind: j for j in jobs}
         self._by_name = {name: c for c in self.commands for name in c.names}
         words = {fold(word): c.name for c in self.commands for word in c.words}
-        longest_first = sorted(words.items(), key=lambda item: -len(item[0]))
-        self._words = [(word, word + " ", len(word.split()), name) for word, name in longest_first]
-        """Each command's plain words, the same followed by a space (words with arguments), how many words they
-        are, and the command: worked out once, as every plain message is matched against all of them."""
+        self._words = {word: (name, len(word.split())) for word, name in words.items()}
+        """Each command's plain words (folded): the command, and how many words they are. A message is looked up
+        in it whole, and by the beginnings that end before one of its first spaces (words with arguments): a
+        lookup or a few, where matching against every command's words was a few percent of a message."""
+        self._spaces = max((word.count(" ") + 1 for word in words), default=0)
+        """The most spaces a command's words followed by a space hold: beginnings ending at later ones match none."""
         if len(self._by_name) != sum(len(c.names) for c in self.commands):
             raise ValueError("a command name is given twice")
         if not set(self.waits) <= KINDS:
@@ -229,10 +242,13 @@ class CommandTable:
             word, _, rest = text[1:].partition(" ")
             return word.split("@", 1)[0].lower(), rest.split()
         key = fold(text)
-        for words, spaced, count, name in self._words:
-            if key == words or (with_arguments and key.startswith(spaced)):
-                return name, text.split()[count:]
-        return None
+        found = self._words.get(key)
+        if found is None and with_arguments:
+            found = next((self._words[b] for b in _beginnings(key, self._spaces) if b in self._words), None)
+        if found is None:
+            return None
+        name, count = found
+        return name, text.split()[count:]
 
     def followed_link(self, text: str, questionnaires: Collection[str]) -> tuple[str, list[str]] | None:
         """(command, arguments) for a command's plain words followed by what a poster gives to type ("khảo sát
