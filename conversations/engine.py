@@ -209,13 +209,17 @@ def _copied(state: State) -> State:
     return cast(State, _copy_json(state))
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""JSON's values that are not containers: kept as they are, without a call for each (most of a state's values)."""
+
+
 def _copy_json(value: Any) -> Any:
     kind = type(value)
     if kind is dict:
-        return {key: _copy_json(item) for key, item in value.items()}
+        return {key: item if type(item) in _SCALARS else _copy_json(item) for key, item in value.items()}
     if kind is list:
-        return [_copy_json(item) for item in value]
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return [item if type(item) in _SCALARS else _copy_json(item) for item in value]
+    if kind in _SCALARS:
         return value
     return copy.deepcopy(value)
 
