@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -265,17 +265,27 @@ async def add_invite_failure(db: AsyncSession, actor: str, now: datetime, forget
 # ---------------------------------------------------------------- conversations and responses
 
 
+def _insert_for(dialect: str) -> Any:
+    """The dialect's INSERT, whose ON CONFLICT clauses the upserts below use."""
+    return sqlite_insert if dialect == "sqlite" else postgresql_insert
+
+
 def _insert(db: AsyncSession) -> Any:
-    return sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+    return _insert_for(db.get_bind().dialect.name)
+
+
+def _per_dialect(build: Callable[[str], Any]) -> dict[str, Prepared]:
+    """A fixed statement that differs by dialect (an upsert), prepared for each: looked up by the write's."""
+    return {dialect: Prepared(build(dialect)) for dialect in ("sqlite", "postgresql")}
 
 
 def _store_inbound(dialect: str) -> Any:
-    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(Base.metadata.tables["inbox"])
+    insert = _insert_for(dialect)(Base.metadata.tables["inbox"])
     names = ("channel", "update_key", "person", "payload", "received_at")
     return insert.values({name: bindparam(name) for name in names}).on_conflict_do_nothing().returning(InboxEvent.id)
 
 
-_STORE_INBOUND = {dialect: Prepared(_store_inbound(dialect)) for dialect in ("sqlite", "postgresql")}
+_STORE_INBOUND = _per_dialect(_store_inbound)
 
 
 async def store_inbound(
@@ -297,7 +307,7 @@ async def pending_inbound(db: AsyncSession, channel: str) -> list[InboxEvent]:
 
 def _claim(dialect: str) -> Any:
     """Mark a platform update as applied (one statement); the row counts 1 unless it already was."""
-    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(Base.metadata.tables["inbox"])
+    insert = _insert_for(dialect)(Base.metadata.tables["inbox"])
     return insert.values(
         channel=bindparam("channel"),
         update_key=bindparam("update_key"),
@@ -310,7 +320,7 @@ def _claim(dialect: str) -> Any:
     )
 
 
-_CLAIM = {dialect: Prepared(_claim(dialect)) for dialect in ("sqlite", "postgresql")}
+_CLAIM = _per_dialect(_claim)
 
 
 async def claim_update(db: AsyncSession, channel: str, update_key: str, now: datetime) -> bool:
@@ -427,13 +437,13 @@ async def get_session(db: AsyncSession, actor: str) -> SessionState | None:
 
 
 def _save_session(dialect: str) -> Any:
-    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(_SESSIONS)
+    insert = _insert_for(dialect)(_SESSIONS)
     values: dict[str, Any] = {name: bindparam(name) for name in ("actor", "response_id", "waiting_for", "updated_at")}
     updated = {name: insert.excluded[name] for name in ("response_id", "waiting_for", "updated_at")}
     return insert.values(values).on_conflict_do_update(index_elements=[_SESSIONS.c.actor], set_=updated)
 
 
-_SAVE_SESSION = {dialect: Prepared(_save_session(dialect)) for dialect in ("sqlite", "postgresql")}
+_SAVE_SESSION = _per_dialect(_save_session)
 
 
 async def save_session(

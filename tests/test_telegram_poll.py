@@ -90,17 +90,26 @@ def offsets(tg: FakeTelegram) -> list[object]:
     return [call.params.get("offset") for call in tg.calls_to("getUpdates")]
 
 
-async def test_a_persons_message_polled_while_their_previous_one_is_applied_waits_for_it(
+@asynccontextmanager
+async def one_held(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> AsyncIterator[tuple[FakeTelegram, Gated, int, asyncio.Event]]:
+    """A polling channel applying citizen A's first update, held there until the event given is set."""
     async with (
         FakeTelegram() as tg,
         open_service(settings_for(tmp_path)) as service,
         polling(tg, service, monkeypatch) as gated,
     ):
-        first = tg.send_text(CITIZEN_A, "/start ks_16012")["update_id"]
-        release = gated.hold(first)
-        await tg.wait_until(lambda: gated.started == [str(first)])
+        held = tg.send_text(CITIZEN_A, "/start ks_16012")["update_id"]
+        release = gated.hold(held)
+        await tg.wait_until(lambda: gated.started == [str(held)])
+        yield tg, gated, held, release
+
+
+async def test_a_persons_message_polled_while_their_previous_one_is_applied_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with one_held(tmp_path, monkeypatch) as (tg, gated, first, release):
         second = tg.send_text(CITIZEN_A, "/khaosat")["update_id"]
         other = tg.send_text(CITIZEN_B, "/start ks_16012")["update_id"]
         await tg.wait_until(lambda: str(other) in gated.finished)
@@ -141,14 +150,7 @@ async def test_a_crash_mid_batch_leaves_the_unfinished_updates_unconfirmed(
 async def test_at_most_a_polls_limit_of_updates_is_in_flight_however_many_wait(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with (
-        FakeTelegram() as tg,
-        open_service(settings_for(tmp_path)) as service,
-        polling(tg, service, monkeypatch) as gated,
-    ):
-        held = tg.send_text(CITIZEN_A, "/start ks_16012")["update_id"]
-        release = gated.hold(held)
-        await tg.wait_until(lambda: gated.started == [str(held)])
+    async with one_held(tmp_path, monkeypatch) as (tg, gated, _, release):
         for n in range(150):
             tg.send_text(10_000 + n, "/start ks_16012")
         await tg.wait_until(lambda: len(gated.finished) == 99)
